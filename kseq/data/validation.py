@@ -1,0 +1,282 @@
+"""Reading the user's own series from a CSV file or a DataFrame, with clear errors."""
+
+import os
+import warnings
+from collections import Counter
+
+import numpy as np
+import pandas as pd
+
+from kseq.errors import (
+    ColumnNotFoundError,
+    DataTypeError,
+    DataWarning,
+    EmptyDataError,
+    InfiniteValueError,
+    MissingValueError,
+    SeriesTooShortError,
+    TimeIndexError,
+)
+
+_FILL_METHODS = ("ffill", "interpolate")
+_SHOW = 5  # offending rows quoted in a message
+
+
+def _rows(labels):
+    labels = list(labels)
+    shown = ", ".join(str(label) for label in labels[:_SHOW])
+    more = f" and {len(labels) - _SHOW} more" if len(labels) > _SHOW else ""
+    return shown + more
+
+
+def _as_list(columns, argument):
+    if columns is None:
+        return []
+    if isinstance(columns, str):
+        return [columns]
+    try:
+        return list(columns)
+    except TypeError:
+        raise TypeError(
+            f"`{argument}` must be a column name or a list of names. Received: {columns!r}"
+        ) from None
+
+
+def _fill(frame, method):
+    if method == "ffill":
+        return frame.ffill()
+    return frame.interpolate(method="linear", limit_area="inside")
+
+
+def read_series(
+    source,
+    time_column,
+    target_columns,
+    feature_columns=None,
+    *,
+    missing="raise",
+    fill_gaps="raise",
+    freq=None,
+):
+    """Reads and validates a time series from a CSV file or a `pandas.DataFrame`.
+
+    Every problem raises a subclass of `ValueError`/`TypeError` from `kseq.errors` whose message
+    names the source, the column and the first offending rows (row numbers count data rows from
+    0; for a CSV, file line = row + 2). Usable data that needed a fix-up gives a
+    `kseq.errors.DataWarning`. Nothing is dropped silently.
+
+    Args:
+        source: path of a CSV file, or a DataFrame.
+        time_column: name of the column holding timestamps.
+        target_columns: name or names of the columns to forecast.
+        feature_columns: optional names of extra input columns.
+        missing: what to do with NaN in the value columns: ``"raise"`` (default), ``"ffill"``
+            or ``"interpolate"`` (linear). Leading or trailing NaN that cannot be filled raise.
+        fill_gaps: what to do with timestamps missing from a regular grid: ``"raise"``
+            (default), ``"ffill"`` or ``"interpolate"`` (adds the missing rows, then fills).
+        freq: the expected frequency (a pandas offset alias such as ``"MS"``); inferred when
+            `None`.
+
+    Returns:
+        A float64 `pandas.DataFrame` indexed by a `DatetimeIndex` (named `time_column`, with its
+        ``freq`` set) whose columns are the targets, then the features.
+    """
+    if missing not in ("raise", *_FILL_METHODS):
+        raise ValueError(
+            f"`missing` must be 'raise', 'ffill' or 'interpolate'. Received: {missing!r}"
+        )
+    if fill_gaps not in ("raise", *_FILL_METHODS):
+        raise ValueError(
+            f"`fill_gaps` must be 'raise', 'ffill' or 'interpolate'. Received: {fill_gaps!r}"
+        )
+    targets = _as_list(target_columns, "target_columns")
+    features = _as_list(feature_columns, "feature_columns")
+    if not targets:
+        raise ValueError("`target_columns` must name at least one column.")
+
+    if isinstance(source, pd.DataFrame):
+        name, frame = "the DataFrame", source.copy()
+    elif isinstance(source, (str, os.PathLike)):
+        name = f"'{os.fspath(source)}'"
+        try:
+            frame = pd.read_csv(source)
+        except pd.errors.EmptyDataError:
+            raise EmptyDataError(f"{name} is empty: expected a header and data rows.") from None
+    else:
+        raise TypeError(
+            f"`source` must be a CSV path or a pandas DataFrame. Received: {type(source).__name__}"
+        )
+    if frame.empty:
+        raise EmptyDataError(
+            f"{name} has a header ({', '.join(map(str, frame.columns))}) but no data rows."
+        )
+
+    value_columns = targets + features
+    absent = [c for c in [time_column, *value_columns] if c not in frame.columns]
+    if absent:
+        raise ColumnNotFoundError(
+            f"{name} has no column {', '.join(map(repr, absent))}; available columns: "
+            f"{', '.join(map(repr, frame.columns))}."
+        )
+    repeated = [c for c, k in Counter(value_columns).items() if k > 1]
+    if repeated or time_column in value_columns:
+        raise ValueError(f"Columns are named more than once: {repeated or [time_column]!r}.")
+
+    values = {}
+    for column in value_columns:
+        series = frame[column]
+        if pd.api.types.is_bool_dtype(series):
+            raise DataTypeError(
+                f"Column {column!r} of {name} is boolean; convert it to numbers (e.g. 0/1) first."
+            )
+        if not pd.api.types.is_numeric_dtype(series):
+            numeric = pd.to_numeric(series, errors="coerce")
+            bad = series.notna() & numeric.isna()
+            if bad.any():
+                offenders = [f"row {i}: {series.iloc[i]!r}" for i in np.flatnonzero(bad)]
+                raise DataTypeError(
+                    f"Column {column!r} of {name} has non-numeric values ({_rows(offenders)}); "
+                    "clean or drop them before forecasting."
+                )
+            series = numeric
+        values[column] = series.astype("float64").to_numpy()
+    data = pd.DataFrame(values)
+
+    times = frame[time_column]
+    if pd.api.types.is_bool_dtype(times) or pd.api.types.is_numeric_dtype(times):
+        raise DataTypeError(
+            f"Time column {time_column!r} of {name} holds {times.dtype} values, not dates; "
+            "pass a column of date strings or datetimes."
+        )
+    parsed = pd.to_datetime(times, errors="coerce", utc=True)
+    bad = parsed.isna()
+    if bad.any():
+        offenders = [f"row {i}: {times.iloc[i]!r}" for i in np.flatnonzero(bad)]
+        raise TimeIndexError(
+            f"Time column {time_column!r} of {name} has values that are not dates "
+            f"({_rows(offenders)})."
+        )
+    naive = pd.to_datetime(times, errors="coerce")
+    if isinstance(naive.dtype, pd.DatetimeTZDtype) or naive.dtype == object:
+        warnings.warn(
+            f"Time column {time_column!r} of {name} is timezone-aware; converted to UTC.",
+            DataWarning,
+            stacklevel=2,
+        )
+        index = pd.DatetimeIndex(parsed, name=time_column)
+    else:
+        index = pd.DatetimeIndex(naive, name=time_column)
+    data.index = index
+
+    duplicated = index.duplicated(keep=False)
+    if duplicated.any():
+        rows = [f"row {i}: {index[i]}" for i in np.flatnonzero(duplicated)]
+        raise TimeIndexError(
+            f"Time column {time_column!r} of {name} has duplicate timestamps ({_rows(rows)}); "
+            "aggregate them (e.g. frame.groupby(time).mean()) first."
+        )
+    if not index.is_monotonic_increasing:
+        first = int(np.flatnonzero(np.diff(index.asi8) < 0)[0]) + 1
+        warnings.warn(
+            f"Time column {time_column!r} of {name} is not sorted (row {first} goes back in "
+            "time); the rows were sorted by time.",
+            DataWarning,
+            stacklevel=2,
+        )
+        data = data.sort_index(kind="stable")
+
+    data = _check_frequency(data, name, time_column, freq, fill_gaps)
+
+    for column in value_columns:
+        column_values = data[column].to_numpy()
+        infinite = np.isinf(column_values)
+        if infinite.any():
+            rows = [f"{data.index[i]}" for i in np.flatnonzero(infinite)]
+            raise InfiniteValueError(
+                f"Column {column!r} of {name} has infinite values at {_rows(rows)}; replace them."
+            )
+    nan = data.isna()
+    if nan.to_numpy().any() and missing != "raise":
+        data = _fill(data, missing)
+    for column in value_columns:
+        holes = data[column].isna()
+        if holes.any():
+            rows = [f"{t}" for t in data.index[holes]]
+            hint = (
+                "pass missing='ffill' or missing='interpolate' to fill them"
+                if missing == "raise"
+                else "they are at the start or end of the series, where nothing can fill them; "
+                "trim the series"
+            )
+            raise MissingValueError(
+                f"Column {column!r} of {name} has {int(holes.sum())} missing values "
+                f"(at {_rows(rows)}); {hint}."
+            )
+        if data[column].nunique() == 1:
+            warnings.warn(
+                f"Column {column!r} of {name} is constant ({data[column].iloc[0]}); MinMax "
+                "scaling maps it to a single value.",
+                DataWarning,
+                stacklevel=2,
+            )
+    return data
+
+
+def _check_frequency(data, name, time_column, freq, fill_gaps):
+    index = data.index
+    if len(index) < 3 and freq is None:
+        return data
+    if freq is None:
+        # Each run of three timestamps votes; the winner is the grid the data should be on.
+        votes = Counter(
+            pd.infer_freq(index[i : i + 3]) for i in range(min(len(index) - 2, 1000))
+        )
+        votes.pop(None, None)
+        if not votes:
+            raise TimeIndexError(
+                f"Time column {time_column!r} of {name} has an irregular frequency (no regular "
+                "step found); resample it (e.g. frame.resample('D').mean()) or pass freq=."
+            )
+        freq = votes.most_common(1)[0][0]
+    grid = pd.date_range(index[0], index[-1], freq=freq, name=index.name)
+    off_grid = ~index.isin(grid)
+    if off_grid.any():
+        rows = [f"{t}" for t in index[off_grid]]
+        raise TimeIndexError(
+            f"Time column {time_column!r} of {name} has an irregular frequency: timestamps "
+            f"{_rows(rows)} are off the {freq!r} grid; resample the data to one frequency first."
+        )
+    if len(grid) > len(index):
+        gaps = grid[~grid.isin(index)]
+        if fill_gaps == "raise":
+            raise TimeIndexError(
+                f"Time column {time_column!r} of {name} has {len(gaps)} gaps in its {freq!r} "
+                f"grid (missing {_rows(str(t) for t in gaps)}); pass fill_gaps='ffill' or "
+                "fill_gaps='interpolate' to fill them."
+            )
+        data = _fill(data.reindex(grid), fill_gaps)
+    data.index = pd.DatetimeIndex(data.index, name=time_column, freq=freq)
+    return data
+
+
+def check_length(num_points, *, lookback, horizon=1, validation=0, test=0):
+    """Raises `SeriesTooShortError` unless a series can give the windows and splits asked for.
+
+    The training part needs one full window (``lookback + horizon`` points); validation and
+    test parts need their own points.
+
+    Returns:
+        The required length.
+    """
+    required = int(lookback) + int(horizon) + int(validation) + int(test)
+    if num_points < required:
+        parts = f"lookback {lookback} + horizon {horizon}"
+        if validation:
+            parts += f" + validation {validation}"
+        if test:
+            parts += f" + test {test}"
+        raise SeriesTooShortError(
+            f"The series has {num_points} points but needs at least {required} ({parts}); "
+            "use a longer series or smaller lookback, horizon or splits."
+        )
+    return required

@@ -1,0 +1,104 @@
+"""Lazy batching of windows for `model.fit`, on every backend."""
+
+import math
+
+import numpy as np
+
+from kseq.backend import ensure_backend
+
+ensure_backend()
+import keras  # noqa: E402
+
+
+class WindowDataset(keras.utils.PyDataset):
+    """Batches of windows, cut lazily from zero-copy window views.
+
+    Only the batch being served is copied out of the series, so memory stays at the series
+    plus one batch whatever the number of windows.
+
+    Example:
+
+    >>> x, y = make_windows(series, lookback=30)
+    >>> model.fit(WindowDataset(x, y, batch_size=32, shuffle=True, seed=0), epochs=10)
+
+    Args:
+        x: inputs of shape ``(num_windows, lookback, num_features)`` (`make_windows` output).
+        y: targets of shape ``(num_windows, horizon, num_targets)``.
+        batch_size: windows per batch.
+        shuffle: visit the windows in a new seeded order each epoch.
+        random_windows: draw each batch's windows uniformly at random with replacement (the
+            sine study's sampling) instead of visiting every window once.
+        steps_per_epoch: batches per epoch; by default enough to cover every window once.
+        seed: seed of the shuffling and sampling.
+        dtype: dtype of the served batches.
+        **kwargs: `keras.utils.PyDataset` arguments (``workers``, ``use_multiprocessing``,
+            ``max_queue_size``).
+    """
+
+    def __init__(
+        self,
+        x,
+        y,
+        batch_size=32,
+        *,
+        shuffle=False,
+        random_windows=False,
+        steps_per_epoch=None,
+        seed=None,
+        dtype="float32",
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        if len(x) != len(y):
+            raise ValueError(
+                f"`x` and `y` must hold the same number of windows. Received {len(x)} and "
+                f"{len(y)}."
+            )
+        if int(batch_size) != batch_size or batch_size < 1:
+            raise ValueError(f"`batch_size` must be a positive integer. Received: {batch_size!r}")
+        if len(x) == 0:
+            raise ValueError("`x` holds no windows.")
+        self.x = x
+        self.y = y
+        self.batch_size = int(batch_size)
+        self.shuffle = shuffle
+        self.random_windows = random_windows
+        self.seed = seed
+        self.dtype = dtype
+        self._steps = (
+            int(steps_per_epoch)
+            if steps_per_epoch is not None
+            else math.ceil(len(x) / self.batch_size)
+        )
+        self._epoch = 0
+        self._order = self._make_order()
+
+    def _make_order(self):
+        num = len(self.x)
+        rng = np.random.default_rng(None if self.seed is None else (self.seed, self._epoch))
+        if self.random_windows:
+            return rng.integers(0, num, size=self._steps * self.batch_size)
+        order = rng.permutation(num) if self.shuffle else np.arange(num)
+        repeats = math.ceil(self._steps * self.batch_size / num)
+        return np.tile(order, repeats) if repeats > 1 else order
+
+    def __len__(self):
+        return self._steps
+
+    def __getitem__(self, index):
+        if index >= self._steps:
+            raise IndexError(f"Batch {index} is past the last batch ({self._steps - 1}).")
+        stop = min((index + 1) * self.batch_size, len(self._order))
+        rows = self._order[index * self.batch_size : stop]
+        if not self.random_windows and not self.shuffle and len(rows):
+            # Sequential batches are contiguous: a slice avoids fancy-indexing overhead.
+            rows = slice(int(rows[0]), int(rows[-1]) + 1)
+        return (
+            np.asarray(self.x[rows], dtype=self.dtype),
+            np.asarray(self.y[rows], dtype=self.dtype),
+        )
+
+    def on_epoch_end(self):
+        self._epoch += 1
+        if self.shuffle or self.random_windows:
+            self._order = self._make_order()

@@ -1,0 +1,65 @@
+"""Errors and warnings raised by kseq.
+
+Every error is a subclass of `ValueError` or `TypeError`, so existing ``except ValueError`` code
+keeps working, and of `KseqError`, so callers can catch kseq's own errors in one clause.
+"""
+
+
+class KseqError(Exception):
+    """Base class of every error kseq raises on purpose."""
+
+
+class DataError(KseqError, ValueError):
+    """The data cannot be used as given; the message says where and what to do."""
+
+
+class EmptyDataError(DataError):
+    """The file or frame holds no rows (or only a header)."""
+
+
+class ColumnNotFoundError(DataError):
+    """A named column is not in the data; the message lists the available ones."""
+
+
+class DataTypeError(KseqError, TypeError):
+    """A column holds non-numeric, boolean or object values where numbers are needed."""
+
+
+class MissingValueError(DataError):
+    """A column holds NaN; pass ``missing="ffill"`` or ``"interpolate"`` to fill them."""
+
+
+class InfiniteValueError(DataError):
+    """A column holds +inf or -inf."""
+
+
+class TimeIndexError(DataError):
+    """The time column has duplicates, gaps or an irregular frequency."""
+
+
+class SeriesTooShortError(DataError):
+    """The series is shorter than the windows and splits need."""
+
+
+class NotFittedError(KseqError, ValueError):
+    """A transform or forecaster was used before `fit`."""
+
+
+class ConfigError(KseqError, ValueError):
+    """A recipe or study configuration has an unknown key, a wrong type or a bad value."""
+
+
+class BackendError(KseqError, ImportError):
+    """The requested Keras backend is not installed or cannot be chosen any more."""
+
+
+class KseqWarning(UserWarning):
+    """Base class of kseq's warnings: the data or setting is usable but deserves a look."""
+
+
+class DataWarning(KseqWarning):
+    """The data was usable after a documented fix-up (sorted, converted to UTC, ...)."""
+
+
+class LeakageWarning(KseqWarning):
+    """A configuration lets a fitted statistic see the test period."""
