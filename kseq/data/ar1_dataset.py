@@ -2,11 +2,8 @@
 
 import numpy as np
 
-from kseq.backend import ensure_backend
 from kseq.data.synthetic import make_ar1
-
-ensure_backend()
-import keras  # noqa: E402
+from kseq._keras import keras
 
 
 class AR1Dataset(keras.utils.PyDataset):

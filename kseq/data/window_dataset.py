@@ -4,10 +4,7 @@ import math
 
 import numpy as np
 
-from kseq.backend import ensure_backend
-
-ensure_backend()
-import keras  # noqa: E402
+from kseq._keras import keras
 
 
 class WindowDataset(keras.utils.PyDataset):

@@ -1,0 +1,32 @@
+"""Hidden Dense layers shared by the heads."""
+
+from kseq._keras import keras
+
+
+def make_dense_stack(dense_units, activation, dropout, seed, prefix):
+    """Returns hidden ``Dense`` (+ ``Dropout``) layers for `dense_units`."""
+    units = [dense_units] if isinstance(dense_units, int) else list(dense_units)
+    if any(isinstance(u, bool) or not isinstance(u, int) or u < 1 for u in units):
+        raise ValueError(
+            f"`dense_units` must be a list of positive integers. Received: {dense_units!r}"
+        )
+    if isinstance(dropout, bool) or not 0.0 <= dropout < 1.0:
+        raise ValueError(f"`dropout` must be a rate in [0, 1). Received: dropout={dropout!r}")
+    layers = []
+    for i, layer_units in enumerate(units):
+        layers.append(
+            keras.layers.Dense(layer_units, activation=activation, name=f"{prefix}_dense_{i}")
+        )
+        if dropout:
+            layers.append(
+                keras.layers.Dropout(
+                    dropout, seed=None if seed is None else seed + i, name=f"{prefix}_dropout_{i}"
+                )
+            )
+    return units, layers
+
+
+def check_positive(name, value):
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"`{name}` must be a positive integer. Received: {name}={value!r}")
+    return value

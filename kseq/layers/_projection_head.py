@@ -1,0 +1,79 @@
+"""Base of the heads mapping a feature vector to ``(horizon, num_targets, ...)`` outputs."""
+
+from kseq._keras import keras
+from kseq.layers._dense_stack import check_positive, make_dense_stack
+
+
+class ProjectionHead(keras.layers.Layer):
+    """Hidden Dense stack, then ``Dense(horizon · num_targets · outputs_per_target)``, reshaped.
+
+    Subclasses set `outputs_per_target` and may post-process the reshaped outputs in
+    `finalize`. Inputs are ``(batch, features)``.
+    """
+
+    def __init__(
+        self,
+        horizon=1,
+        num_targets=1,
+        dense_units=(),
+        activation="relu",
+        dropout=0.0,
+        seed=None,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        self.horizon = check_positive("horizon", horizon)
+        self.num_targets = check_positive("num_targets", num_targets)
+        self.dense_units, self.hidden = make_dense_stack(
+            dense_units, activation, dropout, seed, prefix="head"
+        )
+        self.activation = activation
+        self.dropout = float(dropout)
+        self.seed = seed
+        self.projection = keras.layers.Dense(
+            self.horizon * self.num_targets * self.outputs_per_target, name="projection"
+        )
+
+    @property
+    def outputs_per_target(self):
+        return 1
+
+    def output_tail(self):
+        """Output dimensions after ``(batch, horizon, num_targets)``."""
+        return ()
+
+    def build(self, input_shape):
+        shape = tuple(input_shape)
+        for layer in self.hidden:
+            layer.build(shape)
+            shape = layer.compute_output_shape(shape)
+        self.projection.build(shape)
+        self.built = True
+
+    def call(self, inputs, training=None):
+        x = inputs
+        for layer in self.hidden:
+            x = layer(x, training=training)
+        x = self.projection(x)
+        x = keras.ops.reshape(x, (-1, self.horizon, self.num_targets) + self.output_tail())
+        return self.finalize(x)
+
+    def finalize(self, outputs):
+        return outputs
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0], self.horizon, self.num_targets) + self.output_tail()
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            {
+                "horizon": self.horizon,
+                "num_targets": self.num_targets,
+                "dense_units": list(self.dense_units),
+                "activation": self.activation,
+                "dropout": self.dropout,
+                "seed": self.seed,
+            }
+        )
+        return config

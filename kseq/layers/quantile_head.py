@@ -1,0 +1,36 @@
+"""Quantile forecasts, trained with `kseq.losses.PinballLoss`."""
+
+from kseq._keras import keras
+from kseq.layers._projection_head import ProjectionHead
+
+
+@keras.saving.register_keras_serializable(package="kseq")
+class QuantileHead(ProjectionHead):
+    """Maps features to quantiles of shape ``(batch, horizon, num_targets, num_quantiles)``.
+
+    Train it with ``PinballLoss(quantiles)`` using the same quantiles, in the same order.
+
+    Args:
+        quantiles: the probability levels, each in (0, 1), e.g. ``(0.1, 0.5, 0.9)``.
+        horizon, num_targets, dense_units, activation, dropout, seed: as `PointHead`.
+        **kwargs: base layer arguments.
+    """
+
+    def __init__(self, quantiles=(0.1, 0.5, 0.9), horizon=1, num_targets=1, **kwargs):
+        quantiles = [float(q) for q in quantiles]
+        if not quantiles or any(not 0.0 < q < 1.0 for q in quantiles):
+            raise ValueError(f"`quantiles` must be levels in (0, 1). Received: {quantiles!r}")
+        if quantiles != sorted(set(quantiles)):
+            raise ValueError(f"`quantiles` must be increasing and distinct. Received: {quantiles!r}")
+        self.quantiles = quantiles
+        super().__init__(horizon=horizon, num_targets=num_targets, **kwargs)
+
+    @property
+    def outputs_per_target(self):
+        return len(self.quantiles)
+
+    def output_tail(self):
+        return (len(self.quantiles),)
+
+    def get_config(self):
+        return {**super().get_config(), "quantiles": list(self.quantiles)}

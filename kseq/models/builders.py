@@ -1,0 +1,164 @@
+"""Builders of uncompiled functional forecasting models."""
+
+import numpy as np
+
+from kseq._keras import keras
+from kseq.layers import MixtureDensityHead, PointHead, QuantileHead, SequenceHead, StackedRNN
+from kseq.losses import MixtureNLL, PinballLoss
+
+HEADS = ("point", "quantile", "mixture")
+
+
+def build_forecaster(
+    lookback,
+    num_features=1,
+    horizon=1,
+    num_targets=1,
+    *,
+    cell="lstm",
+    units=(50,),
+    dropout=0.0,
+    input_dropout=0.0,
+    recurrent_dropout=0.0,
+    forget_bias=None,
+    head="point",
+    dense_units=(),
+    dense_activation="relu",
+    quantiles=(0.1, 0.5, 0.9),
+    num_components=1,
+    seed=None,
+    name="forecaster",
+):
+    """Builds ``(batch, lookback, num_features) → (batch, horizon, num_targets[, ...])``.
+
+    A `StackedRNN` body returning its last step, then a head: ``"point"`` (`PointHead`),
+    ``"quantile"`` (`QuantileHead`, adds an axis of ``len(quantiles)``) or ``"mixture"``
+    (`MixtureDensityHead`, adds an axis of ``3 · num_components``). `head_loss` gives the
+    matching loss.
+
+    Args:
+        lookback: input steps, or `None` for any length.
+        num_features: input columns.
+        horizon: output steps (``> 1``: a direct multi-step head).
+        num_targets: output columns.
+        cell, units, dropout, input_dropout, recurrent_dropout, forget_bias: as `StackedRNN`.
+        head: ``"point"``, ``"quantile"`` or ``"mixture"``.
+        dense_units: hidden Dense layers of the head.
+        dense_activation: their activation.
+        quantiles: levels of the quantile head.
+        num_components: components of the mixture head.
+        seed: seed of every dropout.
+        name: model name.
+
+    Returns:
+        An uncompiled `keras.Model`.
+    """
+    if head not in HEADS:
+        raise ValueError(f"`head` must be one of {HEADS}. Received: head={head!r}")
+    inputs = keras.Input((lookback, num_features), name="history")
+    features = StackedRNN(
+        units,
+        cell=cell,
+        dropout=dropout,
+        input_dropout=input_dropout,
+        recurrent_dropout=recurrent_dropout,
+        forget_bias=forget_bias,
+        seed=seed,
+        name="body",
+    )(inputs)
+    options = {
+        "horizon": horizon,
+        "num_targets": num_targets,
+        "dense_units": dense_units,
+        "activation": dense_activation,
+        "seed": seed,
+        "name": "head",
+    }
+    if head == "point":
+        outputs = PointHead(**options)(features)
+    elif head == "quantile":
+        outputs = QuantileHead(quantiles=quantiles, **options)(features)
+    else:
+        outputs = MixtureDensityHead(num_components=num_components, **options)(features)
+    return keras.Model(inputs, outputs, name=name)
+
+
+def build_seq2seq(
+    num_features=1,
+    num_targets=1,
+    *,
+    lookback=None,
+    cell="simple_rnn",
+    units=(10,),
+    dropout=0.0,
+    recurrent_dropout=0.0,
+    forget_bias=None,
+    dense_units=(20,),
+    dense_activation="relu",
+    seed=None,
+    name="seq2seq",
+):
+    """Builds ``(batch, time, num_features) → (batch, time, num_targets)``, one output per step.
+
+    A `StackedRNN` returning sequences, then a `SequenceHead`.
+
+    Args:
+        num_features: input columns.
+        num_targets: output columns per step.
+        lookback: steps per sequence, or `None` for any length.
+        cell, units, dropout, recurrent_dropout, forget_bias: as `StackedRNN`.
+        dense_units, dense_activation: hidden layers of the per-step head.
+        seed: seed of every dropout.
+        name: model name.
+
+    Returns:
+        An uncompiled `keras.Model`.
+    """
+    inputs = keras.Input((lookback, num_features), name="sequence")
+    features = StackedRNN(
+        units,
+        cell=cell,
+        dropout=dropout,
+        recurrent_dropout=recurrent_dropout,
+        forget_bias=forget_bias,
+        return_sequences=True,
+        seed=seed,
+        name="body",
+    )(inputs)
+    outputs = SequenceHead(
+        num_targets, dense_units=dense_units, activation=dense_activation, seed=seed, name="head"
+    )(features)
+    return keras.Model(inputs, outputs, name=name)
+
+
+def head_of(model):
+    """Returns the head layer of a model built here."""
+    return model.get_layer("head")
+
+
+def head_loss(model):
+    """Returns the training loss matching the model's head (MSE for point heads)."""
+    head = head_of(model)
+    if isinstance(head, QuantileHead):
+        return PinballLoss(head.quantiles)
+    if isinstance(head, MixtureDensityHead):
+        return MixtureNLL(head.num_components)
+    return "mse"
+
+
+def point_forecast(model, outputs):
+    """Reduces a head's outputs to point forecasts ``(batch, horizon, num_targets)``.
+
+    Quantile heads give their level nearest 0.5; mixture heads the mixture mean.
+    """
+    head = head_of(model)
+    outputs = np.asarray(outputs)
+    if isinstance(head, QuantileHead):
+        return outputs[..., int(np.argmin(np.abs(np.asarray(head.quantiles) - 0.5)))]
+    if isinstance(head, MixtureDensityHead):
+        k = head.num_components
+        logits = outputs[..., :k]
+        weights = np.exp(logits - logits.max(axis=-1, keepdims=True))
+        weights /= weights.sum(axis=-1, keepdims=True)
+        return (weights * outputs[..., k : 2 * k]).sum(axis=-1)
+    return outputs

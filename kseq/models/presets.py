@@ -1,0 +1,59 @@
+"""The three reference architectures, reproduced layer for layer."""
+
+from kseq.models.builders import build_forecaster, build_seq2seq
+
+
+def build_airpassengers_tutorial(lookback=60, seed=None):
+    """The AirPassengers tutorial's model: 4 × (LSTM(50) + Dropout(0.2)), then Dense(1).
+
+    Args:
+        lookback: input steps (the tutorial used 60).
+        seed: seed of the dropout.
+    """
+    return build_forecaster(
+        lookback,
+        units=(50, 50, 50, 50),
+        dropout=0.2,
+        seed=seed,
+        name="airpassengers_tutorial",
+    )
+
+
+def build_sine_study_model(lookback=30, forget_bias=1.0, num_layers=2, units=128, seed=None):
+    """The sine study's base model: 2 × LSTM(128), forget bias 1.0, keep_prob 0.8, Dense(1).
+
+    TF1 ``DropoutWrapper(output_keep_prob=0.8)`` is dropout 0.2 after each layer.
+
+    Args:
+        lookback: input steps (the study used 30).
+        forget_bias: initial forget-gate bias (the study tried 1.0, 0.5, 0.1).
+        num_layers: LSTM layers (the study tried 1, 2, 3, 5, 7).
+        units: units per layer.
+        seed: seed of the dropout.
+    """
+    return build_forecaster(
+        lookback,
+        units=(units,) * num_layers,
+        dropout=0.2,
+        forget_bias=forget_bias,
+        seed=seed,
+        name="sine_study",
+    )
+
+
+def build_ar1_model(num_steps=None, seed=None):
+    """The AR(1) lag-function net: SimpleRNN(10, tanh) → Dense(20, relu) → Dense(1) per step.
+
+    Args:
+        num_steps: steps per sequence, or `None` for any length.
+        seed: unused by this dropout-free net; kept for a uniform preset signature.
+    """
+    return build_seq2seq(
+        lookback=num_steps,
+        cell="simple_rnn",
+        units=(10,),
+        dense_units=(20,),
+        dense_activation="relu",
+        seed=seed,
+        name="ar1_net",
+    )
