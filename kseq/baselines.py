@@ -1,0 +1,59 @@
+"""Classical baselines printed beside the network (NumPy; statsmodels for SARIMA)."""
+
+import importlib.util
+import warnings
+
+import numpy as np
+
+from kseq.metrics import naive_forecast, seasonal_naive_forecast
+
+
+def naive_baselines(history, test, season_length):
+    """Multi-step and one-step naive and seasonal-naive forecasts of `test` after `history`.
+
+    Returns:
+        ``{name: {"multi_step": (steps,), "one_step": (steps,)}}`` for ``"naive"`` and, when
+        ``season_length > 1``, ``"seasonal_naive"``. One-step forecasts use the true values.
+    """
+    history = np.asarray(history, dtype="float64").ravel()
+    test = np.asarray(test, dtype="float64").ravel()
+    full = np.concatenate([history, test])
+    start = len(history)
+    result = {
+        "naive": {
+            "multi_step": naive_forecast(history, len(test))[:, 0],
+            "one_step": full[start - 1 : -1],
+        }
+    }
+    if season_length > 1:
+        result["seasonal_naive"] = {
+            "multi_step": seasonal_naive_forecast(history, len(test), season_length)[:, 0],
+            "one_step": full[start - season_length : len(full) - season_length],
+        }
+    return result
+
+
+def sarima_available():
+    return importlib.util.find_spec("statsmodels") is not None
+
+
+def sarima_airline(history, test, season_length):
+    """The airline model SARIMA(0,1,1)(0,1,1)ₘ on log values, fitted on `history` only.
+
+    Returns:
+        ``{"multi_step": (steps,), "one_step": (steps,)}``; the one-step forecasts filter the
+        test values with the parameters fitted on `history` (no refit).
+    """
+    from statsmodels.tsa.statespace.sarimax import SARIMAX
+
+    history = np.log(np.asarray(history, dtype="float64").ravel())
+    test = np.log(np.asarray(test, dtype="float64").ravel())
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fitted = SARIMAX(
+            history, order=(0, 1, 1), seasonal_order=(0, 1, 1, season_length)
+        ).fit(disp=False)
+        multi = fitted.forecast(len(test))
+        extended = fitted.append(test, refit=False)
+        one = extended.predict(start=len(history), end=len(history) + len(test) - 1)
+    return {"multi_step": np.exp(multi), "one_step": np.exp(one)}

@@ -1,0 +1,139 @@
+"""The ``kseq`` command: ``kseq run``, ``kseq forecast``.
+
+The backend flag is applied before anything imports Keras; the modules that need Keras are
+imported inside the commands.
+"""
+
+import argparse
+import logging
+import sys
+import warnings
+from pathlib import Path
+
+from kseq.backend import BACKENDS, select_backend
+from kseq.errors import ConfigError, KseqError
+
+
+def _add_common(parser):
+    parser.add_argument("--backend", choices=BACKENDS,
+                        help="Keras backend (default: KERAS_BACKEND, keras.json, then installed)")
+
+
+def make_parser():
+    parser = argparse.ArgumentParser(prog="kseq", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    run = commands.add_parser("run", help="run a recipe TOML file")
+    run.add_argument("recipe", help="recipe file, or the name of a bundled recipe")
+    _add_common(run)
+    run.add_argument("--epochs", type=int, help="override [training] epochs")
+    run.add_argument("--out", help="run directory (default: the recipe's output_dir)")
+    run.add_argument("--set", action="append", default=None, metavar="SECTION.KEY=VALUE",
+                     help="override any recipe key (repeatable); the value is read as TOML")
+    run.add_argument("--resume", action="store_true",
+                     help="continue an interrupted run from its last backed-up epoch")
+    run.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    forecast = commands.add_parser("forecast", help="forecast with a saved run")
+    forecast.add_argument("run_dir", help="run directory (or its forecaster/ folder)")
+    _add_common(forecast)
+    forecast.add_argument("--horizon", type=int, required=True, help="steps to forecast")
+    forecast.add_argument("--csv", help="newer data (same columns as training) to forecast from")
+    forecast.add_argument("--out", help="CSV file to write (default: stdout)")
+    return parser
+
+
+def _run(args):
+    from kseq.recipes.config import load_recipe, parse_override, recipe_path
+
+    path = Path(args.recipe)
+    if not path.suffix and not path.exists():
+        path = recipe_path(args.recipe)
+    overrides = [parse_override(text) for text in args.set or []]
+    if args.epochs is not None:
+        overrides.append(("training", "epochs", args.epochs))
+    config = load_recipe(path, overrides)
+    print(f"kseq: recipe {path} on backend {select_backend()}", file=sys.stderr)
+
+    from kseq.recipes.runner import format_metrics, run_recipe
+
+    card = run_recipe(config, run_dir=args.out, resume=args.resume,
+                      verbose=0 if args.quiet else "auto")
+    print(f"\n{config['recipe']['name']} on {card['backend']} — metrics in original units:\n")
+    print(format_metrics(card["metrics"]))
+    for leak in card["leakage"]:
+        print(f"\nLEAKAGE: {leak}; these scores are not honest.")
+    print(f"\nRun directory: {card['run_dir']}")
+    return 0
+
+
+def _forecast(args):
+    import numpy as np
+    import pandas as pd
+
+    from kseq.forecaster import Forecaster
+
+    run_dir = Path(args.run_dir)
+    folder = run_dir / "forecaster" if (run_dir / "forecaster").is_dir() else run_dir
+    forecaster = Forecaster.load(folder)
+    recipe = forecaster.saved_state_["extra"].get("recipe")
+    if args.csv:
+        data = dict(recipe["data"]) if recipe else {}
+        if data.get("source") != "csv":
+            raise ConfigError(
+                "--csv needs a run whose recipe read a CSV file (it names the time and target "
+                f"columns); this run's data source is {data.get('source')!r}."
+            )
+        from kseq.data import read_series
+
+        frame = read_series(args.csv, data["time_column"], data["target_columns"],
+                            data["feature_columns"], missing=data["missing"],
+                            fill_gaps=data["fill_gaps"])
+        index, values, names = frame.index, frame.to_numpy(), list(frame.columns)
+    else:
+        from kseq.recipes.runner import load_data
+
+        index, values, names = load_data(recipe["data"], recipe["recipe"]["seed"])
+    forecasts = forecaster.predict(values, args.horizon)
+    if isinstance(index, pd.DatetimeIndex) and index.freq is not None:
+        future = pd.date_range(index[-1], periods=args.horizon + 1, freq=index.freq)[1:]
+    else:
+        step = index[-1] - index[-2]
+        future = pd.Index([index[-1] + step * (i + 1) for i in range(args.horizon)])
+    frame = pd.DataFrame(np.asarray(forecasts), index=future,
+                         columns=names[: forecaster.num_targets])
+    frame.index.name = index.name or "time"
+    text = frame.to_csv()
+    if args.out:
+        from kseq._io import write_text_atomic
+
+        write_text_atomic(args.out, text)
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+def main(argv=None):
+    """Entry point of the ``kseq`` command; returns the exit status."""
+    args = make_parser().parse_args(argv)
+    # Only kseq's own logger: other libraries' INFO chatter stays silent.
+    logger = logging.getLogger("kseq")
+    if not logger.handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("kseq: %(message)s"))
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
+    warnings.simplefilter("default", category=UserWarning)
+    try:
+        # Before any Keras import: the backend is fixed at Keras's first import.
+        select_backend(args.backend)
+        if args.command == "run":
+            return _run(args)
+        return _forecast(args)
+    except (KseqError, FileNotFoundError) as error:
+        print(f"kseq: error: {error}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,298 @@
+"""A fitted forecasting model: transforms, window settings and a Keras model in one object."""
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+import kseq
+from kseq._keras import keras
+from kseq.data.window_dataset import WindowDataset
+from kseq.data.windows import make_windows
+from kseq.errors import DataError, NotFittedError
+from kseq.models.builders import head_loss, point_forecast
+from kseq.transforms import TransformPipeline
+
+MODEL_FILE = "model.keras"
+STATE_FILE = "forecaster.json"
+
+
+def _as_2d(values, argument):
+    array = np.asarray(values, dtype="float64")
+    if array.ndim == 1:
+        array = array[:, None]
+    if array.ndim != 2:
+        raise ValueError(f"`{argument}` must be (time,) or (time, columns); got {array.shape}.")
+    return array
+
+
+class Forecaster:
+    """Transforms + windows + a Keras model, working in original units.
+
+    Series are arrays ``(time, columns)``; the first `num_targets` columns are forecast, all
+    columns are inputs. The transforms are fitted on what `fit` receives and nothing else.
+
+    Example:
+
+    >>> model = build_forecaster(lookback=24)
+    >>> forecaster = Forecaster(model, lookback=24, transforms=TransformPipeline([...]))
+    >>> forecaster.fit(series[split.train], validation=series[split.validation], epochs=50)
+    >>> forecaster.predict(series[: split.test.start], steps=24)   # (24, num_targets)
+
+    Args:
+        model: a model from `kseq.models` mapping ``(batch, lookback, num_features)`` to
+            ``(batch, horizon, num_targets[, ...])``.
+        lookback: input steps.
+        transforms: a `TransformPipeline` (unfitted, or fitted when restoring), or `None`.
+        num_targets: forecast columns (the first ones).
+    """
+
+    def __init__(self, model, *, lookback, transforms=None, num_targets=1):
+        self.model = model
+        self.lookback = int(lookback)
+        self.transforms = transforms if transforms is not None else TransformPipeline([])
+        self.num_targets = int(num_targets)
+        self.horizon = int(model.output_shape[1])
+        self.history_ = None
+
+    @property
+    def context_length(self):
+        """Original-unit points one forecast needs: the lookback plus the transforms' lags."""
+        return self.lookback + self.transforms.context_length
+
+    def _check_fitted(self):
+        if not hasattr(self.transforms, "n_features_in_"):
+            raise NotFittedError("The Forecaster is not fitted yet; call `fit` first.")
+
+    def _windows(self, series):
+        z = self.transforms.transform(series)
+        return make_windows(z, z[:, : self.num_targets], lookback=self.lookback, horizon=self.horizon)
+
+    def fit(
+        self,
+        train,
+        validation=None,
+        *,
+        fit_transforms=True,
+        epochs=100,
+        batch_size=32,
+        shuffle=True,
+        random_windows=False,
+        steps_per_epoch=None,
+        callbacks=None,
+        seed=None,
+        verbose="auto",
+        compile_options=None,
+    ):
+        """Fits the transforms on `train`, then the model on windows of both.
+
+        Args:
+            train: training values ``(time, columns)`` in original units.
+            validation: the values that follow `train`; their windows read the end of
+                `train` as context, and nothing is fitted on them.
+            fit_transforms: fit the transforms on `train` (the leak-free default); `False`
+                keeps transforms fitted beforehand.
+            epochs, batch_size, callbacks, verbose: as `keras.Model.fit`.
+            shuffle, random_windows, steps_per_epoch, seed: as `kseq.data.WindowDataset`.
+            compile_options: `keras.Model.compile` arguments; the loss defaults to the one
+                matching the head. The model is compiled only if it is not already.
+
+        Returns:
+            The Keras `History`.
+        """
+        train = _as_2d(train, "train")
+        if train.shape[1] < self.num_targets:
+            raise ValueError(f"`train` has {train.shape[1]} columns; expected >= {self.num_targets}.")
+        if fit_transforms:
+            self.transforms.fit(train)
+        else:
+            self._check_fitted()
+        x, y = self._windows(train)
+        data = WindowDataset(
+            x,
+            y,
+            batch_size,
+            shuffle=shuffle,
+            random_windows=random_windows,
+            steps_per_epoch=steps_per_epoch,
+            seed=seed,
+        )
+        validation_data = None
+        if validation is not None and len(validation):
+            joined = np.concatenate([train[-self.context_length :], _as_2d(validation, "validation")])
+            validation_data = WindowDataset(*self._windows(joined), batch_size)
+        if not self.model.compiled:
+            options = {"optimizer": "adam", "loss": head_loss(self.model)}
+            options.update(compile_options or {})
+            self.model.compile(**options)
+        self.history_ = self.model.fit(
+            data, validation_data=validation_data, epochs=epochs, callbacks=callbacks, verbose=verbose
+        )
+        return self.history_
+
+    def _predict_scaled(self, windows):
+        return self.model.predict(np.asarray(windows, dtype="float32"), verbose=0)
+
+    def predict(self, history, steps=None):
+        """Forecasts `steps` points after `history`, in original units.
+
+        Up to the model's horizon the forecast is direct; past it, forecasts are fed back as
+        inputs (recursive), one horizon at a time. Feeding back needs every input column to be
+        a target.
+
+        Args:
+            history: values ``(time, columns)`` in original units, at least `context_length`.
+            steps: points to forecast; the model's horizon by default.
+
+        Returns:
+            ``(steps, num_targets)`` point forecasts.
+        """
+        self._check_fitted()
+        history = _as_2d(history, "history")
+        steps = self.horizon if steps is None else int(steps)
+        if len(history) < self.context_length:
+            raise DataError(
+                f"`history` has {len(history)} points; forecasting needs {self.context_length} "
+                f"(lookback {self.lookback} + transform lags {self.transforms.context_length})."
+            )
+        if steps > self.horizon and history.shape[1] != self.num_targets:
+            raise ValueError(
+                f"Forecasting {steps} steps past the horizon {self.horizon} feeds forecasts back "
+                "as inputs, which needs every input column to be a target; the data has "
+                f"{history.shape[1]} columns and {self.num_targets} targets."
+            )
+        z = self.transforms.transform(history[-self.context_length :])[-self.lookback :]
+        forecasts = []
+        produced = 0
+        while produced < steps:
+            outputs = self._predict_scaled(z[None, -self.lookback :])
+            chunk = point_forecast(self.model, outputs)[0]  # (horizon, num_targets)
+            forecasts.append(chunk)
+            z = np.concatenate([z, chunk])
+            produced += len(chunk)
+        z_forecast = np.concatenate(forecasts)[:steps]
+        return self.transforms.inverse_transform(
+            z_forecast, context=history[-self.transforms.context_length or len(history) :]
+        )
+
+    def predict_one_step(self, series, start, raw=False):
+        """One-step-ahead forecasts of ``series[start:]``, each from the true history before it.
+
+        Args:
+            series: values ``(time, columns)`` in original units.
+            start: first position forecast; needs ``start >= context_length``.
+            raw: also return the head's raw outputs mapped to original units (quantile levels
+                for a quantile head), shape ``(num, num_targets, ...)``.
+
+        Returns:
+            ``(len(series) - start, num_targets)`` forecasts (and the raw array if asked).
+        """
+        self._check_fitted()
+        series = _as_2d(series, "series")
+        if start < self.context_length:
+            raise DataError(
+                f"`start`={start} leaves too little history; one-step forecasts need "
+                f"{self.context_length} points before the first forecast."
+            )
+        lag = self.transforms.context_length
+        z = self.transforms.transform(series[start - self.context_length :])
+        # Window i holds the lookback steps before position start + i.
+        x, _ = make_windows(z, lookback=self.lookback, horizon=1)
+        outputs = np.asarray(self._predict_scaled(x))[:, :1]  # first step of each horizon
+        contexts = make_windows(series[start - lag :], lookback=lag, horizon=1)[0] if lag else None
+        point = point_forecast(self.model, outputs)  # (num, 1, num_targets)
+        forecast = self._inverse_batch(point, contexts)[:, 0]
+        if not raw:
+            return forecast
+        if outputs.ndim == 3:
+            return forecast, forecast[..., None]
+        levels = [
+            self._inverse_batch(outputs[..., j], contexts)[:, 0] for j in range(outputs.shape[-1])
+        ]
+        return forecast, np.stack(levels, axis=-1)
+
+    def _inverse_batch(self, values, contexts):
+        if contexts is None:
+            return self.transforms.inverse_transform(values)
+        return self.transforms.inverse_transform(values, context=contexts[..., : self.num_targets])
+
+    # Saving ------------------------------------------------------------------------------
+
+    def get_state(self):
+        """Returns everything but the model's weights as plain JSON values."""
+        self._check_fitted()
+        return {
+            "kseq_version": kseq.__version__,
+            "keras_version": keras.__version__,
+            "backend": keras.backend.backend(),
+            "lookback": self.lookback,
+            "horizon": self.horizon,
+            "num_targets": self.num_targets,
+            "transforms": self.transforms.get_state(),
+        }
+
+    def save(self, directory, extra=None):
+        """Saves to a directory holding ``model.keras`` and ``forecaster.json``.
+
+        The directory is written next to its final place and moved there in one rename, so a
+        crash never leaves a half-written forecaster. The JSON records the sha256 of the model
+        file, checked on load.
+
+        Args:
+            directory: target folder (replaced if it exists).
+            extra: more JSON values to record under ``"extra"`` (e.g. the recipe config).
+        """
+        directory = Path(directory)
+        directory.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{directory.name}.", dir=directory.parent))
+        try:
+            model_path = staging / MODEL_FILE
+            self.model.save(model_path)
+            state = self.get_state()
+            state["model_sha256"] = hashlib.sha256(model_path.read_bytes()).hexdigest()
+            state["extra"] = extra or {}
+            (staging / STATE_FILE).write_text(json.dumps(state, indent=2))
+            if directory.exists():
+                old = Path(tempfile.mkdtemp(prefix=f".{directory.name}.old.", dir=directory.parent))
+                os.replace(directory, old / "x")
+                os.replace(staging, directory)
+                shutil.rmtree(old)
+            else:
+                os.replace(staging, directory)
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+        return directory
+
+    @classmethod
+    def load(cls, directory):
+        """Loads a saved forecaster (``safe_mode=True``; any backend)."""
+        directory = Path(directory)
+        state_path = directory / STATE_FILE
+        model_path = directory / MODEL_FILE
+        for path in (state_path, model_path):
+            if not path.is_file():
+                raise FileNotFoundError(f"{path} is missing: {directory} is not a saved forecaster.")
+        state = json.loads(state_path.read_text())
+        digest = hashlib.sha256(model_path.read_bytes()).hexdigest()
+        if digest != state.get("model_sha256"):
+            raise DataError(
+                f"{model_path} does not match the sha256 recorded in {state_path}; the files were "
+                "changed or mixed up."
+            )
+        import kseq.layers  # noqa: F401  (registers kseq's layers and losses)
+        import kseq.losses  # noqa: F401
+
+        model = keras.saving.load_model(model_path, safe_mode=True)
+        forecaster = cls(
+            model,
+            lookback=state["lookback"],
+            transforms=TransformPipeline.from_state(state["transforms"]),
+            num_targets=state["num_targets"],
+        )
+        forecaster.saved_state_ = state
+        return forecaster

@@ -1,0 +1,73 @@
+"""Forecast metrics and naive baselines, in original units (NumPy only)."""
+
+import numpy as np
+
+
+def _pair(y_true, y_pred):
+    y_true = np.asarray(y_true, dtype="float64")
+    y_pred = np.asarray(y_pred, dtype="float64")
+    if y_true.shape != y_pred.shape:
+        raise ValueError(f"Shapes differ: y_true {y_true.shape} and y_pred {y_pred.shape}.")
+    return y_true, y_pred
+
+
+def mae(y_true, y_pred):
+    """Mean absolute error."""
+    y_true, y_pred = _pair(y_true, y_pred)
+    return float(np.mean(np.abs(y_true - y_pred)))
+
+
+def rmse(y_true, y_pred):
+    """Root mean squared error."""
+    y_true, y_pred = _pair(y_true, y_pred)
+    return float(np.sqrt(np.mean((y_true - y_pred) ** 2)))
+
+
+def mape(y_true, y_pred):
+    """Mean absolute percentage error, in percent (undefined where y_true is 0)."""
+    y_true, y_pred = _pair(y_true, y_pred)
+    return float(100.0 * np.mean(np.abs((y_true - y_pred) / y_true)))
+
+
+def smape(y_true, y_pred):
+    """Symmetric MAPE, in percent: ``200·|y - ŷ| / (|y| + |ŷ|)`` averaged."""
+    y_true, y_pred = _pair(y_true, y_pred)
+    return float(100.0 * np.mean(2.0 * np.abs(y_true - y_pred) / (np.abs(y_true) + np.abs(y_pred))))
+
+
+def mase(y_true, y_pred, history, season_length=1):
+    """Mean absolute scaled error: MAE over the in-sample seasonal-naive MAE of `history`."""
+    y_true, y_pred = _pair(y_true, y_pred)
+    history = np.asarray(history, dtype="float64")
+    if len(history) <= season_length:
+        return float("nan")
+    scale = np.mean(np.abs(history[season_length:] - history[:-season_length]))
+    return float(np.mean(np.abs(y_true - y_pred)) / scale)
+
+
+def score(y_true, y_pred, history, season_length=1):
+    """Returns every metric as a dict: MAE, RMSE, MAPE, sMAPE, MASE."""
+    return {
+        "mae": mae(y_true, y_pred),
+        "rmse": rmse(y_true, y_pred),
+        "mape": mape(y_true, y_pred),
+        "smape": smape(y_true, y_pred),
+        "mase": mase(y_true, y_pred, history, season_length),
+    }
+
+
+def naive_forecast(history, steps):
+    """Repeats the last value: ``(steps, columns)``."""
+    history = np.asarray(history, dtype="float64").reshape(len(history), -1)
+    return np.repeat(history[-1:], steps, axis=0)
+
+
+def seasonal_naive_forecast(history, steps, season_length):
+    """Repeats the last season: ``ŷ_{T+h} = y_{T+h-m·k}``, ``(steps, columns)``."""
+    history = np.asarray(history, dtype="float64").reshape(len(history), -1)
+    if len(history) < season_length:
+        raise ValueError(
+            f"Seasonal naive needs {season_length} points of history; received {len(history)}."
+        )
+    last = history[-season_length:]
+    return np.resize(last, (steps, history.shape[1])) if steps else last[:0]

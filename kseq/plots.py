@@ -1,0 +1,73 @@
+"""Run plots, drawn on `matplotlib.figure.Figure` (no pyplot state, no display needed)."""
+
+import numpy as np
+from matplotlib.figure import Figure
+
+from kseq._io import save_figure_atomic
+
+
+def plot_forecast(path, *, index, history, truth=None, forecast=None, forecast_index=None,
+                  one_step=None, interval=None, baselines=None, title=""):
+    """Saves history (black), truth, forecasts (red) and optional intervals as a PNG.
+
+    Args:
+        path: PNG file.
+        index: x positions of `history`.
+        history: ``(time,)`` values before the forecast.
+        truth: optional ``(steps,)`` true values at `forecast_index`.
+        forecast: ``(steps,)`` multi-step forecast at `forecast_index`.
+        forecast_index: x positions of the forecast.
+        one_step: optional ``(steps,)`` one-step forecasts at `forecast_index`.
+        interval: optional ``(low, high)`` arrays at `forecast_index`.
+        baselines: optional ``{name: (steps,)}`` drawn dashed.
+        title: figure title.
+    """
+    figure = Figure(figsize=(9, 4.5))
+    axes = figure.subplots()
+    axes.plot(index, history, color="black", label="history")
+    if truth is not None:
+        axes.plot(forecast_index, truth, color="black", alpha=0.45, label="truth")
+    if interval is not None:
+        axes.fill_between(forecast_index, interval[0], interval[1], color="red", alpha=0.15,
+                          label="one-step interval")
+    for name, values in (baselines or {}).items():
+        axes.plot(forecast_index[: len(values)], values, linestyle="--", linewidth=1, label=name)
+    if one_step is not None:
+        axes.plot(forecast_index[: len(one_step)], one_step, color="tab:blue", label="one-step")
+    if forecast is not None:
+        axes.plot(forecast_index[: len(forecast)], forecast, color="red", label="forecast")
+    axes.set_title(title)
+    axes.legend(loc="upper left", fontsize="small")
+    axes.grid(alpha=0.3)
+    return save_figure_atomic(figure, path)
+
+
+def plot_loss(path, history, title="training loss"):
+    """Saves the loss curves of a Keras `History.history` dict (log scale) as a PNG."""
+    figure = Figure(figsize=(7, 4))
+    axes = figure.subplots()
+    for name, values in history.items():
+        if name.endswith("loss"):
+            axes.plot(np.arange(1, len(values) + 1), values, label=name)
+    axes.set_xlabel("epoch")
+    axes.set_yscale("log")
+    axes.set_title(title)
+    axes.legend()
+    axes.grid(alpha=0.3)
+    return save_figure_atomic(figure, path)
+
+
+def plot_scatter(path, panels, title=""):
+    """Saves truth-vs-prediction scatter panels ``{label: (truth, prediction)}`` as a PNG."""
+    figure = Figure(figsize=(4.5 * len(panels), 4.2))
+    axes_list = np.atleast_1d(figure.subplots(1, len(panels)))
+    for axes, (label, (truth, prediction)) in zip(axes_list, panels.items(), strict=True):
+        truth, prediction = np.ravel(truth), np.ravel(prediction)
+        axes.scatter(truth, prediction, s=2, alpha=0.3)
+        high = float(max(truth.max(), prediction.max()))
+        axes.plot([0, high], [0, high], color="red", linewidth=1)
+        axes.set_xlabel("truth")
+        axes.set_ylabel("prediction")
+        axes.set_title(label)
+    figure.suptitle(title)
+    return save_figure_atomic(figure, path)

@@ -1,0 +1,4 @@
+"""Recipes: ``python -m kseq.recipes.<name>`` runs ``recipes/<name>.toml``.
+
+Importing this package does not import Keras.
+"""

@@ -1,0 +1,353 @@
+"""Runs a validated recipe: data, split, transforms, model, training, evaluation, outputs.
+
+The backend must be chosen before this module is imported (the CLI does it).
+"""
+
+import json
+import platform
+import shutil
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+import kseq
+from kseq import baselines as classical
+from kseq._io import write_json_atomic, write_text_atomic
+from kseq._keras import keras
+from kseq.data import load_airpassengers, make_ar1, make_sine, read_series, split_series
+from kseq.data.ar1_dataset import AR1Dataset
+from kseq.errors import ConfigError, LeakageWarning
+from kseq.forecaster import Forecaster
+from kseq.metrics import score
+from kseq.models import (
+    build_airpassengers_tutorial,
+    build_ar1_model,
+    build_forecaster,
+    build_sine_study_model,
+)
+from kseq.plots import plot_forecast, plot_loss, plot_scatter
+from kseq.transforms import Difference, LogTransform, MinMaxScale, TransformPipeline
+
+
+def load_data(data, seed=None):
+    """Returns ``(index, values (time, columns), column names)`` for a ``[data]`` section."""
+    if data["source"] == "airpassengers":
+        series = load_airpassengers()
+        return series.index, series.to_numpy()[:, None], [series.name]
+    if data["source"] == "sine":
+        series = make_sine(data["family"], num_points=data["num_points"], end=data["end"],
+                           seed=seed)
+        return series.index, series.to_numpy()[:, None], [series.name]
+    frame = read_series(
+        data["path"],
+        data["time_column"],
+        data["target_columns"],
+        data["feature_columns"],
+        missing=data["missing"],
+        fill_gaps=data["fill_gaps"],
+    )
+    return frame.index, frame.to_numpy(), list(frame.columns)
+
+
+def build_transforms(section):
+    steps = []
+    if section["log"]:
+        steps.append(LogTransform())
+    for lag in section["difference"]:
+        steps.append(Difference(lag))
+    if section["minmax"] is not False:
+        feature_range = (0.0, 1.0) if section["minmax"] is True else tuple(section["minmax"])
+        if len(feature_range) != 2 or not feature_range[0] < feature_range[1]:
+            raise ConfigError(f"[transforms] minmax must be [low, high]; received {feature_range}.")
+        steps.append(MinMaxScale(feature_range))
+    return TransformPipeline(steps)
+
+
+def build_model(section, lookback, num_features, horizon, num_targets, seed):
+    builder = section["builder"]
+    if builder == "airpassengers_tutorial":
+        return build_airpassengers_tutorial(lookback, seed=seed)
+    if builder == "sine_study":
+        forget_bias = 1.0 if section["forget_bias"] is None else section["forget_bias"]
+        units = section["units"] if isinstance(section["units"], list) else [section["units"]]
+        return build_sine_study_model(lookback, forget_bias=forget_bias, num_layers=len(units),
+                                      units=units[0], seed=seed)
+    if builder == "ar1":
+        return build_ar1_model(seed=seed)
+    return build_forecaster(
+        lookback,
+        num_features,
+        horizon,
+        num_targets,
+        cell=section["cell"],
+        units=section["units"],
+        dropout=section["dropout"],
+        input_dropout=section["input_dropout"],
+        recurrent_dropout=section["recurrent_dropout"],
+        forget_bias=section["forget_bias"],
+        head=section["head"],
+        dense_units=section["dense_units"],
+        dense_activation=section["dense_activation"],
+        quantiles=section["quantiles"],
+        num_components=section["num_components"],
+        seed=seed,
+    )
+
+
+def make_optimizer(training):
+    return keras.optimizers.get(
+        {"class_name": training["optimizer"], "config": {"learning_rate": training["learning_rate"]}}
+    )
+
+
+def make_callbacks(training, run_dir, resume, monitor):
+    backup = Path(run_dir) / "backup"
+    if backup.exists() and not resume:
+        shutil.rmtree(backup)
+    callbacks = [keras.callbacks.TerminateOnNaN(), keras.callbacks.BackupAndRestore(str(backup))]
+    if training["early_stopping"]:
+        callbacks.append(
+            keras.callbacks.EarlyStopping(
+                monitor=monitor, patience=training["patience"], restore_best_weights=True
+            )
+        )
+    return callbacks
+
+
+def versions():
+    found = {"python": platform.python_version(), "kseq": kseq.__version__,
+             "keras": keras.__version__, "numpy": np.__version__}
+    backend = keras.backend.backend()
+    module = {"tensorflow": "tensorflow", "torch": "torch", "jax": "jax"}[backend]
+    found[module] = __import__(module).__version__
+    return found
+
+
+def run_recipe(config, *, run_dir=None, resume=False, verbose="auto"):
+    """Runs a recipe config (from `load_recipe`); returns the run card as a dict."""
+    name = config["recipe"]["name"]
+    run_dir = Path(run_dir or config["recipe"]["output_dir"].format(name=name))
+    run_dir.mkdir(parents=True, exist_ok=True)
+    seed = config["recipe"]["seed"]
+    keras.utils.set_random_seed(seed)
+    started = time.perf_counter()
+    if config["data"]["source"] == "ar1":
+        card = _run_ar1(config, run_dir, resume, verbose, seed)
+    else:
+        card = _run_forecast(config, run_dir, resume, verbose, seed)
+    card["timings"]["total_s"] = round(time.perf_counter() - started, 2)
+    card.update({"recipe": name, "backend": keras.backend.backend(), "seed": seed,
+                 "versions": versions(), "config": config, "run_dir": str(run_dir)})
+    write_json_atomic(run_dir / "run_card.json", card)
+    write_text_atomic(run_dir / "run_card.md", render_card(card))
+    return card
+
+
+def _run_forecast(config, run_dir, resume, verbose, seed):
+    data, windows, training, evaluation = (
+        config["data"], config["windows"], config["training"], config["evaluation"])
+    timings = {}
+    tick = time.perf_counter()
+    index, values, columns = load_data(data, seed)
+    split = split_series(pd.Series(values[:, 0], index=index), test=config["split"]["test"],
+                         validation=config["split"]["validation"])
+    lookback, horizon = windows["lookback"], windows["horizon"]
+    transforms = build_transforms(config["transforms"])
+    num_targets = 1 if data["source"] != "csv" else len(
+        [data["target_columns"]] if isinstance(data["target_columns"], str)
+        else data["target_columns"])
+    leaks = []
+    if config["transforms"]["fit_on"] == "all":
+        leaks.append("transforms (scaler) fitted on the whole series, test period included")
+    if training["train_on"] == "all":
+        leaks.append("model trained on windows of the whole series, test period included")
+    for leak in leaks:
+        warnings.warn(f"Recipe {config['recipe']['name']!r}: {leak}.", LeakageWarning,
+                      stacklevel=2)
+
+    model = build_model(config["model"], lookback, values.shape[1], horizon, num_targets, seed)
+    forecaster = Forecaster(model, lookback=lookback, transforms=transforms,
+                            num_targets=num_targets)
+    if config["transforms"]["fit_on"] == "all":
+        transforms.fit(values)
+    train_values = values if training["train_on"] == "all" else values[split.train]
+    validation_values = None if training["train_on"] == "all" else values[split.validation]
+    model.compile(optimizer=make_optimizer(training), loss=_loss(model))
+    monitor = "val_loss" if validation_values is not None and len(validation_values) else "loss"
+    timings["data_s"] = round(time.perf_counter() - tick, 2)
+    tick = time.perf_counter()
+    history = forecaster.fit(
+        train_values,
+        validation_values,
+        fit_transforms=config["transforms"]["fit_on"] == "train",
+        epochs=training["epochs"],
+        batch_size=training["batch_size"],
+        shuffle=training["shuffle"],
+        random_windows=windows["random_windows"],
+        steps_per_epoch=training["steps_per_epoch"],
+        callbacks=make_callbacks(training, run_dir, resume, monitor),
+        seed=seed,
+        verbose=verbose,
+    )
+    timings["training_s"] = round(time.perf_counter() - tick, 2)
+    tick = time.perf_counter()
+
+    card = {"leakage": leaks, "epochs_run": len(history.history.get("loss", [])),
+            "final_loss": _last(history.history, "loss"),
+            "final_val_loss": _last(history.history, "val_loss"), "metrics": {}}
+    season = evaluation["season_length"]
+    test_start = split.test.start
+    num_test = split.test.stop - test_start
+    plot_args = {"index": index[:test_start], "history": values[:test_start, 0],
+                 "title": f"{config['recipe']['name']} ({keras.backend.backend()})"}
+    if num_test:
+        history_values, test_values = values[:test_start], values[split.test]
+        steps = evaluation["horizon"] or num_test
+        multi = forecaster.predict(history_values, steps)
+        one_step, raw = forecaster.predict_one_step(values, test_start, raw=True)
+        target_history = history_values[split.train][:, 0]
+        truth = test_values[:steps, 0]
+        strategy = "direct" if steps <= forecaster.horizon else (
+            "recursive" if forecaster.horizon == 1 else "hybrid")
+        metrics = {
+            f"model ({strategy}, {steps}-step)": score(truth, multi[:, 0], target_history, season),
+            "model (one-step)": score(test_values[:, 0], one_step[:, 0], target_history, season),
+        }
+        baseline_forecasts = classical.naive_baselines(history_values[:, 0], test_values[:, 0],
+                                                       season)
+        if "sarima" in evaluation["baselines"] and season > 1:
+            if classical.sarima_available():
+                baseline_forecasts["sarima"] = classical.sarima_airline(
+                    history_values[:, 0], test_values[:, 0], season)
+            else:
+                card["notes"] = ["SARIMA baseline skipped: pip install 'kseq[classical]'."]
+        for label, forecasts in baseline_forecasts.items():
+            if label not in evaluation["baselines"]:
+                continue
+            metrics[f"{label} ({steps}-step)"] = score(
+                truth, forecasts["multi_step"][:steps], target_history, season)
+            metrics[f"{label} (one-step)"] = score(
+                test_values[:, 0], forecasts["one_step"], target_history, season)
+        card["metrics"] = metrics
+        interval = None
+        if raw.shape[-1] > 1:
+            low, high = raw[:, 0, 0], raw[:, 0, -1]
+            inside = (test_values[:, 0] >= low) & (test_values[:, 0] <= high)
+            card["interval_coverage"] = {"levels": config["model"]["quantiles"],
+                                         "one_step_coverage": float(inside.mean())}
+            interval = (low, high)
+        plot_args.update(truth=test_values[:, 0], forecast=multi[:, 0],
+                         forecast_index=index[split.test], one_step=one_step[:, 0],
+                         interval=interval,
+                         baselines={k: v["multi_step"][:steps] for k, v in
+                                    baseline_forecasts.items() if k in evaluation["baselines"]})
+        np.savez(run_dir / "forecasts.npz", multi_step=multi, one_step=one_step,
+                 truth=test_values)
+    if evaluation["forecast_steps"]:
+        future = forecaster.predict(values, evaluation["forecast_steps"])
+        step = index[-1] - index[-2]
+        future_index = [index[-1] + step * (i + 1) for i in range(len(future))]
+        card["future_forecast"] = future[:, 0].tolist()
+        plot_args.update(index=index, history=values[:, 0], truth=None, one_step=None,
+                         interval=None, baselines=None, forecast=future[:, 0],
+                         forecast_index=future_index)
+    plot_forecast(run_dir / "forecast.png", **plot_args)
+    plot_loss(run_dir / "loss.png", history.history)
+    forecaster.save(run_dir / "forecaster", extra={"recipe": config})
+    timings["evaluation_s"] = round(time.perf_counter() - tick, 2)
+    card["timings"] = timings
+    card["outputs"] = ["run_card.json", "run_card.md", "forecast.png", "loss.png",
+                       "forecaster/model.keras", "forecaster/forecaster.json"]
+    return card
+
+
+def _run_ar1(config, run_dir, resume, verbose, seed):
+    data, training = config["data"], config["training"]
+    timings = {"training_s": 0.0}
+    metrics, panels, outputs = {}, {}, ["run_card.json", "run_card.md", "loss.png", "scatter.png"]
+    histories = {}
+    for i, weight in enumerate(data["lag_weights"]):
+        tag = f"w={weight:g}"
+        keras.utils.set_random_seed(seed + i)
+        train = AR1Dataset(training["batch_size"], training["steps_per_epoch"] or 100,
+                           num_steps=data["num_steps"], rho=data["rho"], lag_weight=weight,
+                           seed=seed + 1000 * i)
+        x_val, y_val = make_ar1(data["test_paths"] // 4 or 1, num_steps=data["num_steps"],
+                                rho=data["rho"], lag_weight=weight, seed=seed + 1000 * i + 1)
+        x_test, y_test = make_ar1(data["test_paths"], num_steps=data["num_steps"],
+                                  rho=data["rho"], lag_weight=weight, seed=seed + 1000 * i + 2)
+        model = build_ar1_model(seed=seed)
+        model.compile(optimizer=make_optimizer(training), loss="mse")
+        tick = time.perf_counter()
+        history = model.fit(train, validation_data=(x_val, y_val), epochs=training["epochs"],
+                            callbacks=make_callbacks(training, run_dir / tag, resume, "val_loss"),
+                            verbose=verbose)
+        timings["training_s"] += round(time.perf_counter() - tick, 2)
+        prediction = model.predict(x_test, verbose=0)
+        # The best constant predicts E[y_t] = (1 + w)·Var(x), estimated on the validation paths.
+        constant = float(np.mean(y_val))
+        metrics[tag] = {
+            "test_mse": float(np.mean((prediction - y_test) ** 2)),
+            "mean_baseline_mse": float(np.mean((constant - y_test) ** 2)),
+            "target_only_x_t_squared_mse": float(np.mean((x_test**2 - y_test) ** 2)),
+        }
+        histories[tag] = history.history
+        panels[tag] = (y_test, prediction)
+        model_file = f"model_{tag.replace('=', '')}.keras"
+        model.save(run_dir / f".{model_file}.tmp.keras")
+        (run_dir / f".{model_file}.tmp.keras").replace(run_dir / model_file)
+        np.savez(run_dir / f"predictions_{tag.replace('=', '')}.npz", x=x_test[:64],
+                 prediction=prediction[:64])
+        outputs.append(model_file)
+    plot_scatter(run_dir / "scatter.png", panels, title="AR(1) lag target: truth vs prediction")
+    plot_loss(run_dir / "loss.png", {f"{tag} {k}": v for tag, h in histories.items()
+                                     for k, v in h.items()})
+    return {"metrics": metrics, "timings": timings, "outputs": outputs, "leakage": [],
+            "epochs_run": {tag: len(h["loss"]) for tag, h in histories.items()}}
+
+
+def _loss(model):
+    from kseq.models import head_loss
+
+    return head_loss(model)
+
+
+def _last(history, key):
+    values = history.get(key)
+    return float(values[-1]) if values else None
+
+
+def render_card(card):
+    """Renders a run card as Markdown."""
+    lines = [f"# Run card: {card['recipe']}", "",
+             f"- backend: `{card['backend']}`; seed {card['seed']}",
+             "- versions: " + ", ".join(f"{k} {v}" for k, v in card["versions"].items()),
+             "- timings: " + ", ".join(f"{k} {v}" for k, v in card["timings"].items()),
+             f"- epochs run: {card.get('epochs_run')}"]
+    if card.get("final_loss") is not None:
+        lines.append(f"- final training loss: {card['final_loss']:.4g}")
+    for leak in card.get("leakage", []):
+        lines.append(f"- **LEAKAGE: {leak}. These test scores are not honest.**")
+    for note in card.get("notes", []):
+        lines.append(f"- note: {note}")
+    if "interval_coverage" in card:
+        coverage = card["interval_coverage"]
+        lines.append(f"- one-step interval {coverage['levels'][0]}–{coverage['levels'][-1]}: "
+                     f"empirical coverage {coverage['one_step_coverage']:.0%} on the test part")
+    lines += ["", "## Metrics (original units)", "", format_metrics(card["metrics"]), "",
+              "## Config", "", "```json", json.dumps(card["config"], indent=2), "```", ""]
+    return "\n".join(lines)
+
+
+def format_metrics(metrics):
+    """Formats ``{row: {metric: value}}`` as a Markdown table."""
+    if not metrics:
+        return "(no test part: no metrics)"
+    columns = list(next(iter(metrics.values())))
+    lines = ["| | " + " | ".join(columns) + " |", "|---" * (len(columns) + 1) + "|"]
+    for row, values in metrics.items():
+        lines.append(f"| {row} | " + " | ".join(f"{values[c]:.4g}" for c in columns) + " |")
+    return "\n".join(lines)

@@ -1,0 +1,17 @@
+"""Runs the bundled ``sines`` recipe: ``python -m kseq.recipes.sines [--backend jax] [--epochs N]``.
+
+The recipe itself is ``recipes/sines.toml``; any ``kseq run`` flag works here too.
+"""
+
+import sys
+
+
+def main(argv=None):
+    # kseq.cli chooses the backend from --backend before anything imports Keras.
+    from kseq.cli import main as kseq_main
+
+    return kseq_main(["run", "sines", *(sys.argv[1:] if argv is None else argv)])
+
+
+if __name__ == "__main__":
+    sys.exit(main())
