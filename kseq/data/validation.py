@@ -42,6 +42,17 @@ def _as_list(columns, argument):
         ) from None
 
 
+def _to_datetime(times, utc):
+    try:
+        return pd.to_datetime(times, errors="coerce", utc=utc)
+    except (ValueError, TypeError):
+        # Mixed formats (a date here, a date and time there): parse each on its own.
+        try:
+            return pd.to_datetime(times, errors="coerce", utc=utc, format="mixed")
+        except (ValueError, TypeError):
+            return pd.Series(pd.NaT, index=times.index, dtype="datetime64[ns]" if not utc else "datetime64[ns, UTC]")
+
+
 def _fill(frame, method):
     if method == "ffill":
         return frame.ffill()
@@ -148,7 +159,7 @@ def read_series(
             f"Time column {time_column!r} of {name} holds {times.dtype} values, not dates; "
             "pass a column of date strings or datetimes."
         )
-    parsed = pd.to_datetime(times, errors="coerce", utc=True)
+    parsed = _to_datetime(times, utc=True)
     bad = parsed.isna()
     if bad.any():
         offenders = [f"row {i}: {times.iloc[i]!r}" for i in np.flatnonzero(bad)]
@@ -156,7 +167,7 @@ def read_series(
             f"Time column {time_column!r} of {name} has values that are not dates "
             f"({_rows(offenders)})."
         )
-    naive = pd.to_datetime(times, errors="coerce")
+    naive = _to_datetime(times, utc=False)
     if isinstance(naive.dtype, pd.DatetimeTZDtype) or naive.dtype == object:
         warnings.warn(
             f"Time column {time_column!r} of {name} is timezone-aware; converted to UTC.",
@@ -227,17 +238,12 @@ def _check_frequency(data, name, time_column, freq, fill_gaps):
     if len(index) < 3 and freq is None:
         return data
     if freq is None:
-        # Each run of three timestamps votes; the winner is the grid the data should be on.
-        votes = Counter(
-            pd.infer_freq(index[i : i + 3]) for i in range(min(len(index) - 2, 1000))
-        )
-        votes.pop(None, None)
-        if not votes:
+        freq = _infer_frequency(index)
+        if freq is None:
             raise TimeIndexError(
                 f"Time column {time_column!r} of {name} has an irregular frequency (no regular "
                 "step found); resample it (e.g. frame.resample('D').mean()) or pass freq=."
             )
-        freq = votes.most_common(1)[0][0]
     grid = pd.date_range(index[0], index[-1], freq=freq, name=index.name)
     off_grid = ~index.isin(grid)
     if off_grid.any():
@@ -257,6 +263,33 @@ def _check_frequency(data, name, time_column, freq, fill_gaps):
         data = _fill(data.reindex(grid), fill_gaps)
     data.index = pd.DatetimeIndex(data.index, name=time_column, freq=freq)
     return data
+
+
+# Coarsest first: the first grid holding every timestamp is the data's frequency.
+_CANDIDATES = (
+    ["YS", "YE", "QS", "QE", "MS", "ME"]
+    + [f"W-{day}" for day in ("MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN")]
+    + ["D", "h", "min", "s"]
+)
+
+
+def _infer_frequency(index):
+    def infer(part):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # pandas 3 announces an offset return type
+            found = pd.infer_freq(part)
+        return getattr(found, "freqstr", found)
+
+    # Each run of three timestamps votes; gaps and odd points only spoil their own runs.
+    votes = Counter(infer(index[i : i + 3]) for i in range(min(len(index) - 2, 1000)))
+    votes.pop(None, None)
+    if votes:
+        return votes.most_common(1)[0][0]
+    for candidate in _CANDIDATES:
+        grid = pd.date_range(index[0], index[-1], freq=candidate)
+        if len(grid) <= 10 * len(index) and index.isin(grid).all():
+            return candidate
+    return None
 
 
 def check_length(num_points, *, lookback, horizon=1, validation=0, test=0):

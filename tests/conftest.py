@@ -1,0 +1,28 @@
+"""Shared test setup: the active backend in the header, a seeded and cleared Keras session.
+
+Tests never choose the backend: tox sets KERAS_BACKEND per environment.
+"""
+
+import pytest
+
+from kseq.backend import ensure_backend
+
+ensure_backend()
+
+import keras  # noqa: E402
+
+
+def pytest_report_header(config):
+    return f"keras backend: {keras.backend.backend()} (keras {keras.__version__})"
+
+
+@pytest.fixture(autouse=True)
+def keras_session():
+    keras.utils.set_random_seed(1234)
+    yield
+    keras.backend.clear_session()
+
+
+@pytest.fixture
+def backend():
+    return keras.backend.backend()

@@ -1,0 +1,151 @@
+import numpy as np
+import pandas as pd
+import pytest
+
+from kseq.data import check_length, read_series
+from kseq.errors import (
+    ColumnNotFoundError,
+    DataTypeError,
+    DataWarning,
+    EmptyDataError,
+    InfiniteValueError,
+    MissingValueError,
+    SeriesTooShortError,
+    TimeIndexError,
+)
+
+
+def monthly(values, start="2020-01", **extra):
+    frame = pd.DataFrame({"month": pd.date_range(start, periods=len(values), freq="MS"),
+                          "y": values})
+    for name, column in extra.items():
+        frame[name] = column
+    return frame
+
+
+def write(tmp_path, text):
+    path = tmp_path / "series.csv"
+    path.write_text(text)
+    return path
+
+
+def test_valid_csv_is_read_with_its_frequency(tmp_path):
+    path = write(tmp_path, "month,y,x\n2020-01,1,5\n2020-02,2,6\n2020-03,4,7\n2020-04,8,8\n")
+    frame = read_series(path, "month", "y", ["x"])
+    assert list(frame.columns) == ["y", "x"]
+    assert frame.index.freqstr == "MS" and frame.index.name == "month"
+    np.testing.assert_array_equal(frame["y"], [1, 2, 4, 8])
+
+
+def test_empty_file(tmp_path):
+    path = write(tmp_path, "")
+    with pytest.raises(EmptyDataError, match=r"series.csv' is empty"):
+        read_series(path, "month", "y")
+
+
+def test_header_only(tmp_path):
+    path = write(tmp_path, "month,y\n")
+    with pytest.raises(EmptyDataError, match=r"has a header \(month, y\) but no data rows"):
+        read_series(path, "month", "y")
+
+
+def test_missing_column_lists_available_ones():
+    with pytest.raises(ColumnNotFoundError, match=r"no column 'sales'; available columns: 'month', 'y'"):
+        read_series(monthly([1.0, 2.0, 3.0]), "month", "sales")
+
+
+def test_non_numeric_values_name_the_rows(tmp_path):
+    path = write(tmp_path, "month,y\n2020-01,1\n2020-02,abc\n2020-03,3\n2020-04,n/a?\n")
+    with pytest.raises(DataTypeError, match=r"Column 'y' .* non-numeric values \(row 1: 'abc', row 3: 'n/a\?'\)"):
+        read_series(path, "month", "y")
+
+
+def test_boolean_column_is_refused():
+    with pytest.raises(DataTypeError, match="Column 'y' of the DataFrame is boolean"):
+        read_series(monthly([True, False, True]), "month", "y")
+
+
+def test_object_column_of_numbers_is_accepted():
+    frame = read_series(monthly(np.array([1, 2, 3], dtype=object)), "month", "y")
+    assert frame["y"].dtype == np.float64
+
+
+def test_nan_is_an_error_by_default_and_fills_on_request():
+    data = monthly([1.0, np.nan, 3.0, 4.0])
+    with pytest.raises(MissingValueError, match=r"1 missing values \(at 2020-02-01.*missing='ffill'"):
+        read_series(data, "month", "y")
+    np.testing.assert_array_equal(read_series(data, "month", "y", missing="ffill")["y"], [1, 1, 3, 4])
+    np.testing.assert_array_equal(
+        read_series(data, "month", "y", missing="interpolate")["y"], [1, 2, 3, 4]
+    )
+    with pytest.raises(MissingValueError, match="start or end of the series"):
+        read_series(monthly([np.nan, 1.0, 2.0]), "month", "y", missing="ffill")
+
+
+def test_infinite_values():
+    with pytest.raises(InfiniteValueError, match=r"Column 'y' .* infinite values at 2020-03-01"):
+        read_series(monthly([1.0, 2.0, np.inf, 4.0]), "month", "y")
+
+
+def test_gaps_error_and_opt_in_fill():
+    data = monthly([1.0, 2.0, 3.0, 4.0, 5.0]).drop(index=2)
+    with pytest.raises(TimeIndexError, match=r"1 gaps in its 'MS' grid \(missing 2020-03-01.*fill_gaps="):
+        read_series(data, "month", "y")
+    filled = read_series(data, "month", "y", fill_gaps="interpolate")
+    np.testing.assert_array_equal(filled["y"], [1, 2, 3, 4, 5])
+    assert len(read_series(data, "month", "y", fill_gaps="ffill")) == 5
+
+
+def test_irregular_frequency():
+    times = [pd.Timestamp(t) for t in ("2020-01-01", "2020-01-02", "2020-01-03",
+                                       "2020-01-04 07:00", "2020-01-05", "2020-01-06")]
+    data = pd.DataFrame({"t": times, "y": np.arange(6.0)})
+    with pytest.raises(TimeIndexError, match=r"irregular frequency: timestamps 2020-01-04 07:00:00 are off the 'D' grid"):
+        read_series(data, "t", "y")
+
+
+def test_unsorted_time_is_sorted_with_a_warning():
+    data = monthly([1.0, 2.0, 3.0, 4.0]).iloc[[0, 2, 1, 3]]
+    with pytest.warns(DataWarning, match="not sorted .*row 2 goes back in time"):
+        frame = read_series(data, "month", "y")
+    np.testing.assert_array_equal(frame["y"], [1, 2, 3, 4])
+
+
+def test_duplicate_timestamps():
+    data = monthly([1.0, 2.0, 3.0])
+    data.loc[2, "month"] = data.loc[1, "month"]
+    with pytest.raises(TimeIndexError, match=r"duplicate timestamps \(row 1: 2020-02-01.*row 2: 2020-02-01"):
+        read_series(data, "month", "y")
+
+
+def test_timezone_aware_times_convert_to_utc(tmp_path):
+    path = write(tmp_path, "t,y\n2020-01-01T00:00+02:00,1\n2020-01-02T00:00+02:00,2\n"
+                           "2020-01-03T00:00+02:00,3\n")
+    with pytest.warns(DataWarning, match="timezone-aware; converted to UTC"):
+        frame = read_series(path, "t", "y")
+    assert str(frame.index.tz) == "UTC"
+    assert frame.index[0] == pd.Timestamp("2019-12-31 22:00", tz="UTC")
+
+
+def test_constant_series_warns():
+    with pytest.warns(DataWarning, match=r"Column 'y' .* is constant \(5.0\); MinMax"):
+        read_series(monthly([5.0, 5.0, 5.0]), "month", "y")
+
+
+def test_numeric_time_column_is_refused():
+    data = pd.DataFrame({"t": [1, 2, 3], "y": [1.0, 2.0, 3.0]})
+    with pytest.raises(DataTypeError, match="Time column 't' .* not dates"):
+        read_series(data, "t", "y")
+
+
+def test_series_too_short_says_required_and_actual():
+    with pytest.raises(SeriesTooShortError, match=r"has 30 points but needs at least 46 \(lookback 24 \+ horizon 1 \+ validation 12 \+ test 9\)"):
+        check_length(30, lookback=24, horizon=1, validation=12, test=9)
+    assert check_length(46, lookback=24, horizon=1, validation=12, test=9) == 46
+
+
+def test_bad_arguments():
+    with pytest.raises(ValueError, match="`missing` must be .* Received: 'drop'"):
+        read_series(monthly([1.0]), "month", "y", missing="drop")
+    with pytest.raises(TypeError, match="must be a CSV path or a pandas DataFrame"):
+        read_series([1, 2, 3], "month", "y")

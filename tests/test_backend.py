@@ -1,0 +1,94 @@
+import os
+import subprocess
+import sys
+
+import keras
+import pytest
+
+from kseq import backend as kb
+from kseq.errors import BackendError
+
+
+def test_active_backend_is_installed_and_named(backend):
+    assert backend in kb.installed_backends()
+    if os.environ.get("KERAS_BACKEND"):
+        assert backend == os.environ["KERAS_BACKEND"]
+
+
+def test_select_backend_after_import_refuses_another(backend):
+    assert kb.select_backend(backend) == backend
+    other = next(b for b in kb.BACKENDS if b != backend)
+    with pytest.raises(BackendError, match="already imported"):
+        kb.select_backend(other)
+
+
+def _run(code, env_updates, tmp_path):
+    env = {k: v for k, v in os.environ.items() if k != "KERAS_BACKEND"}
+    env.update(env_updates)
+    env["KERAS_HOME"] = str(tmp_path)  # no keras.json unless a test writes one
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+
+
+def test_missing_backend_gives_one_line_naming_the_extra(tmp_path):
+    # Pretend only the active backend is installed, then name another one.
+    active = keras.backend.backend()
+    missing = next(b for b in kb.BACKENDS if b != active)
+    code = (
+        "import importlib.util, sys\n"
+        "real = importlib.util.find_spec\n"
+        f"importlib.util.find_spec = lambda n, *a: None if n == {missing!r} else real(n, *a)\n"
+        "from kseq.cli import main\n"
+        f"sys.exit(main(['run', 'airpassengers', '--backend', {missing!r}]))\n"
+    )
+    result = _run(code, {}, tmp_path)
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert f"pip install 'kseq[{missing}]'" in lines[0]
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("absent", kb.BACKENDS)
+def test_uninstalled_backend_in_the_env_var_is_reported(absent, tmp_path):
+    code = (
+        "import importlib.util\n"
+        "real = importlib.util.find_spec\n"
+        f"importlib.util.find_spec = lambda n, *a: None if n == {absent!r} else real(n, *a)\n"
+        "from kseq.backend import select_backend\n"
+        "select_backend()\n"
+    )
+    result = _run(code, {"KERAS_BACKEND": absent}, tmp_path)
+    assert result.returncode != 0
+    assert f"kseq[{absent}]" in result.stderr.splitlines()[-1]
+
+
+def test_no_env_and_no_keras_json_picks_an_installed_backend_and_says_so(tmp_path):
+    code = (
+        "import logging; logging.basicConfig()\n"
+        "from kseq.backend import select_backend\n"
+        "print(select_backend())\n"
+        "import keras; print(keras.backend.backend())\n"
+    )
+    result = _run(code, {}, tmp_path)
+    assert result.returncode == 0, result.stderr
+    chosen, used = result.stdout.split()
+    assert chosen == used and chosen in kb.installed_backends()
+    assert f"uses the installed backend '{chosen}'" in result.stderr
+
+
+def test_keras_json_naming_an_absent_backend_falls_back(tmp_path):
+    active = keras.backend.backend()
+    missing = next(b for b in kb.BACKENDS if b != active)
+    (tmp_path / "keras.json").write_text('{"backend": "%s"}' % missing)
+    code = (
+        "import importlib.util\n"
+        "real = importlib.util.find_spec\n"
+        f"importlib.util.find_spec = lambda n, *a: None if n == {missing!r} else real(n, *a)\n"
+        "import logging; logging.basicConfig()\n"
+        "from kseq.backend import select_backend\n"
+        "print(select_backend())\n"
+    )
+    result = _run(code, {}, tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() != missing
+    assert "not installed" in result.stderr
