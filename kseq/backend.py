@@ -106,9 +106,7 @@ def select_backend(name=None):
             chosen,
         )
     else:
-        logger.warning(
-            "No KERAS_BACKEND is set; kseq uses the installed backend %r.", chosen
-        )
+        logger.warning("No KERAS_BACKEND is set; kseq uses the installed backend %r.", chosen)
     os.environ["KERAS_BACKEND"] = chosen
     return chosen
 

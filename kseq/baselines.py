@@ -50,9 +50,9 @@ def sarima_airline(history, test, season_length):
     test = np.log(np.asarray(test, dtype="float64").ravel())
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        fitted = SARIMAX(
-            history, order=(0, 1, 1), seasonal_order=(0, 1, 1, season_length)
-        ).fit(disp=False)
+        fitted = SARIMAX(history, order=(0, 1, 1), seasonal_order=(0, 1, 1, season_length)).fit(
+            disp=False
+        )
         multi = fitted.forecast(len(test))
         extended = fitted.append(test, refit=False)
         one = extended.predict(start=len(history), end=len(history) + len(test) - 1)

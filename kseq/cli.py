@@ -15,8 +15,11 @@ from kseq.errors import ConfigError, KseqError
 
 
 def _add_common(parser):
-    parser.add_argument("--backend", choices=BACKENDS,
-                        help="Keras backend (default: KERAS_BACKEND, keras.json, then installed)")
+    parser.add_argument(
+        "--backend",
+        choices=BACKENDS,
+        help="Keras backend (default: KERAS_BACKEND, keras.json, then installed)",
+    )
 
 
 def make_parser():
@@ -28,10 +31,18 @@ def make_parser():
     _add_common(run)
     run.add_argument("--epochs", type=int, help="override [training] epochs")
     run.add_argument("--out", help="run directory (default: the recipe's output_dir)")
-    run.add_argument("--set", action="append", default=None, metavar="SECTION.KEY=VALUE",
-                     help="override any recipe key (repeatable); the value is read as TOML")
-    run.add_argument("--resume", action="store_true",
-                     help="continue an interrupted run from its last backed-up epoch")
+    run.add_argument(
+        "--set",
+        action="append",
+        default=None,
+        metavar="SECTION.KEY=VALUE",
+        help="override any recipe key (repeatable); the value is read as TOML",
+    )
+    run.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue an interrupted run from its last backed-up epoch",
+    )
     run.add_argument("--quiet", action="store_true", help="no progress bar")
 
     forecast = commands.add_parser("forecast", help="forecast with a saved run")
@@ -57,8 +68,9 @@ def _run(args):
 
     from kseq.recipes.runner import format_metrics, run_recipe
 
-    card = run_recipe(config, run_dir=args.out, resume=args.resume,
-                      verbose=0 if args.quiet else "auto")
+    card = run_recipe(
+        config, run_dir=args.out, resume=args.resume, verbose=0 if args.quiet else "auto"
+    )
     print(f"\n{config['recipe']['name']} on {card['backend']} — metrics in original units:\n")
     print(format_metrics(card["metrics"]))
     for leak in card["leakage"]:
@@ -86,9 +98,14 @@ def _forecast(args):
             )
         from kseq.data import read_series
 
-        frame = read_series(args.csv, data["time_column"], data["target_columns"],
-                            data["feature_columns"], missing=data["missing"],
-                            fill_gaps=data["fill_gaps"])
+        frame = read_series(
+            args.csv,
+            data["time_column"],
+            data["target_columns"],
+            data["feature_columns"],
+            missing=data["missing"],
+            fill_gaps=data["fill_gaps"],
+        )
         index, values, names = frame.index, frame.to_numpy(), list(frame.columns)
     else:
         from kseq.recipes.runner import load_data
@@ -100,8 +117,9 @@ def _forecast(args):
     else:
         step = index[-1] - index[-2]
         future = pd.Index([index[-1] + step * (i + 1) for i in range(args.horizon)])
-    frame = pd.DataFrame(np.asarray(forecasts), index=future,
-                         columns=names[: forecaster.num_targets])
+    frame = pd.DataFrame(
+        np.asarray(forecasts), index=future, columns=names[: forecaster.num_targets]
+    )
     frame.index.name = index.name or "time"
     text = frame.to_csv()
     if args.out:

@@ -70,7 +70,9 @@ class Forecaster:
 
     def _windows(self, series):
         z = self.transforms.transform(series)
-        return make_windows(z, z[:, : self.num_targets], lookback=self.lookback, horizon=self.horizon)
+        return make_windows(
+            z, z[:, : self.num_targets], lookback=self.lookback, horizon=self.horizon
+        )
 
     def fit(
         self,
@@ -106,7 +108,9 @@ class Forecaster:
         """
         train = _as_2d(train, "train")
         if train.shape[1] < self.num_targets:
-            raise ValueError(f"`train` has {train.shape[1]} columns; expected >= {self.num_targets}.")
+            raise ValueError(
+                f"`train` has {train.shape[1]} columns; expected >= {self.num_targets}."
+            )
         if fit_transforms:
             self.transforms.fit(train)
         else:
@@ -123,14 +127,20 @@ class Forecaster:
         )
         validation_data = None
         if validation is not None and len(validation):
-            joined = np.concatenate([train[-self.context_length :], _as_2d(validation, "validation")])
+            joined = np.concatenate(
+                [train[-self.context_length :], _as_2d(validation, "validation")]
+            )
             validation_data = WindowDataset(*self._windows(joined), batch_size)
         if not self.model.compiled:
             options = {"optimizer": "adam", "loss": head_loss(self.model)}
             options.update(compile_options or {})
             self.model.compile(**options)
         self.history_ = self.model.fit(
-            data, validation_data=validation_data, epochs=epochs, callbacks=callbacks, verbose=verbose
+            data,
+            validation_data=validation_data,
+            epochs=epochs,
+            callbacks=callbacks,
+            verbose=verbose,
         )
         return self.history_
 
@@ -276,7 +286,9 @@ class Forecaster:
         model_path = directory / MODEL_FILE
         for path in (state_path, model_path):
             if not path.is_file():
-                raise FileNotFoundError(f"{path} is missing: {directory} is not a saved forecaster.")
+                raise FileNotFoundError(
+                    f"{path} is missing: {directory} is not a saved forecaster."
+                )
         state = json.loads(state_path.read_text())
         digest = hashlib.sha256(model_path.read_bytes()).hexdigest()
         if digest != state.get("model_sha256"):

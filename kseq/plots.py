@@ -6,8 +6,19 @@ from matplotlib.figure import Figure
 from kseq._io import save_figure_atomic
 
 
-def plot_forecast(path, *, index, history, truth=None, forecast=None, forecast_index=None,
-                  one_step=None, interval=None, baselines=None, title=""):
+def plot_forecast(
+    path,
+    *,
+    index,
+    history,
+    truth=None,
+    forecast=None,
+    forecast_index=None,
+    one_step=None,
+    interval=None,
+    baselines=None,
+    title="",
+):
     """Saves history (black), truth, forecasts (red) and optional intervals as a PNG.
 
     Args:
@@ -28,8 +39,14 @@ def plot_forecast(path, *, index, history, truth=None, forecast=None, forecast_i
     if truth is not None:
         axes.plot(forecast_index, truth, color="black", alpha=0.45, label="truth")
     if interval is not None:
-        axes.fill_between(forecast_index, interval[0], interval[1], color="red", alpha=0.15,
-                          label="one-step interval")
+        axes.fill_between(
+            forecast_index,
+            interval[0],
+            interval[1],
+            color="red",
+            alpha=0.15,
+            label="one-step interval",
+        )
     for name, values in (baselines or {}).items():
         axes.plot(forecast_index[: len(values)], values, linestyle="--", linewidth=1, label=name)
     if one_step is not None:

@@ -1,3 +1,4 @@
+import json
 import os
 import subprocess
 import sys
@@ -79,7 +80,7 @@ def test_no_env_and_no_keras_json_picks_an_installed_backend_and_says_so(tmp_pat
 def test_keras_json_naming_an_absent_backend_falls_back(tmp_path):
     active = keras.backend.backend()
     missing = next(b for b in kb.BACKENDS if b != active)
-    (tmp_path / "keras.json").write_text('{"backend": "%s"}' % missing)
+    (tmp_path / "keras.json").write_text(json.dumps({"backend": missing}))
     code = (
         "import importlib.util\n"
         "real = importlib.util.find_spec\n"

@@ -8,8 +8,17 @@ HEAVY = ("keras", "tensorflow", "torch", "jax")
 
 @pytest.mark.parametrize(
     "module",
-    ["kseq", "kseq.data", "kseq.transforms", "kseq.metrics", "kseq.backend", "kseq.recipes",
-     "kseq.recipes.config", "kseq.recipes.airpassengers", "kseq.cli"],
+    [
+        "kseq",
+        "kseq.data",
+        "kseq.transforms",
+        "kseq.metrics",
+        "kseq.backend",
+        "kseq.recipes",
+        "kseq.recipes.config",
+        "kseq.recipes.airpassengers",
+        "kseq.cli",
+    ],
 )
 def test_import_loads_no_keras_or_backend(module):
     code = (
@@ -17,6 +26,7 @@ def test_import_loads_no_keras_or_backend(module):
         f"from kseq.data import *\n"
         f"print(sorted(m for m in sys.modules if m.split('.')[0] in {HEAVY!r}))"
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                            check=True)
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
     assert result.stdout.strip() == "[]"

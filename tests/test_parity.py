@@ -39,7 +39,9 @@ def test_forecaster_saved_on_another_backend_gives_the_recorded_forecasts():
     series = load_airpassengers().to_numpy()
     recorded = np.load(PARITY / "forecaster.npz")
     # Original units (hundreds of passengers): 1e-5 relative is float32 agreement.
-    np.testing.assert_allclose(forecaster.predict(series[:120], 24), recorded["multi_step"],
-                               rtol=1e-5)
-    np.testing.assert_allclose(forecaster.predict_one_step(series, 120), recorded["one_step"],
-                               rtol=1e-5)
+    np.testing.assert_allclose(
+        forecaster.predict(series[:120], 24), recorded["multi_step"], rtol=1e-5
+    )
+    np.testing.assert_allclose(
+        forecaster.predict_one_step(series, 120), recorded["one_step"], rtol=1e-5
+    )

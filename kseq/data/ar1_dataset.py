@@ -2,8 +2,8 @@
 
 import numpy as np
 
-from kseq.data.synthetic import make_ar1
 from kseq._keras import keras
+from kseq.data.synthetic import make_ar1
 
 
 class AR1Dataset(keras.utils.PyDataset):

@@ -50,7 +50,11 @@ def _to_datetime(times, utc):
         try:
             return pd.to_datetime(times, errors="coerce", utc=utc, format="mixed")
         except (ValueError, TypeError):
-            return pd.Series(pd.NaT, index=times.index, dtype="datetime64[ns]" if not utc else "datetime64[ns, UTC]")
+            return pd.Series(
+                pd.NaT,
+                index=times.index,
+                dtype="datetime64[ns]" if not utc else "datetime64[ns, UTC]",
+            )
 
 
 def _fill(frame, method):

@@ -48,8 +48,7 @@ class WindowDataset(keras.utils.PyDataset):
         super().__init__(**kwargs)
         if len(x) != len(y):
             raise ValueError(
-                f"`x` and `y` must hold the same number of windows. Received {len(x)} and "
-                f"{len(y)}."
+                f"`x` and `y` must hold the same number of windows. Received {len(x)} and {len(y)}."
             )
         if int(batch_size) != batch_size or batch_size < 1:
             raise ValueError(f"`batch_size` must be a positive integer. Received: {batch_size!r}")

@@ -20,8 +20,10 @@ class MixtureDensityHead(ProjectionHead):
     """
 
     def __init__(self, num_components=1, horizon=1, num_targets=1, min_scale=1e-3, **kwargs):
-        if isinstance(num_components, bool) or not isinstance(num_components, int) or (
-            num_components < 1
+        if (
+            isinstance(num_components, bool)
+            or not isinstance(num_components, int)
+            or (num_components < 1)
         ):
             raise ValueError(
                 f"`num_components` must be a positive integer. Received: {num_components!r}"

@@ -21,7 +21,9 @@ class QuantileHead(ProjectionHead):
         if not quantiles or any(not 0.0 < q < 1.0 for q in quantiles):
             raise ValueError(f"`quantiles` must be levels in (0, 1). Received: {quantiles!r}")
         if quantiles != sorted(set(quantiles)):
-            raise ValueError(f"`quantiles` must be increasing and distinct. Received: {quantiles!r}")
+            raise ValueError(
+                f"`quantiles` must be increasing and distinct. Received: {quantiles!r}"
+            )
         self.quantiles = quantiles
         super().__init__(horizon=horizon, num_targets=num_targets, **kwargs)
 

@@ -22,8 +22,10 @@ class MixtureNLL(keras.losses.Loss):
 
     def __init__(self, num_components=1, name="mixture_nll", **kwargs):
         super().__init__(name=name, **kwargs)
-        if isinstance(num_components, bool) or not isinstance(num_components, int) or (
-            num_components < 1
+        if (
+            isinstance(num_components, bool)
+            or not isinstance(num_components, int)
+            or (num_components < 1)
         ):
             raise ValueError(
                 f"`num_components` must be a positive integer. Received: {num_components!r}"

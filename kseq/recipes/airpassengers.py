@@ -1,4 +1,6 @@
-"""Runs the bundled ``airpassengers`` recipe: ``python -m kseq.recipes.airpassengers [--backend jax] [--epochs N]``.
+"""Runs the bundled ``airpassengers`` recipe.
+
+Usage: ``python -m kseq.recipes.airpassengers [--backend jax] [--epochs N]``.
 
 The recipe itself is ``recipes/airpassengers.toml``; any ``kseq run`` flag works here too.
 """

@@ -1,4 +1,6 @@
-"""Runs the bundled ``ar1`` recipe: ``python -m kseq.recipes.ar1 [--backend jax] [--epochs N]``.
+"""Runs the bundled ``ar1`` recipe.
+
+Usage: ``python -m kseq.recipes.ar1 [--backend jax] [--epochs N]``.
 
 The recipe itself is ``recipes/ar1.toml``; any ``kseq run`` flag works here too.
 """

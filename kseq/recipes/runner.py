@@ -38,8 +38,9 @@ def load_data(data, seed=None):
         series = load_airpassengers()
         return series.index, series.to_numpy()[:, None], [series.name]
     if data["source"] == "sine":
-        series = make_sine(data["family"], num_points=data["num_points"], end=data["end"],
-                           seed=seed)
+        series = make_sine(
+            data["family"], num_points=data["num_points"], end=data["end"], seed=seed
+        )
         return series.index, series.to_numpy()[:, None], [series.name]
     frame = read_series(
         data["path"],
@@ -73,8 +74,9 @@ def build_model(section, lookback, num_features, horizon, num_targets, seed):
     if builder == "sine_study":
         forget_bias = 1.0 if section["forget_bias"] is None else section["forget_bias"]
         units = section["units"] if isinstance(section["units"], list) else [section["units"]]
-        return build_sine_study_model(lookback, forget_bias=forget_bias, num_layers=len(units),
-                                      units=units[0], seed=seed)
+        return build_sine_study_model(
+            lookback, forget_bias=forget_bias, num_layers=len(units), units=units[0], seed=seed
+        )
     if builder == "ar1":
         return build_ar1_model(seed=seed)
     return build_forecaster(
@@ -99,7 +101,10 @@ def build_model(section, lookback, num_features, horizon, num_targets, seed):
 
 def make_optimizer(training):
     return keras.optimizers.get(
-        {"class_name": training["optimizer"], "config": {"learning_rate": training["learning_rate"]}}
+        {
+            "class_name": training["optimizer"],
+            "config": {"learning_rate": training["learning_rate"]},
+        }
     )
 
 
@@ -118,8 +123,12 @@ def make_callbacks(training, run_dir, resume, monitor):
 
 
 def versions():
-    found = {"python": platform.python_version(), "kseq": kseq.__version__,
-             "keras": keras.__version__, "numpy": np.__version__}
+    found = {
+        "python": platform.python_version(),
+        "kseq": kseq.__version__,
+        "keras": keras.__version__,
+        "numpy": np.__version__,
+    }
     backend = keras.backend.backend()
     module = {"tensorflow": "tensorflow", "torch": "torch", "jax": "jax"}[backend]
     found[module] = __import__(module).__version__
@@ -139,8 +148,16 @@ def run_recipe(config, *, run_dir=None, resume=False, verbose="auto"):
     else:
         card = _run_forecast(config, run_dir, resume, verbose, seed)
     card["timings"]["total_s"] = round(time.perf_counter() - started, 2)
-    card.update({"recipe": name, "backend": keras.backend.backend(), "seed": seed,
-                 "versions": versions(), "config": config, "run_dir": str(run_dir)})
+    card.update(
+        {
+            "recipe": name,
+            "backend": keras.backend.backend(),
+            "seed": seed,
+            "versions": versions(),
+            "config": config,
+            "run_dir": str(run_dir),
+        }
+    )
     write_json_atomic(run_dir / "run_card.json", card)
     write_text_atomic(run_dir / "run_card.md", render_card(card))
     return card
@@ -148,29 +165,42 @@ def run_recipe(config, *, run_dir=None, resume=False, verbose="auto"):
 
 def _run_forecast(config, run_dir, resume, verbose, seed):
     data, windows, training, evaluation = (
-        config["data"], config["windows"], config["training"], config["evaluation"])
+        config["data"],
+        config["windows"],
+        config["training"],
+        config["evaluation"],
+    )
     timings = {}
     tick = time.perf_counter()
     index, values, columns = load_data(data, seed)
-    split = split_series(pd.Series(values[:, 0], index=index), test=config["split"]["test"],
-                         validation=config["split"]["validation"])
+    split = split_series(
+        pd.Series(values[:, 0], index=index),
+        test=config["split"]["test"],
+        validation=config["split"]["validation"],
+    )
     lookback, horizon = windows["lookback"], windows["horizon"]
     transforms = build_transforms(config["transforms"])
-    num_targets = 1 if data["source"] != "csv" else len(
-        [data["target_columns"]] if isinstance(data["target_columns"], str)
-        else data["target_columns"])
+    num_targets = (
+        1
+        if data["source"] != "csv"
+        else len(
+            [data["target_columns"]]
+            if isinstance(data["target_columns"], str)
+            else data["target_columns"]
+        )
+    )
     leaks = []
     if config["transforms"]["fit_on"] == "all":
         leaks.append("transforms (scaler) fitted on the whole series, test period included")
     if training["train_on"] == "all":
         leaks.append("model trained on windows of the whole series, test period included")
     for leak in leaks:
-        warnings.warn(f"Recipe {config['recipe']['name']!r}: {leak}.", LeakageWarning,
-                      stacklevel=2)
+        warnings.warn(f"Recipe {config['recipe']['name']!r}: {leak}.", LeakageWarning, stacklevel=2)
 
     model = build_model(config["model"], lookback, values.shape[1], horizon, num_targets, seed)
-    forecaster = Forecaster(model, lookback=lookback, transforms=transforms,
-                            num_targets=num_targets)
+    forecaster = Forecaster(
+        model, lookback=lookback, transforms=transforms, num_targets=num_targets
+    )
     if config["transforms"]["fit_on"] == "all":
         transforms.fit(values)
     train_values = values if training["train_on"] == "all" else values[split.train]
@@ -195,14 +225,21 @@ def _run_forecast(config, run_dir, resume, verbose, seed):
     timings["training_s"] = round(time.perf_counter() - tick, 2)
     tick = time.perf_counter()
 
-    card = {"leakage": leaks, "epochs_run": len(history.history.get("loss", [])),
-            "final_loss": _last(history.history, "loss"),
-            "final_val_loss": _last(history.history, "val_loss"), "metrics": {}}
+    card = {
+        "leakage": leaks,
+        "epochs_run": len(history.history.get("loss", [])),
+        "final_loss": _last(history.history, "loss"),
+        "final_val_loss": _last(history.history, "val_loss"),
+        "metrics": {},
+    }
     season = evaluation["season_length"]
     test_start = split.test.start
     num_test = split.test.stop - test_start
-    plot_args = {"index": index[:test_start], "history": values[:test_start, 0],
-                 "title": f"{config['recipe']['name']} ({keras.backend.backend()})"}
+    plot_args = {
+        "index": index[:test_start],
+        "history": values[:test_start, 0],
+        "title": f"{config['recipe']['name']} ({keras.backend.backend()})",
+    }
     if num_test:
         history_values, test_values = values[:test_start], values[split.test]
         steps = evaluation["horizon"] or num_test
@@ -210,57 +247,85 @@ def _run_forecast(config, run_dir, resume, verbose, seed):
         one_step, raw = forecaster.predict_one_step(values, test_start, raw=True)
         target_history = history_values[split.train][:, 0]
         truth = test_values[:steps, 0]
-        strategy = "direct" if steps <= forecaster.horizon else (
-            "recursive" if forecaster.horizon == 1 else "hybrid")
+        strategy = (
+            "direct"
+            if steps <= forecaster.horizon
+            else ("recursive" if forecaster.horizon == 1 else "hybrid")
+        )
         metrics = {
             f"model ({strategy}, {steps}-step)": score(truth, multi[:, 0], target_history, season),
             "model (one-step)": score(test_values[:, 0], one_step[:, 0], target_history, season),
         }
-        baseline_forecasts = classical.naive_baselines(history_values[:, 0], test_values[:, 0],
-                                                       season)
+        baseline_forecasts = classical.naive_baselines(
+            history_values[:, 0], test_values[:, 0], season
+        )
         if "sarima" in evaluation["baselines"] and season > 1:
             if classical.sarima_available():
                 baseline_forecasts["sarima"] = classical.sarima_airline(
-                    history_values[:, 0], test_values[:, 0], season)
+                    history_values[:, 0], test_values[:, 0], season
+                )
             else:
                 card["notes"] = ["SARIMA baseline skipped: pip install 'kseq[classical]'."]
         for label, forecasts in baseline_forecasts.items():
             if label not in evaluation["baselines"]:
                 continue
             metrics[f"{label} ({steps}-step)"] = score(
-                truth, forecasts["multi_step"][:steps], target_history, season)
+                truth, forecasts["multi_step"][:steps], target_history, season
+            )
             metrics[f"{label} (one-step)"] = score(
-                test_values[:, 0], forecasts["one_step"], target_history, season)
+                test_values[:, 0], forecasts["one_step"], target_history, season
+            )
         card["metrics"] = metrics
         interval = None
         if raw.shape[-1] > 1:
             low, high = raw[:, 0, 0], raw[:, 0, -1]
             inside = (test_values[:, 0] >= low) & (test_values[:, 0] <= high)
-            card["interval_coverage"] = {"levels": config["model"]["quantiles"],
-                                         "one_step_coverage": float(inside.mean())}
+            card["interval_coverage"] = {
+                "levels": config["model"]["quantiles"],
+                "one_step_coverage": float(inside.mean()),
+            }
             interval = (low, high)
-        plot_args.update(truth=test_values[:, 0], forecast=multi[:, 0],
-                         forecast_index=index[split.test], one_step=one_step[:, 0],
-                         interval=interval,
-                         baselines={k: v["multi_step"][:steps] for k, v in
-                                    baseline_forecasts.items() if k in evaluation["baselines"]})
-        np.savez(run_dir / "forecasts.npz", multi_step=multi, one_step=one_step,
-                 truth=test_values)
+        plot_args.update(
+            truth=test_values[:, 0],
+            forecast=multi[:, 0],
+            forecast_index=index[split.test],
+            one_step=one_step[:, 0],
+            interval=interval,
+            baselines={
+                k: v["multi_step"][:steps]
+                for k, v in baseline_forecasts.items()
+                if k in evaluation["baselines"]
+            },
+        )
+        np.savez(run_dir / "forecasts.npz", multi_step=multi, one_step=one_step, truth=test_values)
     if evaluation["forecast_steps"]:
         future = forecaster.predict(values, evaluation["forecast_steps"])
         step = index[-1] - index[-2]
         future_index = [index[-1] + step * (i + 1) for i in range(len(future))]
         card["future_forecast"] = future[:, 0].tolist()
-        plot_args.update(index=index, history=values[:, 0], truth=None, one_step=None,
-                         interval=None, baselines=None, forecast=future[:, 0],
-                         forecast_index=future_index)
+        plot_args.update(
+            index=index,
+            history=values[:, 0],
+            truth=None,
+            one_step=None,
+            interval=None,
+            baselines=None,
+            forecast=future[:, 0],
+            forecast_index=future_index,
+        )
     plot_forecast(run_dir / "forecast.png", **plot_args)
     plot_loss(run_dir / "loss.png", history.history)
     forecaster.save(run_dir / "forecaster", extra={"recipe": config})
     timings["evaluation_s"] = round(time.perf_counter() - tick, 2)
     card["timings"] = timings
-    card["outputs"] = ["run_card.json", "run_card.md", "forecast.png", "loss.png",
-                       "forecaster/model.keras", "forecaster/forecaster.json"]
+    card["outputs"] = [
+        "run_card.json",
+        "run_card.md",
+        "forecast.png",
+        "loss.png",
+        "forecaster/model.keras",
+        "forecaster/forecaster.json",
+    ]
     return card
 
 
@@ -272,19 +337,38 @@ def _run_ar1(config, run_dir, resume, verbose, seed):
     for i, weight in enumerate(data["lag_weights"]):
         tag = f"w={weight:g}"
         keras.utils.set_random_seed(seed + i)
-        train = AR1Dataset(training["batch_size"], training["steps_per_epoch"] or 100,
-                           num_steps=data["num_steps"], rho=data["rho"], lag_weight=weight,
-                           seed=seed + 1000 * i)
-        x_val, y_val = make_ar1(data["test_paths"] // 4 or 1, num_steps=data["num_steps"],
-                                rho=data["rho"], lag_weight=weight, seed=seed + 1000 * i + 1)
-        x_test, y_test = make_ar1(data["test_paths"], num_steps=data["num_steps"],
-                                  rho=data["rho"], lag_weight=weight, seed=seed + 1000 * i + 2)
+        train = AR1Dataset(
+            training["batch_size"],
+            training["steps_per_epoch"] or 100,
+            num_steps=data["num_steps"],
+            rho=data["rho"],
+            lag_weight=weight,
+            seed=seed + 1000 * i,
+        )
+        x_val, y_val = make_ar1(
+            data["test_paths"] // 4 or 1,
+            num_steps=data["num_steps"],
+            rho=data["rho"],
+            lag_weight=weight,
+            seed=seed + 1000 * i + 1,
+        )
+        x_test, y_test = make_ar1(
+            data["test_paths"],
+            num_steps=data["num_steps"],
+            rho=data["rho"],
+            lag_weight=weight,
+            seed=seed + 1000 * i + 2,
+        )
         model = build_ar1_model(seed=seed)
         model.compile(optimizer=make_optimizer(training), loss="mse")
         tick = time.perf_counter()
-        history = model.fit(train, validation_data=(x_val, y_val), epochs=training["epochs"],
-                            callbacks=make_callbacks(training, run_dir / tag, resume, "val_loss"),
-                            verbose=verbose)
+        history = model.fit(
+            train,
+            validation_data=(x_val, y_val),
+            epochs=training["epochs"],
+            callbacks=make_callbacks(training, run_dir / tag, resume, "val_loss"),
+            verbose=verbose,
+        )
         timings["training_s"] += round(time.perf_counter() - tick, 2)
         prediction = model.predict(x_test, verbose=0)
         # Baselines: the best constant, E[y_t] = (1 + w)·Var(x) estimated on validation paths, and
@@ -301,14 +385,24 @@ def _run_ar1(config, run_dir, resume, verbose, seed):
         model_file = f"model_{tag.replace('=', '')}.keras"
         model.save(run_dir / f".{model_file}.tmp.keras")
         (run_dir / f".{model_file}.tmp.keras").replace(run_dir / model_file)
-        np.savez(run_dir / f"predictions_{tag.replace('=', '')}.npz", x=x_test[:64],
-                 prediction=prediction[:64])
+        np.savez(
+            run_dir / f"predictions_{tag.replace('=', '')}.npz",
+            x=x_test[:64],
+            prediction=prediction[:64],
+        )
         outputs.append(model_file)
     plot_scatter(run_dir / "scatter.png", panels, title="AR(1) lag target: truth vs prediction")
-    plot_loss(run_dir / "loss.png", {f"{tag} {k}": v for tag, h in histories.items()
-                                     for k, v in h.items()})
-    return {"metrics": metrics, "timings": timings, "outputs": outputs, "leakage": [],
-            "epochs_run": {tag: len(h["loss"]) for tag, h in histories.items()}}
+    plot_loss(
+        run_dir / "loss.png",
+        {f"{tag} {k}": v for tag, h in histories.items() for k, v in h.items()},
+    )
+    return {
+        "metrics": metrics,
+        "timings": timings,
+        "outputs": outputs,
+        "leakage": [],
+        "epochs_run": {tag: len(h["loss"]) for tag, h in histories.items()},
+    }
 
 
 def _loss(model):
@@ -324,11 +418,14 @@ def _last(history, key):
 
 def render_card(card):
     """Renders a run card as Markdown."""
-    lines = [f"# Run card: {card['recipe']}", "",
-             f"- backend: `{card['backend']}`; seed {card['seed']}",
-             "- versions: " + ", ".join(f"{k} {v}" for k, v in card["versions"].items()),
-             "- timings: " + ", ".join(f"{k} {v}" for k, v in card["timings"].items()),
-             f"- epochs run: {card.get('epochs_run')}"]
+    lines = [
+        f"# Run card: {card['recipe']}",
+        "",
+        f"- backend: `{card['backend']}`; seed {card['seed']}",
+        "- versions: " + ", ".join(f"{k} {v}" for k, v in card["versions"].items()),
+        "- timings: " + ", ".join(f"{k} {v}" for k, v in card["timings"].items()),
+        f"- epochs run: {card.get('epochs_run')}",
+    ]
     if card.get("final_loss") is not None:
         lines.append(f"- final training loss: {card['final_loss']:.4g}")
     for leak in card.get("leakage", []):
@@ -337,10 +434,23 @@ def render_card(card):
         lines.append(f"- note: {note}")
     if "interval_coverage" in card:
         coverage = card["interval_coverage"]
-        lines.append(f"- one-step interval {coverage['levels'][0]}–{coverage['levels'][-1]}: "
-                     f"empirical coverage {coverage['one_step_coverage']:.0%} on the test part")
-    lines += ["", "## Metrics (original units)", "", format_metrics(card["metrics"]), "",
-              "## Config", "", "```json", json.dumps(card["config"], indent=2), "```", ""]
+        lines.append(
+            f"- one-step interval {coverage['levels'][0]}–{coverage['levels'][-1]}: "
+            f"empirical coverage {coverage['one_step_coverage']:.0%} on the test part"
+        )
+    lines += [
+        "",
+        "## Metrics (original units)",
+        "",
+        format_metrics(card["metrics"]),
+        "",
+        "## Config",
+        "",
+        "```json",
+        json.dumps(card["config"], indent=2),
+        "```",
+        "",
+    ]
     return "\n".join(lines)
 
 

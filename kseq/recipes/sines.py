@@ -1,4 +1,6 @@
-"""Runs the bundled ``sines`` recipe: ``python -m kseq.recipes.sines [--backend jax] [--epochs N]``.
+"""Runs the bundled ``sines`` recipe.
+
+Usage: ``python -m kseq.recipes.sines [--backend jax] [--epochs N]``.
 
 The recipe itself is ``recipes/sines.toml``; any ``kseq run`` flag works here too.
 """

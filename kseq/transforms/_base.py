@@ -7,7 +7,7 @@ from kseq.errors import NotFittedError
 
 
 def as_series_array(values):
-    """Returns float64 values with time on axis -2: ``(time, columns)`` or ``(batch, time, columns)``.
+    """Returns float64 values with time on axis -2: ``(time, cols)`` or ``(batch, time, cols)``.
 
     A 1-D array is read as one column. Returns the array and a function restoring the input's
     number of dimensions.

@@ -69,7 +69,9 @@ class Difference(SeriesTransform):
             )
         lag = int(self.lag)
         num_steps = array.shape[-2]
-        history = np.broadcast_to(history[..., -lag:, :], array.shape[:-2] + (lag,) + array.shape[-1:])
+        history = np.broadcast_to(
+            history[..., -lag:, :], array.shape[:-2] + (lag,) + array.shape[-1:]
+        )
         levels = np.concatenate([history, np.zeros_like(array)], axis=-2)
         # x_t = z_t + x_{t-lag}, one block of `lag` steps at a time.
         for start in range(0, num_steps, lag):

@@ -27,17 +27,32 @@ OUT = Path(__file__).resolve().parent / "parity"
 
 
 def models():
-    yield "lstm_point", build_forecaster(10, 2, 3, 2, cell="lstm", units=[8, 6], forget_bias=0.5,
-                                         dense_units=[5], dropout=0.2, seed=1)
-    yield "gru_point", build_forecaster(10, 2, 1, 1, cell="gru", units=[8, 6], dropout=0.2,
-                                        seed=1)
+    yield (
+        "lstm_point",
+        build_forecaster(
+            10,
+            2,
+            3,
+            2,
+            cell="lstm",
+            units=[8, 6],
+            forget_bias=0.5,
+            dense_units=[5],
+            dropout=0.2,
+            seed=1,
+        ),
+    )
+    yield "gru_point", build_forecaster(10, 2, 1, 1, cell="gru", units=[8, 6], dropout=0.2, seed=1)
     yield "simple_rnn_point", build_forecaster(10, 2, 2, 1, cell="simple_rnn", units=[8, 6])
-    yield "lstm_quantile", build_forecaster(10, 2, 2, 1, units=[8], head="quantile",
-                                            quantiles=[0.1, 0.5, 0.9])
-    yield "lstm_mixture", build_forecaster(10, 2, 2, 1, units=[8], head="mixture",
-                                           num_components=3)
-    yield "simple_rnn_sequence", build_seq2seq(2, 1, cell="simple_rnn", units=[10],
-                                               dense_units=[20])
+    yield (
+        "lstm_quantile",
+        build_forecaster(10, 2, 2, 1, units=[8], head="quantile", quantiles=[0.1, 0.5, 0.9]),
+    )
+    yield "lstm_mixture", build_forecaster(10, 2, 2, 1, units=[8], head="mixture", num_components=3)
+    yield (
+        "simple_rnn_sequence",
+        build_seq2seq(2, 1, cell="simple_rnn", units=[10], dense_units=[20]),
+    )
 
 
 def main():
@@ -56,8 +71,11 @@ def main():
     forecaster = Forecaster(build_forecaster(12, units=[16]), lookback=12, transforms=transforms)
     forecaster.fit(series[:120], epochs=20, batch_size=16, seed=0, verbose=0)
     forecaster.save(OUT / "forecaster")
-    np.savez(OUT / "forecaster.npz", multi_step=forecaster.predict(series[:120], 24),
-             one_step=forecaster.predict_one_step(series, 120))
+    np.savez(
+        OUT / "forecaster.npz",
+        multi_step=forecaster.predict(series[:120], 24),
+        one_step=forecaster.predict_one_step(series, 120),
+    )
     print("forecaster saved on", keras.backend.backend())
 
 

@@ -22,9 +22,13 @@ def test_sine_families_follow_their_formulas():
     np.testing.assert_allclose(clean.to_numpy(), 5 * np.sin(x) + 10)
     np.testing.assert_allclose(clean.index.to_numpy(), x)
     rng = np.random.default_rng(3)
-    np.testing.assert_allclose(make_sine("noisy_offset", seed=3), 5 * np.sin(x) + 10 * rng.uniform(size=100))
+    np.testing.assert_allclose(
+        make_sine("noisy_offset", seed=3), 5 * np.sin(x) + 10 * rng.uniform(size=100)
+    )
     rng = np.random.default_rng(3)
-    np.testing.assert_allclose(make_sine("x_sin", seed=3), x * np.sin(x) + 10 * rng.uniform(size=100))
+    np.testing.assert_allclose(
+        make_sine("x_sin", seed=3), x * np.sin(x) + 10 * rng.uniform(size=100)
+    )
     rng = np.random.default_rng(3)
     a = rng.uniform()
     np.testing.assert_allclose(

@@ -11,7 +11,11 @@ def test_split_by_date_count_and_fraction():
     by_date = split_series(series, test="1959-01", validation=12)
     assert by_date == (slice(0, 108), slice(108, 120), slice(120, 144))
     assert split_series(series, test=24, validation=12) == by_date
-    assert split_series(100, test=0.2, validation=0.1) == (slice(0, 70), slice(70, 80), slice(80, 100))
+    assert split_series(100, test=0.2, validation=0.1) == (
+        slice(0, 70),
+        slice(70, 80),
+        slice(80, 100),
+    )
     assert split_series(series, test="1959-01", validation="1958-01") == by_date
     assert series.index[by_date.test.start].strftime("%Y-%m") == "1959-01"
 

@@ -16,8 +16,9 @@ from kseq.errors import (
 
 
 def monthly(values, start="2020-01", **extra):
-    frame = pd.DataFrame({"month": pd.date_range(start, periods=len(values), freq="MS"),
-                          "y": values})
+    frame = pd.DataFrame(
+        {"month": pd.date_range(start, periods=len(values), freq="MS"), "y": values}
+    )
     for name, column in extra.items():
         frame[name] = column
     return frame
@@ -50,13 +51,17 @@ def test_header_only(tmp_path):
 
 
 def test_missing_column_lists_available_ones():
-    with pytest.raises(ColumnNotFoundError, match=r"no column 'sales'; available columns: 'month', 'y'"):
+    with pytest.raises(
+        ColumnNotFoundError, match=r"no column 'sales'; available columns: 'month', 'y'"
+    ):
         read_series(monthly([1.0, 2.0, 3.0]), "month", "sales")
 
 
 def test_non_numeric_values_name_the_rows(tmp_path):
     path = write(tmp_path, "month,y\n2020-01,1\n2020-02,abc\n2020-03,3\n2020-04,n/a?\n")
-    with pytest.raises(DataTypeError, match=r"Column 'y' .* non-numeric values \(row 1: 'abc', row 3: 'n/a\?'\)"):
+    with pytest.raises(
+        DataTypeError, match=r"Column 'y' .* non-numeric values \(row 1: 'abc', row 3: 'n/a\?'\)"
+    ):
         read_series(path, "month", "y")
 
 
@@ -72,9 +77,13 @@ def test_object_column_of_numbers_is_accepted():
 
 def test_nan_is_an_error_by_default_and_fills_on_request():
     data = monthly([1.0, np.nan, 3.0, 4.0])
-    with pytest.raises(MissingValueError, match=r"1 missing values \(at 2020-02-01.*missing='ffill'"):
+    with pytest.raises(
+        MissingValueError, match=r"1 missing values \(at 2020-02-01.*missing='ffill'"
+    ):
         read_series(data, "month", "y")
-    np.testing.assert_array_equal(read_series(data, "month", "y", missing="ffill")["y"], [1, 1, 3, 4])
+    np.testing.assert_array_equal(
+        read_series(data, "month", "y", missing="ffill")["y"], [1, 1, 3, 4]
+    )
     np.testing.assert_array_equal(
         read_series(data, "month", "y", missing="interpolate")["y"], [1, 2, 3, 4]
     )
@@ -89,7 +98,9 @@ def test_infinite_values():
 
 def test_gaps_error_and_opt_in_fill():
     data = monthly([1.0, 2.0, 3.0, 4.0, 5.0]).drop(index=2)
-    with pytest.raises(TimeIndexError, match=r"1 gaps in its 'MS' grid \(missing 2020-03-01.*fill_gaps="):
+    with pytest.raises(
+        TimeIndexError, match=r"1 gaps in its 'MS' grid \(missing 2020-03-01.*fill_gaps="
+    ):
         read_series(data, "month", "y")
     filled = read_series(data, "month", "y", fill_gaps="interpolate")
     np.testing.assert_array_equal(filled["y"], [1, 2, 3, 4, 5])
@@ -97,10 +108,22 @@ def test_gaps_error_and_opt_in_fill():
 
 
 def test_irregular_frequency():
-    times = [pd.Timestamp(t) for t in ("2020-01-01", "2020-01-02", "2020-01-03",
-                                       "2020-01-04 07:00", "2020-01-05", "2020-01-06")]
+    times = [
+        pd.Timestamp(t)
+        for t in (
+            "2020-01-01",
+            "2020-01-02",
+            "2020-01-03",
+            "2020-01-04 07:00",
+            "2020-01-05",
+            "2020-01-06",
+        )
+    ]
     data = pd.DataFrame({"t": times, "y": np.arange(6.0)})
-    with pytest.raises(TimeIndexError, match=r"irregular frequency: timestamps 2020-01-04 07:00:00 are off the 'D' grid"):
+    with pytest.raises(
+        TimeIndexError,
+        match=r"irregular frequency: timestamps 2020-01-04 07:00:00 are off the 'D' grid",
+    ):
         read_series(data, "t", "y")
 
 
@@ -114,13 +137,17 @@ def test_unsorted_time_is_sorted_with_a_warning():
 def test_duplicate_timestamps():
     data = monthly([1.0, 2.0, 3.0])
     data.loc[2, "month"] = data.loc[1, "month"]
-    with pytest.raises(TimeIndexError, match=r"duplicate timestamps \(row 1: 2020-02-01.*row 2: 2020-02-01"):
+    with pytest.raises(
+        TimeIndexError, match=r"duplicate timestamps \(row 1: 2020-02-01.*row 2: 2020-02-01"
+    ):
         read_series(data, "month", "y")
 
 
 def test_timezone_aware_times_convert_to_utc(tmp_path):
-    path = write(tmp_path, "t,y\n2020-01-01T00:00+02:00,1\n2020-01-02T00:00+02:00,2\n"
-                           "2020-01-03T00:00+02:00,3\n")
+    path = write(
+        tmp_path,
+        "t,y\n2020-01-01T00:00+02:00,1\n2020-01-02T00:00+02:00,2\n2020-01-03T00:00+02:00,3\n",
+    )
     with pytest.warns(DataWarning, match="timezone-aware; converted to UTC"):
         frame = read_series(path, "t", "y")
     assert str(frame.index.tz) == "UTC"
@@ -139,7 +166,10 @@ def test_numeric_time_column_is_refused():
 
 
 def test_series_too_short_says_required_and_actual():
-    with pytest.raises(SeriesTooShortError, match=r"has 30 points but needs at least 46 \(lookback 24 \+ horizon 1 \+ validation 12 \+ test 9\)"):
+    with pytest.raises(
+        SeriesTooShortError,
+        match=r"has 30 points but needs at least 46 \(lookback 24 \+ horizon 1 \+ validation 12 \+ test 9\)",
+    ):
         check_length(30, lookback=24, horizon=1, validation=12, test=9)
     assert check_length(46, lookback=24, horizon=1, validation=12, test=9) == 46
 

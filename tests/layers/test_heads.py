@@ -35,16 +35,20 @@ def test_sequence_head_is_per_step():
 
 
 def test_mixture_scales_are_positive():
-    out = keras.ops.convert_to_numpy(MixtureDensityHead(num_components=3, min_scale=0.01)(FEATURES * 100))
+    out = keras.ops.convert_to_numpy(
+        MixtureDensityHead(num_components=3, min_scale=0.01)(FEATURES * 100)
+    )
     assert (out[..., 6:] >= 0.01).all()
 
 
 @pytest.mark.parametrize(
     "head",
-    [PointHead(horizon=2, num_targets=3, dense_units=[4], dropout=0.1, seed=2),
-     QuantileHead([0.05, 0.5, 0.95], horizon=4),
-     MixtureDensityHead(num_components=3, min_scale=0.01),
-     SequenceHead(num_targets=2, dense_units=[3, 2])],
+    [
+        PointHead(horizon=2, num_targets=3, dense_units=[4], dropout=0.1, seed=2),
+        QuantileHead([0.05, 0.5, 0.95], horizon=4),
+        MixtureDensityHead(num_components=3, min_scale=0.01),
+        SequenceHead(num_targets=2, dense_units=[3, 2]),
+    ],
 )
 def test_head_config_round_trip(head):
     clone = keras.layers.deserialize(keras.layers.serialize(head))

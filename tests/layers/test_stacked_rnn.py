@@ -11,7 +11,11 @@ X = np.random.default_rng(0).normal(size=(4, 7, 3)).astype("float32")
 @pytest.mark.parametrize(
     "cell, per_layer",
     # Trainable weights of one layer with 3 inputs and 5 units.
-    [("lstm", 4 * (5 * (3 + 5) + 5)), ("gru", 3 * (5 * (3 + 5) + 2 * 5)), ("simple_rnn", 5 * (3 + 5) + 5)],
+    [
+        ("lstm", 4 * (5 * (3 + 5) + 5)),
+        ("gru", 3 * (5 * (3 + 5) + 2 * 5)),
+        ("simple_rnn", 5 * (3 + 5) + 5),
+    ],
 )
 def test_shapes_and_weight_counts(cell, per_layer):
     layer = StackedRNN([5, 4], cell=cell, dropout=0.2)
@@ -68,8 +72,16 @@ def test_a_training_step_reduces_the_loss():
 
 
 def test_config_round_trip():
-    layer = StackedRNN([5, 4], cell="lstm", dropout=0.2, input_dropout=0.1,
-                       recurrent_dropout=0.05, forget_bias=0.5, return_sequences=True, seed=3)
+    layer = StackedRNN(
+        [5, 4],
+        cell="lstm",
+        dropout=0.2,
+        input_dropout=0.1,
+        recurrent_dropout=0.05,
+        forget_bias=0.5,
+        return_sequences=True,
+        seed=3,
+    )
     clone = StackedRNN.from_config(layer.get_config())
     assert clone.get_config() == layer.get_config()
     restored = keras.layers.deserialize(keras.layers.serialize(layer))
@@ -83,7 +95,10 @@ def test_config_round_trip():
         ({"units": [4, -1]}, r"Received: units=\[4, -1\]"),
         ({"units": 4, "cell": "transformer"}, "Received: cell='transformer'"),
         ({"units": 4, "dropout": 1.5}, "Received: dropout=1.5"),
-        ({"units": 4, "cell": "gru", "forget_bias": 0.5}, "LSTM cells only. Received: forget_bias=0.5"),
+        (
+            {"units": 4, "cell": "gru", "forget_bias": 0.5},
+            "LSTM cells only. Received: forget_bias=0.5",
+        ),
     ],
 )
 def test_invalid_arguments_quote_the_value(kwargs, message):

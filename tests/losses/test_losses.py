@@ -18,8 +18,14 @@ def test_pinball_values():
 def test_pinball_minimiser_is_the_quantile():
     y = np.random.default_rng(0).normal(size=(4000, 1, 1)).astype("float32")
     candidates = np.linspace(-2, 2, 81)
-    losses = [float(keras.ops.convert_to_numpy(
-        PinballLoss([0.9])(y, np.full((4000, 1, 1, 1), c, "float32")))) for c in candidates]
+    losses = [
+        float(
+            keras.ops.convert_to_numpy(
+                PinballLoss([0.9])(y, np.full((4000, 1, 1, 1), c, "float32"))
+            )
+        )
+        for c in candidates
+    ]
     assert abs(candidates[int(np.argmin(losses))] - np.quantile(y, 0.9)) < 0.06
 
 

@@ -45,8 +45,7 @@ def test_ar1_preset_is_per_step():
 
 @pytest.mark.parametrize("head, tail", [("point", ()), ("quantile", (3,)), ("mixture", (6,))])
 def test_forecaster_heads_train_save_and_load(head, tail, tmp_path):
-    model = build_forecaster(8, 2, horizon=3, num_targets=2, units=[6], head=head,
-                             num_components=2)
+    model = build_forecaster(8, 2, horizon=3, num_targets=2, units=[6], head=head, num_components=2)
     assert model.output_shape == (None, 3, 2) + tail
     model.compile(keras.optimizers.Adam(0.01), head_loss(model))
     x = np.random.default_rng(0).normal(size=(32, 8, 2)).astype("float32")

@@ -41,20 +41,24 @@ def test_batched_inverse_uses_each_windows_context():
     diff = Difference(1).fit(values)
     z = diff.transform(values)
     # Batch of 2: forecasts after positions 10 and 20.
-    levels = diff.inverse_transform(np.stack([z[9:12], z[19:22]]),
-                                    context=np.stack([values[:10], values[10:20]]))
+    levels = diff.inverse_transform(
+        np.stack([z[9:12], z[19:22]]), context=np.stack([values[:10], values[10:20]])
+    )
     np.testing.assert_allclose(levels[0], values[10:13])
     np.testing.assert_allclose(levels[1], values[20:23])
 
 
 def test_pipeline_roundtrip_and_json_state(passengers):
-    pipeline = TransformPipeline([LogTransform(), Difference(12), Difference(1), MinMaxScale((-1, 1))])
+    pipeline = TransformPipeline(
+        [LogTransform(), Difference(12), Difference(1), MinMaxScale((-1, 1))]
+    )
     z = pipeline.fit_transform(passengers[:120])
     assert z.shape == (107, 1) and pipeline.context_length == 13
     assert z.min() == -1 and z.max() == 1
     # Invert the last 57 steps from the 63 original values before them.
-    np.testing.assert_allclose(pipeline.inverse_transform(z[50:], context=passengers[:63]),
-                               passengers[63:120])
+    np.testing.assert_allclose(
+        pipeline.inverse_transform(z[50:], context=passengers[:63]), passengers[63:120]
+    )
     restored = TransformPipeline.from_state(json.loads(json.dumps(pipeline.get_state())))
     np.testing.assert_array_equal(restored.transform(passengers), pipeline.transform(passengers))
     np.testing.assert_array_equal(

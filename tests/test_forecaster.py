@@ -1,0 +1,90 @@
+import json
+
+import keras
+import numpy as np
+import pytest
+
+from kseq.data import load_airpassengers
+from kseq.errors import DataError, NotFittedError
+from kseq.forecaster import Forecaster
+from kseq.models import build_forecaster
+from kseq.transforms import Difference, LogTransform, MinMaxScale, TransformPipeline
+
+
+@pytest.fixture
+def series():
+    return load_airpassengers().to_numpy()
+
+
+def make(horizon=1, head="point"):
+    transforms = TransformPipeline([LogTransform(), Difference(12), MinMaxScale((-1, 1))])
+    model = build_forecaster(12, horizon=horizon, units=[8], head=head)
+    return Forecaster(model, lookback=12, transforms=transforms)
+
+
+def test_fit_uses_only_training_values_and_one_step_matches_predict(series):
+    forecaster = make()
+    forecaster.fit(series[:108], series[108:120], epochs=2, batch_size=16, seed=0, verbose=0)
+    scaler = forecaster.transforms.steps[-1].scaler_
+    log_growth = np.log(series[12:108]) - np.log(series[:96])
+    assert scaler.data_max_[0] == pytest.approx(log_growth.max())
+    one_step = forecaster.predict_one_step(series, 120)
+    assert one_step.shape == (24, 1)
+    # Each one-step forecast equals a 1-step forecast from the true history before it.
+    for t in (120, 131, 143):
+        np.testing.assert_allclose(
+            one_step[t - 120], forecaster.predict(series[:t], 1)[0], rtol=1e-6
+        )
+    assert "val_loss" in forecaster.history_.history
+
+
+def test_recursive_forecast_feeds_predictions_back(series):
+    forecaster = make()
+    forecaster.fit(series[:120], epochs=1, verbose=0)
+    multi = forecaster.predict(series[:120], 3)
+    first = forecaster.predict(series[:120], 1)
+    extended = np.concatenate([series[:120], first[:, 0]])
+    second = forecaster.predict(extended, 1)
+    np.testing.assert_allclose(multi[:2, 0], [first[0, 0], second[0, 0]], rtol=1e-5)
+
+
+def test_direct_head_forecasts_its_horizon_in_one_call(series):
+    forecaster = make(horizon=6)
+    forecaster.fit(series[:120], epochs=1, verbose=0)
+    assert forecaster.predict(series[:120]).shape == (6, 1)
+    assert forecaster.predict(series[:120], 14).shape == (14, 1)  # hybrid: chunks of 6
+
+
+def test_quantile_one_step_levels_in_original_units(series):
+    forecaster = make(head="quantile")
+    forecaster.fit(series[:120], epochs=1, verbose=0)
+    point, levels = forecaster.predict_one_step(series, 132, raw=True)
+    assert levels.shape == (12, 1, 3)
+    np.testing.assert_allclose(point[:, 0], levels[:, 0, 1])
+
+
+def test_save_load_round_trip_and_tamper_check(series, tmp_path):
+    forecaster = make()
+    forecaster.fit(series[:120], epochs=1, verbose=0)
+    forecaster.save(tmp_path / "run")
+    forecaster.save(tmp_path / "run")  # replacing an existing save
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]
+    loaded = Forecaster.load(tmp_path / "run")
+    np.testing.assert_allclose(
+        loaded.predict(series[:120], 12), forecaster.predict(series[:120], 12)
+    )
+    state = json.loads((tmp_path / "run" / "forecaster.json").read_text())
+    assert state["backend"] == keras.backend.backend() and len(state["model_sha256"]) == 64
+    with open(tmp_path / "run" / "model.keras", "ab") as f:
+        f.write(b"x")
+    with pytest.raises(DataError, match="does not match the sha256"):
+        Forecaster.load(tmp_path / "run")
+
+
+def test_errors(series):
+    forecaster = make()
+    with pytest.raises(NotFittedError):
+        forecaster.predict(series)
+    forecaster.fit(series[:60], epochs=1, verbose=0)
+    with pytest.raises(DataError, match="needs 24 \\(lookback 12 \\+ transform lags 12\\)"):
+        forecaster.predict(series[:20])
