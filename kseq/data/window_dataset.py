@@ -72,9 +72,13 @@ class WindowDataset(keras.utils.PyDataset):
     def _make_order(self):
         num = len(self.x)
         rng = np.random.default_rng(None if self.seed is None else (self.seed, self._epoch))
+        # int32 positions halve the order's memory for series under 2**31 windows.
+        dtype = np.int32 if num < 2**31 else np.int64
         if self.random_windows:
-            return rng.integers(0, num, size=self._steps * self.batch_size)
-        order = rng.permutation(num) if self.shuffle else np.arange(num)
+            return rng.integers(0, num, size=self._steps * self.batch_size, dtype=dtype)
+        order = np.arange(num, dtype=dtype)
+        if self.shuffle:
+            rng.shuffle(order)  # in place: no second copy of the order
         repeats = math.ceil(self._steps * self.batch_size / num)
         return np.tile(order, repeats) if repeats > 1 else order
 
