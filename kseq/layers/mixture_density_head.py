@@ -1,6 +1,7 @@
 """Gaussian and Gaussian-mixture forecasts, trained with `kseq.losses.MixtureNLL`."""
 
 from kseq._keras import keras
+from kseq.layers._dense_stack import check_positive
 from kseq.layers._projection_head import ProjectionHead
 
 
@@ -20,14 +21,7 @@ class MixtureDensityHead(ProjectionHead):
     """
 
     def __init__(self, num_components=1, horizon=1, num_targets=1, min_scale=1e-3, **kwargs):
-        if (
-            isinstance(num_components, bool)
-            or not isinstance(num_components, int)
-            or (num_components < 1)
-        ):
-            raise ValueError(
-                f"`num_components` must be a positive integer. Received: {num_components!r}"
-            )
+        check_positive("num_components", num_components)
         if not min_scale >= 0:
             raise ValueError(f"`min_scale` must be >= 0. Received: {min_scale!r}")
         self.num_components = num_components

@@ -3,6 +3,7 @@
 import math
 
 from kseq._keras import keras
+from kseq.layers._dense_stack import check_positive
 
 
 @keras.saving.register_keras_serializable(package="kseq")
@@ -22,14 +23,7 @@ class MixtureNLL(keras.losses.Loss):
 
     def __init__(self, num_components=1, name="mixture_nll", **kwargs):
         super().__init__(name=name, **kwargs)
-        if (
-            isinstance(num_components, bool)
-            or not isinstance(num_components, int)
-            or (num_components < 1)
-        ):
-            raise ValueError(
-                f"`num_components` must be a positive integer. Received: {num_components!r}"
-            )
+        check_positive("num_components", num_components)
         self.num_components = num_components
 
     def call(self, y_true, y_pred):

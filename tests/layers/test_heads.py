@@ -62,7 +62,7 @@ def test_head_config_round_trip(head):
         (lambda: PointHead(num_targets=-2), "Received: num_targets=-2"),
         (lambda: QuantileHead([0.5, 1.2]), r"Received: \[0.5, 1.2\]"),
         (lambda: QuantileHead([0.9, 0.1]), "increasing"),
-        (lambda: MixtureDensityHead(num_components=0), "Received: 0"),
+        (lambda: MixtureDensityHead(num_components=0), "Received: num_components=0"),
         (lambda: SequenceHead(dense_units=[0]), r"Received: \[0\]"),
     ],
 )

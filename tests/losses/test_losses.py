@@ -55,5 +55,5 @@ def test_loss_config_round_trip(loss):
 def test_invalid_arguments():
     with pytest.raises(ValueError, match=r"Received: \[0.0\]"):
         PinballLoss([0.0])
-    with pytest.raises(ValueError, match="Received: -1"):
+    with pytest.raises(ValueError, match="Received: num_components=-1"):
         MixtureNLL(-1)
