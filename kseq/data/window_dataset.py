@@ -66,6 +66,7 @@ class WindowDataset(keras.utils.PyDataset):
             if steps_per_epoch is not None
             else math.ceil(len(x) / self.batch_size)
         )
+        self._explicit_steps = steps_per_epoch is not None
         self._epoch = 0
         self._order = self._make_order()
 
@@ -79,7 +80,9 @@ class WindowDataset(keras.utils.PyDataset):
         order = np.arange(num, dtype=dtype)
         if self.shuffle:
             rng.shuffle(order)  # in place: no second copy of the order
-        repeats = math.ceil(self._steps * self.batch_size / num)
+        # Only an explicit steps_per_epoch past one pass needs the order repeated; the default
+        # pass ends with a partial batch.
+        repeats = math.ceil(self._steps * self.batch_size / num) if self._explicit_steps else 1
         return np.tile(order, repeats) if repeats > 1 else order
 
     def __len__(self):

@@ -1,6 +1,7 @@
 """A stack of recurrent layers with dropout between them."""
 
 from kseq._keras import keras
+from kseq.layers._fast_rnn import run_recurrent
 from kseq.initializers.forget_bias import ForgetBias
 
 CELLS = ("lstm", "gru", "simple_rnn")
@@ -127,7 +128,7 @@ class StackedRNN(keras.layers.Layer):
         for i, rnn in enumerate(self.rnn_layers):
             if self.input_dropouts[i] is not None:
                 x = self.input_dropouts[i](x, training=training)
-            x = rnn(x, training=training, mask=mask if i == 0 else None)
+            x = run_recurrent(rnn, x, training=training, mask=mask if i == 0 else None)
             if self.output_dropouts[i] is not None:
                 x = self.output_dropouts[i](x, training=training)
         return x

@@ -52,3 +52,36 @@ def test_too_short_and_bad_arguments():
         make_windows(np.arange(5), lookback=0)
     with pytest.raises(ValueError, match="same length"):
         make_windows(np.arange(5), np.arange(4), lookback=2)
+
+
+def test_window_dataset_batches_every_window_once_per_epoch():
+    from kseq.data import WindowDataset
+
+    x, y = make_windows(np.arange(100.0), lookback=5, horizon=2)
+    data = WindowDataset(x, y, batch_size=16, shuffle=True, seed=3)
+    assert len(data) == 6
+    first = np.concatenate([data[i][1][:, 0, 0] for i in range(len(data))])
+    np.testing.assert_array_equal(np.sort(first), np.arange(5, 99))  # each window once
+    batch_x, batch_y = data[0]
+    first_batch = batch_x.copy()
+    assert batch_x.dtype == np.float32 and batch_x.shape == (16, 5, 1)
+    np.testing.assert_array_equal(batch_y[:, 0, 0], batch_x[:, -1, 0] + 1)  # still aligned
+    data.on_epoch_end()
+    second = np.concatenate([data[i][1][:, 0, 0] for i in range(len(data))])
+    assert not np.array_equal(first, second) and np.array_equal(np.sort(second), np.sort(first))
+    again = WindowDataset(x, y, batch_size=16, shuffle=True, seed=3)
+    np.testing.assert_array_equal(again[0][0], first_batch)  # seeded: reproducible
+
+
+def test_window_dataset_random_windows_and_steps():
+    from kseq.data import WindowDataset
+
+    x, y = make_windows(np.arange(50.0), lookback=4)
+    data = WindowDataset(x, y, batch_size=8, random_windows=True, steps_per_epoch=3, seed=0)
+    assert len(data) == 3
+    batch_x, batch_y = data[2]
+    assert batch_x.shape == (8, 4, 1)
+    np.testing.assert_array_equal(batch_y[:, 0, 0], batch_x[:, -1, 0] + 1)
+    sequential = WindowDataset(x, y, batch_size=8)
+    np.testing.assert_array_equal(sequential[0][0][:, 0, 0], np.arange(8))
+    assert sequential[len(sequential) - 1][0].shape[0] == 46 - 5 * 8
