@@ -1,0 +1,276 @@
+"""Training speed: kseq vs stock Keras layers vs plain PyTorch, side by side in one run.
+
+    KERAS_BACKEND=jax python benchmarks/train_speed.py [--repeats 3] [--steps 60]
+    for b in tensorflow torch jax; do KERAS_BACKEND=$b python benchmarks/train_speed.py; done
+
+Workloads (see shared reference figures):
+  A  AirPassengers tutorial model: MinMax(-1, 1), lookback 60 -> next value, 4 x (LSTM(50) +
+     Dropout(0.2)), Dense(1); Adam, MSE, batch 32, all 84 windows. Seconds per steady epoch
+     (median of epochs after the first) and the first epoch (tracing / compilation).
+  B  Throughput: y = 5 sin(x) + 10 on 200k points, lookback 30 -> next value, 2 x LSTM(128),
+     Dense(1), batch 256. Windows per second over `--steps` steps after warm-up.
+  E  End to end: `python -m kseq.recipes.airpassengers` process wall time (import included).
+
+Each variant runs `--repeats` times in this process; medians and ratios to plain PyTorch are
+printed as a Markdown table and written to benchmarks/results/train_speed-<backend>.json.
+Plain PyTorch needs torch installed; without it those columns are skipped.
+"""
+
+import argparse
+import importlib.util
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from kseq.backend import ensure_backend
+
+ensure_backend()
+
+import keras  # noqa: E402
+
+from kseq.data import WindowDataset, load_airpassengers, make_windows  # noqa: E402
+from kseq.models import build_airpassengers_tutorial, build_forecaster  # noqa: E402
+
+HAS_TORCH = importlib.util.find_spec("torch") is not None
+
+
+class EpochTimer(keras.callbacks.Callback):
+    def on_train_begin(self, logs=None):
+        self.epochs, self.batches = [], []
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._start = time.perf_counter()
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.epochs.append(time.perf_counter() - self._start)
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.batches.append(time.perf_counter())
+
+
+def data_a():
+    values = load_airpassengers().to_numpy()
+    scaled = 2 * (values - values.min()) / (values.max() - values.min()) - 1
+    x, y = make_windows(scaled, lookback=60)
+    return np.ascontiguousarray(x, "float32"), np.ascontiguousarray(y[:, 0], "float32")
+
+
+def data_b():
+    series = 5 * np.sin(np.linspace(0, 2000, 200_000)) + 10
+    return make_windows((series - 10) / 5, lookback=30)
+
+
+def stock_a():
+    layers = [keras.Input((60, 1))]
+    for i in range(4):
+        layers += [keras.layers.LSTM(50, return_sequences=i < 3), keras.layers.Dropout(0.2)]
+    return keras.Sequential(layers + [keras.layers.Dense(1)])
+
+
+def stock_b():
+    return keras.Sequential(
+        [
+            keras.Input((30, 1)),
+            keras.layers.LSTM(128, return_sequences=True, dropout=0.0),
+            keras.layers.LSTM(128),
+            keras.layers.Dense(1),
+        ]
+    )
+
+
+def keras_a(model, epochs):
+    x, y = data_a()
+    if len(model.output_shape) == 3:
+        y = y[:, :, None]
+    model.compile(keras.optimizers.Adam(1e-3), "mse")
+    timer = EpochTimer()
+    model.fit(x, y, batch_size=32, epochs=epochs, shuffle=True, verbose=0, callbacks=[timer])
+    return {"first_epoch_s": timer.epochs[0], "epoch_s": statistics.median(timer.epochs[1:])}
+
+
+def keras_b(model, steps, warmup=5, kseq_pipeline=False):
+    x, y = data_b()
+    if len(model.output_shape) == 2:
+        y = y[:, 0]
+    model.compile(keras.optimizers.Adam(1e-3), "mse")
+    timer = EpochTimer()
+    if kseq_pipeline:
+        data = WindowDataset(x, y, 256, shuffle=True, steps_per_epoch=warmup + steps, seed=0)
+        model.fit(data, epochs=1, verbose=0, callbacks=[timer])
+    else:
+        count = (warmup + steps) * 256
+        rows = np.random.default_rng(0).permutation(len(x))[:count]
+        xs, ys = np.asarray(x[rows], "float32"), np.asarray(y[rows], "float32")
+        model.fit(xs, ys, batch_size=256, epochs=1, shuffle=False, verbose=0, callbacks=[timer])
+    seconds = timer.batches[-1] - timer.batches[warmup - 1]
+    return {"windows_per_s": steps * 256 / seconds}
+
+
+def torch_a(epochs):
+    import torch
+
+    torch.manual_seed(0)
+    x, y = (torch.from_numpy(a) for a in data_a())
+
+    class Net(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.lstm = torch.nn.LSTM(1, 50, num_layers=4, dropout=0.2, batch_first=True)
+            self.drop = torch.nn.Dropout(0.2)
+            self.head = torch.nn.Linear(50, 1)
+
+        def forward(self, inputs):
+            return self.head(self.drop(self.lstm(inputs)[0][:, -1]))
+
+    net = Net()
+    optimizer = torch.optim.Adam(net.parameters(), 1e-3)
+    times = []
+    for _ in range(epochs):
+        start = time.perf_counter()
+        for rows in torch.randperm(len(x)).split(32):
+            optimizer.zero_grad()
+            loss = torch.nn.functional.mse_loss(net(x[rows]), y[rows])
+            loss.backward()
+            optimizer.step()
+        times.append(time.perf_counter() - start)
+    return {"first_epoch_s": times[0], "epoch_s": statistics.median(times[1:])}
+
+
+def torch_b(steps, warmup=5):
+    import torch
+
+    torch.manual_seed(0)
+    x, y = data_b()
+    lstm = torch.nn.LSTM(1, 128, num_layers=2, batch_first=True)
+    head = torch.nn.Linear(128, 1)
+    optimizer = torch.optim.Adam([*lstm.parameters(), *head.parameters()], 1e-3)
+    rows = np.random.default_rng(0).permutation(len(x))[: (warmup + steps) * 256]
+    xs = torch.from_numpy(np.asarray(x[rows], "float32"))
+    ys = torch.from_numpy(np.asarray(y[rows, 0], "float32"))
+    for step in range(warmup + steps):
+        if step == warmup:
+            start = time.perf_counter()
+        batch = slice(step * 256, (step + 1) * 256)
+        optimizer.zero_grad()
+        loss = torch.nn.functional.mse_loss(head(lstm(xs[batch])[0][:, -1]), ys[batch])
+        loss.backward()
+        optimizer.step()
+    return {"windows_per_s": steps * 256 / (time.perf_counter() - start)}
+
+
+def end_to_end():
+    with tempfile.TemporaryDirectory() as out:
+        start = time.perf_counter()
+        subprocess.run(
+            [sys.executable, "-m", "kseq.recipes.airpassengers", "--quiet", "--out", out],
+            check=True,
+            capture_output=True,
+        )
+        return {"wall_s": time.perf_counter() - start}
+
+
+def flops_b():
+    # Forward multiply-adds of one LSTM step: 4·units·(inputs + units); training ~3x forward.
+    per_window = 30 * (4 * 128 * (1 + 128) + 4 * 128 * (128 + 128)) + 128
+    return 2 * 3 * per_window * 256  # FLOP per training step of 256 windows
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--epochs", type=int, default=12, help="epochs per run of workload A")
+    parser.add_argument("--steps", type=int, default=60, help="timed steps of workload B")
+    parser.add_argument("--skip", default="", help="comma list of workloads to skip: A,B,E")
+    args = parser.parse_args(argv)
+    skip = set(args.skip.upper().split(",")) - {""}
+    backend = keras.backend.backend()
+
+    variants = {
+        "A": {
+            "kseq": lambda: keras_a(build_airpassengers_tutorial(), args.epochs),
+            "stock Keras": lambda: keras_a(stock_a(), args.epochs),
+        },
+        "B": {
+            "kseq": lambda: keras_b(_kseq_b(), args.steps, kseq_pipeline=True),
+            "stock Keras": lambda: keras_b(stock_b(), args.steps),
+        },
+        "E": {"kseq": end_to_end},
+    }
+    if HAS_TORCH:
+        variants["A"]["plain PyTorch"] = lambda: torch_a(args.epochs)
+        variants["B"]["plain PyTorch"] = lambda: torch_b(args.steps)
+
+    results = {}
+    for workload, runs in variants.items():
+        if workload in skip:
+            continue
+        for name, run in runs.items():
+            samples = []
+            for _ in range(args.repeats):
+                keras.backend.clear_session()
+                samples.append(run())
+            results[f"{workload}: {name}"] = {
+                key: statistics.median(s[key] for s in samples) for key in samples[0]
+            } | {"samples": samples}
+
+    lines = [
+        f"backend {backend}; keras {keras.__version__}; {platform.processor() or 'cpu'}; "
+        f"{os.cpu_count()} cores; medians of {args.repeats}",
+        "",
+        "| workload | variant | s/epoch (A) | first epoch s (A) | windows/s (B) | wall s (E) | "
+        "vs plain PyTorch |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for key, row in results.items():
+        workload, name = key.split(": ")
+        reference = results.get(f"{workload}: plain PyTorch")
+        ratio = ""
+        if reference and "epoch_s" in row:
+            ratio = f"{reference['epoch_s'] / row['epoch_s']:.2f}x"
+        elif reference and "windows_per_s" in row:
+            ratio = f"{row['windows_per_s'] / reference['windows_per_s']:.2f}x"
+        lines.append(
+            f"| {workload} | {name} | {_fmt(row, 'epoch_s')} | {_fmt(row, 'first_epoch_s')} | "
+            f"{_fmt(row, 'windows_per_s', '.0f')} | {_fmt(row, 'wall_s')} | {ratio} |"
+        )
+    if "B: kseq" in results:
+        gflops = flops_b() * results["B: kseq"]["windows_per_s"] / 256 / 1e9
+        lines.append(
+            f"\nB: ~{flops_b() / 1e9:.1f} GFLOP per training step; kseq sustains ~{gflops:.0f} "
+            "GFLOP/s."
+        )
+    print("\n".join(lines))
+    out = Path(__file__).with_name("results") / f"train_speed-{backend}.json"
+    out.parent.mkdir(exist_ok=True)
+    out.write_text(
+        json.dumps(
+            {
+                "backend": backend,
+                "versions": {"keras": keras.__version__, "python": platform.python_version()},
+                "args": vars(args),
+                "results": results,
+            },
+            indent=2,
+        )
+    )
+
+
+def _kseq_b():
+    # The sine study's body without its dropout, like for like with the other variants.
+    return build_forecaster(30, units=(128, 128))
+
+
+def _fmt(row, key, spec=".3g"):
+    return format(row[key], spec) if key in row else ""
+
+
+if __name__ == "__main__":
+    main()
