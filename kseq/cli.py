@@ -1,4 +1,4 @@
-"""The ``kseq`` command: ``kseq run``, ``kseq forecast``.
+"""The ``kseq`` command: ``kseq run``, ``kseq study``, ``kseq forecast``.
 
 The backend flag is applied before anything imports Keras; the modules that need Keras are
 imported inside the commands.
@@ -45,6 +45,19 @@ def make_parser():
     )
     run.add_argument("--quiet", action="store_true", help="no progress bar")
 
+    study = commands.add_parser("study", help="run or resume a hyperparameter study (Optuna)")
+    study.add_argument("study", help="study TOML file, or the name of a bundled one")
+    _add_common(study)
+    study.add_argument(
+        "--storage",
+        help="Optuna storage URL shared by workers (default: SQLite "
+        "file study.db in the output directory)",
+    )
+    study.add_argument("--workers", type=int, default=1, help="local worker processes")
+    study.add_argument("--out", help="output directory (default: the study's output_dir)")
+    study.add_argument("--epochs", type=int, help="override [training] epochs of every trial")
+    study.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
+
     forecast = commands.add_parser("forecast", help="forecast with a saved run")
     forecast.add_argument("run_dir", help="run directory (or its forecaster/ folder)")
     _add_common(forecast)
@@ -76,6 +89,37 @@ def _run(args):
     for leak in card["leakage"]:
         print(f"\nLEAKAGE: {leak}; these scores are not honest.")
     print(f"\nRun directory: {card['run_dir']}")
+    return 0
+
+
+def _study(args):
+    from kseq.recipes.config import recipe_path
+
+    path = Path(args.study)
+    if not path.suffix and not path.exists():
+        path = recipe_path(args.study)
+    if args.worker:
+        from kseq.study import load_study, run_worker
+
+        spec = load_study(path)
+        run_worker(spec, args.storage, args.out, epochs=args.epochs)
+        return 0
+    from kseq.study import run_study
+
+    print(f"kseq: study {path} on backend {select_backend()}", file=sys.stderr)
+    summary = run_study(
+        path,
+        storage=args.storage,
+        workers=args.workers,
+        out_dir=args.out,
+        epochs=args.epochs,
+        backend=args.backend,
+    )
+    print(f"{summary['trials']} trials in {summary['storage']}; best trial {summary['best']}.")
+    print(
+        f"Results: {summary['out_dir']}/results.md, best_recipe.toml, "
+        + ", ".join(summary["plots"])
+    )
     return 0
 
 
@@ -147,6 +191,8 @@ def main(argv=None):
         select_backend(args.backend)
         if args.command == "run":
             return _run(args)
+        if args.command == "study":
+            return _study(args)
         return _forecast(args)
     except (KseqError, FileNotFoundError) as error:
         print(f"kseq: error: {error}", file=sys.stderr)

@@ -57,6 +57,7 @@ SCHEMA = {
         "builder": ((str,), "forecaster"),
         "cell": ((str,), "lstm"),
         "units": ((int, list), [50]),
+        "num_layers": ((int,), None),
         "dropout": (_NUM, 0.0),
         "input_dropout": (_NUM, 0.0),
         "recurrent_dropout": (_NUM, 0.0),

@@ -71,9 +71,16 @@ def build_model(section, lookback, num_features, horizon, num_targets, seed):
     builder = section["builder"]
     if builder == "airpassengers_tutorial":
         return build_airpassengers_tutorial(lookback, seed=seed)
+    units = section["units"] if isinstance(section["units"], list) else [section["units"]]
+    if section["num_layers"] is not None:
+        if len(units) != 1:
+            raise ConfigError(
+                f"[model] num_layers = {section['num_layers']} repeats one width; units must be "
+                f"a single number, not {units}."
+            )
+        units = units * section["num_layers"]
     if builder == "sine_study":
         forget_bias = 1.0 if section["forget_bias"] is None else section["forget_bias"]
-        units = section["units"] if isinstance(section["units"], list) else [section["units"]]
         return build_sine_study_model(
             lookback, forget_bias=forget_bias, num_layers=len(units), units=units[0], seed=seed
         )
@@ -85,7 +92,7 @@ def build_model(section, lookback, num_features, horizon, num_targets, seed):
         horizon,
         num_targets,
         cell=section["cell"],
-        units=section["units"],
+        units=units,
         dropout=section["dropout"],
         input_dropout=section["input_dropout"],
         recurrent_dropout=section["recurrent_dropout"],
@@ -135,8 +142,16 @@ def versions():
     return found
 
 
-def run_recipe(config, *, run_dir=None, resume=False, verbose="auto"):
-    """Runs a recipe config (from `load_recipe`); returns the run card as a dict."""
+def run_recipe(config, *, run_dir=None, resume=False, verbose="auto", callbacks=None):
+    """Runs a recipe config (from `load_recipe`); returns the run card as a dict.
+
+    Args:
+        config: a validated recipe (`kseq.recipes.config.load_recipe`).
+        run_dir: output directory; the recipe's ``output_dir`` by default.
+        resume: continue from the backup of an interrupted run in `run_dir`.
+        verbose: Keras progress-bar setting.
+        callbacks: extra Keras callbacks (e.g. a study's pruning callback).
+    """
     name = config["recipe"]["name"]
     run_dir = Path(run_dir or config["recipe"]["output_dir"].format(name=name))
     run_dir.mkdir(parents=True, exist_ok=True)
@@ -144,9 +159,9 @@ def run_recipe(config, *, run_dir=None, resume=False, verbose="auto"):
     keras.utils.set_random_seed(seed)
     started = time.perf_counter()
     if config["data"]["source"] == "ar1":
-        card = _run_ar1(config, run_dir, resume, verbose, seed)
+        card = _run_ar1(config, run_dir, resume, verbose, seed, callbacks or [])
     else:
-        card = _run_forecast(config, run_dir, resume, verbose, seed)
+        card = _run_forecast(config, run_dir, resume, verbose, seed, callbacks or [])
     card["timings"]["total_s"] = round(time.perf_counter() - started, 2)
     card.update(
         {
@@ -163,7 +178,7 @@ def run_recipe(config, *, run_dir=None, resume=False, verbose="auto"):
     return card
 
 
-def _run_forecast(config, run_dir, resume, verbose, seed):
+def _run_forecast(config, run_dir, resume, verbose, seed, extra_callbacks):
     data, windows, training, evaluation = (
         config["data"],
         config["windows"],
@@ -218,7 +233,7 @@ def _run_forecast(config, run_dir, resume, verbose, seed):
         shuffle=training["shuffle"],
         random_windows=windows["random_windows"],
         steps_per_epoch=training["steps_per_epoch"],
-        callbacks=make_callbacks(training, run_dir, resume, monitor),
+        callbacks=make_callbacks(training, run_dir, resume, monitor) + extra_callbacks,
         seed=seed,
         verbose=verbose,
     )
@@ -233,6 +248,17 @@ def _run_forecast(config, run_dir, resume, verbose, seed):
         "metrics": {},
     }
     season = evaluation["season_length"]
+    if validation_values is not None and len(validation_values):
+        # Scored on the validation part only: what studies and model choices may look at.
+        start = split.validation.start
+        truth = values[split.validation][:, 0]
+        recursive = forecaster.predict(values[:start], len(truth))[:, 0]
+        one_step = forecaster.predict_one_step(values[: split.validation.stop], start)[:, 0]
+        card["validation_metrics"] = {
+            "best_val_loss": min(history.history["val_loss"]),
+            "one_step": score(truth, one_step, values[split.train][:, 0], season),
+            "recursive": score(truth, recursive, values[split.train][:, 0], season),
+        }
     test_start = split.test.start
     num_test = split.test.stop - test_start
     plot_args = {
@@ -329,7 +355,7 @@ def _run_forecast(config, run_dir, resume, verbose, seed):
     return card
 
 
-def _run_ar1(config, run_dir, resume, verbose, seed):
+def _run_ar1(config, run_dir, resume, verbose, seed, extra_callbacks):
     data, training = config["data"], config["training"]
     timings = {"training_s": 0.0}
     metrics, panels, outputs = {}, {}, ["run_card.json", "run_card.md", "loss.png", "scatter.png"]
@@ -366,7 +392,7 @@ def _run_ar1(config, run_dir, resume, verbose, seed):
             train,
             validation_data=(x_val, y_val),
             epochs=training["epochs"],
-            callbacks=make_callbacks(training, run_dir / tag, resume, "val_loss"),
+            callbacks=make_callbacks(training, run_dir / tag, resume, "val_loss") + extra_callbacks,
             verbose=verbose,
         )
         timings["training_s"] += round(time.perf_counter() - tick, 2)

@@ -1,0 +1,118 @@
+"""Optuna studies: outputs, resuming after a kill, pruning."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+optuna = pytest.importorskip("optuna")
+
+from kseq.errors import ConfigError  # noqa: E402
+from kseq.recipes.config import load_recipe  # noqa: E402
+from kseq.study import load_study, run_study  # noqa: E402
+
+pytestmark = pytest.mark.slow
+
+STUDY = """
+[study]
+name = "tiny"
+recipe = "sines"
+objective = "validation.recursive.rmse"
+sampler = "grid"
+pruner = "none"
+trials = 4
+
+[overrides]
+"split.validation" = 20
+"model.units" = 4
+"model.num_layers" = 1
+"training.epochs" = 2
+"training.steps_per_epoch" = 2
+"evaluation.forecast_steps" = 0
+
+[space]
+"training.learning_rate" = [0.01, 0.001]
+"model.forget_bias" = [1.0, 0.5]
+"""
+
+
+def write_study(tmp_path, text=STUDY):
+    path = tmp_path / "tiny.toml"
+    path.write_text(text)
+    return path
+
+
+def finished(storage):
+    study = optuna.load_study(study_name="tiny", storage=storage)
+    return [t for t in study.get_trials(deepcopy=False) if t.state.name == "COMPLETE"]
+
+
+def test_study_outputs(tmp_path):
+    summary = run_study(write_study(tmp_path), out_dir=tmp_path / "out")
+    out = tmp_path / "out"
+    assert summary["trials"] == 4
+    rows = (out / "results.csv").read_text().strip().splitlines()
+    assert len(rows) == 5 and rows[0].startswith(
+        "trial,state,training.learning_rate,model.forget_bias"
+    )
+    assert all(",COMPLETE," in row for row in rows[1:])
+    assert {"param_training_learning_rate.png", "param_model_forget_bias.png"} == set(
+        summary["plots"]
+    )
+    assert "| trial | state |" in (out / "results.md").read_text()
+    best = load_recipe(out / "best_recipe.toml")
+    study = optuna.load_study(study_name="tiny", storage=summary["storage"])
+    assert best["training"]["learning_rate"] == study.best_params["training.learning_rate"]
+    assert best["model"]["forget_bias"] == study.best_params["model.forget_bias"]
+    grid = {
+        (t.params["training.learning_rate"], t.params["model.forget_bias"]) for t in study.trials
+    }
+    assert len(grid) == 4  # every grid point once
+    # Re-running a finished study runs nothing new.
+    assert run_study(write_study(tmp_path), out_dir=out)["trials"] == 4
+
+
+def test_killed_study_resumes_without_repeating_finished_trials(tmp_path):
+    path = write_study(tmp_path, STUDY.replace('"training.epochs" = 2', '"training.epochs" = 6'))
+    out = tmp_path / "out"
+    storage = f"sqlite:///{out / 'study.db'}"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "kseq.cli", "study", str(path), "--out", str(out)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    deadline = time.time() + 300
+    try:
+        while time.time() < deadline:
+            time.sleep(0.5)
+            if (out / "study.db").exists():
+                try:
+                    if len(finished(storage)) >= 2:
+                        break
+                except (KeyError, Exception):  # the study is being created
+                    pass
+            assert process.poll() is None, "the study ended before it could be killed"
+    finally:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+    before = {t.number: t.params for t in finished(storage)}
+    assert 2 <= len(before) < 4
+    run_study(path, out_dir=out)
+    after = finished(storage)
+    assert len(after) == 4
+    for trial in after:
+        if trial.number in before:
+            assert trial.params == before[trial.number]
+    grid = [tuple(sorted(t.params.items())) for t in after]
+    assert len(set(grid)) == 4  # no finished point was run twice
+
+
+def test_study_file_errors(tmp_path):
+    with pytest.raises(ConfigError, match="'model.unit' is not a recipe key"):
+        load_study(write_study(tmp_path, STUDY.replace('"model.forget_bias"', '"model.unit"')))
+    with pytest.raises(ConfigError, match="objective 'test.rmse' must be validation"):
+        load_study(write_study(tmp_path, STUDY.replace("validation.recursive.rmse", "test.rmse")))
