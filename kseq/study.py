@@ -380,7 +380,7 @@ def _plot_parameters(frame, spec, out_dir):
         values = done[key]
         if isinstance(space, list):
             labels = [str(v) for v in space]
-            positions = values.map(lambda v: labels.index(str(v))).to_numpy(float)
+            positions = np.array([labels.index(str(v)) for v in values], dtype=float)
             jitter = np.random.default_rng(0).uniform(-0.12, 0.12, len(positions))
             axes.scatter(positions + jitter, done[objective], alpha=0.6)
             axes.set_xticks(range(len(labels)), labels)
