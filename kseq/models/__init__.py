@@ -2,6 +2,7 @@
 
 from kseq.models.builders import (
     HEADS,
+    build_ensemble,
     build_forecaster,
     build_seq2seq,
     head_loss,
@@ -17,6 +18,7 @@ from kseq.models.presets import (
 __all__ = [
     "HEADS",
     "build_airpassengers_tutorial",
+    "build_ensemble",
     "build_ar1_model",
     "build_forecaster",
     "build_seq2seq",

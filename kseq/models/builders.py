@@ -131,9 +131,29 @@ def build_seq2seq(
     return keras.Model(inputs, outputs, name=name)
 
 
+def build_ensemble(models, name="ensemble"):
+    """Averages the outputs of models with the same inputs and outputs (e.g. trained with
+    different seeds) into one model; its `head_of` is the first member's head.
+
+    Averaging suits point and quantile heads, not mixture parameters.
+    """
+    names = [model.name for model in models]
+    if len(set(names)) != len(names):
+        raise ValueError(f"Ensemble members need distinct names. Received: {names}")
+    inputs = keras.Input(models[0].input_shape[1:], name="history")
+    outputs = keras.layers.Average(name="average")([model(inputs) for model in models])
+    return keras.Model(inputs, outputs, name=name)
+
+
 def head_of(model):
-    """Returns the head layer of a model built here."""
-    return model.get_layer("head")
+    """Returns the head layer of a model built here (of its first member for ensembles)."""
+    try:
+        return model.get_layer("head")
+    except ValueError:
+        members = [layer for layer in model.layers if isinstance(layer, keras.Model)]
+        if not members:
+            raise
+        return head_of(members[0])
 
 
 def head_loss(model):

@@ -3,23 +3,26 @@
 from kseq.models.builders import build_forecaster, build_seq2seq
 
 
-def build_airpassengers_tutorial(lookback=60, seed=None):
+def build_airpassengers_tutorial(lookback=60, seed=None, name="airpassengers_tutorial"):
     """The AirPassengers tutorial's model: 4 × (LSTM(50) + Dropout(0.2)), then Dense(1).
 
     Args:
         lookback: input steps (the tutorial used 60).
         seed: seed of the dropout.
+        name: model name.
     """
     return build_forecaster(
         lookback,
         units=(50, 50, 50, 50),
         dropout=0.2,
         seed=seed,
-        name="airpassengers_tutorial",
+        name=name,
     )
 
 
-def build_sine_study_model(lookback=30, forget_bias=1.0, num_layers=2, units=128, seed=None):
+def build_sine_study_model(
+    lookback=30, forget_bias=1.0, num_layers=2, units=128, seed=None, name="sine_study"
+):
     """The sine study's base model: 2 × LSTM(128), forget bias 1.0, keep_prob 0.8, Dense(1).
 
     TF1 ``DropoutWrapper(output_keep_prob=0.8)`` is dropout 0.2 after each layer.
@@ -30,6 +33,7 @@ def build_sine_study_model(lookback=30, forget_bias=1.0, num_layers=2, units=128
         num_layers: LSTM layers (the study tried 1, 2, 3, 5, 7).
         units: units per layer.
         seed: seed of the dropout.
+        name: model name.
     """
     return build_forecaster(
         lookback,
@@ -37,7 +41,7 @@ def build_sine_study_model(lookback=30, forget_bias=1.0, num_layers=2, units=128
         dropout=0.2,
         forget_bias=forget_bias,
         seed=seed,
-        name="sine_study",
+        name=name,
     )
 
 

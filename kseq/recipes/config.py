@@ -78,6 +78,7 @@ SCHEMA = {
         "early_stopping": ((bool,), False),
         "patience": ((int,), 10),
         "train_on": ((str,), "train"),
+        "ensemble": ((int,), 1),
     },
     "evaluation": {
         "horizon": ((int,), 0),

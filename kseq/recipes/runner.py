@@ -25,6 +25,7 @@ from kseq.metrics import score
 from kseq.models import (
     build_airpassengers_tutorial,
     build_ar1_model,
+    build_ensemble,
     build_forecaster,
     build_sine_study_model,
 )
@@ -67,10 +68,10 @@ def build_transforms(section):
     return TransformPipeline(steps)
 
 
-def build_model(section, lookback, num_features, horizon, num_targets, seed):
+def build_model(section, lookback, num_features, horizon, num_targets, seed, name="forecaster"):
     builder = section["builder"]
     if builder == "airpassengers_tutorial":
-        return build_airpassengers_tutorial(lookback, seed=seed)
+        return build_airpassengers_tutorial(lookback, seed=seed, name=name)
     units = section["units"] if isinstance(section["units"], list) else [section["units"]]
     if section["num_layers"] is not None:
         if len(units) != 1:
@@ -82,7 +83,12 @@ def build_model(section, lookback, num_features, horizon, num_targets, seed):
     if builder == "sine_study":
         forget_bias = 1.0 if section["forget_bias"] is None else section["forget_bias"]
         return build_sine_study_model(
-            lookback, forget_bias=forget_bias, num_layers=len(units), units=units[0], seed=seed
+            lookback,
+            forget_bias=forget_bias,
+            num_layers=len(units),
+            units=units[0],
+            seed=seed,
+            name=name,
         )
     if builder == "ar1":
         return build_ar1_model(seed=seed)
@@ -103,6 +109,7 @@ def build_model(section, lookback, num_features, horizon, num_targets, seed):
         quantiles=section["quantiles"],
         num_components=section["num_components"],
         seed=seed,
+        name=name,
     )
 
 
@@ -212,37 +219,62 @@ def _run_forecast(config, run_dir, resume, verbose, seed, extra_callbacks):
     for leak in leaks:
         warnings.warn(f"Recipe {config['recipe']['name']!r}: {leak}.", LeakageWarning, stacklevel=2)
 
-    model = build_model(config["model"], lookback, values.shape[1], horizon, num_targets, seed)
-    forecaster = Forecaster(
-        model, lookback=lookback, transforms=transforms, num_targets=num_targets
-    )
     if config["transforms"]["fit_on"] == "all":
         transforms.fit(values)
     train_values = values if training["train_on"] == "all" else values[split.train]
     validation_values = None if training["train_on"] == "all" else values[split.validation]
-    model.compile(optimizer=make_optimizer(training), loss=_loss(model))
     monitor = "val_loss" if validation_values is not None and len(validation_values) else "loss"
+    if training["ensemble"] > 1 and config["model"]["head"] == "mixture":
+        raise ConfigError("[training] ensemble averages outputs, which is wrong for mixture heads.")
     timings["data_s"] = round(time.perf_counter() - tick, 2)
     tick = time.perf_counter()
-    history = forecaster.fit(
-        train_values,
-        validation_values,
-        fit_transforms=config["transforms"]["fit_on"] == "train",
-        epochs=training["epochs"],
-        batch_size=training["batch_size"],
-        shuffle=training["shuffle"],
-        random_windows=windows["random_windows"],
-        steps_per_epoch=training["steps_per_epoch"],
-        callbacks=make_callbacks(training, run_dir, resume, monitor) + extra_callbacks,
-        seed=seed,
-        verbose=verbose,
-    )
+    members, histories = [], []
+    for member in range(training["ensemble"]):
+        # Members differ only by seed: initial weights, dropout masks, batch order.
+        member_seed = seed + member
+        keras.utils.set_random_seed(member_seed)
+        name = "forecaster" if training["ensemble"] == 1 else f"member_{member}"
+        model = build_model(
+            config["model"], lookback, values.shape[1], horizon, num_targets, member_seed, name
+        )
+        model.compile(optimizer=make_optimizer(training), loss=_loss(model))
+        forecaster = Forecaster(
+            model, lookback=lookback, transforms=transforms, num_targets=num_targets
+        )
+        backup_dir = run_dir if training["ensemble"] == 1 else run_dir / name
+        history = forecaster.fit(
+            train_values,
+            validation_values,
+            fit_transforms=config["transforms"]["fit_on"] == "train" and member == 0,
+            epochs=training["epochs"],
+            batch_size=training["batch_size"],
+            shuffle=training["shuffle"],
+            random_windows=windows["random_windows"],
+            steps_per_epoch=training["steps_per_epoch"],
+            # Pruning and other extra callbacks watch the first member only.
+            callbacks=make_callbacks(training, backup_dir, resume, monitor)
+            + (extra_callbacks if member == 0 else []),
+            seed=member_seed,
+            verbose=verbose,
+        )
+        members.append(model)
+        histories.append(history)
+    if len(members) > 1:
+        forecaster = Forecaster(
+            build_ensemble(members),
+            lookback=lookback,
+            transforms=transforms,
+            num_targets=num_targets,
+        )
+    history = histories[0]
     timings["training_s"] = round(time.perf_counter() - tick, 2)
     tick = time.perf_counter()
 
     card = {
         "leakage": leaks,
         "epochs_run": len(history.history.get("loss", [])),
+        "ensemble": len(members),
+        "epochs_run_per_member": [len(h.history.get("loss", [])) for h in histories],
         "final_loss": _last(history.history, "loss"),
         "final_val_loss": _last(history.history, "val_loss"),
         "metrics": {},
