@@ -300,7 +300,8 @@ def _run_forecast(config, run_dir, resume, verbose, seed, extra_callbacks):
     }
     if num_test:
         history_values, test_values = values[:test_start], values[split.test]
-        steps = evaluation["horizon"] or num_test
+        # A horizon past the test part is scored on the test points there are.
+        steps = min(evaluation["horizon"] or num_test, num_test)
         multi = forecaster.predict(history_values, steps)
         one_step, raw = forecaster.predict_one_step(values, test_start, raw=True)
         target_history = history_values[split.train][:, 0]

@@ -5,6 +5,7 @@ import pytest
 from kseq.models import (
     build_airpassengers_tutorial,
     build_ar1_model,
+    build_ensemble,
     build_forecaster,
     build_seq2seq,
     build_sine_study_model,
@@ -64,3 +65,17 @@ def test_seq2seq_builder_and_bad_head():
     assert model.output_shape == (None, 5, 2)
     with pytest.raises(ValueError, match="Received: head='gaussian'"):
         build_forecaster(8, head="gaussian")
+
+
+def test_ensemble_averages_members_and_round_trips(tmp_path):
+    members = [build_forecaster(6, units=[4], head="quantile", name=f"m{i}") for i in range(3)]
+    ensemble = build_ensemble(members)
+    x = np.random.default_rng(0).normal(size=(5, 6, 1)).astype("float32")
+    expected = np.mean([m.predict(x, verbose=0) for m in members], axis=0)
+    np.testing.assert_allclose(ensemble.predict(x, verbose=0), expected, atol=1e-6)
+    assert head_loss(ensemble).quantiles == [0.1, 0.5, 0.9]
+    ensemble.save(tmp_path / "e.keras")
+    loaded = keras.saving.load_model(tmp_path / "e.keras", safe_mode=True)
+    np.testing.assert_allclose(loaded.predict(x, verbose=0), expected, atol=1e-6)
+    with pytest.raises(ValueError, match="distinct names"):
+        build_ensemble([build_forecaster(6, units=[2]), build_forecaster(6, units=[2])])

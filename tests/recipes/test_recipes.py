@@ -42,7 +42,11 @@ def run(name, tmp_path, overrides=()):
 
 
 def test_airpassengers_run_directory_and_reload(tmp_path, backend):
-    card, run_dir = run("airpassengers", tmp_path, [("model", "units", [8])])
+    card, run_dir = run(
+        "airpassengers", tmp_path, [("model", "units", [8]), ("training", "ensemble", 2)]
+    )
+    assert card["ensemble"] == 2 and len(card["epochs_run_per_member"]) == 2
+    assert set(card["validation_metrics"]) == {"best_val_loss", "one_step", "recursive"}
     assert FORECAST_FILES <= {p.name for p in run_dir.iterdir()}
     assert card["backend"] == backend and card["leakage"] == []
     metrics = card["metrics"]
