@@ -11,7 +11,7 @@ import warnings
 from pathlib import Path
 
 from kseq.backend import BACKENDS, select_backend
-from kseq.errors import ConfigError, KseqError
+from kseq.errors import ConfigError, KseqError, MissingDependencyError
 
 
 def _add_common(parser):
@@ -93,7 +93,12 @@ def _run(args):
 
 
 def _study(args):
+    import importlib.util
+
     from kseq.recipes.config import recipe_path
+
+    if importlib.util.find_spec("optuna") is None:
+        raise MissingDependencyError("kseq study needs Optuna: run `pip install 'kseq[study]'`.")
 
     path = Path(args.study)
     if not path.suffix and not path.exists():

@@ -53,6 +53,10 @@ class BackendError(KseqError, ImportError):
     """The requested Keras backend is not installed or cannot be chosen any more."""
 
 
+class MissingDependencyError(KseqError, ImportError):
+    """An optional dependency is not installed; the message names the extra."""
+
+
 class KseqWarning(UserWarning):
     """Base class of kseq's warnings: the data or setting is usable but deserves a look."""
 
