@@ -233,6 +233,16 @@ def run_worker(spec, storage, out_dir, *, epochs=None, verbose=0):
             overrides.append((section, name, _suggest(trial, key, space)))
         if epochs is not None:
             overrides.append(("training", "epochs", epochs))
+        # Runs are seeded, so a point TPE proposes again would give the same value: reuse it.
+        for previous in study.get_trials(
+            deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,)
+        ):
+            if previous.params == trial.params and previous.number != trial.number:
+                trial.set_user_attr("duplicate_of", previous.number)
+                for key in ("epochs", "seconds", "run_dir", "backend"):
+                    if key in previous.user_attrs:
+                        trial.set_user_attr(key, previous.user_attrs[key])
+                return previous.value
         config = load_recipe(spec["recipe"], overrides)
         run_dir = Path(out_dir) / "trials" / f"trial_{trial.number:04d}"
         started = time.perf_counter()
@@ -316,9 +326,14 @@ def write_outputs(spec, study, out_dir):
     for trial in study.get_trials(deepcopy=False):
         row = {"trial": trial.number, "state": trial.state.name}
         row.update(trial.params)
-        row[objective] = trial.value
+        # A pruned trial's Optuna value is its last val_loss, not the objective: keep it apart.
+        complete = trial.state.name == "COMPLETE"
+        row[objective] = trial.value if complete else None
         row["epochs"] = trial.user_attrs.get("epochs")
+        if trial.state.name == "PRUNED" and trial.intermediate_values:
+            row["epochs"] = max(trial.intermediate_values) + 1
         row["seconds"] = trial.user_attrs.get("seconds")
+        row["duplicate_of"] = trial.user_attrs.get("duplicate_of")
         rows.append(row)
     frame = pd.DataFrame(rows)
     write_text_atomic(out_dir / "results.csv", frame.to_csv(index=False))
@@ -355,7 +370,9 @@ def _markdown(frame):
     for _, row in frame.iterrows():
         cells = []
         for value in row:
-            if isinstance(value, float):
+            if value is None:
+                cells.append("")
+            elif isinstance(value, float):
                 cells.append("" if math.isnan(value) else f"{value:.4g}")
             else:
                 cells.append(str(value))
