@@ -210,6 +210,12 @@ def main(argv=None):
     parser.add_argument("--epochs", type=int, default=12, help="epochs per run of workload A")
     parser.add_argument("--steps", type=int, default=60, help="timed steps of workload B")
     parser.add_argument("--skip", default="", help="comma list of workloads to skip: A,B,E")
+    parser.add_argument(
+        "--e-repeats",
+        type=int,
+        default=1,
+        help="repetitions of E (a full recipe run: minutes each)",
+    )
     parser.add_argument("--plain-torch", choices=("A", "B"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.plain_torch:
@@ -242,7 +248,7 @@ def main(argv=None):
             continue
         for name, run in runs.items():
             samples = []
-            for _ in range(args.repeats):
+            for _ in range(args.e_repeats if workload == "E" else args.repeats):
                 keras.backend.clear_session()
                 samples.append(run())
             results[f"{workload}: {name}"] = {
@@ -251,7 +257,7 @@ def main(argv=None):
 
     lines = [
         f"backend {backend}; keras {keras.__version__}; {platform.processor() or 'cpu'}; "
-        f"{os.cpu_count()} cores; medians of {args.repeats}",
+        f"{os.cpu_count()} cores; medians of {args.repeats} (E: {args.e_repeats})",
         "",
         "| workload | variant | s/epoch (A) | first epoch s (A) | windows/s (B) | wall s (E) | "
         "vs plain PyTorch |",
