@@ -299,7 +299,9 @@ class Forecaster:
         import kseq.layers  # noqa: F401  (registers kseq's layers and losses)
         import kseq.losses  # noqa: F401
 
-        model = keras.saving.load_model(model_path, safe_mode=True)
+        # Not compiled: a compile config recorded on another backend (e.g. JAX's resolved
+        # jit_compile=True) would turn on torch.compile here. Compile again to keep training.
+        model = keras.saving.load_model(model_path, safe_mode=True, compile=False)
         forecaster = cls(
             model,
             lookback=state["lookback"],

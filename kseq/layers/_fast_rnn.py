@@ -26,6 +26,8 @@ def _torch_eligible(layer, inputs, training):
 
     if not isinstance(inputs, torch.Tensor) or inputs.device.type == "meta":
         return False  # symbolic tracing: let Keras infer shapes
+    if torch.compiler.is_compiling():
+        return False  # torch.compile (jit_compile=True) traces Keras's own path
     cell = layer.cell
     if inputs.dtype != torch.float32 or cell.kernel.dtype != "float32":
         return False
