@@ -30,3 +30,19 @@ def check_positive(name, value):
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise ValueError(f"`{name}` must be a positive integer. Received: {name}={value!r}")
     return value
+
+
+def build_stack(layers, input_shape):
+    """Builds `layers` in order from `input_shape`."""
+    shape = tuple(input_shape)
+    for layer in layers:
+        layer.build(shape)
+        shape = layer.compute_output_shape(shape)
+
+
+def apply_stack(layers, inputs, training=None):
+    """Applies `layers` in order (Dropout layers see `training`)."""
+    x = inputs
+    for layer in layers:
+        x = layer(x, training=training)
+    return x

@@ -1,7 +1,7 @@
 """Base of the heads mapping a feature vector to ``(horizon, num_targets, ...)`` outputs."""
 
 from kseq._keras import keras
-from kseq.layers._dense_stack import check_positive, make_dense_stack
+from kseq.layers._dense_stack import apply_stack, build_stack, check_positive, make_dense_stack
 
 
 class ProjectionHead(keras.layers.Layer):
@@ -43,18 +43,11 @@ class ProjectionHead(keras.layers.Layer):
         return ()
 
     def build(self, input_shape):
-        shape = tuple(input_shape)
-        for layer in self.hidden:
-            layer.build(shape)
-            shape = layer.compute_output_shape(shape)
-        self.projection.build(shape)
+        build_stack([*self.hidden, self.projection], input_shape)
         self.built = True
 
     def call(self, inputs, training=None):
-        x = inputs
-        for layer in self.hidden:
-            x = layer(x, training=training)
-        x = self.projection(x)
+        x = apply_stack([*self.hidden, self.projection], inputs, training)
         x = keras.ops.reshape(x, (-1, self.horizon, self.num_targets) + self.output_tail())
         return self.finalize(x)
 

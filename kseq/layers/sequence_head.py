@@ -1,7 +1,7 @@
 """One output per input step, for sequence-to-sequence targets."""
 
 from kseq._keras import keras
-from kseq.layers._dense_stack import check_positive, make_dense_stack
+from kseq.layers._dense_stack import apply_stack, build_stack, check_positive, make_dense_stack
 
 
 @keras.saving.register_keras_serializable(package="kseq")
@@ -35,18 +35,11 @@ class SequenceHead(keras.layers.Layer):
         self.supports_masking = True
 
     def build(self, input_shape):
-        shape = tuple(input_shape)
-        for layer in self.hidden:
-            layer.build(shape)
-            shape = layer.compute_output_shape(shape)
-        self.projection.build(shape)
+        build_stack([*self.hidden, self.projection], input_shape)
         self.built = True
 
     def call(self, inputs, training=None):
-        x = inputs
-        for layer in self.hidden:
-            x = layer(x, training=training)
-        return self.projection(x)
+        return apply_stack([*self.hidden, self.projection], inputs, training)
 
     def compute_output_shape(self, input_shape):
         return tuple(input_shape[:-1]) + (self.num_targets,)
