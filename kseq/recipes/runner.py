@@ -28,6 +28,7 @@ from kseq.models import (
     build_ensemble,
     build_forecaster,
     build_sine_study_model,
+    head_loss,
 )
 from kseq.plots import plot_forecast, plot_loss, plot_scatter
 from kseq.transforms import Difference, LogTransform, MinMaxScale, TransformPipeline
@@ -202,15 +203,9 @@ def _run_forecast(config, run_dir, resume, verbose, seed, extra_callbacks):
     )
     lookback, horizon = windows["lookback"], windows["horizon"]
     transforms = build_transforms(config["transforms"])
-    num_targets = (
-        1
-        if data["source"] != "csv"
-        else len(
-            [data["target_columns"]]
-            if isinstance(data["target_columns"], str)
-            else data["target_columns"]
-        )
-    )
+    # The targets are the first columns: one for bundled series, the named ones for a CSV.
+    targets = data["target_columns"] if data["source"] == "csv" else [columns[0]]
+    num_targets = 1 if isinstance(targets, str) else len(targets)
     leaks = []
     if config["transforms"]["fit_on"] == "all":
         leaks.append("transforms (scaler) fitted on the whole series, test period included")
@@ -237,7 +232,7 @@ def _run_forecast(config, run_dir, resume, verbose, seed, extra_callbacks):
         model = build_model(
             config["model"], lookback, values.shape[1], horizon, num_targets, member_seed, name
         )
-        model.compile(optimizer=make_optimizer(training), loss=_loss(model))
+        model.compile(optimizer=make_optimizer(training), loss=head_loss(model))
         forecaster = Forecaster(
             model, lookback=lookback, transforms=transforms, num_targets=num_targets
         )
@@ -462,12 +457,6 @@ def _run_ar1(config, run_dir, resume, verbose, seed, extra_callbacks):
         "leakage": [],
         "epochs_run": {tag: len(h["loss"]) for tag, h in histories.items()},
     }
-
-
-def _loss(model):
-    from kseq.models import head_loss
-
-    return head_loss(model)
 
 
 def _last(history, key):
