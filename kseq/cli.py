@@ -1,4 +1,4 @@
-"""The ``kseq`` command: ``kseq run``, ``kseq study``, ``kseq forecast``.
+"""The ``kseq`` command: ``kseq run``, ``kseq backtest``, ``kseq study``, ``kseq forecast``.
 
 The backend flag is applied before anything imports Keras; the modules that need Keras are
 imported inside the commands.
@@ -45,6 +45,29 @@ def make_parser():
     )
     run.add_argument("--quiet", action="store_true", help="no progress bar")
 
+    backtest = commands.add_parser(
+        "backtest", help="rolling-origin backtest of a recipe (one run per origin)"
+    )
+    backtest.add_argument("recipe", help="recipe file, or the name of a bundled recipe")
+    _add_common(backtest)
+    backtest.add_argument(
+        "--origins",
+        nargs="+",
+        required=True,
+        help="first forecast point of each run: dates (1958-01) or positions",
+    )
+    backtest.add_argument(
+        "--length", type=int, help="points scored after each origin (default: evaluation horizon)"
+    )
+    backtest.add_argument("--out", help="output directory (default: <output_dir>-backtest)")
+    backtest.add_argument(
+        "--set",
+        action="append",
+        default=None,
+        metavar="SECTION.KEY=VALUE",
+        help="override any recipe key (repeatable); the value is read as TOML",
+    )
+
     study = commands.add_parser("study", help="run or resume a hyperparameter study (Optuna)")
     study.add_argument("study", help="study TOML file, or the name of a bundled one")
     _add_common(study)
@@ -68,15 +91,7 @@ def make_parser():
 
 
 def _run(args):
-    from kseq.recipes.config import load_recipe, parse_override, recipe_path
-
-    path = Path(args.recipe)
-    if not path.suffix and not path.exists():
-        path = recipe_path(args.recipe)
-    overrides = [parse_override(text) for text in args.set or []]
-    if args.epochs is not None:
-        overrides.append(("training", "epochs", args.epochs))
-    config = load_recipe(path, overrides)
+    path, config = _load_run_config(args)
     print(f"kseq: recipe {path} on backend {select_backend()}", file=sys.stderr)
 
     from kseq.recipes.runner import format_metrics, run_recipe
@@ -89,6 +104,33 @@ def _run(args):
     for leak in card["leakage"]:
         print(f"\nLEAKAGE: {leak}; these scores are not honest.")
     print(f"\nRun directory: {card['run_dir']}")
+    return 0
+
+
+def _load_run_config(args):
+    from kseq.recipes.config import load_recipe, parse_override, recipe_path
+
+    path = Path(args.recipe)
+    if not path.suffix and not path.exists():
+        path = recipe_path(args.recipe)
+    overrides = [parse_override(text) for text in args.set or []]
+    if getattr(args, "epochs", None) is not None:
+        overrides.append(("training", "epochs", args.epochs))
+    return path, load_recipe(path, overrides)
+
+
+def _backtest(args):
+    path, config = _load_run_config(args)
+    print(f"kseq: backtest of {path} on backend {select_backend()}", file=sys.stderr)
+
+    from kseq.recipes.backtest import backtest_recipe, render_backtest
+
+    origins = [int(o) if o.isdigit() else o for o in args.origins]
+    name = config["recipe"]["name"]
+    out = args.out or config["recipe"]["output_dir"].format(name=name) + "-backtest"
+    summary = backtest_recipe(config, origins, length=args.length, run_dir=out)
+    print(render_backtest(summary))
+    print(f"Backtest directory: {out}")
     return 0
 
 
@@ -196,6 +238,8 @@ def main(argv=None):
         select_backend(args.backend)
         if args.command == "run":
             return _run(args)
+        if args.command == "backtest":
+            return _backtest(args)
         if args.command == "study":
             return _study(args)
         return _forecast(args)

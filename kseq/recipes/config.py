@@ -41,6 +41,9 @@ SCHEMA = {
     "split": {
         "test": (_SIZE, 0),
         "validation": (_SIZE, 0),
+        # Where the series ends for this run (a count of points or a last date): backtests
+        # cut the series at an earlier origin.
+        "end": ((int, str), None),
     },
     "transforms": {
         "log": ((bool,), False),
@@ -79,6 +82,9 @@ SCHEMA = {
         "patience": ((int,), 10),
         "train_on": ((str,), "train"),
         "ensemble": ((int,), 1),
+        # After early stopping on the validation part, retrain on train + validation for the
+        # number of epochs that scored best there.
+        "refit": ((bool,), False),
     },
     "evaluation": {
         "horizon": ((int,), 0),

@@ -55,6 +55,31 @@ def load_data(data, seed=None):
     return frame.index, frame.to_numpy(), list(frame.columns)
 
 
+def cut_series(index, values, end):
+    """Keeps the series up to `end`: a count of points, or the last date kept (inclusive)."""
+    if end is None:
+        return index, values
+    if isinstance(end, int):
+        if not 1 <= end <= len(values):
+            raise ConfigError(
+                f"[split] end = {end} must be between 1 and the series length {len(values)}."
+            )
+        stop = end
+    else:
+        if not isinstance(index, pd.DatetimeIndex):
+            raise ConfigError(
+                f"[split] end = {end!r} is a date, but this series has no dates; use a count."
+            )
+        try:
+            stamp = pd.Timestamp(end)
+        except ValueError:
+            raise ConfigError(f"[split] end = {end!r} is not a date.") from None
+        stop = int(index.searchsorted(stamp, side="right"))
+        if stop == 0:
+            raise ConfigError(f"[split] end = {end!r} is before the first point {index[0]}.")
+    return index[:stop], values[:stop]
+
+
 def build_transforms(section):
     steps = []
     if section["log"]:
@@ -196,6 +221,7 @@ def _run_forecast(config, run_dir, resume, verbose, seed, extra_callbacks):
     timings = {}
     tick = time.perf_counter()
     index, values, columns = load_data(data, seed)
+    index, values = cut_series(index, values, config["split"]["end"])
     split = split_series(
         pd.Series(values[:, 0], index=index),
         test=config["split"]["test"],
@@ -221,10 +247,16 @@ def _run_forecast(config, run_dir, resume, verbose, seed, extra_callbacks):
     monitor = "val_loss" if validation_values is not None and len(validation_values) else "loss"
     if training["ensemble"] > 1 and config["model"]["head"] == "mixture":
         raise ConfigError("[training] ensemble averages outputs, which is wrong for mixture heads.")
+    if training["refit"] and monitor != "val_loss":
+        raise ConfigError(
+            "[training] refit = true retrains on train + validation for the epochs that scored "
+            "best on validation; it needs a validation part ([split] validation > 0) and "
+            "train_on = 'train'."
+        )
     timings["data_s"] = round(time.perf_counter() - tick, 2)
     tick = time.perf_counter()
-    members, histories = [], []
-    for member in range(training["ensemble"]):
+
+    def new_member(member):
         # Members differ only by seed: initial weights, dropout masks, batch order.
         member_seed = seed + member
         keras.utils.set_random_seed(member_seed)
@@ -233,34 +265,55 @@ def _run_forecast(config, run_dir, resume, verbose, seed, extra_callbacks):
             config["model"], lookback, values.shape[1], horizon, num_targets, member_seed, name
         )
         model.compile(optimizer=make_optimizer(training), loss=head_loss(model))
-        forecaster = Forecaster(
-            model, lookback=lookback, transforms=transforms, num_targets=num_targets
-        )
+        return Forecaster(model, lookback=lookback, transforms=transforms, num_targets=num_targets)
+
+    def fit_args(member):
+        return {
+            "batch_size": training["batch_size"],
+            "shuffle": training["shuffle"],
+            "random_windows": windows["random_windows"],
+            "steps_per_epoch": training["steps_per_epoch"],
+            "seed": seed + member,
+            "verbose": verbose,
+        }
+
+    def combine(models):
+        model = models[0] if len(models) == 1 else build_ensemble(models)
+        return Forecaster(model, lookback=lookback, transforms=transforms, num_targets=num_targets)
+
+    members, histories, refit_members, refit_epochs = [], [], [], []
+    for member in range(training["ensemble"]):
+        forecaster = new_member(member)
+        name = forecaster.model.name
         backup_dir = run_dir if training["ensemble"] == 1 else run_dir / name
         history = forecaster.fit(
             train_values,
             validation_values,
             fit_transforms=config["transforms"]["fit_on"] == "train" and member == 0,
             epochs=training["epochs"],
-            batch_size=training["batch_size"],
-            shuffle=training["shuffle"],
-            random_windows=windows["random_windows"],
-            steps_per_epoch=training["steps_per_epoch"],
             # Pruning and other extra callbacks watch the first member only.
             callbacks=make_callbacks(training, backup_dir, resume, monitor)
             + (extra_callbacks if member == 0 else []),
-            seed=member_seed,
-            verbose=verbose,
+            **fit_args(member),
         )
-        members.append(model)
+        members.append(forecaster.model)
         histories.append(history)
-    if len(members) > 1:
-        forecaster = Forecaster(
-            build_ensemble(members),
-            lookback=lookback,
-            transforms=transforms,
-            num_targets=num_targets,
-        )
+        if training["refit"]:
+            # The same member again, from the same initial weights, on train + validation for
+            # the epochs that were best on validation (the transforms stay fitted on train).
+            val_loss = history.history["val_loss"]
+            epochs = int(np.argmin(val_loss)) + 1 if training["early_stopping"] else len(val_loss)
+            refit = new_member(member)
+            refit_history = refit.fit(
+                values[: split.validation.stop],
+                fit_transforms=False,
+                epochs=epochs,
+                callbacks=[keras.callbacks.TerminateOnNaN()],
+                **fit_args(member),
+            )
+            refit_members.append(refit.model)
+            refit_epochs.append(len(refit_history.history["loss"]))
+    forecaster = combine(members)
     history = histories[0]
     timings["training_s"] = round(time.perf_counter() - tick, 2)
     tick = time.perf_counter()
@@ -274,6 +327,12 @@ def _run_forecast(config, run_dir, resume, verbose, seed, extra_callbacks):
         "final_val_loss": _last(history.history, "val_loss"),
         "metrics": {},
     }
+    if monitor == "val_loss":
+        card["best_epoch_per_member"] = [
+            int(np.argmin(h.history["val_loss"])) + 1 for h in histories
+        ]
+    if refit_epochs:
+        card["refit_epochs_per_member"] = refit_epochs
     season = evaluation["season_length"]
     if validation_values is not None and len(validation_values):
         # Scored on the validation part only: what studies and model choices may look at.
@@ -286,6 +345,9 @@ def _run_forecast(config, run_dir, resume, verbose, seed, extra_callbacks):
             "one_step": score(truth, one_step, values[split.train][:, 0], season),
             "recursive": score(truth, recursive, values[split.train][:, 0], season),
         }
+    if refit_members:
+        # Validation was scored before the refit: the refitted members have seen it.
+        forecaster = combine(refit_members)
     test_start = split.test.start
     num_test = split.test.stop - test_start
     plot_args = {

@@ -1,0 +1,119 @@
+"""Rolling-origin backtests, series cut at an origin, and refitting on train + validation."""
+
+import json
+
+import keras
+import numpy as np
+import pandas as pd
+import pytest
+
+from kseq.cli import main as cli_main
+from kseq.data import load_airpassengers
+from kseq.errors import ConfigError
+from kseq.recipes.backtest import backtest_recipe
+from kseq.recipes.config import load_recipe, recipe_path
+from kseq.recipes.runner import cut_series, run_recipe
+
+TINY = [("model", "units", [4]), ("training", "ensemble", 1), ("training", "patience", 1)]
+
+
+@pytest.fixture
+def few_epochs():
+    keras.config.set_max_epochs(3)
+    keras.config.set_max_steps_per_epoch(3)
+    yield
+    keras.config.set_max_epochs(None)
+    keras.config.set_max_steps_per_epoch(None)
+
+
+def test_cut_series_by_count_and_by_date():
+    index = pd.date_range("2000-01-01", periods=10, freq="MS")
+    values = np.arange(10.0)[:, None]
+    cut_index, cut_values = cut_series(index, values, 4)
+    assert len(cut_index) == 4 and cut_values[-1, 0] == 3.0
+    cut_index, cut_values = cut_series(index, values, "2000-06")
+    assert cut_index[-1] == pd.Timestamp("2000-06-01") and cut_values[-1, 0] == 5.0
+    assert cut_series(index, values, None)[1] is values
+
+
+@pytest.mark.parametrize(
+    ("end", "message"),
+    [(0, "between 1 and the series length 10"), (11, "between 1"), ("1999-01", "before the first")],
+)
+def test_cut_series_rejects_ends_outside_the_series(end, message):
+    index = pd.date_range("2000-01-01", periods=10, freq="MS")
+    with pytest.raises(ConfigError, match=message):
+        cut_series(index, np.zeros((10, 1)), end)
+
+
+def test_cut_series_date_needs_dates():
+    with pytest.raises(ConfigError, match="has no dates"):
+        cut_series(pd.RangeIndex(10), np.zeros((10, 1)), "2000-01")
+
+
+@pytest.mark.slow
+def test_backtest_runs_each_origin_on_the_months_after_it(tmp_path, few_epochs):
+    config = load_recipe(recipe_path("airpassengers"), TINY)
+    summary = backtest_recipe(config, ["1957-01", "1958-01"], length=12, run_dir=tmp_path)
+    passengers = load_airpassengers()
+    for run, year in zip(summary["runs"], (1957, 1958), strict=True):
+        # Each run's test part is exactly the 12 months after its origin; nothing after it.
+        truth = np.load(tmp_path / f"{year}-01" / "forecasts.npz")["truth"][:, 0]
+        np.testing.assert_array_equal(truth, passengers[str(year)].to_numpy())
+        card = json.loads((tmp_path / f"{year}-01" / "run_card.json").read_text())
+        assert card["config"]["split"]["end"] == len(passengers[: str(year)])
+        # Seasonal naive repeats the previous year: its MAPE follows from the data alone.
+        expected = np.mean(
+            np.abs(passengers[str(year)].to_numpy() - passengers[str(year - 1)].to_numpy())
+            / passengers[str(year)].to_numpy()
+        )
+        assert run["metrics"]["seasonal_naive (12-step)"]["mape"] == pytest.approx(
+            100 * expected, rel=1e-6
+        )
+    for row, mean in summary["mean"].items():
+        assert mean["mape"] == pytest.approx(
+            np.mean([r["metrics"][row]["mape"] for r in summary["runs"]])
+        )
+    assert "model (one-step)" in summary["mean"]
+    assert "| model (one-step) |" in (tmp_path / "backtest.md").read_text()
+
+
+def test_backtest_rejects_an_origin_without_room(tmp_path):
+    config = load_recipe(recipe_path("airpassengers"), TINY)
+    with pytest.raises(ConfigError, match="leaves no room"):
+        backtest_recipe(config, ["1960-06"], length=12, run_dir=tmp_path)
+
+
+@pytest.mark.slow
+def test_backtest_command(tmp_path, few_epochs, capsys):
+    status = cli_main(
+        ["backtest", "airpassengers", "--origins", "1958-01", "--length", "12", "--out"]
+        + [str(tmp_path), "--set", "model.units=[4]", "--set", "training.ensemble=1"]
+    )
+    assert status == 0
+    assert "| model (one-step) |" in capsys.readouterr().out
+    assert json.loads((tmp_path / "backtest.json").read_text())["origins"] == ["1958-01"]
+
+
+@pytest.mark.slow
+def test_refit_retrains_on_validation_for_the_best_epochs(tmp_path, few_epochs):
+    config = load_recipe(
+        recipe_path("airpassengers"),
+        TINY + [("training", "ensemble", 2), ("training", "refit", True)],
+    )
+    card = run_recipe(config, run_dir=tmp_path, verbose=0)
+    # Each member is retrained for exactly the epochs that were best on validation.
+    assert card["refit_epochs_per_member"] == card["best_epoch_per_member"]
+    for best, run in zip(card["best_epoch_per_member"], card["epochs_run_per_member"], strict=True):
+        assert 1 <= best <= run
+    # Validation scores come from the members before the refit (the refit saw validation).
+    assert card["validation_metrics"]["one_step"]["mape"] > 0
+    assert np.isfinite(card["metrics"]["model (one-step)"]["mape"])
+
+
+def test_refit_needs_a_validation_part(tmp_path):
+    config = load_recipe(
+        recipe_path("airpassengers"), [("split", "validation", 0), ("training", "refit", True)]
+    )
+    with pytest.raises(ConfigError, match="needs a validation part"):
+        run_recipe(config, run_dir=tmp_path, verbose=0)
