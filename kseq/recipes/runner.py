@@ -447,6 +447,13 @@ def _run_forecast(config, run_dir, resume, verbose, seed, extra_callbacks):
 
 def _run_ar1(config, run_dir, resume, verbose, seed, extra_callbacks):
     data, training = config["data"], config["training"]
+    # AR(1) paths are simulated afresh for training and testing: there is no series to cut and
+    # no validation part to refit on, so these keys would be silently ignored.
+    for section, key, unset in (("split", "end", None), ("training", "refit", False)):
+        if config[section][key] != unset:
+            raise ConfigError(
+                f"[{section}] {key} does not apply to source = 'ar1' (simulated paths); remove it."
+            )
     timings = {"training_s": 0.0}
     metrics, panels, outputs = {}, {}, ["run_card.json", "run_card.md", "loss.png", "scatter.png"]
     histories = {}

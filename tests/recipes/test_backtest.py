@@ -117,3 +117,10 @@ def test_refit_needs_a_validation_part(tmp_path):
     )
     with pytest.raises(ConfigError, match="needs a validation part"):
         run_recipe(config, run_dir=tmp_path, verbose=0)
+
+
+@pytest.mark.parametrize(("key", "value"), [(("split", "end"), 50), (("training", "refit"), True)])
+def test_ar1_rejects_keys_it_would_ignore(tmp_path, key, value):
+    config = load_recipe(recipe_path("ar1"), [(*key, value)])
+    with pytest.raises(ConfigError, match=f"{key[1]} does not apply to source = 'ar1'"):
+        run_recipe(config, run_dir=tmp_path, verbose=0)
