@@ -11,8 +11,10 @@ Workloads (see shared reference figures):
      Dense(1), batch 256. Windows per second over `--steps` steps after warm-up.
   E  End to end: `python -m kseq.recipes.airpassengers` process wall time (import included).
 
-Each variant runs `--repeats` times in this process; medians and ratios to plain PyTorch are
-printed as a Markdown table and written to benchmarks/results/train_speed-<backend>.json.
+Each variant runs `--repeats` times, in rounds (every variant once per round), each Keras run in
+a fresh process of the same backend (`--same-process` to keep them here); medians and ratios to
+plain PyTorch are printed as a Markdown table and written to
+benchmarks/results/train_speed-<backend>.json.
 Plain PyTorch needs torch installed; without it those columns are skipped.
 """
 
@@ -104,7 +106,7 @@ def keras_b(model, steps, warmup=5, kseq_pipeline=False):
     timer = EpochTimer()
     if kseq_pipeline:
         data = WindowDataset(x, y, 256, shuffle=True, steps_per_epoch=warmup + steps, seed=0)
-        model.fit(data, epochs=1, verbose=0, callbacks=[timer])
+        model.fit(data.to_backend_dataset(), epochs=1, verbose=0, callbacks=[timer])
     else:
         count = (warmup + steps) * 256
         rows = np.random.default_rng(0).permutation(len(x))[:count]
@@ -187,6 +189,14 @@ def plain_torch(workload, args):
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
+def fresh_process(key, args):
+    # Same backend (KERAS_BACKEND is inherited), same settings, one run of one variant.
+    command = [sys.executable, __file__, "--one", key, "--epochs", str(args.epochs)]
+    command += ["--steps", str(args.steps)]
+    result = subprocess.run(command, check=True, capture_output=True, text=True)
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
 def end_to_end():
     with tempfile.TemporaryDirectory() as out:
         start = time.perf_counter()
@@ -216,7 +226,14 @@ def main(argv=None):
         default=1,
         help="repetitions of E (a full recipe run: minutes each)",
     )
+    parser.add_argument(
+        "--same-process",
+        action="store_true",
+        help="run every Keras variant in this process (by default each repetition gets a fresh "
+        "process: on TensorFlow a process's speed drifts after its first training run)",
+    )
     parser.add_argument("--plain-torch", choices=("A", "B"), help=argparse.SUPPRESS)
+    parser.add_argument("--one", help=argparse.SUPPRESS)  # "B: kseq": run once, print JSON
     args = parser.parse_args(argv)
     if args.plain_torch:
         result = torch_a(args.epochs) if args.plain_torch == "A" else torch_b(args.steps)
@@ -242,18 +259,28 @@ def main(argv=None):
         variants["A"]["plain PyTorch"] = lambda: plain_torch("A", args)
         variants["B"]["plain PyTorch"] = lambda: plain_torch("B", args)
 
-    results = {}
-    for workload, runs in variants.items():
-        if workload in skip:
-            continue
-        for name, run in runs.items():
-            samples = []
-            for _ in range(args.e_repeats if workload == "E" else args.repeats):
-                keras.backend.clear_session()
-                samples.append(run())
-            results[f"{workload}: {name}"] = {
-                key: statistics.median(s[key] for s in samples) for key in samples[0]
-            } | {"samples": samples}
+    if args.one:
+        workload, name = args.one.split(": ")
+        print(json.dumps(variants[workload][name]()))
+        return
+
+    # Rounds: every variant once per round, so drifts of the machine hit all variants alike.
+    samples = {}
+    for repeat in range(max(args.repeats, args.e_repeats)):
+        for workload, runs in variants.items():
+            if workload in skip or repeat >= (args.e_repeats if workload == "E" else args.repeats):
+                continue
+            for name, run in runs.items():
+                key = f"{workload}: {name}"
+                if args.same_process or workload == "E" or name == "plain PyTorch":
+                    keras.backend.clear_session()
+                    samples.setdefault(key, []).append(run())
+                else:
+                    samples.setdefault(key, []).append(fresh_process(key, args))
+    results = {
+        key: {k: statistics.median(s[k] for s in runs) for k in runs[0]} | {"samples": runs}
+        for key, runs in samples.items()
+    }
 
     lines = [
         f"backend {backend}; keras {keras.__version__}; {platform.processor() or 'cpu'}; "

@@ -136,8 +136,10 @@ class Forecaster:
             options.update(compile_options or {})
             self.model.compile(**options)
         self.history_ = self.model.fit(
-            data,
-            validation_data=validation_data,
+            data.to_backend_dataset(),
+            validation_data=(
+                None if validation_data is None else validation_data.to_backend_dataset()
+            ),
             epochs=epochs,
             callbacks=callbacks,
             verbose=verbose,

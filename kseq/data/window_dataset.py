@@ -101,6 +101,21 @@ class WindowDataset(keras.utils.PyDataset):
             np.asarray(self.y[rows], dtype=self.dtype),
         )
 
+    def to_backend_dataset(self):
+        """Returns what to pass to `model.fit` on the active backend: this dataset, or a faster
+        native pipeline of the same windows.
+
+        On TensorFlow, windows that are sliding views (`make_windows` output) are served by a
+        `tf.data` pipeline that gathers them from the series: Keras runs a `PyDataset` there
+        through one Python callback per batch, ~3x slower on a 2x LSTM(128) model
+        (docs/speed.md). Shuffled and random orders are then drawn by `tf.data` with the same
+        seed, so they differ from this dataset's own order. Everywhere else, and for windows
+        that are not views, it returns `self`.
+        """
+        from kseq._fast_paths import backend_dataset
+
+        return backend_dataset(self)
+
     def on_epoch_end(self):
         self._epoch += 1
         if self.shuffle or self.random_windows:

@@ -1,0 +1,150 @@
+"""The one dispatch point for backend fast paths: recurrent layers and window pipelines.
+
+Recurrent layers: Keras runs LSTM/GRU/SimpleRNN on the torch backend's CPU as a Python loop
+over time steps (its fused path is CUDA-only). Here the same Keras weights are fed to PyTorch's
+fused RNN kernels (`torch.nn.LSTM`/`GRU`/`RNN` through `torch.func.functional_call`), so
+gradients still reach the Keras variables and the numbers match the generic path
+(tests/test_parity.py, 1e-5). Every other backend, and any layer configuration the fused
+kernels cannot express (masks, recurrent dropout, other activations, ...), takes Keras's path.
+
+Window pipelines: on TensorFlow, Keras feeds a `PyDataset` through `tf.data.Dataset.
+from_generator`, one Python callback per batch; on workload B of benchmarks/train_speed.py that
+ran at ~500 windows/s against ~1,500 for the same batches from `from_tensor_slices`. Here a
+`WindowDataset` whose windows are sliding views becomes a native `tf.data` pipeline that gathers
+the same windows from the series with `tf.gather`. Other backends keep the `PyDataset`.
+"""
+
+import numpy as np
+
+from kseq._keras import keras
+
+_BACKEND = keras.backend.backend()
+_MODULES = {}  # (kind, input_size, units) -> weightless torch module used as a template
+
+
+def run_recurrent(layer, inputs, training=None, mask=None):
+    """Runs a Keras recurrent `layer` on `inputs`, through a fused kernel when one applies."""
+    if _BACKEND == "torch" and mask is None and _torch_eligible(layer, inputs, training):
+        return _torch_recurrent(layer, inputs)
+    return layer(inputs, training=training, mask=mask)
+
+
+def _torch_eligible(layer, inputs, training):
+    import torch  # backend-dispatch
+
+    if not isinstance(inputs, torch.Tensor) or inputs.device.type == "meta":
+        return False  # symbolic tracing: let Keras infer shapes
+    if torch.compiler.is_compiling():
+        return False  # torch.compile (jit_compile=True) traces Keras's own path
+    cell = layer.cell
+    if inputs.dtype != torch.float32 or cell.kernel.dtype != "float32":
+        return False
+    if layer.go_backwards or layer.stateful or layer.unroll or layer.return_state:
+        return False
+    if not cell.use_bias or (training and cell.recurrent_dropout) or (training and cell.dropout):
+        return False
+    activation = keras.activations.serialize(cell.activation)
+    if activation != "tanh":
+        return False
+    if isinstance(layer, (keras.layers.LSTM, keras.layers.GRU)):
+        if keras.activations.serialize(cell.recurrent_activation) != "sigmoid":
+            return False
+    if isinstance(layer, keras.layers.GRU):
+        return cell.reset_after
+    return isinstance(layer, (keras.layers.LSTM, keras.layers.SimpleRNN))
+
+
+def _gru_order(weights):
+    # Keras orders GRU gates [update z, reset r, candidate]; PyTorch [reset, update, candidate].
+    z, r, h = keras.ops.split(weights, 3, axis=-1)
+    return keras.ops.concatenate([r, z, h], axis=-1)
+
+
+def _torch_recurrent(layer, inputs):
+    import torch  # backend-dispatch
+
+    cell = layer.cell
+    kernel = cell.kernel.value
+    recurrent = cell.recurrent_kernel.value
+    bias = cell.bias.value
+    input_size, units = int(kernel.shape[0]), int(cell.units)
+    if isinstance(layer, keras.layers.LSTM):
+        kind = "lstm"
+        params = (kernel.T, recurrent.T, bias, torch.zeros_like(bias))
+    elif isinstance(layer, keras.layers.GRU):
+        kind = "gru"
+        params = (
+            _gru_order(kernel).T,
+            _gru_order(recurrent).T,
+            _gru_order(bias[0]),
+            _gru_order(bias[1]),
+        )
+    else:
+        kind = "rnn"
+        params = (kernel.T, recurrent.T, bias, torch.zeros_like(bias))
+    key = (kind, input_size, units)
+    module = _MODULES.get(key)
+    if module is None:
+        factory = {"lstm": torch.nn.LSTM, "gru": torch.nn.GRU, "rnn": torch.nn.RNN}[kind]
+        module = factory(input_size, units, batch_first=True, device="meta")
+        _MODULES[key] = module
+    names = ("weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0")
+    outputs, _ = torch.func.functional_call(
+        module, dict(zip(names, params, strict=True)), (inputs.to(kernel.device),)
+    )
+    # (batch, time, units), or the last step (batch, units)
+    return outputs if layer.return_sequences else outputs[:, -1]
+
+
+def backend_dataset(dataset):
+    """Returns what `model.fit` should receive for a `WindowDataset` on the active backend."""
+    if _BACKEND == "tensorflow":
+        native = _tf_window_dataset(dataset)
+        if native is not None:
+            return native
+    return dataset
+
+
+def _sliding_source(windows):
+    # (num, length, columns) windows with windows[i, j] == series[i + j] (what make_windows
+    # returns: consecutive windows one time step apart in memory) -> series (num + length - 1,
+    # columns); None for any other array.
+    if windows.ndim != 3 or not len(windows):
+        return None
+    if windows.shape[1] > 1 and windows.strides[0] != windows.strides[1]:
+        return None
+    return np.concatenate([windows[:, 0], windows[-1, 1:]])
+
+
+def _tf_window_dataset(dataset):
+    import tensorflow as tf  # backend-dispatch
+
+    source_x, source_y = _sliding_source(dataset.x), _sliding_source(dataset.y)
+    if source_x is None or source_y is None:
+        return None  # not sliding views: Keras's PyDataset path
+    num, batch_size, steps = len(dataset.x), dataset.batch_size, len(dataset)
+    series_x = tf.constant(source_x.astype(dataset.dtype))
+    series_y = tf.constant(source_y.astype(dataset.dtype))
+    offsets_x = tf.range(dataset.x.shape[1], dtype=tf.int64)
+    offsets_y = tf.range(dataset.y.shape[1], dtype=tf.int64)
+
+    def gather(starts):
+        # (batch, lookback, num_features), (batch, horizon, num_targets)
+        return (
+            tf.gather(series_x, starts[:, None] + offsets_x),
+            tf.gather(series_y, starts[:, None] + offsets_y),
+        )
+
+    seed = dataset.seed
+    if dataset.random_windows:
+        # Uniform draws with replacement, new ones each epoch (seeded).
+        positions = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True).map(
+            lambda r: tf.math.floormod(r, num)
+        )
+    else:
+        positions = tf.data.Dataset.range(num)
+        if dataset.shuffle:
+            positions = positions.shuffle(num, seed=seed, reshuffle_each_iteration=True)
+        if dataset._explicit_steps:
+            positions = positions.repeat()
+    return positions.batch(batch_size).take(steps).map(gather).prefetch(1)
