@@ -22,6 +22,16 @@ def _add_common(parser):
     )
 
 
+def _add_overrides(parser):
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=None,
+        metavar="SECTION.KEY=VALUE",
+        help="override any recipe key (repeatable); the value is read as TOML",
+    )
+
+
 def make_parser():
     parser = argparse.ArgumentParser(prog="kseq", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -31,13 +41,7 @@ def make_parser():
     _add_common(run)
     run.add_argument("--epochs", type=int, help="override [training] epochs")
     run.add_argument("--out", help="run directory (default: the recipe's output_dir)")
-    run.add_argument(
-        "--set",
-        action="append",
-        default=None,
-        metavar="SECTION.KEY=VALUE",
-        help="override any recipe key (repeatable); the value is read as TOML",
-    )
+    _add_overrides(run)
     run.add_argument(
         "--resume",
         action="store_true",
@@ -60,13 +64,7 @@ def make_parser():
         "--length", type=int, help="points scored after each origin (default: evaluation horizon)"
     )
     backtest.add_argument("--out", help="output directory (default: <output_dir>-backtest)")
-    backtest.add_argument(
-        "--set",
-        action="append",
-        default=None,
-        metavar="SECTION.KEY=VALUE",
-        help="override any recipe key (repeatable); the value is read as TOML",
-    )
+    _add_overrides(backtest)
 
     study = commands.add_parser("study", help="run or resume a hyperparameter study (Optuna)")
     study.add_argument("study", help="study TOML file, or the name of a bundled one")
