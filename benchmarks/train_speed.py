@@ -214,6 +214,25 @@ def flops_b():
     return 2 * 3 * per_window * 256  # FLOP per training step of 256 windows
 
 
+def cpu_peak():
+    """Measured float32 matmul rates (GFLOP/s): a large square one and one of B's per-step size."""
+
+    def rate(m, k, n, repeats):
+        rng = np.random.default_rng(0)
+        a, b = rng.random((m, k), "float32"), rng.random((k, n), "float32")
+        a @ b
+        times = []
+        for _ in range(repeats):
+            start = time.perf_counter()
+            a @ b
+            times.append(time.perf_counter() - start)
+        return 2 * m * k * n / statistics.median(times) / 1e9
+
+    # B's LSTM step: (batch 256, units 128) by (128, 4 gates x 128); every FLOP of B is in
+    # matmuls of this size, so their rate bounds B's throughput.
+    return {"square_4096": rate(4096, 4096, 4096, 5), "lstm_step_b": rate(256, 128, 512, 300)}
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=3)
@@ -302,11 +321,17 @@ def main(argv=None):
             f"| {workload} | {name} | {_fmt(row, 'epoch_s')} | {_fmt(row, 'first_epoch_s')} | "
             f"{_fmt(row, 'windows_per_s', '.0f')} | {_fmt(row, 'wall_s')} | {ratio} |"
         )
+    peak = None
     if "B: kseq" in results:
+        peak = cpu_peak()
         gflops = flops_b() * results["B: kseq"]["windows_per_s"] / 256 / 1e9
+        ceiling = peak["lstm_step_b"] * 1e9 / flops_b() * 256
         lines.append(
             f"\nB: ~{flops_b() / 1e9:.1f} GFLOP per training step; kseq sustains ~{gflops:.0f} "
-            "GFLOP/s."
+            f"GFLOP/s, {gflops / peak['square_4096']:.0%} of this CPU's measured float32 peak "
+            f"({peak['square_4096']:.0f} GFLOP/s, NumPy 4096^2 matmul). B's per-step matmuls "
+            f"(256x128 by 128x512) run at {peak['lstm_step_b']:.0f} GFLOP/s alone: with every "
+            f"FLOP at that rate and nothing else, B would reach ~{ceiling:.0f} windows/s."
         )
     print("\n".join(lines))
     out = Path(__file__).with_name("results") / f"train_speed-{backend}.json"
@@ -318,6 +343,7 @@ def main(argv=None):
                 "versions": {"keras": keras.__version__, "python": platform.python_version()},
                 "args": vars(args),
                 "results": results,
+                "matmul_gflops": peak,
             },
             indent=2,
         )

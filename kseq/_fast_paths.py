@@ -4,8 +4,11 @@ Recurrent layers: Keras runs LSTM/GRU/SimpleRNN on the torch backend's CPU as a 
 over time steps (its fused path is CUDA-only). Here the same Keras weights are fed to PyTorch's
 fused RNN kernels (`torch.nn.LSTM`/`GRU`/`RNN` through `torch.func.functional_call`), so
 gradients still reach the Keras variables and the numbers match the generic path
-(tests/test_parity.py, 1e-5). Every other backend, and any layer configuration the fused
-kernels cannot express (masks, recurrent dropout, other activations, ...), takes Keras's path.
+(tests/test_parity.py, 1e-5; tests/layers/test_fast_paths.py). On TensorFlow's CPU, LSTM
+layers small enough that the `tf.while_loop`'s per-step op overhead dominates run through
+TensorFlow's fused op `BlockLSTM` instead (2-3x faster there). JAX (which compiles Keras's loop
+into one `lax.scan`), and any layer configuration the fused kernels cannot express (masks,
+recurrent dropout, other activations, ...), take Keras's path.
 
 Window pipelines: on TensorFlow, Keras feeds a `PyDataset` through `tf.data.Dataset.
 from_generator`, one Python callback per batch; on workload B of benchmarks/train_speed.py that
@@ -24,9 +27,34 @@ _MODULES = {}  # (kind, input_size, units) -> weightless torch module used as a 
 
 def run_recurrent(layer, inputs, training=None, mask=None):
     """Runs a Keras recurrent `layer` on `inputs`, through a fused kernel when one applies."""
-    if _BACKEND == "torch" and mask is None and _torch_eligible(layer, inputs, training):
-        return _torch_recurrent(layer, inputs)
+    if mask is None:
+        if _BACKEND == "torch" and _torch_eligible(layer, inputs, training):
+            return _torch_recurrent(layer, inputs)
+        if _BACKEND == "tensorflow" and _tf_eligible(layer, inputs, training):
+            return _tf_lstm(layer, inputs)
     return layer(inputs, training=training, mask=mask)
+
+
+def _cell_eligible(layer, training):
+    # What the fused kernels compute: the standard cell, no per-step randomness or state tricks.
+    cell = layer.cell
+    if cell.kernel.dtype != "float32":
+        return False
+    if layer.go_backwards or layer.stateful or layer.unroll or layer.return_state:
+        return False
+    if not cell.use_bias or (training and cell.recurrent_dropout) or (training and cell.dropout):
+        return False
+    # Identity checks, not `keras.activations.serialize`: that runs on every training step
+    # and its first call imports TensorFlow when it is installed (4.9 s, and TF's thread pools
+    # then slow torch down for the rest of the process).
+    if cell.activation is not keras.activations.tanh:
+        return False
+    if isinstance(layer, (keras.layers.LSTM, keras.layers.GRU)):
+        if cell.recurrent_activation is not keras.activations.sigmoid:
+            return False
+    if isinstance(layer, keras.layers.GRU):
+        return cell.reset_after
+    return isinstance(layer, (keras.layers.LSTM, keras.layers.SimpleRNN))
 
 
 def _torch_eligible(layer, inputs, training):
@@ -36,22 +64,7 @@ def _torch_eligible(layer, inputs, training):
         return False  # symbolic tracing: let Keras infer shapes
     if torch.compiler.is_compiling():
         return False  # torch.compile (jit_compile=True) traces Keras's own path
-    cell = layer.cell
-    if inputs.dtype != torch.float32 or cell.kernel.dtype != "float32":
-        return False
-    if layer.go_backwards or layer.stateful or layer.unroll or layer.return_state:
-        return False
-    if not cell.use_bias or (training and cell.recurrent_dropout) or (training and cell.dropout):
-        return False
-    activation = keras.activations.serialize(cell.activation)
-    if activation != "tanh":
-        return False
-    if isinstance(layer, (keras.layers.LSTM, keras.layers.GRU)):
-        if keras.activations.serialize(cell.recurrent_activation) != "sigmoid":
-            return False
-    if isinstance(layer, keras.layers.GRU):
-        return cell.reset_after
-    return isinstance(layer, (keras.layers.LSTM, keras.layers.SimpleRNN))
+    return inputs.dtype == torch.float32 and _cell_eligible(layer, training)
 
 
 def _gru_order(weights):
@@ -94,6 +107,67 @@ def _torch_recurrent(layer, inputs):
     )
     # (batch, time, units), or the last step (batch, units)
     return outputs if layer.return_sequences else outputs[:, -1]
+
+
+# TensorFlow's fused CPU LSTM op (`BlockLSTM`) against Keras's `tf.while_loop`, one layer's
+# forward + backward (benchmarks/rnn_kernels.py, docs/speed.md): 2.3x faster at batch 32 x 50
+# units, 1.2x at 64 x 64, 0.9x at 128 x 64, 0.74x at 256 x 128. Small layers are where the
+# loop's per-step op overhead dominates; larger ones where its bigger matmuls win. So: up to 64
+# units, and up to 4096 batch rows x units when the batch size is known at tracing time.
+TF_FUSED_MAX_UNITS = 64
+TF_FUSED_MAX_BATCH_UNITS = 4096
+_TF_GPU = []  # [bool], filled on first use
+
+
+def _tf_eligible(layer, inputs, training):
+    import tensorflow as tf  # backend-dispatch
+
+    if not isinstance(layer, keras.layers.LSTM) or layer.cell.units > TF_FUSED_MAX_UNITS:
+        return False
+    if not tf.is_tensor(inputs) or inputs.dtype != tf.float32:
+        return False
+    batch_size = inputs.shape[0]
+    if batch_size is not None and batch_size * layer.cell.units > TF_FUSED_MAX_BATCH_UNITS:
+        return False
+    if not _TF_GPU:
+        _TF_GPU.append(bool(tf.config.list_physical_devices("GPU")))
+    if _TF_GPU[0]:
+        return False  # Keras runs cuDNN there
+    return _cell_eligible(layer, training)
+
+
+def _block_order(weights):
+    # Keras orders LSTM gates [input, forget, cell, output]; BlockLSTM [input, cell, forget,
+    # output].
+    i, f, c, o = keras.ops.split(weights, 4, axis=-1)
+    return keras.ops.concatenate([i, c, f, o], axis=-1)
+
+
+def _tf_lstm(layer, inputs):
+    import tensorflow as tf  # backend-dispatch
+
+    cell = layer.cell
+    units = cell.units
+    # (input_size + units, 4 * units): BlockLSTM multiplies [x_t, h_{t-1}] by one matrix.
+    weights = _block_order(tf.concat([cell.kernel, cell.recurrent_kernel], axis=0))
+    zeros = tf.zeros(tf.stack([tf.shape(inputs)[0], units]), inputs.dtype)
+    no_peephole = tf.zeros([units], inputs.dtype)
+    outputs = tf.raw_ops.BlockLSTM(
+        seq_len_max=tf.cast(tf.shape(inputs)[1], tf.int64),
+        x=tf.transpose(inputs, [1, 0, 2]),  # (time, batch, features)
+        cs_prev=zeros,
+        h_prev=zeros,
+        w=weights,
+        wci=no_peephole,
+        wcf=no_peephole,
+        wco=no_peephole,
+        b=_block_order(cell.bias),
+        forget_bias=0.0,  # Keras keeps the forget bias in `b`
+        cell_clip=-1.0,  # no clipping
+        use_peephole=False,
+    )
+    hidden = outputs[6]  # (time, batch, units)
+    return tf.transpose(hidden, [1, 0, 2]) if layer.return_sequences else hidden[-1]
 
 
 def backend_dataset(dataset):

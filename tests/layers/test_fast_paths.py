@@ -1,0 +1,109 @@
+"""The fused-kernel dispatch point gives the numbers of Keras's own recurrent loop.
+
+On torch these tests compare PyTorch's fused kernels with Keras's step loop; on the other
+backends both runs take Keras's path, so they check the dispatch leaves it untouched.
+"""
+
+import keras
+import numpy as np
+import pytest
+
+import kseq._fast_paths as fast_paths
+from kseq.layers import StackedRNN
+
+X = np.random.default_rng(0).normal(size=(8, 9, 3)).astype("float32")
+Y = np.random.default_rng(1).normal(size=(8, 1)).astype("float32")
+
+
+FUSED_CALLS = []
+
+
+def _counted(kernel):
+    def run(*args):
+        FUSED_CALLS.append(kernel.__name__)
+        return kernel(*args)
+
+    return run
+
+
+def _model(cell):
+    keras.utils.set_random_seed(3)
+    inputs = keras.Input((9, 3))
+    outputs = keras.layers.Dense(1)(StackedRNN([6, 5], cell=cell)(inputs))
+    return keras.Model(inputs, outputs)
+
+
+def _train(cell, monkeypatch, fused):
+    if not fused:
+        monkeypatch.setattr(fast_paths, "_BACKEND", "generic")
+    for name in ("_torch_recurrent", "_tf_lstm"):
+        kernel = getattr(fast_paths, name)
+        monkeypatch.setattr(fast_paths, name, _counted(kernel))
+    model = _model(cell)
+    model.compile(keras.optimizers.SGD(0.1), "mse")
+    before = keras.ops.convert_to_numpy(model(X))
+    model.fit(X, Y, batch_size=4, epochs=2, shuffle=False, verbose=0)
+    monkeypatch.undo()
+    return before, [np.asarray(w) for w in model.get_weights()]
+
+
+@pytest.mark.parametrize("cell", ["lstm", "gru", "simple_rnn"])
+def test_fused_path_matches_the_keras_loop_through_training(cell, monkeypatch):
+    FUSED_CALLS.clear()
+    out_fused, weights_fused = _train(cell, monkeypatch, fused=True)
+    out_loop, weights_loop = _train(cell, monkeypatch, fused=False)
+    np.testing.assert_allclose(out_fused, out_loop, atol=1e-6)
+    # Four SGD steps: the gradients reached the same Keras variables with the same values.
+    for fused, loop in zip(weights_fused, weights_loop, strict=True):
+        np.testing.assert_allclose(fused, loop, atol=1e-5)
+    backend = keras.backend.backend()
+    if backend == "torch" or (backend == "tensorflow" and cell == "lstm"):
+        assert FUSED_CALLS  # the fused kernel ran in the first run
+    else:
+        assert not FUSED_CALLS
+    moved = [
+        np.abs(a - b).max() for a, b in zip(weights_fused, _model(cell).get_weights(), strict=True)
+    ]
+    assert max(moved) > 1e-3  # training changed the weights: the comparison is not vacuous
+
+
+@pytest.mark.skipif(keras.backend.backend() != "torch", reason="the fused kernels are torch's")
+def test_eligibility_is_decided_without_serializing(monkeypatch):
+    # `keras.activations.serialize` imported TensorFlow (4.9 s) on the first training step and
+    # ran on every step; the check must not need it.
+    def refuse(*args, **kwargs):
+        raise AssertionError("serialize called")
+
+    monkeypatch.setattr(keras.activations, "serialize", refuse)
+    import torch
+
+    inputs = torch.zeros((2, 4, 3))
+    for layer, expected in [
+        (keras.layers.LSTM(5), True),
+        (keras.layers.GRU(5), True),
+        (keras.layers.SimpleRNN(5), True),
+        (keras.layers.LSTM(5, activation="relu"), False),
+        (keras.layers.LSTM(5, recurrent_activation="hard_sigmoid"), False),
+        (keras.layers.GRU(5, reset_after=False), False),
+        (keras.layers.LSTM(5, go_backwards=True), False),
+    ]:
+        layer.build((2, 4, 3))
+        assert fast_paths._torch_eligible(layer, inputs, training=True) is expected, layer
+
+
+@pytest.mark.skipif(keras.backend.backend() != "tensorflow", reason="BlockLSTM is TensorFlow's")
+def test_tensorflow_fuses_only_small_lstm_layers():
+    import tensorflow as tf
+
+    def eligible(layer, batch_size):
+        layer.build((batch_size, 4, 3))
+        inputs = tf.zeros((batch_size, 4, 3))
+        return fast_paths._tf_eligible(layer, inputs, training=True)
+
+    assert eligible(keras.layers.LSTM(32), 16)
+    assert eligible(keras.layers.LSTM(64), 64)
+    assert not eligible(keras.layers.LSTM(128), 16)  # the while_loop's matmuls win
+    assert not eligible(keras.layers.LSTM(64), 128)
+    assert not eligible(keras.layers.GRU(32), 16)  # no fused GRU op
+    assert not eligible(keras.layers.LSTM(32, activation="relu"), 16)
+    assert not eligible(keras.layers.LSTM(32, go_backwards=True), 16)
