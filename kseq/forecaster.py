@@ -141,6 +141,9 @@ class Forecaster:
                 None if validation_data is None else validation_data.to_backend_dataset()
             ),
             epochs=epochs,
+            # The WindowDataset owns the order (seeded, or none when shuffle=False); Keras's own
+            # shuffle would reorder its batches again with Python's `random` (and warns on TF).
+            shuffle=False,
             callbacks=callbacks,
             verbose=verbose,
         )

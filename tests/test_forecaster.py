@@ -1,4 +1,5 @@
 import json
+import warnings
 
 import keras
 import numpy as np
@@ -88,3 +89,26 @@ def test_errors(series):
     forecaster.fit(series[:60], epochs=1, verbose=0)
     with pytest.raises(DataError, match="needs 24 \\(lookback 12 \\+ transform lags 12\\)"):
         forecaster.predict(series[:20])
+
+
+def test_fit_keeps_the_window_order_it_was_asked_for(series, monkeypatch):
+    # Keras's `fit(shuffle=True)` default would reorder a PyDataset's batches on top of (or
+    # against) the WindowDataset's own order; on TF it warns that it ignores it.
+    from kseq.data import WindowDataset
+
+    visited = []
+    getitem = WindowDataset.__getitem__
+
+    def recording(self, index):
+        visited.append(index)
+        return getitem(self, index)
+
+    monkeypatch.setattr(WindowDataset, "__getitem__", recording)
+    forecaster = make()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        forecaster.fit(series[:120], epochs=2, batch_size=16, shuffle=False, verbose=0)
+    if keras.backend.backend() != "tensorflow":  # TF reads the windows through tf.data
+        # 120 - 12 - 12 (difference) = 96 windows -> 6 batches, in order, both epochs (Keras
+        # may read batch 0 once more beforehand, to build the model).
+        assert visited[-12:] == list(range(6)) * 2

@@ -16,7 +16,11 @@ class WindowDataset(keras.utils.PyDataset):
     Example:
 
     >>> x, y = make_windows(series, lookback=30)
-    >>> model.fit(WindowDataset(x, y, batch_size=32, shuffle=True, seed=0), epochs=10)
+    >>> data = WindowDataset(x, y, batch_size=32, shuffle=True, seed=0)
+    >>> model.fit(data.to_backend_dataset(), epochs=10, shuffle=False)
+
+    Pass `shuffle=False` to `fit`: the dataset owns the order, and Keras's default
+    (`shuffle=True`) would reorder its batches once more with Python's `random`.
 
     Args:
         x: inputs of shape ``(num_windows, lookback, num_features)`` (`make_windows` output).
