@@ -17,6 +17,8 @@ ran at ~500 windows/s against ~1,500 for the same batches from `from_tensor_slic
 the same windows from the series with `tf.gather`. Other backends keep the `PyDataset`.
 """
 
+import functools
+
 import numpy as np
 
 from kseq._keras import keras
@@ -116,7 +118,13 @@ def _torch_recurrent(layer, inputs):
 # units, and up to 4096 batch rows x units when the batch size is known at tracing time.
 TF_FUSED_MAX_UNITS = 64
 TF_FUSED_MAX_BATCH_UNITS = 4096
-_TF_GPU = []  # [bool], filled on first use
+
+
+@functools.cache
+def _tf_has_gpu():
+    import tensorflow as tf  # backend-dispatch
+
+    return bool(tf.config.list_physical_devices("GPU"))
 
 
 def _tf_eligible(layer, inputs, training):
@@ -129,9 +137,7 @@ def _tf_eligible(layer, inputs, training):
     batch_size = inputs.shape[0]
     if batch_size is not None and batch_size * layer.cell.units > TF_FUSED_MAX_BATCH_UNITS:
         return False
-    if not _TF_GPU:
-        _TF_GPU.append(bool(tf.config.list_physical_devices("GPU")))
-    if _TF_GPU[0]:
+    if _tf_has_gpu():
         return False  # Keras runs cuDNN there
     return _cell_eligible(layer, training)
 
