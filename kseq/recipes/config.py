@@ -80,6 +80,9 @@ SCHEMA = {
         "shuffle": ((bool,), True),
         "early_stopping": ((bool,), False),
         "patience": ((int,), 10),
+        # Epochs before early stopping starts to watch the validation loss (Keras's
+        # `EarlyStopping(start_from_epoch=...)`): the best weights are only taken from then on.
+        "start_from_epoch": ((int,), 0),
         "train_on": ((str,), "train"),
         "ensemble": ((int,), 1),
         # After early stopping on the validation part, retrain on train + validation for the
@@ -168,6 +171,19 @@ def validate(raw, source="the recipe"):
             raise ConfigError(
                 f"{source}: [evaluation] baselines has {baseline!r}; choose from "
                 f"{', '.join(BASELINES)}."
+            )
+    training = config["training"]
+    start = training["start_from_epoch"]
+    if start:
+        if not training["early_stopping"]:
+            raise ConfigError(
+                f"{source}: [training] start_from_epoch = {start} only delays early stopping; "
+                "set early_stopping = true or remove it."
+            )
+        if not 0 < start < training["epochs"]:
+            raise ConfigError(
+                f"{source}: [training] start_from_epoch must be between 0 and epochs - 1 "
+                f"({training['epochs'] - 1}); received {start}."
             )
     data = config["data"]
     if data["source"] == "csv":

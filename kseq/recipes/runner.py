@@ -156,10 +156,21 @@ def make_callbacks(training, run_dir, resume, monitor):
     if training["early_stopping"]:
         callbacks.append(
             keras.callbacks.EarlyStopping(
-                monitor=monitor, patience=training["patience"], restore_best_weights=True
+                monitor=monitor,
+                patience=training["patience"],
+                start_from_epoch=training["start_from_epoch"],
+                restore_best_weights=True,
             )
         )
     return callbacks
+
+
+def best_epoch(val_loss, training):
+    """The 1-based epoch whose weights early stopping kept (it skips `start_from_epoch`)."""
+    start = training["start_from_epoch"]
+    if len(val_loss) <= start:
+        return len(val_loss)  # stopped (NaN) before monitoring began: the last weights stay
+    return start + int(np.argmin(val_loss[start:])) + 1
 
 
 def versions():
@@ -302,7 +313,7 @@ def _run_forecast(config, run_dir, resume, verbose, seed, extra_callbacks):
             # The same member again, from the same initial weights, on train + validation for
             # the epochs that were best on validation (the transforms stay fitted on train).
             val_loss = history.history["val_loss"]
-            epochs = int(np.argmin(val_loss)) + 1 if training["early_stopping"] else len(val_loss)
+            epochs = best_epoch(val_loss, training) if training["early_stopping"] else len(val_loss)
             refit = new_member(member)
             refit_history = refit.fit(
                 values[: split.validation.stop],
@@ -329,7 +340,7 @@ def _run_forecast(config, run_dir, resume, verbose, seed, extra_callbacks):
     }
     if monitor == "val_loss":
         card["best_epoch_per_member"] = [
-            int(np.argmin(h.history["val_loss"])) + 1 for h in histories
+            best_epoch(h.history["val_loss"], training) for h in histories
         ]
     if refit_epochs:
         card["refit_epochs_per_member"] = refit_epochs
@@ -341,7 +352,12 @@ def _run_forecast(config, run_dir, resume, verbose, seed, extra_callbacks):
         recursive = forecaster.predict(values[:start], len(truth))[:, 0]
         one_step = forecaster.predict_one_step(values[: split.validation.stop], start)[:, 0]
         card["validation_metrics"] = {
-            "best_val_loss": min(history.history["val_loss"]),
+            # The first member's, at the epoch early stopping kept.
+            "best_val_loss": history.history["val_loss"][
+                best_epoch(history.history["val_loss"], training) - 1
+            ]
+            if training["early_stopping"]
+            else min(history.history["val_loss"]),
             "one_step": score(truth, one_step, values[split.train][:, 0], season),
             "recursive": score(truth, recursive, values[split.train][:, 0], season),
         }

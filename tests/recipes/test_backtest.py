@@ -12,7 +12,7 @@ from kseq.data import load_airpassengers
 from kseq.errors import ConfigError
 from kseq.recipes.backtest import backtest_recipe
 from kseq.recipes.config import load_recipe, recipe_path
-from kseq.recipes.runner import cut_series, run_recipe
+from kseq.recipes.runner import best_epoch, cut_series, make_callbacks, run_recipe
 
 TINY = [("model", "units", [4]), ("training", "ensemble", 1), ("training", "patience", 1)]
 
@@ -124,3 +124,38 @@ def test_ar1_rejects_keys_it_would_ignore(tmp_path, key, value):
     config = load_recipe(recipe_path("ar1"), [(*key, value)])
     with pytest.raises(ConfigError, match=f"{key[1]} does not apply to source = 'ar1'"):
         run_recipe(config, run_dir=tmp_path, verbose=0)
+
+
+def test_best_epoch_skips_the_epochs_before_monitoring_starts():
+    val_loss = [0.1, 0.5, 0.4, 0.3, 0.35]
+    assert best_epoch(val_loss, {"start_from_epoch": 0}) == 1
+    # Keras's EarlyStopping ignores epochs 0 and 1 (0-based) here, so the best it keeps is the
+    # 4th epoch, not the 1st.
+    assert best_epoch(val_loss, {"start_from_epoch": 2}) == 4
+    # Stopped (TerminateOnNaN) before monitoring began: the last weights are what is kept.
+    assert best_epoch(val_loss[:2], {"start_from_epoch": 3}) == 2
+
+
+def test_start_from_epoch_reaches_early_stopping(tmp_path):
+    config = load_recipe(recipe_path("airpassengers"), [("training", "start_from_epoch", 25)])
+    callbacks = make_callbacks(config["training"], tmp_path, False, "val_loss")
+    (stopper,) = [c for c in callbacks if isinstance(c, keras.callbacks.EarlyStopping)]
+    assert stopper.start_from_epoch == 25 and stopper.restore_best_weights
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        (
+            [("training", "early_stopping", False), ("training", "start_from_epoch", 5)],
+            "only delays",
+        ),
+        (
+            [("training", "start_from_epoch", 300)],
+            r"between 0 and epochs - 1 \(299\); received 300",
+        ),
+    ],
+)
+def test_start_from_epoch_is_checked(overrides, message):
+    with pytest.raises(ConfigError, match=message):
+        load_recipe(recipe_path("airpassengers"), overrides)
