@@ -116,11 +116,26 @@ def keras_b(model, steps, warmup=5, kseq_pipeline=False):
     return {"windows_per_s": steps * 256 / seconds}
 
 
+def torch_device():
+    import torch
+
+    # On a GPU machine plain PyTorch runs there: nn.LSTM is then cuDNN's fused kernel.
+    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+def torch_sync():
+    import torch
+
+    if torch.cuda.is_available():
+        torch.cuda.synchronize()  # GPU work is asynchronous: time what has finished
+
+
 def torch_a(epochs):
     import torch
 
     torch.manual_seed(0)
-    x, y = (torch.from_numpy(a) for a in data_a())
+    device = torch_device()
+    x, y = (torch.from_numpy(a).to(device) for a in data_a())
 
     class Net(torch.nn.Module):
         def __init__(self):
@@ -132,16 +147,17 @@ def torch_a(epochs):
         def forward(self, inputs):
             return self.head(self.drop(self.lstm(inputs)[0][:, -1]))
 
-    net = Net()
+    net = Net().to(device)
     optimizer = torch.optim.Adam(net.parameters(), 1e-3)
     times = []
     for _ in range(epochs):
         start = time.perf_counter()
-        for rows in torch.randperm(len(x)).split(32):
+        for rows in torch.randperm(len(x), device=device).split(32):
             optimizer.zero_grad()
-            loss = torch.nn.functional.mse_loss(net(x[rows]), y[rows])
+            loss = torch.nn.functional.mse_loss(net(x[rows]).squeeze(-1), y[rows])
             loss.backward()
             optimizer.step()
+        torch_sync()
         times.append(time.perf_counter() - start)
     return {"first_epoch_s": times[0], "epoch_s": statistics.median(times[1:])}
 
@@ -150,21 +166,26 @@ def torch_b(steps, warmup=5):
     import torch
 
     torch.manual_seed(0)
+    device = torch_device()
     x, y = data_b()
-    lstm = torch.nn.LSTM(1, 128, num_layers=2, batch_first=True)
-    head = torch.nn.Linear(128, 1)
+    lstm = torch.nn.LSTM(1, 128, num_layers=2, batch_first=True).to(device)
+    head = torch.nn.Linear(128, 1).to(device)
     optimizer = torch.optim.Adam([*lstm.parameters(), *head.parameters()], 1e-3)
     rows = np.random.default_rng(0).permutation(len(x))[: (warmup + steps) * 256]
     xs = torch.from_numpy(np.asarray(x[rows], "float32"))
     ys = torch.from_numpy(np.asarray(y[rows, 0], "float32"))
     for step in range(warmup + steps):
         if step == warmup:
+            torch_sync()
             start = time.perf_counter()
         batch = slice(step * 256, (step + 1) * 256)
+        # Batches start in host memory, as Keras's do.
+        inputs, targets = xs[batch].to(device), ys[batch].to(device)
         optimizer.zero_grad()
-        loss = torch.nn.functional.mse_loss(head(lstm(xs[batch])[0][:, -1]), ys[batch])
+        loss = torch.nn.functional.mse_loss(head(lstm(inputs)[0][:, -1]).squeeze(-1), targets)
         loss.backward()
         optimizer.step()
+    torch_sync()
     return {"windows_per_s": steps * 256 / (time.perf_counter() - start)}
 
 
@@ -212,6 +233,24 @@ def flops_b():
     # Forward multiply-adds of one LSTM step: 4·units·(inputs + units); training ~3x forward.
     per_window = 30 * (4 * 128 * (1 + 128) + 4 * 128 * (128 + 128)) + 128
     return 2 * 3 * per_window * 256  # FLOP per training step of 256 windows
+
+
+def accelerator():
+    """The GPU Keras trains on here (its name), or None on a CPU-only machine."""
+    backend = keras.backend.backend()
+    if backend == "torch":
+        import torch
+
+        return torch.cuda.get_device_name(0) if torch.cuda.is_available() else None
+    if backend == "jax":
+        import jax
+
+        device = jax.devices()[0]
+        return None if device.platform == "cpu" else device.device_kind
+    import tensorflow as tf
+
+    gpus = tf.config.list_physical_devices("GPU")
+    return gpus[0].name if gpus else None
 
 
 def cpu_peak():
@@ -301,9 +340,11 @@ def main(argv=None):
         for key, runs in samples.items()
     }
 
+    gpu = accelerator()
     lines = [
         f"backend {backend}; keras {keras.__version__}; {platform.processor() or 'cpu'}; "
-        f"{os.cpu_count()} cores; medians of {args.repeats} (E: {args.e_repeats})",
+        f"{os.cpu_count()} cores; GPU {gpu or 'none'}; medians of {args.repeats} "
+        f"(E: {args.e_repeats})",
         "",
         "| workload | variant | s/epoch (A) | first epoch s (A) | windows/s (B) | wall s (E) | "
         "vs plain PyTorch |",
@@ -322,7 +363,7 @@ def main(argv=None):
             f"{_fmt(row, 'windows_per_s', '.0f')} | {_fmt(row, 'wall_s')} | {ratio} |"
         )
     peak = None
-    if "B: kseq" in results:
+    if "B: kseq" in results and gpu is None:  # the CPU's peak says nothing about a GPU run
         peak = cpu_peak()
         gflops = flops_b() * results["B: kseq"]["windows_per_s"] / 256 / 1e9
         ceiling = peak["lstm_step_b"] * 1e9 / flops_b() * 256
@@ -334,13 +375,15 @@ def main(argv=None):
             f"FLOP at that rate and nothing else, B would reach ~{ceiling:.0f} windows/s."
         )
     print("\n".join(lines))
-    out = Path(__file__).with_name("results") / f"train_speed-{backend}.json"
+    name = f"train_speed-{backend}" + ("-gpu" if gpu else "")
+    out = Path(__file__).with_name("results") / f"{name}.json"
     out.parent.mkdir(exist_ok=True)
     out.write_text(
         json.dumps(
             {
                 "backend": backend,
                 "versions": {"keras": keras.__version__, "python": platform.python_version()},
+                "gpu": gpu,
                 "args": vars(args),
                 "results": results,
                 "matmul_gflops": peak,

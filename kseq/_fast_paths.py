@@ -1,14 +1,15 @@
 """The one dispatch point for backend fast paths: recurrent layers and window pipelines.
 
 Recurrent layers: Keras runs LSTM/GRU/SimpleRNN on the torch backend's CPU as a Python loop
-over time steps (its fused path is CUDA-only). Here the same Keras weights are fed to PyTorch's
-fused RNN kernels (`torch.nn.LSTM`/`GRU`/`RNN` through `torch.func.functional_call`), so
-gradients still reach the Keras variables and the numbers match the generic path
-(tests/test_parity.py, 1e-5; tests/layers/test_fast_paths.py). On TensorFlow's CPU, LSTM
-layers small enough that the `tf.while_loop`'s per-step op overhead dominates run through
-TensorFlow's fused op `BlockLSTM` instead (2-3x faster there). JAX (which compiles Keras's loop
-into one `lax.scan`), and any layer configuration the fused kernels cannot express (masks,
-recurrent dropout, other activations, ...), take Keras's path.
+over time steps (its fused path is cuDNN, so CUDA-only; on a GPU kseq leaves it to Keras). On
+the CPU the same Keras weights are fed to PyTorch's fused RNN kernels
+(`torch.nn.LSTM`/`GRU`/`RNN` through `torch.func.functional_call`), so gradients still reach
+the Keras variables and the numbers match the generic path (tests/test_parity.py, 1e-5;
+tests/layers/test_fast_paths.py). On TensorFlow's CPU, LSTM layers small enough that the
+`tf.while_loop`'s per-step op overhead dominates run through TensorFlow's fused op `BlockLSTM`
+instead (2-3x faster there). JAX (which compiles Keras's loop into one `lax.scan`), and any
+layer configuration the fused kernels cannot express (masks, recurrent dropout, other
+activations, ...), take Keras's path.
 
 Window pipelines: on TensorFlow, Keras feeds a `PyDataset` through `tf.data.Dataset.
 from_generator`, one Python callback per batch; on workload B of benchmarks/train_speed.py that
@@ -62,8 +63,10 @@ def _cell_eligible(layer, training):
 def _torch_eligible(layer, inputs, training):
     import torch  # backend-dispatch
 
-    if not isinstance(inputs, torch.Tensor) or inputs.device.type == "meta":
-        return False  # symbolic tracing: let Keras infer shapes
+    if not isinstance(inputs, torch.Tensor) or inputs.device.type != "cpu":
+        # "meta": symbolic tracing, let Keras infer shapes. "cuda": Keras runs cuDNN itself
+        # (and cuDNN rejects the transposed weight views this path passes).
+        return False
     if torch.compiler.is_compiling():
         return False  # torch.compile (jit_compile=True) traces Keras's own path
     return inputs.dtype == torch.float32 and _cell_eligible(layer, training)
