@@ -55,7 +55,9 @@ class EpochTimer(keras.callbacks.Callback):
         self.epochs.append(time.perf_counter() - self._start)
 
     def on_train_batch_end(self, batch, logs=None):
-        self.batches.append(time.perf_counter())
+        # With steps_per_execution > 1 Keras calls this once per execution, with the index of
+        # its last step.
+        self.batches.append((batch, time.perf_counter()))
 
 
 def data_a():
@@ -88,21 +90,21 @@ def stock_b():
     )
 
 
-def keras_a(model, epochs):
+def keras_a(model, epochs, steps_per_execution=1):
     x, y = data_a()
     if len(model.output_shape) == 3:
         y = y[:, :, None]
-    model.compile(keras.optimizers.Adam(1e-3), "mse")
+    model.compile(keras.optimizers.Adam(1e-3), "mse", steps_per_execution=steps_per_execution)
     timer = EpochTimer()
     model.fit(x, y, batch_size=32, epochs=epochs, shuffle=True, verbose=0, callbacks=[timer])
     return {"first_epoch_s": timer.epochs[0], "epoch_s": statistics.median(timer.epochs[1:])}
 
 
-def keras_b(model, steps, warmup=5, kseq_pipeline=False):
+def keras_b(model, steps, warmup=5, kseq_pipeline=False, steps_per_execution=1):
     x, y = data_b()
     if len(model.output_shape) == 2:
         y = y[:, 0]
-    model.compile(keras.optimizers.Adam(1e-3), "mse")
+    model.compile(keras.optimizers.Adam(1e-3), "mse", steps_per_execution=steps_per_execution)
     timer = EpochTimer()
     if kseq_pipeline:
         data = WindowDataset(x, y, 256, shuffle=True, steps_per_epoch=warmup + steps, seed=0)
@@ -112,8 +114,10 @@ def keras_b(model, steps, warmup=5, kseq_pipeline=False):
         rows = np.random.default_rng(0).permutation(len(x))[:count]
         xs, ys = np.asarray(x[rows], "float32"), np.asarray(y[rows], "float32")
         model.fit(xs, ys, batch_size=256, epochs=1, shuffle=False, verbose=0, callbacks=[timer])
-    seconds = timer.batches[-1] - timer.batches[warmup - 1]
-    return {"windows_per_s": steps * 256 / seconds}
+    # From the first callback at or after the warm-up steps to the last one.
+    first_step, start = next((b, t) for b, t in timer.batches if b >= warmup - 1)
+    last_step, end = timer.batches[-1]
+    return {"windows_per_s": (last_step - first_step) * 256 / (end - start)}
 
 
 def torch_device():
@@ -214,6 +218,7 @@ def fresh_process(key, args):
     # Same backend (KERAS_BACKEND is inherited), same settings, one run of one variant.
     command = [sys.executable, __file__, "--one", key, "--epochs", str(args.epochs)]
     command += ["--steps", str(args.steps)]
+    command += ["--steps-per-execution", str(args.steps_per_execution)]
     result = subprocess.run(command, check=True, capture_output=True, text=True)
     return json.loads(result.stdout.strip().splitlines()[-1])
 
@@ -277,6 +282,12 @@ def main(argv=None):
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--epochs", type=int, default=12, help="epochs per run of workload A")
     parser.add_argument("--steps", type=int, default=60, help="timed steps of workload B")
+    parser.add_argument(
+        "--steps-per-execution",
+        type=int,
+        default=1,
+        help="Keras compile(steps_per_execution=...) for the Keras variants",
+    )
     parser.add_argument("--skip", default="", help="comma list of workloads to skip: A,B,E")
     parser.add_argument(
         "--e-repeats",
@@ -300,14 +311,17 @@ def main(argv=None):
     skip = set(args.skip.upper().split(",")) - {""}
     backend = keras.backend.backend()
 
+    spe = args.steps_per_execution
     variants = {
         "A": {
-            "kseq": lambda: keras_a(build_airpassengers_tutorial(), args.epochs),
-            "stock Keras": lambda: keras_a(stock_a(), args.epochs),
+            "kseq": lambda: keras_a(build_airpassengers_tutorial(), args.epochs, spe),
+            "stock Keras": lambda: keras_a(stock_a(), args.epochs, spe),
         },
         "B": {
-            "kseq": lambda: keras_b(_kseq_b(), args.steps, kseq_pipeline=True),
-            "stock Keras": lambda: keras_b(stock_b(), args.steps),
+            "kseq": lambda: keras_b(
+                _kseq_b(), args.steps, kseq_pipeline=True, steps_per_execution=spe
+            ),
+            "stock Keras": lambda: keras_b(stock_b(), args.steps, steps_per_execution=spe),
         },
         "E": {"kseq": end_to_end},
     }
@@ -343,7 +357,8 @@ def main(argv=None):
     gpu = accelerator()
     lines = [
         f"backend {backend}; keras {keras.__version__}; {platform.processor() or 'cpu'}; "
-        f"{os.cpu_count()} cores; GPU {gpu or 'none'}; medians of {args.repeats} "
+        f"{os.cpu_count()} cores; GPU {gpu or 'none'}; steps_per_execution {spe}; "
+        f"medians of {args.repeats} "
         f"(E: {args.e_repeats})",
         "",
         "| workload | variant | s/epoch (A) | first epoch s (A) | windows/s (B) | wall s (E) | "
@@ -375,7 +390,7 @@ def main(argv=None):
             f"FLOP at that rate and nothing else, B would reach ~{ceiling:.0f} windows/s."
         )
     print("\n".join(lines))
-    name = f"train_speed-{backend}" + ("-gpu" if gpu else "")
+    name = f"train_speed-{backend}" + ("-gpu" if gpu else "") + (f"-spe{spe}" if spe > 1 else "")
     out = Path(__file__).with_name("results") / f"{name}.json"
     out.parent.mkdir(exist_ok=True)
     out.write_text(

@@ -165,6 +165,16 @@ def make_callbacks(training, run_dir, resume, monitor):
     return callbacks
 
 
+def check_steps_per_execution(training):
+    # Keras's torch trainer raises deep inside compile(); say it in the recipe's terms.
+    steps = training["steps_per_execution"]
+    if steps > 1 and keras.backend.backend() == "torch":
+        raise ConfigError(
+            f"[training] steps_per_execution = {steps}: Keras's PyTorch backend runs one step "
+            "per call; set it to 1, or use the JAX or TensorFlow backend."
+        )
+
+
 def best_epoch(val_loss, training):
     """The 1-based epoch whose weights early stopping kept (it skips `start_from_epoch`)."""
     start = training["start_from_epoch"]
@@ -258,6 +268,7 @@ def _run_forecast(config, run_dir, resume, verbose, seed, extra_callbacks):
     monitor = "val_loss" if validation_values is not None and len(validation_values) else "loss"
     if training["ensemble"] > 1 and config["model"]["head"] == "mixture":
         raise ConfigError("[training] ensemble averages outputs, which is wrong for mixture heads.")
+    check_steps_per_execution(training)
     if training["refit"] and monitor != "val_loss":
         raise ConfigError(
             "[training] refit = true retrains on train + validation for the epochs that scored "
@@ -275,7 +286,11 @@ def _run_forecast(config, run_dir, resume, verbose, seed, extra_callbacks):
         model = build_model(
             config["model"], lookback, values.shape[1], horizon, num_targets, member_seed, name
         )
-        model.compile(optimizer=make_optimizer(training), loss=head_loss(model))
+        model.compile(
+            optimizer=make_optimizer(training),
+            loss=head_loss(model),
+            steps_per_execution=training["steps_per_execution"],
+        )
         return Forecaster(model, lookback=lookback, transforms=transforms, num_targets=num_targets)
 
     def fit_args(member):
@@ -470,6 +485,7 @@ def _run_ar1(config, run_dir, resume, verbose, seed, extra_callbacks):
             raise ConfigError(
                 f"[{section}] {key} does not apply to source = 'ar1' (simulated paths); remove it."
             )
+    check_steps_per_execution(training)
     timings = {"training_s": 0.0}
     metrics, panels, outputs = {}, {}, ["run_card.json", "run_card.md", "loss.png", "scatter.png"]
     histories = {}
@@ -499,7 +515,11 @@ def _run_ar1(config, run_dir, resume, verbose, seed, extra_callbacks):
             seed=seed + 1000 * i + 2,
         )
         model = build_ar1_model(seed=seed)
-        model.compile(optimizer=make_optimizer(training), loss="mse")
+        model.compile(
+            optimizer=make_optimizer(training),
+            loss="mse",
+            steps_per_execution=training["steps_per_execution"],
+        )
         tick = time.perf_counter()
         history = model.fit(
             train,
