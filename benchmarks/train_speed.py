@@ -158,7 +158,7 @@ def torch_a(epochs):
         start = time.perf_counter()
         for rows in torch.randperm(len(x), device=device).split(32):
             optimizer.zero_grad()
-            loss = torch.nn.functional.mse_loss(net(x[rows]).squeeze(-1), y[rows])
+            loss = torch.nn.functional.mse_loss(net(x[rows]), y[rows])  # (32, 1) both
             loss.backward()
             optimizer.step()
         torch_sync()
@@ -186,7 +186,7 @@ def torch_b(steps, warmup=5):
         # Batches start in host memory, as Keras's do.
         inputs, targets = xs[batch].to(device), ys[batch].to(device)
         optimizer.zero_grad()
-        loss = torch.nn.functional.mse_loss(head(lstm(inputs)[0][:, -1]).squeeze(-1), targets)
+        loss = torch.nn.functional.mse_loss(head(lstm(inputs)[0][:, -1]), targets)  # (256, 1) both
         loss.backward()
         optimizer.step()
     torch_sync()
