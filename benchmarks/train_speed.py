@@ -15,7 +15,10 @@ Each variant runs `--repeats` times, in rounds (every variant once per round), e
 a fresh process of the same backend (`--same-process` to keep them here); medians and ratios to
 plain PyTorch are printed as a Markdown table and written to
 benchmarks/results/train_speed-<backend>.json.
-Plain PyTorch needs torch installed; without it those columns are skipped.
+Plain PyTorch needs torch installed; without it those columns are skipped. On a machine with a
+CUDA GPU, Keras trains there and plain PyTorch runs cuDNN's `nn.LSTM` there (results go to
+`train_speed-<backend>-gpu.json`); `--steps-per-execution N` compiles the Keras variants with
+Keras's `steps_per_execution` (JAX and TensorFlow only).
 """
 
 import argparse
