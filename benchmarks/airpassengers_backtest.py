@@ -1,12 +1,15 @@
 """Chooses the AirPassengers recipe by rolling-origin backtests inside 1949-1958.
 
-    KERAS_BACKEND=jax python benchmarks/airpassengers_backtest.py [--variants base d1 ...]
+    KERAS_BACKEND=jax python benchmarks/airpassengers_backtest.py [--variants d12 "d12 d1" ...]
+        [--final-validation] [--length 24] [--origins 1955-01 ...]
 
 Each variant is the bundled `airpassengers` recipe with a few keys overridden. Every variant is
 backtested from the same origins (1956-01, 1957-01, 1958-01; 12 months scored after each, the
 year before each origin validates), so no variant ever sees 1959-1960, the test years. Prints
 one row per variant (one-step and 12-step recursive MAPE per origin, their means, SARIMA in the
-same runs) and writes benchmarks/results/airpassengers-backtest-<backend>.json.
+same runs) and writes benchmarks/results/airpassengers-backtest-<backend>.json
+(`-<length>` added for lengths other than 12: with `--length 24` the origins are 1955-01,
+1956-01 and 1957-01, each scored on 24 months that still end by 1958-12).
 """
 
 import argparse
@@ -25,6 +28,7 @@ from kseq.recipes.config import load_recipe, recipe_path  # noqa: E402
 from kseq.recipes.runner import run_recipe  # noqa: E402
 
 ORIGINS = ["1956-01", "1957-01", "1958-01"]
+ORIGINS_BY_LENGTH = {12: ORIGINS, 24: ["1955-01", "1956-01", "1957-01"]}
 D12 = ("transforms", "difference", [12])
 D12_1 = ("transforms", "difference", [12, 1])
 # name -> overrides of recipes/airpassengers.toml
@@ -47,8 +51,17 @@ VARIANTS = {
 # The real split without its test part: train 1949-1957, validation 1958 (what the default
 # recipe's own early stopping watches), scored on validation only; 1959-1960 are cut off.
 FINAL_VALIDATION = [("split", "end", "1958-12"), ("split", "test", 0)]
-ROWS = {"one-step": "model (one-step)", "12-step": "model (12-step)"}
-SARIMA = {"sarima one-step": "sarima (one-step)", "sarima 12-step": "sarima (12-step)"}
+
+
+def rows(length):
+    return {"one-step": "model (one-step)", f"{length}-step": f"model ({length}-step)"}
+
+
+def sarima_rows(length):
+    return {
+        "sarima one-step": "sarima (one-step)",
+        f"sarima {length}-step": f"sarima ({length}-step)",
+    }
 
 
 def main(argv=None):
@@ -61,9 +74,26 @@ def main(argv=None):
         help="also run each variant on the real split cut before the test years and score its "
         "validation year (1958), the final origin's only out-of-training months",
     )
+    parser.add_argument(
+        "--length",
+        type=int,
+        default=12,
+        help="months scored after each origin; the default origins are the last three years "
+        "that leave `length` months before 1959 (12: 1956-1958; 24: 1955-1957)",
+    )
+    parser.add_argument("--origins", nargs="+", help="forecast origins, e.g. 1956-01")
     args = parser.parse_args(argv)
+    length = args.length
+    if args.final_validation and length != 12:
+        parser.error("--final-validation scores the 12-month validation year: use --length 12")
+    origins = args.origins or ORIGINS_BY_LENGTH.get(length)
+    if not origins:
+        parser.error(f"no default origins for --length {length}; pass --origins")
     backend = keras.backend.backend()
-    out_path = Path(__file__).with_name("results") / f"airpassengers-backtest-{backend}.json"
+    suffix = "" if length == 12 else f"-{length}"
+    out_path = (
+        Path(__file__).with_name("results") / f"airpassengers-backtest-{backend}{suffix}.json"
+    )
     out_path.parent.mkdir(exist_ok=True)
     results = json.loads(out_path.read_text()) if out_path.exists() else {}
     for name in args.variants:
@@ -71,24 +101,26 @@ def main(argv=None):
         overrides = VARIANTS[name] + [seed]
         config = load_recipe(recipe_path("airpassengers"), overrides)
         with tempfile.TemporaryDirectory() as out:
-            summary = backtest_recipe(config, ORIGINS, length=12, run_dir=out)
-        # The 12-step row is "model (recursive, 12-step)" or "(direct, 12-step)".
-        summary["mean"]["model (12-step)"] = next(
-            v for k, v in summary["mean"].items() if k.startswith("model (") and "12-step" in k
+            summary = backtest_recipe(config, origins, length=length, run_dir=out)
+        # The multi-step row is "model (recursive, 12-step)" or "(direct, 12-step)".
+        steps = f"{length}-step"
+        summary["mean"][f"model ({steps})"] = next(
+            v for k, v in summary["mean"].items() if k.startswith("model (") and steps in k
         )
         for run in summary["runs"]:
-            run["metrics"]["model (12-step)"] = next(
-                v for k, v in run["metrics"].items() if k.startswith("model (") and "12-step" in k
+            run["metrics"][f"model ({steps})"] = next(
+                v for k, v in run["metrics"].items() if k.startswith("model (") and steps in k
             )
         results[name] = {
             "overrides": [list(o) for o in VARIANTS[name]],
             "seed": args.seed,
+            "origins": list(origins),
             "mape": {
                 label: {
                     "origins": [r["metrics"][row]["mape"] for r in summary["runs"]],
                     "mean": summary["mean"][row]["mape"],
                 }
-                for label, row in ROWS.items() | SARIMA.items()
+                for label, row in rows(length).items() | sarima_rows(length).items()
             },
         }
         if args.final_validation:
@@ -107,12 +139,12 @@ def main(argv=None):
         merged = json.loads(out_path.read_text()) if out_path.exists() else {}
         merged[name] = results[name]
         out_path.write_text(json.dumps(merged, indent=2))
-        print(format_row(name, results[name]), flush=True)
+        print(format_row(name, results[name], length), flush=True)
 
 
-def format_row(name, result):
+def format_row(name, result, length=12):
     cells = []
-    for label in ("one-step", "12-step"):
+    for label in ("one-step", f"{length}-step", "sarima one-step", f"sarima {length}-step"):
         mape = result["mape"][label]
         cells.append(" / ".join(f"{v:.2f}" for v in mape["origins"]))
         cells.append(f"**{mape['mean']:.2f} %**")
