@@ -366,13 +366,10 @@ def _run_forecast(config, run_dir, resume, verbose, seed, extra_callbacks):
         truth = values[split.validation][:, 0]
         recursive = forecaster.predict(values[:start], len(truth))[:, 0]
         one_step = forecaster.predict_one_step(values[: split.validation.stop], start)[:, 0]
+        val_loss = history.history["val_loss"]  # the first member's
+        kept = best_epoch(val_loss, training) if training["early_stopping"] else None
         card["validation_metrics"] = {
-            # The first member's, at the epoch early stopping kept.
-            "best_val_loss": history.history["val_loss"][
-                best_epoch(history.history["val_loss"], training) - 1
-            ]
-            if training["early_stopping"]
-            else min(history.history["val_loss"]),
+            "best_val_loss": val_loss[kept - 1] if kept else min(val_loss),
             "one_step": score(truth, one_step, values[split.train][:, 0], season),
             "recursive": score(truth, recursive, values[split.train][:, 0], season),
         }
