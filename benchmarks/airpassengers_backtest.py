@@ -95,7 +95,6 @@ def main(argv=None):
         Path(__file__).with_name("results") / f"airpassengers-backtest-{backend}{suffix}.json"
     )
     out_path.parent.mkdir(exist_ok=True)
-    results = json.loads(out_path.read_text()) if out_path.exists() else {}
     for name in args.variants:
         seed = ("recipe", "seed", args.seed)
         overrides = VARIANTS[name] + [seed]
@@ -111,7 +110,7 @@ def main(argv=None):
             run["metrics"][f"model ({steps})"] = next(
                 v for k, v in run["metrics"].items() if k.startswith("model (") and steps in k
             )
-        results[name] = {
+        result = {
             "overrides": [list(o) for o in VARIANTS[name]],
             "seed": args.seed,
             "origins": list(origins),
@@ -130,16 +129,16 @@ def main(argv=None):
             with tempfile.TemporaryDirectory() as out:
                 card = run_recipe(config, run_dir=out, verbose=0)
             for label, key in (("one-step", "one_step"), ("12-step", "recursive")):
-                mape = results[name]["mape"][label]
+                mape = result["mape"][label]
                 mape["final_validation"] = card["validation_metrics"][key]["mape"]
                 scores = [*mape["origins"], mape["final_validation"]]
                 mape["mean_with_final"] = sum(scores) / len(scores)
-            results[name]["final_best_epochs"] = card.get("best_epoch_per_member")
+            result["final_best_epochs"] = card.get("best_epoch_per_member")
         # Re-read first: variants may run in parallel processes that share this file.
         merged = json.loads(out_path.read_text()) if out_path.exists() else {}
-        merged[name] = results[name]
+        merged[name] = result
         out_path.write_text(json.dumps(merged, indent=2))
-        print(format_row(name, results[name], length), flush=True)
+        print(format_row(name, result, length), flush=True)
 
 
 def format_row(name, result, length=12):

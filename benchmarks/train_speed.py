@@ -361,8 +361,7 @@ def main(argv=None):
     lines = [
         f"backend {backend}; keras {keras.__version__}; {platform.processor() or 'cpu'}; "
         f"{os.cpu_count()} cores; GPU {gpu or 'none'}; steps_per_execution {spe}; "
-        f"medians of {args.repeats} "
-        f"(E: {args.e_repeats})",
+        f"medians of {args.repeats} (E: {args.e_repeats})",
         "",
         "| workload | variant | s/epoch (A) | first epoch s (A) | windows/s (B) | wall s (E) | "
         "vs plain PyTorch |",
