@@ -7,11 +7,11 @@ checkout (or an editable install) they are the top-level ``data/`` and ``recipes
 from pathlib import Path
 
 _PACKAGE = Path(__file__).resolve().parent
-_FOLDERS = {"data": "_data", "recipes": "_recipes"}
+_FOLDERS = {"data": "_data", "recipes": "_recipes", "studies": "_studies"}
 
 
 def resource_dir(kind):
-    """Returns the folder of shipped ``"data"`` or ``"recipes"``."""
+    """Returns the folder of shipped ``"data"``, ``"recipes"`` or ``"studies"``."""
     installed = _PACKAGE / _FOLDERS[kind]
     if installed.is_dir():
         return installed

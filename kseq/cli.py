@@ -11,7 +11,7 @@ import warnings
 from pathlib import Path
 
 from kseq.backend import BACKENDS, select_backend
-from kseq.errors import ConfigError, KseqError, MissingDependencyError
+from kseq.errors import KseqError, MissingDependencyError
 
 
 def _add_common(parser):
@@ -88,24 +88,7 @@ def make_parser():
     return parser
 
 
-def _run(args):
-    path, config = _load_run_config(args)
-    print(f"kseq: recipe {path} on backend {select_backend()}", file=sys.stderr)
-
-    from kseq.recipes.runner import format_metrics, run_recipe
-
-    card = run_recipe(
-        config, run_dir=args.out, resume=args.resume, verbose=0 if args.quiet else "auto"
-    )
-    print(f"\n{config['recipe']['name']} on {card['backend']} — metrics in original units:\n")
-    print(format_metrics(card["metrics"]))
-    for leak in card["leakage"]:
-        print(f"\nLEAKAGE: {leak}; these scores are not honest.")
-    print(f"\nRun directory: {card['run_dir']}")
-    return 0
-
-
-def _load_run_config(args):
+def _load_recipe(args, backend):
     from kseq.recipes.config import load_recipe, parse_override, recipe_path
 
     path = Path(args.recipe)
@@ -114,44 +97,61 @@ def _load_run_config(args):
     overrides = [parse_override(text) for text in args.set or []]
     if getattr(args, "epochs", None) is not None:
         overrides.append(("training", "epochs", args.epochs))
-    return path, load_recipe(path, overrides)
+    return path, load_recipe(path, overrides, backend=backend)
 
 
-def _backtest(args):
-    path, config = _load_run_config(args)
-    print(f"kseq: backtest of {path} on backend {select_backend()}", file=sys.stderr)
+def _run(args, backend):
+    path, recipe = _load_recipe(args, backend)
+    print(f"kseq: recipe {path} on backend {backend}", file=sys.stderr)
 
-    from kseq.recipes.backtest import backtest_recipe, render_backtest
+    from kseq.evaluation.tables import format_metrics
+    from kseq.pipeline.run import run_recipe
+
+    card = run_recipe(
+        recipe, run_dir=args.out, resume=args.resume, verbose=0 if args.quiet else "auto"
+    )
+    print(f"\n{card.recipe} on {card.backend} — metrics in original units:\n")
+    print(format_metrics(card.metrics))
+    for leak in card.leakage:
+        print(f"\nLEAKAGE: {leak}; these scores are not honest.")
+    print(f"\nRun directory: {card.run_dir}")
+    return 0
+
+
+def _backtest(args, backend):
+    path, recipe = _load_recipe(args, backend)
+    print(f"kseq: backtest of {path} on backend {backend}", file=sys.stderr)
+
+    from kseq.evaluation.backtest import backtest_recipe
+    from kseq.evaluation.tables import format_backtest
 
     origins = [int(o) if o.isdigit() else o for o in args.origins]
-    name = config["recipe"]["name"]
-    out = args.out or config["recipe"]["output_dir"].format(name=name) + "-backtest"
-    summary = backtest_recipe(config, origins, length=args.length, run_dir=out)
-    print(render_backtest(summary))
+    out = args.out or recipe.recipe.output_dir.format(name=recipe.name) + "-backtest"
+    summary = backtest_recipe(recipe, origins, length=args.length, run_dir=out)
+    print(format_backtest(summary))
     print(f"Backtest directory: {out}")
     return 0
 
 
-def _study(args):
+def _study(args, backend):
     import importlib.util
 
-    from kseq.recipes.config import recipe_path
+    from kseq.recipes.config import study_path
 
     if importlib.util.find_spec("optuna") is None:
         raise MissingDependencyError("kseq study needs Optuna: run `pip install 'kseq[study]'`.")
-
     path = Path(args.study)
     if not path.suffix and not path.exists():
-        path = recipe_path(args.study)
+        path = study_path(args.study)
     if args.worker:
-        from kseq.study import load_study, run_worker
+        from kseq.study import load_study
+        from kseq.study.worker import run_worker
 
-        spec = load_study(path)
-        run_worker(spec, args.storage, args.out, epochs=args.epochs)
+        run_worker(load_study(path), args.storage, args.out, epochs=args.epochs)
         return 0
     from kseq.study import run_study
 
-    print(f"kseq: study {path} on backend {select_backend()}", file=sys.stderr)
+    print(f"kseq: study {path} on backend {backend}", file=sys.stderr)
     summary = run_study(
         path,
         storage=args.storage,
@@ -160,56 +160,15 @@ def _study(args):
         epochs=args.epochs,
         backend=args.backend,
     )
-    print(f"{summary['trials']} trials in {summary['storage']}; best trial {summary['best']}.")
-    print(
-        f"Results: {summary['out_dir']}/results.md, best_recipe.toml, "
-        + ", ".join(summary["plots"])
-    )
+    print(f"{summary.trials} trials in {summary.storage}; best trial {summary.best}.")
+    print(f"Results: {summary.out_dir}/results.md, best_recipe.toml, " + ", ".join(summary.plots))
     return 0
 
 
-def _forecast(args):
-    import numpy as np
-    import pandas as pd
+def _forecast(args, backend):
+    from kseq.pipeline.forecast import forecast_saved_run
 
-    from kseq.forecaster import Forecaster
-
-    run_dir = Path(args.run_dir)
-    folder = run_dir / "forecaster" if (run_dir / "forecaster").is_dir() else run_dir
-    forecaster = Forecaster.load(folder)
-    recipe = forecaster.saved_state_["extra"].get("recipe")
-    if args.csv:
-        data = dict(recipe["data"]) if recipe else {}
-        if data.get("source") != "csv":
-            raise ConfigError(
-                "--csv needs a run whose recipe read a CSV file (it names the time and target "
-                f"columns); this run's data source is {data.get('source')!r}."
-            )
-        from kseq.data import read_series
-
-        frame = read_series(
-            args.csv,
-            data["time_column"],
-            data["target_columns"],
-            data["feature_columns"],
-            missing=data["missing"],
-            fill_gaps=data["fill_gaps"],
-        )
-        index, values, names = frame.index, frame.to_numpy(), list(frame.columns)
-    else:
-        from kseq.recipes.runner import load_data
-
-        index, values, names = load_data(recipe["data"], recipe["recipe"]["seed"])
-    forecasts = forecaster.predict(values, args.horizon)
-    if isinstance(index, pd.DatetimeIndex) and index.freq is not None:
-        future = pd.date_range(index[-1], periods=args.horizon + 1, freq=index.freq)[1:]
-    else:
-        step = index[-1] - index[-2]
-        future = pd.Index([index[-1] + step * (i + 1) for i in range(args.horizon)])
-    frame = pd.DataFrame(
-        np.asarray(forecasts), index=future, columns=names[: forecaster.num_targets]
-    )
-    frame.index.name = index.name or "time"
+    frame = forecast_saved_run(args.run_dir, args.horizon, csv=args.csv)
     text = frame.to_csv()
     if args.out:
         from kseq._io import write_text_atomic
@@ -218,6 +177,9 @@ def _forecast(args):
     else:
         sys.stdout.write(text)
     return 0
+
+
+_COMMANDS = {"run": _run, "backtest": _backtest, "study": _study, "forecast": _forecast}
 
 
 def main(argv=None):
@@ -233,14 +195,8 @@ def main(argv=None):
     warnings.simplefilter("default", category=UserWarning)
     try:
         # Before any Keras import: the backend is fixed at Keras's first import.
-        select_backend(args.backend)
-        if args.command == "run":
-            return _run(args)
-        if args.command == "backtest":
-            return _backtest(args)
-        if args.command == "study":
-            return _study(args)
-        return _forecast(args)
+        backend = select_backend(args.backend)
+        return _COMMANDS[args.command](args, backend)
     except (KseqError, FileNotFoundError) as error:
         print(f"kseq: error: {error}", file=sys.stderr)
         return 2

@@ -14,7 +14,8 @@ from kseq._keras import keras
 from kseq.data.window_dataset import WindowDataset
 from kseq.data.windows import make_windows
 from kseq.errors import DataError, NotFittedError
-from kseq.models.builders import head_loss, point_forecast
+from kseq.models.builders import head_of
+from kseq.training_config import TrainingConfig
 from kseq.transforms import TransformPipeline
 
 MODEL_FILE = "model.keras"
@@ -74,38 +75,29 @@ class Forecaster:
             z, z[:, : self.num_targets], lookback=self.lookback, horizon=self.horizon
         )
 
-    def fit(
-        self,
-        train,
-        validation=None,
-        *,
-        fit_transforms=True,
-        epochs=100,
-        batch_size=32,
-        shuffle=True,
-        random_windows=False,
-        steps_per_epoch=None,
-        callbacks=None,
-        seed=None,
-        verbose="auto",
-        compile_options=None,
-    ):
+    @property
+    def head(self):
+        """The model's head layer: it owns the loss and the decoding of the outputs."""
+        return head_of(self.model)
+
+    def fit(self, train, validation=None, *, training=None, callbacks=None, fit_transforms=True):
         """Fits the transforms on `train`, then the model on windows of both.
+
+        The model is compiled with Adam and its head's loss unless it is compiled already.
 
         Args:
             train: training values ``(time, columns)`` in original units.
             validation: the values that follow `train`; their windows read the end of
                 `train` as context, and nothing is fitted on them.
+            training: a `TrainingConfig` (epochs, batches, window order); defaults otherwise.
+            callbacks: Keras callbacks.
             fit_transforms: fit the transforms on `train` (the leak-free default); `False`
                 keeps transforms fitted beforehand.
-            epochs, batch_size, callbacks, verbose: as `keras.Model.fit`.
-            shuffle, random_windows, steps_per_epoch, seed: as `kseq.data.WindowDataset`.
-            compile_options: `keras.Model.compile` arguments; the loss defaults to the one
-                matching the head. The model is compiled only if it is not already.
 
         Returns:
             The Keras `History`.
         """
+        training = training or TrainingConfig()
         train = _as_2d(train, "train")
         if train.shape[1] < self.num_targets:
             raise ValueError(
@@ -119,33 +111,31 @@ class Forecaster:
         data = WindowDataset(
             x,
             y,
-            batch_size,
-            shuffle=shuffle,
-            random_windows=random_windows,
-            steps_per_epoch=steps_per_epoch,
-            seed=seed,
+            training.batch_size,
+            shuffle=training.shuffle,
+            random_windows=training.random_windows,
+            steps_per_epoch=training.steps_per_epoch,
+            seed=training.seed,
         )
         validation_data = None
         if validation is not None and len(validation):
             joined = np.concatenate(
                 [train[-self.context_length :], _as_2d(validation, "validation")]
             )
-            validation_data = WindowDataset(*self._windows(joined), batch_size)
+            validation_data = WindowDataset(*self._windows(joined), training.batch_size)
         if not self.model.compiled:
-            options = {"optimizer": "adam", "loss": head_loss(self.model)}
-            options.update(compile_options or {})
-            self.model.compile(**options)
+            self.model.compile(optimizer="adam", loss=self.head.default_loss())
         self.history_ = self.model.fit(
             data.to_backend_dataset(),
             validation_data=(
                 None if validation_data is None else validation_data.to_backend_dataset()
             ),
-            epochs=epochs,
+            epochs=training.epochs,
             # The WindowDataset owns the order (seeded, or none when shuffle=False); Keras's own
             # shuffle would reorder its batches again with Python's `random` (and warns on TF).
             shuffle=False,
             callbacks=callbacks,
-            verbose=verbose,
+            verbose=training.verbose,
         )
         return self.history_
 
@@ -185,7 +175,7 @@ class Forecaster:
         produced = 0
         while produced < steps:
             outputs = self._predict_scaled(z[None, -self.lookback :])
-            chunk = point_forecast(self.model, outputs)[0]  # (horizon, num_targets)
+            chunk = self.head.point_forecast(outputs)[0]  # (horizon, num_targets)
             forecasts.append(chunk)
             z = np.concatenate([z, chunk])
             produced += len(chunk)
@@ -194,17 +184,18 @@ class Forecaster:
             z_forecast, context=history[-self.transforms.context_length or len(history) :]
         )
 
-    def predict_one_step(self, series, start, raw=False):
+    def predict_one_step(self, series, start, levels=None):
         """One-step-ahead forecasts of ``series[start:]``, each from the true history before it.
 
         Args:
             series: values ``(time, columns)`` in original units.
             start: first position forecast; needs ``start >= context_length``.
-            raw: also return the head's raw outputs mapped to original units (quantile levels
-                for a quantile head), shape ``(num, num_targets, ...)``.
+            levels: quantile levels to return too (a probabilistic head's, decoded by the
+                head and mapped to original units), e.g. ``(0.1, 0.9)``.
 
         Returns:
-            ``(len(series) - start, num_targets)`` forecasts (and the raw array if asked).
+            ``(len(series) - start, num_targets)`` point forecasts; with `levels`, also the
+            quantiles ``(len(series) - start, num_targets, len(levels))``.
         """
         self._check_fitted()
         series = _as_2d(series, "series")
@@ -219,16 +210,17 @@ class Forecaster:
         x, _ = make_windows(z, lookback=self.lookback, horizon=1)
         outputs = np.asarray(self._predict_scaled(x))[:, :1]  # first step of each horizon
         contexts = make_windows(series[start - lag :], lookback=lag, horizon=1)[0] if lag else None
-        point = point_forecast(self.model, outputs)  # (num, 1, num_targets)
+        point = self.head.point_forecast(outputs)  # (num, 1, num_targets)
         forecast = self._inverse_batch(point, contexts)[:, 0]
-        if not raw:
+        if levels is None:
             return forecast
-        if outputs.ndim == 3:
-            return forecast, forecast[..., None]
-        levels = [
-            self._inverse_batch(outputs[..., j], contexts)[:, 0] for j in range(outputs.shape[-1])
+        # One step ahead, every transform's inverse is increasing in the forecast value (the
+        # context is the true history), so quantiles map to quantiles in original units.
+        quantiles = self.head.quantile_forecast(outputs, levels)  # (num, 1, targets, levels)
+        mapped = [
+            self._inverse_batch(quantiles[..., j], contexts)[:, 0] for j in range(len(levels))
         ]
-        return forecast, np.stack(levels, axis=-1)
+        return forecast, np.stack(mapped, axis=-1)
 
     def _inverse_batch(self, values, contexts):
         if contexts is None:

@@ -70,7 +70,8 @@ class WindowDataset(keras.utils.PyDataset):
             if steps_per_epoch is not None
             else math.ceil(len(x) / self.batch_size)
         )
-        self._explicit_steps = steps_per_epoch is not None
+        # The explicit setting, or None: one pass over the windows, ending with a partial batch.
+        self.steps_per_epoch = None if steps_per_epoch is None else int(steps_per_epoch)
         self._epoch = 0
         self._order = self._make_order()
 
@@ -86,7 +87,7 @@ class WindowDataset(keras.utils.PyDataset):
             rng.shuffle(order)  # in place: no second copy of the order
         # Only an explicit steps_per_epoch past one pass needs the order repeated; the default
         # pass ends with a partial batch.
-        repeats = math.ceil(self._steps * self.batch_size / num) if self._explicit_steps else 1
+        repeats = math.ceil(self._steps * self.batch_size / num) if self.steps_per_epoch is not None else 1
         return np.tile(order, repeats) if repeats > 1 else order
 
     def __len__(self):
@@ -116,7 +117,7 @@ class WindowDataset(keras.utils.PyDataset):
         seed, so they differ from this dataset's own order. Everywhere else, and for windows
         that are not views, it returns `self`.
         """
-        from kseq._fast_paths import backend_dataset
+        from kseq.layers._kernels import backend_dataset
 
         return backend_dataset(self)
 

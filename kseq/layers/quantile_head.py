@@ -1,5 +1,7 @@
 """Quantile forecasts, trained with `kseq.losses.PinballLoss`."""
 
+import numpy as np
+
 from kseq._keras import keras
 from kseq.layers._projection_head import ProjectionHead
 
@@ -33,6 +35,34 @@ class QuantileHead(ProjectionHead):
 
     def output_tail(self):
         return (len(self.quantiles),)
+
+    @property
+    def is_probabilistic(self):
+        return True
+
+    def default_loss(self):
+        # Imported here: kseq.losses imports kseq.layers' helpers.
+        from kseq.losses import PinballLoss
+
+        return PinballLoss(self.quantiles)
+
+    def point_forecast(self, outputs):
+        # The level nearest the median.
+        median = int(np.argmin(np.abs(np.asarray(self.quantiles) - 0.5)))
+        return np.asarray(outputs)[..., median]
+
+    def quantile_forecast(self, outputs, levels):
+        """The trained levels among `levels` (each must be one of `quantiles`)."""
+        columns = []
+        for level in levels:
+            matches = [i for i, q in enumerate(self.quantiles) if abs(q - level) < 1e-9]
+            if not matches:
+                raise ValueError(
+                    f"This head was trained for the levels {self.quantiles}; {level} is not "
+                    f"one of them. Received: levels={list(levels)!r}"
+                )
+            columns.append(matches[0])
+        return np.asarray(outputs)[..., columns]
 
     def get_config(self):
         return {**super().get_config(), "quantiles": list(self.quantiles)}

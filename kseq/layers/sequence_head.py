@@ -1,5 +1,7 @@
 """One output per input step, for sequence-to-sequence targets."""
 
+import numpy as np
+
 from kseq._keras import keras
 from kseq.layers._dense_stack import apply_stack, build_stack, check_positive, make_dense_stack
 
@@ -40,6 +42,16 @@ class SequenceHead(keras.layers.Layer):
 
     def call(self, inputs, training=None):
         return apply_stack([*self.hidden, self.projection], inputs, training)
+
+    @property
+    def is_probabilistic(self):
+        return False
+
+    def default_loss(self):
+        return "mse"
+
+    def point_forecast(self, outputs):
+        return np.asarray(outputs)
 
     def compute_output_shape(self, input_shape):
         return tuple(input_shape[:-1]) + (self.num_targets,)

@@ -1,6 +1,6 @@
 """A stack of recurrent layers with dropout between them."""
 
-from kseq._fast_paths import run_recurrent
+from kseq.layers._kernels import run_recurrent
 from kseq._keras import keras
 from kseq.initializers.forget_bias import ForgetBias
 

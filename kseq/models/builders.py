@@ -1,12 +1,17 @@
 """Builders of uncompiled functional forecasting models."""
 
-import numpy as np
-
 from kseq._keras import keras
 from kseq.layers import MixtureDensityHead, PointHead, QuantileHead, SequenceHead, StackedRNN
-from kseq.losses import MixtureNLL, PinballLoss
 
-HEADS = ("point", "quantile", "mixture")
+# Each head takes the options its kind needs.
+_HEADS = {
+    "point": lambda quantiles, num_components, **options: PointHead(**options),
+    "quantile": lambda quantiles, num_components, **options: QuantileHead(quantiles, **options),
+    "mixture": lambda quantiles, num_components, **options: MixtureDensityHead(
+        num_components, **options
+    ),
+}
+HEADS = tuple(_HEADS)
 
 
 def build_forecaster(
@@ -33,8 +38,8 @@ def build_forecaster(
 
     A `StackedRNN` body returning its last step, then a head: ``"point"`` (`PointHead`),
     ``"quantile"`` (`QuantileHead`, adds an axis of ``len(quantiles)``) or ``"mixture"``
-    (`MixtureDensityHead`, adds an axis of ``3 · num_components``). `head_loss` gives the
-    matching loss.
+    (`MixtureDensityHead`, adds an axis of ``3 · num_components``). The head knows its loss
+    (``head_of(model).default_loss()``).
 
     Args:
         lookback: input steps, or `None` for any length.
@@ -74,12 +79,9 @@ def build_forecaster(
         "seed": seed,
         "name": "head",
     }
-    if head == "point":
-        outputs = PointHead(**options)(features)
-    elif head == "quantile":
-        outputs = QuantileHead(quantiles=quantiles, **options)(features)
-    else:
-        outputs = MixtureDensityHead(num_components=num_components, **options)(features)
+    outputs = _HEADS[head](quantiles=quantiles, num_components=num_components, **options)(
+        features
+    )
     return keras.Model(inputs, outputs, name=name)
 
 
@@ -146,7 +148,11 @@ def build_ensemble(models, name="ensemble"):
 
 
 def head_of(model):
-    """Returns the head layer of a model built here (of its first member for ensembles)."""
+    """Returns the head layer of a model built here (of its first member for ensembles).
+
+    The head owns the decoding of the model's outputs: ``head_of(model).default_loss()``,
+    ``.point_forecast(outputs)`` and ``.quantile_forecast(outputs, levels)``.
+    """
     try:
         return model.get_layer("head")
     except ValueError:
@@ -156,29 +162,28 @@ def head_of(model):
         return head_of(members[0])
 
 
-def head_loss(model):
-    """Returns the training loss matching the model's head (MSE for point heads)."""
-    head = head_of(model)
-    if isinstance(head, QuantileHead):
-        return PinballLoss(head.quantiles)
-    if isinstance(head, MixtureDensityHead):
-        return MixtureNLL(head.num_components)
-    return "mse"
-
-
-def point_forecast(model, outputs):
-    """Reduces a head's outputs to point forecasts ``(batch, horizon, num_targets)``.
-
-    Quantile heads give their level nearest 0.5; mixture heads the mixture mean.
-    """
-    head = head_of(model)
-    outputs = np.asarray(outputs)
-    if isinstance(head, QuantileHead):
-        return outputs[..., int(np.argmin(np.abs(np.asarray(head.quantiles) - 0.5)))]
-    if isinstance(head, MixtureDensityHead):
-        k = head.num_components
-        logits = outputs[..., :k]
-        weights = np.exp(logits - logits.max(axis=-1, keepdims=True))
-        weights /= weights.sum(axis=-1, keepdims=True)
-        return (weights * outputs[..., k : 2 * k]).sum(axis=-1)
-    return outputs
+def build_forecaster_from_section(
+    section, *, lookback, num_features, horizon, num_targets, seed, name
+):
+    """Builds `build_forecaster` from a validated recipe ``[model]`` section (registered as
+    the ``forecaster``, ``airpassengers_tutorial`` and ``sine_study`` builders, which differ
+    only in the keys they fix; see `kseq.models.registry`)."""
+    return build_forecaster(
+        lookback,
+        num_features,
+        horizon,
+        num_targets,
+        cell=section.cell,
+        units=section.layer_units,
+        dropout=section.dropout,
+        input_dropout=section.input_dropout,
+        recurrent_dropout=section.recurrent_dropout,
+        forget_bias=section.forget_bias,
+        head=section.head,
+        dense_units=section.dense_units,
+        dense_activation=section.dense_activation,
+        quantiles=section.quantiles,
+        num_components=section.num_components,
+        seed=seed,
+        name=name,
+    )

@@ -30,14 +30,15 @@ def build_sine_study_model(
     Args:
         lookback: input steps (the study used 30).
         forget_bias: initial forget-gate bias (the study tried 1.0, 0.5, 0.1).
-        num_layers: LSTM layers (the study tried 1, 2, 3, 5, 7).
-        units: units per layer.
+        num_layers: LSTM layers (the study tried 1, 2, 3, 5, 7) when `units` is one width.
+        units: units per layer, or a list of widths, one per layer.
         seed: seed of the dropout.
         name: model name.
     """
+    layer_units = [units] * num_layers if isinstance(units, int) else list(units)
     return build_forecaster(
         lookback,
-        units=(units,) * num_layers,
+        units=layer_units,
         dropout=0.2,
         forget_bias=forget_bias,
         seed=seed,

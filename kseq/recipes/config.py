@@ -1,205 +1,564 @@
-"""Recipe files: TOML with a fixed schema, checked key by key (no Keras here)."""
+"""The one place a recipe is validated, for `kseq run`, `backtest`, `study` and the library.
+
+A recipe is a TOML file of sections; `load_recipe` turns it into a frozen `Recipe` (or an
+`AR1Recipe` for ``[data] source = "ar1"``) whose sections are dataclasses with every default
+filled in. Each key is declared once below with its types, choices and range; cross-key rules
+(a head's interval levels, refit needing a validation part, a builder's fixed keys, ...) are
+checked in `validate`. Nothing here imports Keras.
+"""
 
 import copy
+import dataclasses
+import math
 import tomllib
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from kseq._resources import resource_dir
 from kseq.errors import ConfigError
+from kseq.models.registry import BUILDERS, get_builder
 
 _NUM = (int, float)
-_SIZE = (int, float, str)  # count, fraction or date
-_LIST = (list,)
 
-# section -> key -> (accepted types, default). `None` default: optional, no value.
-SCHEMA = {
-    "recipe": {
-        "name": ((str,), "recipe"),
-        "description": ((str,), ""),
-        "seed": ((int,), 0),
-        "output_dir": ((str,), "runs/{name}"),
-    },
-    "data": {
-        "source": ((str,), "airpassengers"),
-        # csv
-        "path": ((str,), None),
-        "time_column": ((str,), None),
-        "target_columns": ((str, list), None),
-        "feature_columns": ((str, list), None),
-        "missing": ((str,), "raise"),
-        "fill_gaps": ((str,), "raise"),
-        # sine
-        "family": ((str,), "clean"),
-        "num_points": ((int,), 100),
-        "end": (_NUM, 20.0),
-        # ar1
-        "rho": (_NUM, 0.1),
-        "lag_weights": (_LIST, [0.0, 0.1]),
-        "num_steps": ((int,), 100),
-        "test_paths": ((int,), 1000),
-    },
-    "split": {
-        "test": (_SIZE, 0),
-        "validation": (_SIZE, 0),
-        # Where the series ends for this run (a count of points or a last date): backtests
-        # cut the series at an earlier origin.
-        "end": ((int, str), None),
-    },
-    "transforms": {
-        "log": ((bool,), False),
-        "difference": (_LIST, []),
-        "minmax": (_LIST + (bool,), [0.0, 1.0]),
-        "fit_on": ((str,), "train"),
-    },
-    "windows": {
-        "lookback": ((int,), 12),
-        "horizon": ((int,), 1),
-        "random_windows": ((bool,), False),
-    },
-    "model": {
-        "builder": ((str,), "forecaster"),
-        "cell": ((str,), "lstm"),
-        "units": ((int, list), [50]),
-        "num_layers": ((int,), None),
-        "dropout": (_NUM, 0.0),
-        "input_dropout": (_NUM, 0.0),
-        "recurrent_dropout": (_NUM, 0.0),
-        "forget_bias": (_NUM, None),
-        "head": ((str,), "point"),
-        "dense_units": ((int, list), []),
-        "dense_activation": ((str,), "relu"),
-        "quantiles": (_LIST, [0.1, 0.5, 0.9]),
-        "num_components": ((int,), 1),
-    },
-    "training": {
-        "optimizer": ((str,), "adam"),
-        "learning_rate": (_NUM, 1e-3),
-        "epochs": ((int,), 100),
-        "batch_size": ((int,), 32),
-        "steps_per_epoch": ((int,), None),
-        # Training steps per compiled call (Keras's compile argument). Same numbers; on a GPU
-        # it hides per-step host work (docs/speed.md: JAX on an H100, workload B, 0.67x ->
-        # 0.98x plain PyTorch for 16).
-        "steps_per_execution": ((int,), 1),
-        "shuffle": ((bool,), True),
-        "early_stopping": ((bool,), False),
-        "patience": ((int,), 10),
-        # Epochs before early stopping starts to watch the validation loss (Keras's
-        # `EarlyStopping(start_from_epoch=...)`): the best weights are only taken from then on.
-        "start_from_epoch": ((int,), 0),
-        "train_on": ((str,), "train"),
-        "ensemble": ((int,), 1),
-        # After early stopping on the validation part, retrain on train + validation for the
-        # number of epochs that scored best there.
-        "refit": ((bool,), False),
-    },
-    "evaluation": {
-        "horizon": ((int,), 0),
-        "season_length": ((int,), 1),
-        "baselines": (_LIST, ["naive", "seasonal_naive"]),
-        "forecast_steps": ((int,), 0),
-    },
-}
 
-CHOICES = {
-    ("data", "source"): ("airpassengers", "sine", "ar1", "csv"),
-    ("data", "family"): ("clean", "noisy_offset", "x_sin", "random_amplitude"),
-    ("data", "missing"): ("raise", "ffill", "interpolate"),
-    ("data", "fill_gaps"): ("raise", "ffill", "interpolate"),
-    ("transforms", "fit_on"): ("train", "all"),
-    ("training", "train_on"): ("train", "all"),
-    ("training", "optimizer"): ("adam", "adamw", "rmsprop", "sgd"),
-    ("model", "builder"): ("forecaster", "airpassengers_tutorial", "sine_study", "ar1"),
-    ("model", "cell"): ("lstm", "gru", "simple_rnn"),
-    ("model", "head"): ("point", "quantile", "mixture"),
-}
+def _key(types, default=None, *, choices=None, low=None, high=None, open_high=False, each=None):
+    """Declares one recipe key: accepted types, default, choices and an inclusive range.
+
+    `each` applies the range to every item of a list value; `open_high` excludes `high`.
+    """
+    meta = {
+        "types": types,
+        "choices": choices,
+        "low": low,
+        "high": high,
+        "open_high": open_high,
+        "each": each,
+    }
+    if isinstance(default, (list, dict)):
+        return field(default_factory=lambda: copy.deepcopy(default), metadata=meta)
+    return field(default=default, metadata=meta)
+
+
+@dataclass(frozen=True)
+class RecipeSection:
+    name: str = _key((str,), "recipe")
+    description: str = _key((str,), "")
+    seed: int = _key((int,), 0, low=0)
+    output_dir: str = _key((str,), "runs/{name}")
+
+
+@dataclass(frozen=True)
+class DataSection:
+    source: str = _key((str,), "airpassengers", choices=("airpassengers", "sine", "csv"))
+    # csv
+    path: str | None = _key((str,))
+    time_column: str | None = _key((str,))
+    target_columns: str | list | None = _key((str, list))
+    feature_columns: str | list | None = _key((str, list))
+    missing: str = _key((str,), "raise", choices=("raise", "ffill", "interpolate"))
+    fill_gaps: str = _key((str,), "raise", choices=("raise", "ffill", "interpolate"))
+    # sine
+    family: str = _key(
+        (str,), "clean", choices=("clean", "noisy_offset", "x_sin", "random_amplitude")
+    )
+    num_points: int = _key((int,), 100, low=2)
+    end: float = _key(_NUM, 20.0)
+
+    @property
+    def num_targets(self):
+        """Forecast columns: the named targets of a CSV, else the one bundled series."""
+        if self.source != "csv" or isinstance(self.target_columns, str):
+            return 1
+        return len(self.target_columns)
+
+
+@dataclass(frozen=True)
+class SplitSection:
+    # A count of points, a fraction of the series or (for dated series) a first date.
+    test: int | float | str = _key((int, float, str), 0)
+    validation: int | float | str = _key((int, float, str), 0)
+    # Where the series ends for this run (a count or a last date): backtests cut it earlier.
+    end: int | str | None = _key((int, str), low=1)
+
+
+@dataclass(frozen=True)
+class TransformsSection:
+    log: bool = _key((bool,), False)
+    difference: list = _key((list,), [], each=(1, None))
+    minmax: list | bool = _key((list, bool), [0.0, 1.0])
+    fit_on: str = _key((str,), "train", choices=("train", "all"))
+
+    @property
+    def feature_range(self):
+        """The MinMax range, or `None` for no scaling."""
+        if self.minmax is False:
+            return None
+        return (0.0, 1.0) if self.minmax is True else tuple(self.minmax)
+
+
+@dataclass(frozen=True)
+class WindowsSection:
+    lookback: int = _key((int,), 12, low=1)
+    horizon: int = _key((int,), 1, low=1)
+    random_windows: bool = _key((bool,), False)
+
+
+@dataclass(frozen=True)
+class ModelSection:
+    builder: str = _key((str,), "forecaster")
+    cell: str = _key((str,), "lstm", choices=("lstm", "gru", "simple_rnn"))
+    units: int | list = _key((int, list), [50], low=1, each=(1, None))
+    num_layers: int | None = _key((int,), low=1)
+    dropout: float = _key(_NUM, 0.0, low=0.0, high=1.0, open_high=True)
+    input_dropout: float = _key(_NUM, 0.0, low=0.0, high=1.0, open_high=True)
+    recurrent_dropout: float = _key(_NUM, 0.0, low=0.0, high=1.0, open_high=True)
+    forget_bias: float | None = _key(_NUM)
+    head: str = _key((str,), "point", choices=("point", "quantile", "mixture"))
+    dense_units: int | list = _key((int, list), [], low=1, each=(1, None))
+    dense_activation: str = _key((str,), "relu")
+    quantiles: list = _key((list,), [0.1, 0.5, 0.9])
+    num_components: int = _key((int,), 1, low=1)
+
+    @property
+    def layer_units(self):
+        """Units of each recurrent layer, with `num_layers` applied."""
+        units = self.units if isinstance(self.units, list) else [self.units]
+        return units * self.num_layers if self.num_layers is not None else list(units)
+
+
+@dataclass(frozen=True)
+class TrainingSection:
+    optimizer: str = _key((str,), "adam", choices=("adam", "adamw", "rmsprop", "sgd"))
+    learning_rate: float = _key(_NUM, 1e-3, low=0.0)
+    epochs: int = _key((int,), 100, low=1)
+    batch_size: int = _key((int,), 32, low=1)
+    steps_per_epoch: int | None = _key((int,), low=1)
+    # Training steps per compiled call (Keras's compile argument). Same numbers; on a GPU it
+    # hides per-step host work (docs/speed.md).
+    steps_per_execution: int = _key((int,), 1, low=1)
+    shuffle: bool = _key((bool,), True)
+    early_stopping: bool = _key((bool,), False)
+    patience: int = _key((int,), 10, low=0)
+    # Epochs before early stopping watches the validation loss (Keras's
+    # `EarlyStopping(start_from_epoch=...)`): the best weights are only taken from then on.
+    start_from_epoch: int = _key((int,), 0, low=0)
+    train_on: str = _key((str,), "train", choices=("train", "all"))
+    ensemble: int = _key((int,), 1, low=1)
+    # After early stopping on the validation part, retrain on train + validation for the
+    # number of epochs that scored best there.
+    refit: bool = _key((bool,), False)
+
+
 BASELINES = ("naive", "seasonal_naive", "sarima")
+
+
+@dataclass(frozen=True)
+class EvaluationSection:
+    horizon: int = _key((int,), 0, low=0)
+    season_length: int = _key((int,), 1, low=1)
+    baselines: list = _key((list,), ["naive", "seasonal_naive"])
+    forecast_steps: int = _key((int,), 0, low=0)
+    # Nominal coverage of the interval scored for probabilistic heads (0.8: the 10 %-90 %
+    # quantiles).
+    interval: float = _key(_NUM, 0.8, low=0.0, high=1.0, open_high=True)
+
+    @property
+    def interval_levels(self):
+        """The lower and upper quantile levels of the interval."""
+        return (round((1 - self.interval) / 2, 10), round((1 + self.interval) / 2, 10))
+
+
+@dataclass(frozen=True)
+class AR1DataSection:
+    source: str = _key((str,), "ar1", choices=("ar1",))
+    rho: float = _key(_NUM, 0.1, low=-1.0, high=1.0, open_high=True)
+    lag_weights: list = _key((list,), [0.0, 0.1])
+    num_steps: int = _key((int,), 100, low=2)
+    test_paths: int = _key((int,), 1000, low=1)
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """A validated forecasting recipe: one series (or a CSV of target columns)."""
+
+    recipe: RecipeSection
+    data: DataSection
+    split: SplitSection
+    transforms: TransformsSection
+    windows: WindowsSection
+    model: ModelSection
+    training: TrainingSection
+    evaluation: EvaluationSection
+
+    @property
+    def name(self):
+        return self.recipe.name
+
+    def to_dict(self):
+        """The recipe as plain TOML/JSON values (every default filled in)."""
+        return dataclasses.asdict(self)
+
+
+@dataclass(frozen=True)
+class AR1Recipe:
+    """A validated AR(1) lag-function recipe: simulated paths, a per-step sequence model."""
+
+    recipe: RecipeSection
+    data: AR1DataSection
+    training: TrainingSection
+
+    @property
+    def name(self):
+        return self.recipe.name
+
+    def to_dict(self):
+        return dataclasses.asdict(self)
+
+
+_SECTIONS = {
+    Recipe: {
+        "recipe": RecipeSection,
+        "data": DataSection,
+        "split": SplitSection,
+        "transforms": TransformsSection,
+        "windows": WindowsSection,
+        "model": ModelSection,
+        "training": TrainingSection,
+        "evaluation": EvaluationSection,
+    },
+    AR1Recipe: {"recipe": RecipeSection, "data": AR1DataSection, "training": TrainingSection},
+}
+# Training keys that have no meaning for simulated AR(1) paths: each run draws fresh paths.
+_AR1_UNUSED_TRAINING = ("train_on", "ensemble", "refit", "shuffle", "start_from_epoch")
+
+
+def recipe_keys():
+    """``{section: [key, ...]}`` of every recipe kind (what `--set` and studies may name)."""
+    keys = {}
+    for sections in _SECTIONS.values():
+        for section, cls in sections.items():
+            keys.setdefault(section, [])
+            for f in dataclasses.fields(cls):
+                if f.name not in keys[section]:
+                    keys[section].append(f.name)
+    return keys
+
+
+# Files and names -------------------------------------------------------------------------
+
+
+def _bundled(kind, name):
+    path = resource_dir(kind) / f"{name}.toml"
+    return path if path.is_file() else None
 
 
 def recipe_path(name):
     """Returns the path of the bundled recipe `name` (``recipes/<name>.toml``)."""
-    path = resource_dir("recipes") / f"{name}.toml"
+    path = _bundled("recipes", name)
+    if path is not None:
+        return path
+    if _bundled("studies", name) is not None:
+        raise ConfigError(f"{name!r} is a study, not a recipe: run `kseq study {name}`.")
+    bundled = sorted(p.stem for p in resource_dir("recipes").glob("*.toml"))
+    raise ConfigError(f"No bundled recipe {name!r}; bundled: {', '.join(bundled)}.")
+
+
+def study_path(name):
+    """Returns the path of the bundled study `name` (``studies/<name>.toml``)."""
+    path = _bundled("studies", name)
+    if path is not None:
+        return path
+    if _bundled("recipes", name) is not None:
+        raise ConfigError(f"{name!r} is a recipe, not a study: run `kseq run {name}`.")
+    bundled = sorted(p.stem for p in resource_dir("studies").glob("*.toml"))
+    raise ConfigError(f"No bundled study {name!r}; bundled: {', '.join(bundled)}.")
+
+
+def read_toml(path, kind="recipe"):
+    """Reads a TOML file; `FileNotFoundError` or `ConfigError` with the path on failure."""
+    path = Path(path)
     if not path.is_file():
-        bundled = sorted(p.stem for p in resource_dir("recipes").glob("*.toml"))
-        raise ConfigError(f"No bundled recipe {name!r}; bundled: {', '.join(bundled)}.")
-    return path
+        what = "a directory" if path.is_dir() else "does not exist"
+        raise FileNotFoundError(f"{kind.capitalize()} file {str(path)!r} {what}.")
+    try:
+        return tomllib.loads(path.read_text())
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
+        raise ConfigError(f"{path} is not valid TOML: {error}.") from None
+
+
+# Validation ------------------------------------------------------------------------------
 
 
 def _type_names(types):
     return " or ".join(t.__name__ for t in types)
 
 
-def _check_value(section, key, value, types):
-    # bool is an int subclass: accept it only where bool is meant, and ints where floats are.
-    if isinstance(value, bool) and bool not in types:
-        ok = False
-    else:
-        ok = isinstance(value, types)
-    if not ok:
-        raise ConfigError(
-            f"[{section}] {key} must be {_type_names(types)}; received {value!r} "
-            f"({type(value).__name__})."
+def _check_range(where, value, meta):
+    low, high = meta["low"], meta["high"]
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ConfigError(f"{where} must be a finite number; received {value!r}.")
+    below = low is not None and value < low
+    above = high is not None and (value >= high if meta["open_high"] else value > high)
+    if below or above:
+        bounds = (
+            f">= {low}"
+            if high is None
+            else f"in [{low}, {high}{')' if meta['open_high'] else ']'}"
         )
-    choices = CHOICES.get((section, key))
+        raise ConfigError(f"{where} must be {bounds}; received {value!r}.")
+
+
+def _check_value(section, key, value, meta):
+    where = f"[{section}] {key}"
+    types = meta["types"]
+    # bool is an int subclass: accept it only where bool is meant, and ints where floats are.
+    if (isinstance(value, bool) and bool not in types) or not isinstance(value, types):
+        raise ConfigError(
+            f"{where} must be {_type_names(types)}; received {value!r} ({type(value).__name__})."
+        )
+    choices = meta["choices"]
     if choices is not None and value not in choices:
-        raise ConfigError(f"[{section}] {key} = {value!r} is not one of {', '.join(choices)}.")
+        raise ConfigError(f"{where} = {value!r} is not one of {', '.join(choices)}.")
+    if isinstance(value, list):
+        if meta["each"] is not None:
+            low, high = meta["each"]
+            item_meta = {**meta, "low": low, "high": high}
+            for item in value:
+                if isinstance(item, bool) or not isinstance(item, int):
+                    raise ConfigError(f"{where} must list integers; received {value!r}.")
+                _check_range(where, item, item_meta)
+    else:
+        _check_range(where, value, meta)
 
 
-def validate(raw, source="the recipe"):
-    """Checks a recipe mapping against `SCHEMA`; returns it with every default filled in."""
-    unknown = sorted(set(raw) - set(SCHEMA))
+def _read_section(cls, section, given, source, fixed=None):
+    if not isinstance(given, dict):
+        raise ConfigError(f"{source}: [{section}] must be a table of keys.")
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    unknown = sorted(set(given) - set(fields))
     if unknown:
         raise ConfigError(
-            f"{source}: unknown section [{unknown[0]}]; sections are {', '.join(SCHEMA)}."
+            f"{source}: unknown key {unknown[0]!r} in [{section}]; valid keys: "
+            f"{', '.join(fields)}."
         )
-    config = {}
-    for section, keys in SCHEMA.items():
-        given = raw.get(section, {})
-        if not isinstance(given, dict):
-            raise ConfigError(f"{source}: [{section}] must be a table of keys.")
-        unknown = sorted(set(given) - set(keys))
-        if unknown:
+    values = dict(fixed or {})
+    for key, value in given.items():
+        try:
+            _check_value(section, key, value, fields[key].metadata)
+        except ConfigError as error:
+            raise ConfigError(f"{source}: {error}") from None
+        values[key] = copy.deepcopy(value)
+    return cls(**values)
+
+
+def _recipe_kind(raw, source):
+    if "study" in raw or "space" in raw:
+        raise ConfigError(f"{source} is a study file, not a recipe: run `kseq study {source}`.")
+    data = raw.get("data", {})
+    return AR1Recipe if isinstance(data, dict) and data.get("source") == "ar1" else Recipe
+
+
+def validate(raw, source="the recipe", backend=None):
+    """Checks a recipe mapping; returns a `Recipe` or `AR1Recipe` with every default filled in.
+
+    Args:
+        raw: the TOML mapping (sections of keys).
+        source: how to name the recipe in errors (its path).
+        backend: the Keras backend the recipe will run on, for backend-specific limits
+            (`None`: not checked).
+
+    Raises:
+        ConfigError: an unknown section or key, a wrong type, a value out of range, or keys
+            that contradict each other; the message names the key.
+    """
+    kind = _recipe_kind(raw, source)
+    sections = _SECTIONS[kind]
+    unknown = sorted(set(raw) - set(sections))
+    if unknown:
+        if kind is AR1Recipe and unknown[0] in _SECTIONS[Recipe]:
             raise ConfigError(
-                f"{source}: unknown key {unknown[0]!r} in [{section}]; valid keys: "
-                f"{', '.join(keys)}."
+                f"{source}: [{unknown[0]}] does not apply to source = 'ar1' (simulated paths, a "
+                "fixed sequence model); remove it."
             )
-        config[section] = {}
-        for key, (types, default) in keys.items():
-            if key in given:
-                _check_value(section, key, given[key], types)
-                config[section][key] = given[key]
-            else:
-                config[section][key] = copy.deepcopy(default)
-    for baseline in config["evaluation"]["baselines"]:
+        raise ConfigError(
+            f"{source}: unknown section [{unknown[0]}]; sections are {', '.join(sections)}."
+        )
+    values = {}
+    for section, cls in sections.items():
+        given = raw.get(section, {})
+        fixed = None
+        if section == "model":
+            fixed = _builder_defaults(given, source)
+        values[section] = _read_section(cls, section, given, source, fixed)
+    recipe = kind(**values)
+    if kind is AR1Recipe:
+        _check_ar1(raw, source)
+    else:
+        _check_forecast(recipe, source)
+    _check_training(recipe.training, source, backend)
+    return recipe
+
+
+def _builder_defaults(given, source):
+    """The values a builder fixes, after checking that the recipe sets none of them."""
+    name = given.get("builder", "forecaster") if isinstance(given, dict) else "forecaster"
+    if not isinstance(name, str):
+        return None  # the type check names the key
+    if name == "ar1":
+        raise ConfigError(
+            f"{source}: [model] builder = 'ar1' is the AR(1) sequence model; it is run by "
+            "recipes with [data] source = 'ar1' (see `kseq run ar1`), not by forecast recipes."
+        )
+    if name not in BUILDERS:
+        raise ConfigError(
+            f"{source}: [model] builder = {name!r} is not one of {', '.join(BUILDERS)}."
+        )
+    spec = get_builder(name)
+    # A saved recipe repeats the fixed values: only a different value is a contradiction.
+    fixed = sorted(k for k in set(given) & set(spec.fixed) if given[k] != spec.fixed[k])
+    if fixed:
+        raise ConfigError(
+            f"{source}: [model] {fixed[0]} is fixed by builder = {name!r} ({spec.description}); "
+            f"remove it, or use builder = 'forecaster' to set it. Keys this builder takes: "
+            f"{', '.join(spec.keys) or 'none'}."
+        )
+    defaults = {f.name: f for f in dataclasses.fields(ModelSection)}
+    unused = sorted(
+        key
+        for key, value in given.items()
+        if key != "builder"
+        and key in defaults
+        and key not in spec.keys
+        and key not in spec.fixed
+        and value != _default(defaults[key])
+    )
+    if unused:
+        raise ConfigError(
+            f"{source}: [model] {unused[0]} does not apply to builder = {name!r} "
+            f"({spec.description}); keys it takes: {', '.join(spec.keys) or 'none'}."
+        )
+    return spec.fixed
+
+
+def _default(f):
+    return f.default_factory() if f.default is dataclasses.MISSING else f.default
+
+
+def _check_forecast(recipe, source):
+    data, model, training = recipe.data, recipe.model, recipe.training
+    if data.source == "csv":
+        for key in ("path", "time_column", "target_columns"):
+            if getattr(data, key) is None:
+                raise ConfigError(f"{source}: [data] source = 'csv' needs [data] {key}.")
+    for key in ("test", "validation"):
+        value = getattr(recipe.split, key)
+        if isinstance(value, int) and value < 0:
+            raise ConfigError(f"{source}: [split] {key} must be >= 0; received {value}.")
+        if isinstance(value, float) and not 0.0 < value < 1.0:
+            raise ConfigError(
+                f"{source}: [split] {key} as a fraction must be in (0, 1); received {value}."
+            )
+    feature_range = recipe.transforms.feature_range
+    if feature_range is not None and (
+        len(feature_range) != 2
+        or not all(isinstance(v, (int, float)) for v in feature_range)
+        or not feature_range[0] < feature_range[1]
+    ):
+        raise ConfigError(
+            f"{source}: [transforms] minmax must be [low, high] with low < high, or false; "
+            f"received {recipe.transforms.minmax!r}."
+        )
+    if model.num_layers is not None and isinstance(model.units, list) and len(model.units) != 1:
+        raise ConfigError(
+            f"{source}: [model] num_layers = {model.num_layers} repeats one width; units must be "
+            f"a single number, not {model.units}."
+        )
+    if isinstance(model.units, list) and not model.units:
+        raise ConfigError(f"{source}: [model] units must name at least one layer.")
+    if model.forget_bias is not None and model.cell != "lstm":
+        raise ConfigError(
+            f"{source}: [model] forget_bias applies to cell = 'lstm' only; received cell = "
+            f"{model.cell!r}."
+        )
+    levels = model.quantiles
+    if (
+        not levels
+        or any(isinstance(q, bool) or not isinstance(q, (int, float)) for q in levels)
+        or any(not 0 < q < 1 for q in levels)
+        or levels != sorted(set(levels))
+    ):
+        raise ConfigError(
+            f"{source}: [model] quantiles must be increasing levels in (0, 1); received {levels!r}."
+        )
+    if model.head == "quantile":
+        missing = [q for q in recipe.evaluation.interval_levels if not _has_level(levels, q)]
+        if missing:
+            raise ConfigError(
+                f"{source}: [evaluation] interval = {recipe.evaluation.interval} needs the "
+                f"quantile levels {list(recipe.evaluation.interval_levels)}; [model] quantiles "
+                f"= {levels} lacks {missing}. Add them, or set evaluation.interval to match."
+            )
+    if training.ensemble > 1 and model.head == "mixture":
+        raise ConfigError(
+            f"{source}: [training] ensemble = {training.ensemble} averages the members' outputs, "
+            "which is wrong for mixture parameters; use ensemble = 1 or head = 'quantile'."
+        )
+    if training.refit and (training.train_on != "train" or recipe.split.validation == 0):
+        raise ConfigError(
+            f"{source}: [training] refit = true retrains on train + validation for the epochs "
+            "that scored best on validation; it needs a validation part ([split] validation > "
+            "0) and train_on = 'train'."
+        )
+    for baseline in recipe.evaluation.baselines:
         if baseline not in BASELINES:
             raise ConfigError(
                 f"{source}: [evaluation] baselines has {baseline!r}; choose from "
                 f"{', '.join(BASELINES)}."
             )
-    training = config["training"]
-    if training["steps_per_execution"] < 1:
-        raise ConfigError(
-            f"{source}: [training] steps_per_execution must be >= 1; received "
-            f"{training['steps_per_execution']}."
-        )
-    start = training["start_from_epoch"]
+
+
+def _has_level(levels, level):
+    return any(abs(q - level) < 1e-9 for q in levels)
+
+
+def _check_ar1(raw, source):
+    training = raw.get("training", {})
+    for key in _AR1_UNUSED_TRAINING:
+        if key in training:
+            raise ConfigError(
+                f"{source}: [training] {key} does not apply to source = 'ar1' (fresh simulated "
+                "paths every epoch); remove it."
+            )
+    weights = raw.get("data", {}).get("lag_weights", [0.0])
+    if not weights or any(isinstance(w, bool) or not isinstance(w, (int, float)) for w in weights):
+        raise ConfigError(f"{source}: [data] lag_weights must list numbers; received {weights!r}.")
+
+
+def _check_training(training, source, backend):
+    start = training.start_from_epoch
     if start:
-        if not training["early_stopping"]:
+        if not training.early_stopping:
             raise ConfigError(
                 f"{source}: [training] start_from_epoch = {start} only delays early stopping; "
                 "set early_stopping = true or remove it."
             )
-        if not 0 < start < training["epochs"]:
+        if not start < training.epochs:
             raise ConfigError(
                 f"{source}: [training] start_from_epoch must be between 0 and epochs - 1 "
-                f"({training['epochs'] - 1}); received {start}."
+                f"({training.epochs - 1}); received {start}."
             )
-    data = config["data"]
-    if data["source"] == "csv":
-        for key in ("path", "time_column", "target_columns"):
-            if data[key] is None:
-                raise ConfigError(f"{source}: [data] source = 'csv' needs [data] {key}.")
-    return config
+    if backend == "torch" and training.steps_per_execution > 1:
+        # Keras's torch trainer raises deep inside compile(); say it in the recipe's terms.
+        raise ConfigError(
+            f"{source}: [training] steps_per_execution = {training.steps_per_execution}: "
+            "Keras's PyTorch backend runs one step per call; set it to 1, or use the JAX or "
+            "TensorFlow backend."
+        )
+
+
+# Reading ---------------------------------------------------------------------------------
 
 
 def parse_override(text):
@@ -215,20 +574,35 @@ def parse_override(text):
     return section, key, value
 
 
-def load_recipe(path, overrides=()):
+def apply_overrides(raw, overrides):
+    """Returns a copy of the mapping `raw` with ``(section, key, value)`` overrides set."""
+    raw = copy.deepcopy(raw)
+    for section, key, value in overrides:
+        table = raw.setdefault(section, {})
+        if not isinstance(table, dict):
+            raise ConfigError(f"[{section}] must be a table of keys; cannot set {key}.")
+        table[key] = value
+    return raw
+
+
+def load_recipe(path, overrides=(), backend=None):
     """Reads a recipe TOML file and applies ``(section, key, value)`` overrides.
+
+    Args:
+        path: the recipe file.
+        overrides: ``(section, key, value)`` triples (`parse_override` of ``--set``).
+        backend: the backend it will run on, for backend limits (see `validate`).
 
     Raises:
         FileNotFoundError: no such file.
-        ConfigError: bad TOML, an unknown section or key, a wrong type or value.
+        ConfigError: bad TOML, a study file, an unknown section or key, a wrong type or value.
     """
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"Recipe file {str(path)!r} does not exist.")
-    try:
-        raw = tomllib.loads(path.read_text())
-    except tomllib.TOMLDecodeError as error:
-        raise ConfigError(f"{path} is not valid TOML: {error}.") from None
-    for section, key, value in overrides:
-        raw.setdefault(section, {})[key] = value
-    return validate(raw, source=str(path))
+    raw = apply_overrides(read_toml(path), overrides)
+    return validate(raw, source=str(path), backend=backend)
+
+
+def replace_keys(recipe, overrides, backend=None):
+    """Returns `recipe` with ``(section, key, value)`` overrides, validated again."""
+    return validate(
+        apply_overrides(recipe.to_dict(), overrides), source="the recipe", backend=backend
+    )

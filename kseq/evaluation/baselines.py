@@ -5,7 +5,7 @@ import warnings
 
 import numpy as np
 
-from kseq.metrics import naive_forecast, seasonal_naive_forecast
+from kseq.evaluation.metrics import naive_forecast, seasonal_naive_forecast
 
 
 def naive_baselines(history, test, season_length):

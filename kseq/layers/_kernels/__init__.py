@@ -1,0 +1,86 @@
+"""Backend kernels behind one protocol: fused recurrent layers and native window pipelines.
+
+Keras runs LSTM/GRU/SimpleRNN on the torch backend's CPU as a Python loop over time steps (its
+fused path is cuDNN, so CUDA-only); on TensorFlow's CPU as a `tf.while_loop` whose per-step op
+overhead dominates small layers; on JAX as one jitted `lax.scan`. Each backend's module here
+implements `Kernels` with its own public fused ops (`torch.nn` RNN kernels through
+`torch.func.functional_call`, `tf.raw_ops.BlockLSTM`, `tf.data`) on the Keras weights, and
+answers `None` ("not supported here") for anything it cannot express exactly (masks,
+recurrent dropout, other activations, GPUs where Keras runs cuDNN itself, ...): the caller
+then takes Keras's own path. Numbers match Keras's path (tests/layers/test_kernels.py).
+
+Only these modules import a backend directly; those imports are marked ``# backend-dispatch``.
+"""
+
+import functools
+import importlib
+from typing import Protocol
+
+from kseq._keras import keras
+
+
+class Kernels(Protocol):
+    """What a backend's kernel module offers; `None` from either means "use Keras's path"."""
+
+    def run_recurrent(self, layer, inputs, training):
+        """The outputs of the Keras recurrent `layer` on `inputs` (no mask), or `None`."""
+
+    def window_dataset(self, dataset):
+        """A native pipeline serving the batches of a `WindowDataset`, or `None`."""
+
+
+_MODULES = {
+    "torch": "kseq.layers._kernels.torch_kernels",
+    "tensorflow": "kseq.layers._kernels.tensorflow_kernels",
+    "jax": "kseq.layers._kernels.jax_kernels",
+}
+
+
+def get_kernels(backend=None):
+    """Returns the `Kernels` of `backend` (the active Keras backend by default)."""
+    return _kernels_of(backend or keras.backend.backend())
+
+
+@functools.cache
+def _kernels_of(backend):
+    return importlib.import_module(_MODULES[backend])
+
+
+def run_recurrent(layer, inputs, training=None, mask=None):
+    """Runs a Keras recurrent `layer` on `inputs`, through a fused kernel when one applies."""
+    if mask is None:
+        outputs = get_kernels().run_recurrent(layer, inputs, training)
+        if outputs is not None:
+            return outputs
+    return layer(inputs, training=training, mask=mask)
+
+
+def backend_dataset(dataset):
+    """Returns what `model.fit` should receive for a `WindowDataset` on the active backend."""
+    native = get_kernels().window_dataset(dataset)
+    return dataset if native is None else native
+
+
+def cell_eligible(layer, training):
+    """Whether `layer` computes the standard cell a fused kernel computes."""
+    # What the fused kernels compute: the standard cell, no per-step randomness or state tricks.
+    cell = layer.cell
+    if cell.kernel.dtype != "float32":
+        return False
+    if layer.go_backwards or layer.stateful or layer.unroll or layer.return_state:
+        return False
+    if not cell.use_bias or (training and cell.recurrent_dropout) or (training and cell.dropout):
+        return False
+    # Identity checks, not `keras.activations.serialize`: that runs on every training step
+    # and its first call imports TensorFlow when it is installed (4.9 s, and TF's thread pools
+    # then slow torch down for the rest of the process).
+    if cell.activation is not keras.activations.tanh:
+        return False
+    if isinstance(layer, (keras.layers.LSTM, keras.layers.GRU)):
+        if cell.recurrent_activation is not keras.activations.sigmoid:
+            return False
+    if isinstance(layer, keras.layers.GRU):
+        return cell.reset_after
+    return isinstance(layer, (keras.layers.LSTM, keras.layers.SimpleRNN))
+
+

@@ -1,0 +1,142 @@
+"""TensorFlow kernels: the fused `BlockLSTM` op for small LSTM layers on the CPU, and a native
+`tf.data` pipeline for sliding-window datasets.
+
+Keras feeds a `PyDataset` to TensorFlow through `tf.data.Dataset.from_generator`, one Python
+callback per batch; on workload B of benchmarks/train_speed.py that ran at ~500 windows/s
+against ~1,500 for the same batches gathered natively from the series with `tf.gather`.
+"""
+
+import functools
+
+import numpy as np
+
+from kseq._keras import keras
+from kseq.layers._kernels import cell_eligible
+
+
+def run_recurrent(layer, inputs, training):
+    if not _tf_eligible(layer, inputs, training):
+        return None
+    return _tf_lstm(layer, inputs)
+
+
+def window_dataset(dataset):
+    return _tf_window_dataset(dataset)
+
+
+# TensorFlow's fused CPU LSTM op (`BlockLSTM`) against Keras's `tf.while_loop`, one layer's
+# forward + backward (benchmarks/rnn_kernels.py, docs/speed.md): 2.3x faster at batch 32 x 50
+# units, 1.2x at 64 x 64, 0.9x at 128 x 64, 0.74x at 256 x 128. Small layers are where the
+# loop's per-step op overhead dominates; larger ones where its bigger matmuls win. So: up to 64
+# units, and up to 4096 batch rows x units when the batch size is known at tracing time.
+TF_FUSED_MAX_UNITS = 64
+TF_FUSED_MAX_BATCH_UNITS = 4096
+
+
+@functools.cache
+def _tf_has_gpu():
+    import tensorflow as tf  # backend-dispatch
+
+    return bool(tf.config.list_physical_devices("GPU"))
+
+
+def _tf_eligible(layer, inputs, training):
+    import tensorflow as tf  # backend-dispatch
+
+    if not isinstance(layer, keras.layers.LSTM) or layer.cell.units > TF_FUSED_MAX_UNITS:
+        return False
+    if not tf.is_tensor(inputs) or inputs.dtype != tf.float32:
+        return False
+    batch_size = inputs.shape[0]
+    if batch_size is not None and batch_size * layer.cell.units > TF_FUSED_MAX_BATCH_UNITS:
+        return False
+    if _tf_has_gpu():
+        return False  # Keras runs cuDNN there
+    return cell_eligible(layer, training)
+
+
+def _block_order(weights):
+    # Keras orders LSTM gates [input, forget, cell, output]; BlockLSTM [input, cell, forget,
+    # output].
+    i, f, c, o = keras.ops.split(weights, 4, axis=-1)
+    return keras.ops.concatenate([i, c, f, o], axis=-1)
+
+
+def _tf_lstm(layer, inputs):
+    import tensorflow as tf  # backend-dispatch
+
+    cell = layer.cell
+    units = cell.units
+    kernel = cell.kernel
+    if inputs.shape[-1] % 2:
+        # BlockLSTM logs "inefficient when both batch_size and input_size are odd" on every
+        # such call (a recipe's odd last batch and batch-1 forecasts: 1,315 lines in one TF
+        # accuracy run). One zero feature with zero weights makes the input size even and
+        # changes nothing else: the zeros are constants, so no gradient reaches them.
+        inputs = tf.pad(inputs, [[0, 0], [0, 0], [0, 1]])
+        kernel = tf.concat([kernel, tf.zeros([1, 4 * units], kernel.dtype)], axis=0)
+    # (input_size + units, 4 * units): BlockLSTM multiplies [x_t, h_{t-1}] by one matrix.
+    weights = _block_order(tf.concat([kernel, cell.recurrent_kernel], axis=0))
+    zeros = tf.zeros(tf.stack([tf.shape(inputs)[0], units]), inputs.dtype)
+    no_peephole = tf.zeros([units], inputs.dtype)
+    outputs = tf.raw_ops.BlockLSTM(
+        seq_len_max=tf.cast(tf.shape(inputs)[1], tf.int64),
+        x=tf.transpose(inputs, [1, 0, 2]),  # (time, batch, features)
+        cs_prev=zeros,
+        h_prev=zeros,
+        w=weights,
+        wci=no_peephole,
+        wcf=no_peephole,
+        wco=no_peephole,
+        b=_block_order(cell.bias),
+        forget_bias=0.0,  # Keras keeps the forget bias in `b`
+        cell_clip=-1.0,  # no clipping
+        use_peephole=False,
+    )
+    hidden = outputs[6]  # (time, batch, units)
+    return tf.transpose(hidden, [1, 0, 2]) if layer.return_sequences else hidden[-1]
+
+
+def _sliding_source(windows):
+    # (num, length, columns) windows with windows[i, j] == series[i + j] (what make_windows
+    # returns: consecutive windows one time step apart in memory) -> series (num + length - 1,
+    # columns); None for any other array.
+    if windows.ndim != 3 or not len(windows):
+        return None
+    if windows.shape[1] > 1 and windows.strides[0] != windows.strides[1]:
+        return None
+    return np.concatenate([windows[:, 0], windows[-1, 1:]])
+
+
+def _tf_window_dataset(dataset):
+    import tensorflow as tf  # backend-dispatch
+
+    source_x, source_y = _sliding_source(dataset.x), _sliding_source(dataset.y)
+    if source_x is None or source_y is None:
+        return None  # not sliding views: Keras's PyDataset path
+    num, batch_size, steps = len(dataset.x), dataset.batch_size, len(dataset)
+    series_x = tf.constant(source_x.astype(dataset.dtype))
+    series_y = tf.constant(source_y.astype(dataset.dtype))
+    offsets_x = tf.range(dataset.x.shape[1], dtype=tf.int64)
+    offsets_y = tf.range(dataset.y.shape[1], dtype=tf.int64)
+
+    def gather(starts):
+        # (batch, lookback, num_features), (batch, horizon, num_targets)
+        return (
+            tf.gather(series_x, starts[:, None] + offsets_x),
+            tf.gather(series_y, starts[:, None] + offsets_y),
+        )
+
+    seed = dataset.seed
+    if dataset.random_windows:
+        # Uniform draws with replacement, new ones each epoch (seeded).
+        positions = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True).map(
+            lambda r: tf.math.floormod(r, num)
+        )
+    else:
+        positions = tf.data.Dataset.range(num)
+        if dataset.shuffle:
+            positions = positions.shuffle(num, seed=seed, reshuffle_each_iteration=True)
+        if dataset.steps_per_epoch is not None:
+            positions = positions.repeat()
+    return positions.batch(batch_size).take(steps).map(gather).prefetch(1)

@@ -1,0 +1,113 @@
+"""Stage 7, evaluate: trained forecasters → validation scores, test metrics next to the
+baselines, and forecasts past the end. All in original units; the baselines are fitted on the
+same history as the model."""
+
+from kseq.data.dates import format_dates, make_future_index
+from kseq.evaluation import baselines as classical
+from kseq.evaluation.metrics import score
+from kseq.pipeline.fit import kept_epoch
+from kseq.pipeline.values import (
+    FutureForecast,
+    IntervalCoverage,
+    TestEvaluation,
+    ValidationScores,
+)
+
+
+def evaluate_validation(fit, data, recipe):
+    """Scores the members trained on train (before any refit) on the validation part."""
+    if fit.monitor != "val_loss":
+        return None
+    values, split = data.values, data.split
+    season = recipe.evaluation.season_length
+    start = split.validation.start
+    truth = values[split.validation][:, 0]
+    history = values[split.train][:, 0]
+    recursive = fit.forecaster.predict(values[:start], len(truth))[:, 0]
+    one_step = fit.forecaster.predict_one_step(values[: split.validation.stop], start)[:, 0]
+    val_loss = fit.history["val_loss"]  # the first member's
+    return ValidationScores(
+        best_val_loss=float(val_loss[kept_epoch(val_loss, recipe.training) - 1])
+        if recipe.training.early_stopping
+        else float(min(val_loss)),
+        one_step=score(truth, one_step, history, season),
+        recursive=score(truth, recursive, history, season),
+    )
+
+
+def forecast_strategy(steps, horizon):
+    """How `Forecaster.predict` reaches `steps` with a model of `horizon` outputs."""
+    if steps <= horizon:
+        return "direct"
+    return "recursive" if horizon == 1 else "hybrid"
+
+
+def evaluate_test(forecaster, data, recipe):
+    """Multi-step and one-step forecasts of the test part, the baselines, and their scores."""
+    num_test = data.num_test
+    if not num_test:
+        return None
+    evaluation = recipe.evaluation
+    season = evaluation.season_length
+    values, test_start = data.values, data.test_start
+    history_values, test_values = values[:test_start], values[data.split.test]
+    # A horizon past the test part is scored on the test points there are.
+    steps = min(evaluation.horizon or num_test, num_test)
+    multi = forecaster.predict(history_values, steps)
+    head = forecaster.head
+    interval, coverage = None, None
+    if head.is_probabilistic:
+        lower, upper = evaluation.interval_levels
+        one_step, quantiles = forecaster.predict_one_step(values, test_start, (lower, upper))
+        interval = (quantiles[:, 0, 0], quantiles[:, 0, 1])
+        inside = (test_values[:, 0] >= interval[0]) & (test_values[:, 0] <= interval[1])
+        coverage = IntervalCoverage(evaluation.interval, lower, upper, float(inside.mean()))
+    else:
+        one_step = forecaster.predict_one_step(values, test_start)
+    target_history = history_values[data.split.train][:, 0]
+    truth = test_values[:steps, 0]
+    strategy = forecast_strategy(steps, forecaster.horizon)
+    metrics = {
+        f"model ({strategy}, {steps}-step)": score(truth, multi[:, 0], target_history, season),
+        "model (one-step)": score(test_values[:, 0], one_step[:, 0], target_history, season),
+    }
+    baselines, notes = compute_baselines(history_values[:, 0], test_values[:, 0], evaluation)
+    for label, forecasts in baselines.items():
+        metrics[f"{label} ({steps}-step)"] = score(
+            truth, forecasts["multi_step"][:steps], target_history, season
+        )
+        metrics[f"{label} (one-step)"] = score(
+            test_values[:, 0], forecasts["one_step"], target_history, season
+        )
+    return TestEvaluation(
+        metrics=metrics,
+        steps=steps,
+        truth=test_values,
+        multi_step=multi,
+        one_step=one_step,
+        interval=interval,
+        coverage=coverage,
+        baselines={k: v["multi_step"][:steps] for k, v in baselines.items()},
+        notes=notes,
+    )
+
+
+def compute_baselines(history, test, evaluation):
+    """The recipe's baselines: ``{name: {"multi_step", "one_step"}}`` and notes on skips."""
+    season = evaluation.season_length
+    forecasts = classical.naive_baselines(history, test, season)
+    notes = []
+    if "sarima" in evaluation.baselines and season > 1:
+        if classical.sarima_available():
+            forecasts["sarima"] = classical.sarima_airline(history, test, season)
+        else:
+            notes.append("SARIMA baseline skipped: pip install 'kseq[classical]'.")
+    chosen = {k: v for k, v in forecasts.items() if k in evaluation.baselines}
+    return chosen, notes
+
+
+def forecast_future(forecaster, series, steps):
+    """`steps` forecasts past the end of `series` (a `SeriesData`), dated by its frequency."""
+    values = forecaster.predict(series.values, steps)[:, 0]
+    dates = make_future_index(series.index, steps)
+    return FutureForecast(ds=format_dates(dates), values=[float(v) for v in values])

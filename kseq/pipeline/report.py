@@ -1,0 +1,82 @@
+"""Stage 8, report/save: the run's files (plots, forecasts, the saved forecaster, the card),
+each written atomically."""
+
+import io
+
+import numpy as np
+import pandas as pd
+
+from kseq._io import write_bytes_atomic, write_text_atomic
+from kseq.data.dates import format_dates, make_future_index
+from kseq.evaluation.plots import plot_forecast, plot_loss
+
+
+def write_forecast_outputs(run_dir, recipe, data, fit, test, future, title):
+    """Writes forecast.png, loss.png, forecasts.npz/.csv, future_forecast.csv and the
+    forecaster; returns the names written."""
+    series = data.series
+    outputs = ["forecast.png", "loss.png", "forecaster/model.keras", "forecaster/forecaster.json"]
+    test_start = data.test_start
+    plot = {"index": series.index[:test_start], "history": series.values[:test_start, 0]}
+    if test is not None:
+        positions = series.index[data.split.test]
+        plot.update(
+            truth=test.truth[:, 0],
+            forecast=test.multi_step[:, 0],
+            forecast_index=positions,
+            one_step=test.one_step[:, 0],
+            interval=test.interval,
+            baselines=test.baselines,
+        )
+        write_npz(
+            run_dir / "forecasts.npz",
+            multi_step=test.multi_step,
+            one_step=test.one_step,
+            truth=test.truth,
+        )
+        write_text_atomic(run_dir / "forecasts.csv", make_test_frame(positions, test).to_csv())
+        outputs += ["forecasts.npz", "forecasts.csv"]
+    if future is not None:
+        # The forecast past the end replaces the test view in the plot.
+        plot = {
+            "index": series.index,
+            "history": series.values[:, 0],
+            "forecast": np.asarray(future.values),
+            "forecast_index": make_future_index(series.index, len(future.values)),
+        }
+        frame = pd.DataFrame({"ds": future.ds, "forecast": future.values})
+        write_text_atomic(run_dir / "future_forecast.csv", frame.to_csv(index=False))
+        outputs.append("future_forecast.csv")
+    plot_forecast(run_dir / "forecast.png", title=title, **plot)
+    plot_loss(run_dir / "loss.png", fit.history)
+    fit.final.save(run_dir / "forecaster", extra={"recipe": recipe.to_dict()})
+    return outputs
+
+
+def make_test_frame(positions, test):
+    """One row per test point: truth, one-step and multi-step forecasts (and the interval)."""
+    multi = np.full(len(test.truth), np.nan)
+    multi[: test.steps] = test.multi_step[:, 0]
+    frame = pd.DataFrame(
+        {
+            "ds": format_dates(positions),
+            "truth": test.truth[:, 0],
+            "one_step": test.one_step[:, 0],
+            "multi_step": multi,
+        }
+    )
+    if test.interval is not None:
+        frame["lower"], frame["upper"] = test.interval
+    return frame.set_index("ds")
+
+
+def write_npz(path, **arrays):
+    buffer = io.BytesIO()
+    np.savez(buffer, **arrays)
+    write_bytes_atomic(path, buffer.getvalue())
+
+
+def write_run_card(run_dir, card):
+    """Writes ``run_card.json`` and ``run_card.md``."""
+    write_text_atomic(run_dir / "run_card.json", card.to_json())
+    write_text_atomic(run_dir / "run_card.md", card.to_markdown())

@@ -1,0 +1,124 @@
+"""A run of a validated recipe, stage by stage (docs/architecture.md):
+
+load → split → transform → window/build/fit → evaluate → report/save.
+
+The backend must be chosen before this module is imported (the CLI does it).
+"""
+
+import platform
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+import kseq
+from kseq._keras import keras
+from kseq.errors import LeakageWarning
+from kseq.pipeline.evaluate import evaluate_test, evaluate_validation, forecast_future
+from kseq.pipeline.fit import fit_forecaster
+from kseq.pipeline.load import load_series
+from kseq.pipeline.report import write_forecast_outputs, write_run_card
+from kseq.pipeline.run_card import RunCard
+from kseq.pipeline.split import split_run
+from kseq.pipeline.transform import build_transforms, find_leaks
+from kseq.recipes.config import AR1Recipe
+
+
+def versions():
+    """The versions that decide a run's numbers."""
+    backend = keras.backend.backend()
+    return {
+        "python": platform.python_version(),
+        "kseq": kseq.__version__,
+        "keras": keras.__version__,
+        "numpy": np.__version__,
+        backend: __import__(backend).__version__,
+    }
+
+
+def resolve_run_dir(recipe, run_dir=None):
+    return Path(run_dir or recipe.recipe.output_dir.format(name=recipe.name))
+
+
+def run_recipe(recipe, *, run_dir=None, resume=False, verbose="auto", callbacks=()):
+    """Runs a validated recipe (`kseq.recipes.config.load_recipe`); returns its `RunCard`.
+
+    Args:
+        recipe: a `Recipe` (or an `AR1Recipe`, run by `kseq.pipeline.ar1`).
+        run_dir: output directory; the recipe's ``output_dir`` by default.
+        resume: continue from the backup of an interrupted run in `run_dir`.
+        verbose: Keras progress-bar setting.
+        callbacks: extra Keras callbacks (e.g. a study's pruning callback).
+    """
+    run_dir = resolve_run_dir(recipe, run_dir)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    keras.utils.set_random_seed(recipe.recipe.seed)
+    started = time.perf_counter()
+    if isinstance(recipe, AR1Recipe):
+        from kseq.pipeline.ar1 import run_ar1
+
+        card = run_ar1(recipe, run_dir, resume=resume, verbose=verbose, callbacks=callbacks)
+    else:
+        card = run_forecast(recipe, run_dir, resume=resume, verbose=verbose, callbacks=callbacks)
+    card.timings["total_s"] = round(time.perf_counter() - started, 2)
+    write_run_card(run_dir, card)
+    return card
+
+
+def run_forecast(recipe, run_dir, *, resume=False, verbose="auto", callbacks=()):
+    """The forecast pipeline of a `Recipe`; returns its `RunCard` (not yet written)."""
+    timings = {}
+    tick = time.perf_counter()
+    series = load_series(recipe.data, recipe.recipe.seed)
+    data = split_run(series, recipe.split)
+    transforms = build_transforms(recipe.transforms)
+    leaks = find_leaks(recipe)
+    for leak in leaks:
+        warnings.warn(f"Recipe {recipe.name!r}: {leak}.", LeakageWarning, stacklevel=2)
+    timings["data_s"] = round(time.perf_counter() - tick, 2)
+
+    tick = time.perf_counter()
+    fit = fit_forecaster(
+        recipe, data, transforms, run_dir=run_dir, resume=resume, verbose=verbose,
+        callbacks=callbacks,
+    )
+    timings["training_s"] = round(time.perf_counter() - tick, 2)
+
+    tick = time.perf_counter()
+    validation = evaluate_validation(fit, data, recipe)
+    test = evaluate_test(fit.final, data, recipe)
+    steps = recipe.evaluation.forecast_steps
+    future = forecast_future(fit.final, data.series, steps) if steps else None
+    title = f"{recipe.name} ({keras.backend.backend()})"
+    outputs = write_forecast_outputs(run_dir, recipe, data, fit, test, future, title)
+    timings["evaluation_s"] = round(time.perf_counter() - tick, 2)
+
+    history = fit.history
+    return RunCard(
+        recipe=recipe.name,
+        backend=keras.backend.backend(),
+        seed=recipe.recipe.seed,
+        config=recipe.to_dict(),
+        run_dir=str(run_dir),
+        versions=versions(),
+        timings=timings,
+        leakage=leaks,
+        notes=test.notes if test is not None else [],
+        epochs_run=len(history.get("loss", [])),
+        epochs_run_per_member=[len(h.get("loss", [])) for h in fit.histories],
+        best_epoch_per_member=fit.best_epochs,
+        refit_epochs_per_member=fit.refit_epochs,
+        final_loss=_last(history, "loss"),
+        final_val_loss=_last(history, "val_loss"),
+        metrics=test.metrics if test is not None else {},
+        validation=validation,
+        interval=test.coverage if test is not None else None,
+        future=future,
+        outputs=["run_card.json", "run_card.md", *outputs],
+    )
+
+
+def _last(history, key):
+    values = history.get(key)
+    return float(values[-1]) if values else None

@@ -1,0 +1,106 @@
+"""The record of one run: what ran, on what, for how long, and how well."""
+
+import dataclasses
+import json
+from dataclasses import dataclass, field
+
+from kseq.evaluation.tables import format_metrics
+from kseq.pipeline.values import FutureForecast, IntervalCoverage, ValidationScores
+
+_NESTED = {
+    "validation": ValidationScores,
+    "interval": IntervalCoverage,
+    "future": FutureForecast,
+}
+
+
+@dataclass
+class RunCard:
+    """What a run did, written as ``run_card.json`` / ``run_card.md``.
+
+    Study, backtest, CLI and benchmarks read these fields; `to_json` and `from_json` round-trip
+    them. ``metrics`` maps a row (``"model (one-step)"``, ``"sarima (24-step)"``, or an AR(1)
+    lag weight) to ``{metric: value}`` in original units, on the test part only.
+    """
+
+    recipe: str
+    backend: str
+    seed: int
+    config: dict
+    run_dir: str
+    versions: dict = field(default_factory=dict)
+    timings: dict = field(default_factory=dict)
+    leakage: list = field(default_factory=list)
+    notes: list = field(default_factory=list)
+    epochs_run: int = 0
+    epochs_run_per_member: list = field(default_factory=list)
+    best_epoch_per_member: list | None = None
+    refit_epochs_per_member: list | None = None
+    final_loss: float | None = None
+    final_val_loss: float | None = None
+    metrics: dict = field(default_factory=dict)
+    validation: ValidationScores | None = None
+    interval: IntervalCoverage | None = None
+    future: FutureForecast | None = None
+    outputs: list = field(default_factory=list)
+
+    @property
+    def ensemble(self):
+        return len(self.epochs_run_per_member)
+
+    def to_dict(self):
+        return dataclasses.asdict(self)
+
+    def to_json(self):
+        return json.dumps(self.to_dict(), indent=2, default=str) + "\n"
+
+    @classmethod
+    def from_json(cls, text):
+        values = json.loads(text)
+        names = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(values) - names)
+        if unknown:
+            raise ValueError(f"Not a run card: unknown field {unknown[0]!r}.")
+        for name, nested in _NESTED.items():
+            if values.get(name) is not None:
+                values[name] = nested(**values[name])
+        return cls(**values)
+
+    def to_markdown(self):
+        lines = [
+            f"# Run card: {self.recipe}",
+            "",
+            f"- backend: `{self.backend}`; seed {self.seed}",
+            "- versions: " + ", ".join(f"{k} {v}" for k, v in self.versions.items()),
+            "- timings: " + ", ".join(f"{k} {v}" for k, v in self.timings.items()),
+            f"- epochs run: {self.epochs_run} (per member: {self.epochs_run_per_member})",
+        ]
+        if self.final_loss is not None:
+            lines.append(f"- final training loss: {self.final_loss:.4g}")
+        for leak in self.leakage:
+            lines.append(f"- **LEAKAGE: {leak}. These test scores are not honest.**")
+        for note in self.notes:
+            lines.append(f"- note: {note}")
+        if self.interval is not None:
+            lines.append(
+                f"- one-step {self.interval.level:.0%} interval ({self.interval.lower:g}–"
+                f"{self.interval.upper:g} quantiles): empirical coverage "
+                f"{self.interval.one_step_coverage:.0%} on the test part"
+            )
+        if self.future is not None:
+            lines += ["", "## Forecast past the end", "", "| ds | forecast |", "|---|---|"]
+            lines += [f"| {d} | {v:.6g} |" for d, v in zip(self.future.ds, self.future.values, strict=True)]
+        lines += [
+            "",
+            "## Metrics (original units)",
+            "",
+            format_metrics(self.metrics),
+            "",
+            "## Config",
+            "",
+            "```json",
+            json.dumps(self.config, indent=2),
+            "```",
+            "",
+        ]
+        return "\n".join(lines)

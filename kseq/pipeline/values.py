@@ -1,0 +1,120 @@
+"""The typed values passed between the stages of a run (see docs/architecture.md).
+
+load → `SeriesData` → split → `SplitSeries` → transform/window/build/fit → `FitResult` →
+evaluate → `ValidationScores`, `TestEvaluation`, `FutureForecast` → report → `RunCard`.
+"""
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from kseq.data.split import Split
+
+
+@dataclass(frozen=True)
+class SeriesData:
+    """One series (or a CSV's columns): positions, values ``(time, columns)`` in original
+    units, column names; the first `num_targets` columns are forecast."""
+
+    index: pd.Index
+    values: np.ndarray
+    columns: list
+    num_targets: int = 1
+
+    def __len__(self):
+        return len(self.values)
+
+
+@dataclass(frozen=True)
+class SplitSeries:
+    """The series of a run (cut at ``[split] end``) and its train/validation/test slices."""
+
+    series: SeriesData
+    split: Split
+
+    @property
+    def values(self):
+        return self.series.values
+
+    @property
+    def train(self):
+        """``(train, columns)`` values: all that is fitted on."""
+        return self.values[self.split.train]
+
+    @property
+    def validation(self):
+        return self.values[self.split.validation]
+
+    @property
+    def test_start(self):
+        return self.split.test.start
+
+    @property
+    def num_test(self):
+        return self.split.test.stop - self.split.test.start
+
+
+@dataclass
+class FitResult:
+    """The trained forecasters of a run and how their training went.
+
+    `forecaster` combines the members trained on the training part (and scores validation);
+    `final` is what forecasts the test part: the members refitted on train + validation when
+    ``[training] refit`` is set, else `forecaster` itself.
+    """
+
+    forecaster: object
+    final: object
+    histories: list
+    monitor: str
+    best_epochs: list | None = None
+    refit_epochs: list | None = None
+
+    @property
+    def history(self):
+        """The first member's ``History.history`` (what pruning and the loss plot follow)."""
+        return self.histories[0]
+
+
+@dataclass(frozen=True)
+class ValidationScores:
+    """Scores on the validation part: what studies and model choices may look at."""
+
+    best_val_loss: float
+    one_step: dict
+    recursive: dict
+
+
+@dataclass(frozen=True)
+class IntervalCoverage:
+    """Empirical coverage of a probabilistic head's one-step interval on the test part."""
+
+    level: float
+    lower: float
+    upper: float
+    one_step_coverage: float
+
+
+@dataclass(frozen=True)
+class TestEvaluation:
+    """Test-part forecasts of the model and the baselines, and their metrics (original
+    units): ``metrics`` maps a row label (``"model (one-step)"``) to ``{metric: value}``."""
+
+    metrics: dict
+    steps: int
+    truth: np.ndarray  # (num_test, columns)
+    multi_step: np.ndarray  # (steps, num_targets)
+    one_step: np.ndarray  # (num_test, num_targets)
+    interval: tuple | None = None  # (low, high), each (num_test,)
+    coverage: IntervalCoverage | None = None
+    baselines: dict = field(default_factory=dict)  # name -> (steps,) multi-step forecast
+    notes: list = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class FutureForecast:
+    """Forecasts past the end of the series, with their dates."""
+
+    ds: list
+    values: list

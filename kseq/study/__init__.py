@@ -1,0 +1,68 @@
+"""Hyperparameter studies on Optuna over recipes, scored on validation (never the test part).
+
+`spec` reads a study file, `worker` runs trials on a shared storage, `pruning` stops hopeless
+trials from Keras, `report` writes the tables, plots and the best recipe. See `kseq.study.spec`
+for the file format.
+"""
+
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from kseq.study.spec import StudySpec, load_study
+
+__all__ = ["StudySpec", "StudySummary", "load_study", "run_study"]
+
+
+@dataclass(frozen=True)
+class StudySummary:
+    """Where a study's results are and how far it got."""
+
+    out_dir: str
+    storage: str
+    trials: int
+    best: int | None
+    plots: list
+
+
+def run_study(path, *, storage=None, workers=1, out_dir=None, epochs=None, backend=None, verbose=0):
+    """Runs (or resumes) a study; returns a `StudySummary`. See `kseq.study.spec`."""
+    import subprocess
+
+    from kseq.study.report import write_outputs
+    from kseq.study.worker import fail_stale_trials, make_study, queue_grid, run_worker, storage_url
+
+    spec = load_study(path)
+    out_dir = Path(out_dir or spec.settings.output_dir.format(name=spec.settings.name))
+    out_dir.mkdir(parents=True, exist_ok=True)
+    url = storage_url(storage, out_dir)
+    if storage is None:
+        # Local SQLite: no other worker can own a RUNNING trial, so it died with its process.
+        fail_stale_trials(url, spec.settings.name)
+    if spec.settings.sampler == "grid":
+        queue_grid(make_study(spec, url), spec.space, spec.settings.seed)
+    processes = []
+    for _ in range(max(workers, 1) - 1):
+        command = [
+            sys.executable,
+            "-m",
+            "kseq.cli",
+            "study",
+            str(spec.path),
+            "--storage",
+            url,
+            "--out",
+            str(out_dir),
+            "--worker",
+        ]
+        if epochs is not None:
+            command += ["--epochs", str(epochs)]
+        if backend is not None:
+            command += ["--backend", backend]
+        processes.append(subprocess.Popen(command))
+    study = run_worker(spec, url, out_dir, epochs=epochs, verbose=verbose)
+    failed = [p.wait() for p in processes]
+    if any(failed):
+        raise RuntimeError(f"{sum(1 for c in failed if c)} study worker(s) failed.")
+    report = write_outputs(spec, study, out_dir)
+    return StudySummary(str(out_dir), url, len(study.trials), report.best, report.plots)

@@ -1,0 +1,48 @@
+"""The options of one training run, passed to `Forecaster.fit` as one value (no Keras here)."""
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class TrainingConfig:
+    """How `Forecaster.fit` trains: epochs, batches and the window order.
+
+    Args:
+        epochs: passes over the training windows (or `steps_per_epoch` batches each).
+        batch_size: windows per batch.
+        shuffle: visit the windows in a new seeded order each epoch.
+        random_windows: draw each batch's windows uniformly with replacement instead.
+        steps_per_epoch: batches per epoch; one pass over the windows by default.
+        seed: seed of the window order.
+        verbose: Keras progress-bar setting (``"auto"``, 0, 1, 2).
+    """
+
+    epochs: int = 100
+    batch_size: int = 32
+    shuffle: bool = True
+    random_windows: bool = False
+    steps_per_epoch: int | None = None
+    seed: int | None = None
+    verbose: str | int = "auto"
+
+    def __post_init__(self):
+        for name in ("epochs", "batch_size"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"`{name}` must be a positive integer. Received: {value!r}")
+        steps = self.steps_per_epoch
+        if steps is not None and (isinstance(steps, bool) or not isinstance(steps, int) or steps < 1):
+            raise ValueError(f"`steps_per_epoch` must be None or >= 1. Received: {steps!r}")
+
+    @classmethod
+    def from_recipe(cls, training, windows, *, seed, epochs=None, verbose="auto"):
+        """The config of a recipe's ``[training]`` and ``[windows]`` sections."""
+        return cls(
+            epochs=training.epochs if epochs is None else epochs,
+            batch_size=training.batch_size,
+            shuffle=training.shuffle,
+            random_windows=windows.random_windows,
+            steps_per_epoch=training.steps_per_epoch,
+            seed=seed,
+            verbose=verbose,
+        )
