@@ -5,7 +5,7 @@
 
 For each shape (batch, time, features, units) times one training-style pass (outputs, a sum of
 squares, gradients of every weight) through `keras.layers.LSTM` called directly (Keras's
-path) and through `kseq._fast_paths.run_recurrent` (the fused kernel, where the dispatch
+path) and through `kseq.layers._kernels.run_recurrent` (the fused kernel, where the dispatch
 point picks one), alternating the two, median of `--repeats` passes after warm-up. Also
 checks the two agree (relative gradient error). On TensorFlow the dispatch point uses the fused
 op only up to `TF_FUSED_MAX_UNITS` units; this script forces it on every shape so the
@@ -28,7 +28,7 @@ ensure_backend()
 
 import keras  # noqa: E402
 
-import kseq._fast_paths as fast_paths  # noqa: E402
+from kseq.layers._kernels import get_kernels  # noqa: E402
 
 SHAPES = [
     (16, 24, 1, 32),  # AirPassengers recipe size
@@ -47,7 +47,7 @@ def _pass_tensorflow(layer, fused):
     @tf.function
     def run(x):
         with tf.GradientTape() as tape:
-            y = fast_paths._tf_lstm(layer, x) if fused else layer(x)
+            y = get_kernels().run_recurrent(layer, x, True) if fused else layer(x)
             loss = tf.reduce_sum(y * y)
         return loss, tape.gradient(loss, [v.value for v in layer.trainable_variables])
 
@@ -62,7 +62,7 @@ def _pass_torch(layer, fused):
     def call(x):
         for v in layer.trainable_variables:
             v.value.grad = None
-        y = fast_paths._torch_recurrent(layer, x) if fused else layer(x)
+        y = get_kernels().run_recurrent(layer, x, True) if fused else layer(x)
         (y * y).sum().backward()
         return [v.value.grad.numpy().copy() for v in layer.trainable_variables]
 

@@ -8,6 +8,7 @@ import pytest
 from kseq.data import load_airpassengers
 from kseq.errors import DataError, NotFittedError
 from kseq.forecaster import Forecaster
+from kseq.training_config import TrainingConfig
 from kseq.models import build_forecaster
 from kseq.transforms import Difference, LogTransform, MinMaxScale, TransformPipeline
 
@@ -25,7 +26,7 @@ def make(horizon=1, head="point"):
 
 def test_fit_uses_only_training_values_and_one_step_matches_predict(series):
     forecaster = make()
-    forecaster.fit(series[:108], series[108:120], epochs=2, batch_size=16, seed=0, verbose=0)
+    forecaster.fit(series[:108], series[108:120], training=TrainingConfig(epochs=2, batch_size=16, seed=0, verbose=0))
     scaler = forecaster.transforms.steps[-1].scaler_
     log_growth = np.log(series[12:108]) - np.log(series[:96])
     assert scaler.data_max_[0] == pytest.approx(log_growth.max())
@@ -41,7 +42,7 @@ def test_fit_uses_only_training_values_and_one_step_matches_predict(series):
 
 def test_recursive_forecast_feeds_predictions_back(series):
     forecaster = make()
-    forecaster.fit(series[:120], epochs=1, verbose=0)
+    forecaster.fit(series[:120], training=TrainingConfig(epochs=1, verbose=0))
     multi = forecaster.predict(series[:120], 3)
     first = forecaster.predict(series[:120], 1)
     extended = np.concatenate([series[:120], first[:, 0]])
@@ -51,22 +52,24 @@ def test_recursive_forecast_feeds_predictions_back(series):
 
 def test_direct_head_forecasts_its_horizon_in_one_call(series):
     forecaster = make(horizon=6)
-    forecaster.fit(series[:120], epochs=1, verbose=0)
+    forecaster.fit(series[:120], training=TrainingConfig(epochs=1, verbose=0))
     assert forecaster.predict(series[:120]).shape == (6, 1)
     assert forecaster.predict(series[:120], 14).shape == (14, 1)  # hybrid: chunks of 6
 
 
 def test_quantile_one_step_levels_in_original_units(series):
     forecaster = make(head="quantile")
-    forecaster.fit(series[:120], epochs=1, verbose=0)
-    point, levels = forecaster.predict_one_step(series, 132, raw=True)
+    forecaster.fit(series[:120], training=TrainingConfig(epochs=1, verbose=0))
+    point, levels = forecaster.predict_one_step(series, 132, levels=(0.1, 0.5, 0.9))
     assert levels.shape == (12, 1, 3)
     np.testing.assert_allclose(point[:, 0], levels[:, 0, 1])
+    with pytest.raises(ValueError, match="0.25 is not one of them"):
+        forecaster.predict_one_step(series, 132, levels=(0.25,))
 
 
 def test_save_load_round_trip_and_tamper_check(series, tmp_path):
     forecaster = make()
-    forecaster.fit(series[:120], epochs=1, verbose=0)
+    forecaster.fit(series[:120], training=TrainingConfig(epochs=1, verbose=0))
     forecaster.save(tmp_path / "run")
     forecaster.save(tmp_path / "run")  # replacing an existing save
     assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]
@@ -86,7 +89,7 @@ def test_errors(series):
     forecaster = make()
     with pytest.raises(NotFittedError):
         forecaster.predict(series)
-    forecaster.fit(series[:60], epochs=1, verbose=0)
+    forecaster.fit(series[:60], training=TrainingConfig(epochs=1, verbose=0))
     with pytest.raises(DataError, match="needs 24 \\(lookback 12 \\+ transform lags 12\\)"):
         forecaster.predict(series[:20])
 
@@ -107,7 +110,7 @@ def test_fit_keeps_the_window_order_it_was_asked_for(series, monkeypatch):
     forecaster = make()
     with warnings.catch_warnings():
         warnings.simplefilter("error", UserWarning)
-        forecaster.fit(series[:120], epochs=2, batch_size=16, shuffle=False, verbose=0)
+        forecaster.fit(series[:120], training=TrainingConfig(epochs=2, batch_size=16, shuffle=False, verbose=0))
     if keras.backend.backend() != "tensorflow":  # TF reads the windows through tf.data
         # 120 - 12 - 12 (difference) = 96 windows -> 6 batches, in order, both epochs (Keras
         # may read batch 0 once more beforehand, to build the model).

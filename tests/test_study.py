@@ -53,26 +53,26 @@ def finished(storage):
 def test_study_outputs(tmp_path):
     summary = run_study(write_study(tmp_path), out_dir=tmp_path / "out")
     out = tmp_path / "out"
-    assert summary["trials"] == 4
+    assert summary.trials == 4
     rows = (out / "results.csv").read_text().strip().splitlines()
     assert len(rows) == 5 and rows[0].startswith(
         "trial,state,training.learning_rate,model.forget_bias"
     )
     assert all(",COMPLETE," in row for row in rows[1:])
     assert {"param_training_learning_rate.png", "param_model_forget_bias.png"} == set(
-        summary["plots"]
+        summary.plots
     )
     assert "| trial | state |" in (out / "results.md").read_text()
     best = load_recipe(out / "best_recipe.toml")
-    study = optuna.load_study(study_name="tiny", storage=summary["storage"])
-    assert best["training"]["learning_rate"] == study.best_params["training.learning_rate"]
-    assert best["model"]["forget_bias"] == study.best_params["model.forget_bias"]
+    study = optuna.load_study(study_name="tiny", storage=summary.storage)
+    assert best.training.learning_rate == study.best_params["training.learning_rate"]
+    assert best.model.forget_bias == study.best_params["model.forget_bias"]
     grid = {
         (t.params["training.learning_rate"], t.params["model.forget_bias"]) for t in study.trials
     }
     assert len(grid) == 4  # every grid point once
     # Re-running a finished study runs nothing new.
-    assert run_study(write_study(tmp_path), out_dir=out)["trials"] == 4
+    assert run_study(write_study(tmp_path), out_dir=out).trials == 4
 
 
 def test_killed_study_resumes_without_repeating_finished_trials(tmp_path):
@@ -110,6 +110,17 @@ def test_killed_study_resumes_without_repeating_finished_trials(tmp_path):
             assert trial.params == before[trial.number]
     grid = [tuple(sorted(t.params.items())) for t in after]
     assert len(set(grid)) == 4  # no finished point was run twice
+
+
+def test_study_validates_what_run_validates(tmp_path):
+    # A value `kseq run` would refuse fails when the study is read, not in a trial.
+    bad = STUDY.replace('"model.forget_bias" = [1.0, 0.5]', '"model.dropout" = [0.1, 1.5]')
+    with pytest.raises(ConfigError, match=r"\[model\] dropout must be in \[0.0, 1.0\); received 1.5"):
+        load_study(write_study(tmp_path, bad))
+    recipe = tmp_path / "r.toml"
+    recipe.write_text("[windows]\nlookback = 3\n")
+    with pytest.raises(ConfigError, match="is a recipe, not a study"):
+        load_study(recipe)
 
 
 def test_study_file_errors(tmp_path):

@@ -345,6 +345,8 @@ def _read_section(cls, section, given, source, fixed=None):
         )
     values = dict(fixed or {})
     for key, value in given.items():
+        if value is None and fields[key].default is None:
+            continue  # an optional key left unset (as `Recipe.to_dict` writes it)
         try:
             _check_value(section, key, value, fields[key].metadata)
         except ConfigError as error:
@@ -525,8 +527,9 @@ def _has_level(levels, level):
 
 def _check_ar1(raw, source):
     training = raw.get("training", {})
+    defaults = {f.name: f for f in dataclasses.fields(TrainingSection)}
     for key in _AR1_UNUSED_TRAINING:
-        if key in training:
+        if key in training and training[key] != _default(defaults[key]):
             raise ConfigError(
                 f"{source}: [training] {key} does not apply to source = 'ar1' (fresh simulated "
                 "paths every epoch); remove it."

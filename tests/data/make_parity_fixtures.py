@@ -19,7 +19,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from kseq._keras import keras  # noqa: E402
 from kseq.data import load_airpassengers  # noqa: E402
-from kseq.forecaster import Forecaster  # noqa: E402
+from kseq.forecaster import Forecaster
+from kseq.training_config import TrainingConfig  # noqa: E402
 from kseq.models import build_forecaster, build_seq2seq  # noqa: E402
 from kseq.transforms import Difference, LogTransform, MinMaxScale, TransformPipeline  # noqa: E402
 
@@ -69,7 +70,9 @@ def main():
     series = load_airpassengers().to_numpy()
     transforms = TransformPipeline([LogTransform(), Difference(12), MinMaxScale((-1, 1))])
     forecaster = Forecaster(build_forecaster(12, units=[16]), lookback=12, transforms=transforms)
-    forecaster.fit(series[:120], epochs=20, batch_size=16, seed=0, verbose=0)
+    forecaster.fit(
+        series[:120], training=TrainingConfig(epochs=20, batch_size=16, seed=0, verbose=0)
+    )
     forecaster.save(OUT / "forecaster")
     np.savez(
         OUT / "forecaster.npz",

@@ -69,3 +69,40 @@ def test_head_config_round_trip(head):
 def test_invalid_arguments(make, message):
     with pytest.raises(ValueError, match=message):
         make()
+
+
+def test_heads_own_their_loss_point_and_quantiles():
+    from statistics import NormalDist
+
+    from kseq.losses import MixtureNLL, PinballLoss
+
+    point = PointHead()
+    outputs = np.arange(6.0).reshape(2, 3, 1)
+    assert point.default_loss() == "mse" and not point.is_probabilistic
+    np.testing.assert_array_equal(point.point_forecast(outputs), outputs)
+    with pytest.raises(ValueError, match="point forecasts only"):
+        point.quantile_forecast(outputs, (0.1, 0.9))
+
+    quantile = QuantileHead(quantiles=(0.1, 0.5, 0.9))
+    levels = np.array([[[[1.0, 2.0, 3.0]]]])  # (batch, horizon, targets, levels)
+    assert isinstance(quantile.default_loss(), PinballLoss)
+    assert quantile.point_forecast(levels)[0, 0, 0] == 2.0
+    np.testing.assert_array_equal(quantile.quantile_forecast(levels, (0.9, 0.1))[0, 0, 0], [3, 1])
+
+    # A mixture's outputs are [logits, means, scales]; the point is the mixture mean and the
+    # quantiles invert its CDF. Checked against the standard library's normal distribution.
+    mixture = MixtureDensityHead(num_components=2)
+    assert isinstance(mixture.default_loss(), MixtureNLL)
+    weights, means, scales = np.array([0.3, 0.7]), np.array([-1.0, 2.0]), np.array([0.5, 1.5])
+    raw = np.concatenate([np.log(weights), means, scales])[None, None, None, :]
+    assert mixture.point_forecast(raw)[0, 0, 0] == pytest.approx(weights @ means)
+    components = [NormalDist(m, s) for m, s in zip(means, scales, strict=True)]
+    found = mixture.quantile_forecast(raw, (0.1, 0.5, 0.95))[0, 0, 0]
+    for level, value in zip((0.1, 0.5, 0.95), found, strict=True):
+        cdf = sum(w * c.cdf(value) for w, c in zip(weights, components, strict=True))
+        assert cdf == pytest.approx(level, abs=1e-9)
+    single = MixtureDensityHead(num_components=1)
+    one = np.array([0.0, 5.0, 2.0])[None, None, None, :]
+    assert single.quantile_forecast(one, (0.9,))[0, 0, 0, 0] == pytest.approx(
+        NormalDist(5.0, 2.0).inv_cdf(0.9), abs=1e-9
+    )

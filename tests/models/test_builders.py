@@ -9,8 +9,7 @@ from kseq.models import (
     build_forecaster,
     build_seq2seq,
     build_sine_study_model,
-    head_loss,
-    point_forecast,
+    head_of,
 )
 
 
@@ -48,7 +47,7 @@ def test_ar1_preset_is_per_step():
 def test_forecaster_heads_train_save_and_load(head, tail, tmp_path):
     model = build_forecaster(8, 2, horizon=3, num_targets=2, units=[6], head=head, num_components=2)
     assert model.output_shape == (None, 3, 2) + tail
-    model.compile(keras.optimizers.Adam(0.01), head_loss(model))
+    model.compile(keras.optimizers.Adam(0.01), head_of(model).default_loss())
     x = np.random.default_rng(0).normal(size=(32, 8, 2)).astype("float32")
     y = x[:, -3:, :] * 0.5
     history = model.fit(x, y, epochs=5, batch_size=8, verbose=0)
@@ -57,7 +56,7 @@ def test_forecaster_heads_train_save_and_load(head, tail, tmp_path):
     model.save(path)
     loaded = keras.saving.load_model(path, safe_mode=True)
     np.testing.assert_allclose(loaded.predict(x, verbose=0), model.predict(x, verbose=0), atol=1e-6)
-    assert point_forecast(model, model.predict(x, verbose=0)).shape == (32, 3, 2)
+    assert head_of(model).point_forecast(model.predict(x, verbose=0)).shape == (32, 3, 2)
 
 
 def test_seq2seq_builder_and_bad_head():
@@ -73,7 +72,7 @@ def test_ensemble_averages_members_and_round_trips(tmp_path):
     x = np.random.default_rng(0).normal(size=(5, 6, 1)).astype("float32")
     expected = np.mean([m.predict(x, verbose=0) for m in members], axis=0)
     np.testing.assert_allclose(ensemble.predict(x, verbose=0), expected, atol=1e-6)
-    assert head_loss(ensemble).quantiles == [0.1, 0.5, 0.9]
+    assert head_of(ensemble).default_loss().quantiles == [0.1, 0.5, 0.9]
     ensemble.save(tmp_path / "e.keras")
     loaded = keras.saving.load_model(tmp_path / "e.keras", safe_mode=True)
     np.testing.assert_allclose(loaded.predict(x, verbose=0), expected, atol=1e-6)

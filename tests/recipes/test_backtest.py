@@ -10,20 +10,13 @@ import pytest
 from kseq.cli import main as cli_main
 from kseq.data import load_airpassengers
 from kseq.errors import ConfigError
-from kseq.recipes.backtest import backtest_recipe
+from kseq.evaluation.backtest import backtest_recipe
+from kseq.pipeline.fit import best_epoch, make_callbacks
+from kseq.pipeline.run import run_recipe
+from kseq.pipeline.split import cut_series
 from kseq.recipes.config import load_recipe, recipe_path
-from kseq.recipes.runner import best_epoch, cut_series, make_callbacks, run_recipe
 
 TINY = [("model", "units", [4]), ("training", "ensemble", 1), ("training", "patience", 1)]
-
-
-@pytest.fixture
-def few_epochs():
-    keras.config.set_max_epochs(3)
-    keras.config.set_max_steps_per_epoch(3)
-    yield
-    keras.config.set_max_epochs(None)
-    keras.config.set_max_steps_per_epoch(None)
 
 
 def test_cut_series_by_count_and_by_date():
@@ -56,25 +49,27 @@ def test_backtest_runs_each_origin_on_the_months_after_it(tmp_path, few_epochs):
     config = load_recipe(recipe_path("airpassengers"), TINY)
     summary = backtest_recipe(config, ["1957-01", "1958-01"], length=12, run_dir=tmp_path)
     passengers = load_airpassengers()
-    for run, year in zip(summary["runs"], (1957, 1958), strict=True):
+    for run, year in zip(summary.runs, (1957, 1958), strict=True):
         # Each run's test part is exactly the 12 months after its origin; nothing after it.
         truth = np.load(tmp_path / f"{year}-01" / "forecasts.npz")["truth"][:, 0]
         np.testing.assert_array_equal(truth, passengers[str(year)].to_numpy())
         card = json.loads((tmp_path / f"{year}-01" / "run_card.json").read_text())
         assert card["config"]["split"]["end"] == len(passengers[: str(year)])
+        # The model's one-step MAPE is that of its forecasts of those 12 months.
+        one_step = np.load(tmp_path / f"{year}-01" / "forecasts.npz")["one_step"][:, 0]
+        expected = 100 * np.mean(np.abs(truth - one_step) / truth)
+        assert run.metrics["model (one-step)"]["mape"] == pytest.approx(expected, rel=1e-9)
         # Seasonal naive repeats the previous year: its MAPE follows from the data alone.
         expected = np.mean(
             np.abs(passengers[str(year)].to_numpy() - passengers[str(year - 1)].to_numpy())
             / passengers[str(year)].to_numpy()
         )
-        assert run["metrics"]["seasonal_naive (12-step)"]["mape"] == pytest.approx(
+        assert run.metrics["seasonal_naive (12-step)"]["mape"] == pytest.approx(
             100 * expected, rel=1e-6
         )
-    for row, mean in summary["mean"].items():
-        assert mean["mape"] == pytest.approx(
-            np.mean([r["metrics"][row]["mape"] for r in summary["runs"]])
-        )
-    assert "model (one-step)" in summary["mean"]
+    for row, mean in summary.mean.items():
+        assert mean["mape"] == pytest.approx(np.mean([r.metrics[row]["mape"] for r in summary.runs]))
+    assert "model (one-step)" in summary.mean
     assert "| model (one-step) |" in (tmp_path / "backtest.md").read_text()
 
 
@@ -103,42 +98,44 @@ def test_refit_retrains_on_validation_for_the_best_epochs(tmp_path, few_epochs):
     )
     card = run_recipe(config, run_dir=tmp_path, verbose=0)
     # Each member is retrained for exactly the epochs that were best on validation.
-    assert card["refit_epochs_per_member"] == card["best_epoch_per_member"]
-    for best, run in zip(card["best_epoch_per_member"], card["epochs_run_per_member"], strict=True):
+    assert card.refit_epochs_per_member == card.best_epoch_per_member
+    for best, run in zip(card.best_epoch_per_member, card.epochs_run_per_member, strict=True):
         assert 1 <= best <= run
-    # Validation scores come from the members before the refit (the refit saw validation).
-    assert card["validation_metrics"]["one_step"]["mape"] > 0
-    assert np.isfinite(card["metrics"]["model (one-step)"]["mape"])
+    assert np.isfinite(card.metrics["model (one-step)"]["mape"])
 
 
-def test_refit_needs_a_validation_part(tmp_path):
-    config = load_recipe(
-        recipe_path("airpassengers"), [("split", "validation", 0), ("training", "refit", True)]
-    )
+def test_refit_needs_a_validation_part():
     with pytest.raises(ConfigError, match="needs a validation part"):
-        run_recipe(config, run_dir=tmp_path, verbose=0)
+        load_recipe(
+            recipe_path("airpassengers"), [("split", "validation", 0), ("training", "refit", True)]
+        )
 
 
-@pytest.mark.parametrize(("key", "value"), [(("split", "end"), 50), (("training", "refit"), True)])
-def test_ar1_rejects_keys_it_would_ignore(tmp_path, key, value):
-    config = load_recipe(recipe_path("ar1"), [(*key, value)])
-    with pytest.raises(ConfigError, match=f"{key[1]} does not apply to source = 'ar1'"):
-        run_recipe(config, run_dir=tmp_path, verbose=0)
+@pytest.mark.parametrize(
+    ("key", "value", "message"),
+    [
+        (("split", "end"), 50, r"\[split\] does not apply to source = 'ar1'"),
+        (("training", "refit"), True, r"\[training\] refit does not apply to source = 'ar1'"),
+    ],
+)
+def test_ar1_rejects_keys_it_would_ignore(key, value, message):
+    with pytest.raises(ConfigError, match=message):
+        load_recipe(recipe_path("ar1"), [(*key, value)])
 
 
 def test_best_epoch_skips_the_epochs_before_monitoring_starts():
     val_loss = [0.1, 0.5, 0.4, 0.3, 0.35]
-    assert best_epoch(val_loss, {"start_from_epoch": 0}) == 1
+    assert best_epoch(val_loss, 0) == 1
     # Keras's EarlyStopping ignores epochs 0 and 1 (0-based) here, so the best it keeps is the
     # 4th epoch, not the 1st.
-    assert best_epoch(val_loss, {"start_from_epoch": 2}) == 4
+    assert best_epoch(val_loss, 2) == 4
     # Stopped (TerminateOnNaN) before monitoring began: the last weights are what is kept.
-    assert best_epoch(val_loss[:2], {"start_from_epoch": 3}) == 2
+    assert best_epoch(val_loss[:2], 3) == 2
 
 
 def test_start_from_epoch_reaches_early_stopping(tmp_path):
     config = load_recipe(recipe_path("airpassengers"), [("training", "start_from_epoch", 25)])
-    callbacks = make_callbacks(config["training"], tmp_path, False, "val_loss")
+    callbacks = make_callbacks(config.training, tmp_path, False, "val_loss")
     (stopper,) = [c for c in callbacks if isinstance(c, keras.callbacks.EarlyStopping)]
     assert stopper.start_from_epoch == 25 and stopper.restore_best_weights
 
@@ -162,7 +159,17 @@ def test_start_from_epoch_is_checked(overrides, message):
 
 
 def test_steps_per_execution_reaches_compile_and_keeps_the_numbers(tmp_path, monkeypatch):
-    keras.config.set_max_epochs(2)
+    keras.config.set_max_epochs(2)  # reset by the conftest fixture
+    backend = keras.backend.backend()
+    if backend == "torch":
+        # Keras's torch trainer allows only 1; the recipe says so before building anything.
+        with pytest.raises(ConfigError, match="PyTorch backend runs one step per call"):
+            load_recipe(
+                recipe_path("airpassengers"),
+                [("training", "steps_per_execution", 3)],
+                backend=backend,
+            )
+        return
     seen = []
     compile_ = keras.Model.compile
 
@@ -171,29 +178,19 @@ def test_steps_per_execution_reaches_compile_and_keeps_the_numbers(tmp_path, mon
         return compile_(self, *args, **kwargs)
 
     monkeypatch.setattr(keras.Model, "compile", spy)
-    if keras.backend.backend() == "torch":
-        # Keras's torch trainer allows only 1; the recipe says so before building anything.
-        config = load_recipe(recipe_path("airpassengers"), [("training", "steps_per_execution", 3)])
-        with pytest.raises(ConfigError, match="PyTorch backend runs one step per call"):
-            run_recipe(config, run_dir=tmp_path, verbose=0)
-        assert not seen
-        return
     cards = []
-    try:
-        for steps in (1, 3):
-            overrides = TINY + [
-                ("evaluation", "baselines", ["naive"]),
-                ("training", "steps_per_execution", steps),
-            ]
-            config = load_recipe(recipe_path("airpassengers"), overrides)
-            cards.append(run_recipe(config, run_dir=tmp_path / str(steps), verbose=0))
-    finally:
-        keras.config.set_max_epochs(None)
+    for steps in (1, 3):
+        overrides = TINY + [
+            ("evaluation", "baselines", ["naive"]),
+            ("training", "steps_per_execution", steps),
+        ]
+        config = load_recipe(recipe_path("airpassengers"), overrides, backend=backend)
+        cards.append(run_recipe(config, run_dir=tmp_path / str(steps), verbose=0))
     assert seen == [1, 3]
     # Three steps per compiled call are the same six steps an epoch, in the same order.
-    one, three = (c["validation_metrics"]["one_step"]["mape"] for c in cards)
+    one, three = (c.validation.one_step["mape"] for c in cards)
     assert one == pytest.approx(three, rel=1e-4)
-    assert cards[0]["final_loss"] == pytest.approx(cards[1]["final_loss"], rel=1e-4)
+    assert cards[0].final_loss == pytest.approx(cards[1].final_loss, rel=1e-4)
 
 
 def test_steps_per_execution_is_checked():

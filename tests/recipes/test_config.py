@@ -13,7 +13,7 @@ def write(tmp_path, text):
 @pytest.mark.parametrize("name", ["airpassengers", "airpassengers-tutorial", "sines", "ar1"])
 def test_bundled_recipes_are_valid(name):
     config = load_recipe(recipe_path(name))
-    assert config["recipe"]["name"] == name
+    assert config.recipe.name == name
 
 
 def test_defaults_and_overrides(tmp_path):
@@ -21,8 +21,8 @@ def test_defaults_and_overrides(tmp_path):
         write(tmp_path, "[windows]\nlookback = 24\n"),
         [("training", "epochs", 3), parse_override("model.units=[4, 4]")],
     )
-    assert config["windows"]["lookback"] == 24 and config["windows"]["horizon"] == 1
-    assert config["training"]["epochs"] == 3 and config["model"]["units"] == [4, 4]
+    assert config.windows.lookback == 24 and config.windows.horizon == 1
+    assert config.training.epochs == 3 and config.model.units == [4, 4]
     assert parse_override("data.family=x_sin") == ("data", "family", "x_sin")
 
 
@@ -60,6 +60,95 @@ def test_missing_file_and_missing_csv_keys(tmp_path):
         load_recipe(write(tmp_path, "[data]\nsource = 'csv'\n"))
     with pytest.raises(
         ConfigError,
-        match="No bundled recipe .airpasengers.; bundled: airpassengers, airpassengers-study, airpassengers-tutorial, ar1, sine-study, sines",
+        match="No bundled recipe .airpasengers.; bundled: airpassengers, airpassengers-tutorial, ar1, sines",
     ):
         recipe_path("airpasengers")
+
+
+@pytest.mark.parametrize(
+    ("override", "message"),
+    [
+        (("windows", "lookback", 0), r"\[windows\] lookback must be >= 1; received 0"),
+        (("model", "dropout", 1.5), r"\[model\] dropout must be in \[0.0, 1.0\); received 1.5"),
+        (("model", "units", [8, -4]), r"\[model\] units must be >= 1; received -4"),
+        (("evaluation", "season_length", -12), r"season_length must be >= 1; received -12"),
+        (("training", "epochs", 0), r"\[training\] epochs must be >= 1; received 0"),
+        (("transforms", "difference", [0]), r"\[transforms\] difference must be >= 1"),
+        (("split", "test", -3), r"\[split\] test must be >= 0; received -3"),
+        (("model", "quantiles", [0.9, 0.1]), r"quantiles must be increasing levels"),
+    ],
+)
+def test_values_out_of_range_name_the_key(override, message):
+    with pytest.raises(ConfigError, match=message):
+        load_recipe(recipe_path("airpassengers"), [override])
+
+
+def test_every_key_a_recipe_sets_reaches_the_model_or_is_an_error():
+    import keras
+
+    from kseq.models.registry import build_model
+
+    # The sine-study builder takes a list of widths as it is: [64, 32], not [64, 64].
+    from kseq.recipes.config import validate
+
+    recipe = validate({"model": {"builder": "sine_study", "units": [64, 32]}})
+    model = build_model(
+        recipe.model, lookback=30, num_features=1, horizon=1, num_targets=1, seed=0, name="m"
+    )
+    body = model.get_layer("body")
+    assert body.units == [64, 32] and body.dropout == 0.2
+    keras.backend.clear_session()
+    # The tutorial builder fixes its architecture: setting a part of it is an error.
+    for key, value in (("units", [8]), ("head", "quantile"), ("dropout", 0.5)):
+        with pytest.raises(ConfigError, match=rf"\[model\] {key} is fixed by builder"):
+            load_recipe(recipe_path("airpassengers-tutorial"), [("model", key, value)])
+    with pytest.raises(ConfigError, match=r"\[model\] quantiles does not apply to builder"):
+        load_recipe(recipe_path("sines"), [("model", "quantiles", [0.2, 0.8])])
+    # The AR(1) sequence model is not a forecast builder.
+    with pytest.raises(ConfigError, match=r"builder = 'ar1' is the AR\(1\) sequence model"):
+        load_recipe(recipe_path("airpassengers"), [("model", "builder", "ar1")])
+
+
+def test_interval_levels_must_be_trained_quantiles():
+    with pytest.raises(ConfigError, match=r"interval = 0.9 needs the quantile levels"):
+        load_recipe(
+            recipe_path("airpassengers"),
+            [("model", "head", "quantile"), ("evaluation", "interval", 0.9)],
+        )
+    recipe = load_recipe(
+        recipe_path("airpassengers"),
+        [("model", "head", "quantile"), ("model", "quantiles", [0.05, 0.5, 0.95])]
+        + [("evaluation", "interval", 0.9)],
+    )
+    assert recipe.evaluation.interval_levels == (0.05, 0.95)
+
+
+def test_studies_and_recipes_cannot_be_run_as_each_other(tmp_path):
+    import subprocess
+    import sys
+
+    from kseq.recipes.config import study_path
+
+    with pytest.raises(ConfigError, match=r"'sine-study' is a study, not a recipe: run `kseq study"):
+        recipe_path("sine-study")
+    with pytest.raises(ConfigError, match=r"'sines' is a recipe, not a study: run `kseq run sines`"):
+        study_path("sines")
+    study = tmp_path / "mine.toml"
+    study.write_text(study_path("sine-study").read_text())
+    with pytest.raises(ConfigError, match=r"is a study file, not a recipe: run `kseq study"):
+        load_recipe(study)
+    result = subprocess.run(
+        [sys.executable, "-m", "kseq.cli", "run", "sine-study"], capture_output=True, text=True
+    )
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert result.stderr.strip().splitlines() == [
+        "kseq: error: 'sine-study' is a study, not a recipe: run `kseq study sine-study`."
+    ]
+
+
+def test_recipe_round_trips_through_its_dict():
+    from kseq.recipes.config import validate
+
+    for name in ("airpassengers", "airpassengers-tutorial", "sines", "ar1"):
+        recipe = load_recipe(recipe_path(name))
+        assert validate(recipe.to_dict()) == recipe

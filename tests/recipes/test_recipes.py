@@ -1,4 +1,4 @@
-"""Smoke runs of the bundled recipes (few epochs) on the active backend."""
+"""Runs of the bundled recipes (few epochs) on the active backend, and the run's outputs."""
 
 import json
 import os
@@ -10,12 +10,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from kseq.data import load_airpassengers
 from kseq.errors import LeakageWarning
 from kseq.forecaster import Forecaster
+from kseq.pipeline.run import run_recipe
+from kseq.pipeline.run_card import RunCard
 from kseq.recipes.config import load_recipe, recipe_path
-from kseq.recipes.runner import run_recipe
-
-pytestmark = pytest.mark.slow
 
 FORECAST_FILES = {
     "run_card.json",
@@ -24,88 +24,141 @@ FORECAST_FILES = {
     "loss.png",
     "forecaster",
     "forecasts.npz",
+    "forecasts.csv",
 }
-
-
-@pytest.fixture(autouse=True)
-def few_epochs():
-    keras.config.set_max_epochs(2)
-    keras.config.set_max_steps_per_epoch(5)
-    yield
-    keras.config.set_max_epochs(None)
-    keras.config.set_max_steps_per_epoch(None)
+CLI = [sys.executable, "-m", "kseq.cli"]
 
 
 def run(name, tmp_path, overrides=()):
-    config = load_recipe(recipe_path(name), overrides)
-    return run_recipe(config, run_dir=tmp_path / name, verbose=0), tmp_path / name
+    recipe = load_recipe(recipe_path(name), overrides)
+    return run_recipe(recipe, run_dir=tmp_path / name, verbose=0), tmp_path / name
 
 
-def test_airpassengers_run_directory_and_reload(tmp_path, backend):
+def write_csv_recipe(tmp_path, frame, extra=""):
+    frame.to_csv(tmp_path / "sales.csv", index=False)
+    recipe = tmp_path / "sales.toml"
+    recipe.write_text(
+        "[recipe]\nname = 'sales'\n[data]\nsource = 'csv'\n"
+        f"path = '{tmp_path / 'sales.csv'}'\ntime_column = 'date'\ntarget_columns = 'sales'\n"
+        "[split]\ntest = 10\nvalidation = 10\n[windows]\nlookback = 7\n[model]\nunits = [4]\n"
+        + extra
+    )
+    return recipe
+
+
+@pytest.mark.slow
+def test_airpassengers_run_directory_and_reload(tmp_path, backend, few_epochs):
     card, run_dir = run(
         "airpassengers", tmp_path, [("model", "units", [8]), ("training", "ensemble", 2)]
     )
-    assert card["ensemble"] == 2 and len(card["epochs_run_per_member"]) == 2
-    assert set(card["validation_metrics"]) == {"best_val_loss", "one_step", "recursive"}
+    assert card.ensemble == 2 and len(card.epochs_run_per_member) == 2
+    assert card.validation is not None and card.validation.one_step["mape"] > 0
     assert FORECAST_FILES <= {p.name for p in run_dir.iterdir()}
-    assert card["backend"] == backend and card["leakage"] == []
-    metrics = card["metrics"]
-    assert {
-        "model (recursive, 24-step)",
-        "model (one-step)",
-        "seasonal_naive (24-step)",
-        "naive (one-step)",
-    } <= set(metrics)
-    assert metrics["seasonal_naive (24-step)"]["mape"] == pytest.approx(15.52, abs=0.01)
-    assert all(np.isfinite(v["rmse"]) for v in metrics.values())
-    saved = json.loads((run_dir / "run_card.json").read_text())
-    assert saved["metrics"] == metrics and saved["versions"]["keras"]
+    assert card.backend == backend and card.leakage == []
+    passengers = load_airpassengers().to_numpy()
+    # Seasonal naive repeats 1958 twice over the test years: its score follows from the data.
+    naive = np.tile(passengers[108:120], 2)
+    expected = 100 * np.mean(np.abs(passengers[120:] - naive) / passengers[120:])
+    assert card.metrics["seasonal_naive (24-step)"]["mape"] == pytest.approx(expected)
+    assert {"model (recursive, 24-step)", "model (one-step)", "naive (one-step)"} <= set(
+        card.metrics
+    )
+    saved = RunCard.from_json((run_dir / "run_card.json").read_text())
+    assert saved == card
     assert "| model (one-step) |" in (run_dir / "run_card.md").read_text()
-    # The saved forecaster reproduces the run's forecasts.
+    # The saved forecaster reproduces the run's forecasts, and the CSV holds the same numbers.
     forecaster = Forecaster.load(run_dir / "forecaster")
-    series = pd.read_csv(
-        os.path.join(os.path.dirname(__file__), "..", "..", "data", "AirPassengers.csv")
-    )["#Passengers"].to_numpy(float)
     recorded = np.load(run_dir / "forecasts.npz")
     np.testing.assert_allclose(
-        forecaster.predict(series[:120], 24), recorded["multi_step"], rtol=1e-6
+        forecaster.predict(passengers[:120], 24), recorded["multi_step"], rtol=1e-6
     )
-    np.testing.assert_allclose(
-        forecaster.predict_one_step(series, 120), recorded["one_step"], rtol=1e-6
-    )
+    one_step = forecaster.predict_one_step(passengers, 120)
+    np.testing.assert_allclose(one_step, recorded["one_step"], rtol=1e-6)
+    table = pd.read_csv(run_dir / "forecasts.csv")
+    assert table["ds"].iloc[0] == "1959-01-01" and table["ds"].iloc[-1] == "1960-12-01"
+    np.testing.assert_allclose(table["one_step"], one_step[:, 0], rtol=1e-9)
+    np.testing.assert_array_equal(table["truth"], passengers[120:])
+    # The one-step metric is the MAPE of those forecasts, computed here independently.
+    mape = 100 * np.mean(np.abs(passengers[120:] - one_step[:, 0]) / passengers[120:])
+    assert card.metrics["model (one-step)"]["mape"] == pytest.approx(mape, rel=1e-9)
 
 
-def test_tutorial_run_card_flags_its_leak(tmp_path):
+@pytest.mark.slow
+def test_tutorial_run_card_flags_its_leak(tmp_path, few_epochs):
     with pytest.warns(LeakageWarning, match="whole series"):
         card, run_dir = run("airpassengers-tutorial", tmp_path)
-    assert len(card["leakage"]) == 2
+    assert len(card.leakage) == 2
     assert "LEAKAGE" in (run_dir / "run_card.md").read_text()
     state = json.loads((run_dir / "forecaster" / "forecaster.json").read_text())
     scaler_max = state["transforms"]["steps"][0]["state"]["data_max_"][0]
-    assert scaler_max == 622  # the test period's maximum: exactly the leak being flagged
+    assert scaler_max == load_airpassengers().max()  # the test period's maximum: the leak
+    # The card records the model the tutorial builder really built.
+    assert card.config["model"]["units"] == [50, 50, 50, 50]
+    assert card.config["model"]["dropout"] == 0.2
+    body = Forecaster.load(run_dir / "forecaster").model.get_layer("body")
+    assert body.units == [50, 50, 50, 50] and body.dropout == 0.2
 
 
-def test_sines_forecasts_past_the_end(tmp_path):
+@pytest.mark.slow
+def test_sines_forecast_past_the_end_is_dated_and_written(tmp_path, few_epochs):
     card, run_dir = run("sines", tmp_path, [("data", "family", "x_sin")])
     assert FORECAST_FILES <= {p.name for p in run_dir.iterdir()}
-    assert len(card["future_forecast"]) == 30
-    assert "model (recursive, 30-step)" in card["metrics"]
+    assert "model (recursive, 30-step)" in card.metrics
+    # 100 points on [0, 20]: the future continues the same x step past 20.
+    step = 20 / 99
+    np.testing.assert_allclose([float(d) for d in card.future.ds], 20 + step * np.arange(1, 31))
+    table = pd.read_csv(run_dir / "future_forecast.csv")
+    np.testing.assert_allclose(table["forecast"], card.future.values)
+    forecaster = Forecaster.load(run_dir / "forecaster")
+    from kseq.data import make_sine
+
+    series = make_sine("x_sin", num_points=100, end=20.0, seed=0).to_numpy()
+    np.testing.assert_allclose(forecaster.predict(series, 30)[:, 0], card.future.values, rtol=1e-6)
 
 
-def test_ar1_reports_both_lag_weights(tmp_path):
+@pytest.mark.slow
+def test_ar1_reports_both_lag_weights(tmp_path, few_epochs):
     card, run_dir = run("ar1", tmp_path, [("data", "test_paths", 64)])
-    assert set(card["metrics"]) == {"w=0", "w=0.1"}
+    assert set(card.metrics) == {"w=0", "w=0.1"}
     for tag in ("w0", "w0.1"):
         model = keras.saving.load_model(run_dir / f"model_{tag}.keras", safe_mode=True)
         recorded = np.load(run_dir / f"predictions_{tag}.npz")
         np.testing.assert_allclose(
             model.predict(recorded["x"], verbose=0), recorded["prediction"], rtol=1e-5, atol=1e-6
         )
+        # For w = 0 the target is x_t² exactly: the no-lag baseline is perfect.
+        if tag == "w0":
+            assert card.metrics["w=0"]["no_lag_term_mse"] < 1e-10
     assert {"scatter.png", "loss.png", "run_card.md"} <= {p.name for p in run_dir.iterdir()}
-    for values in card["metrics"].values():
-        assert values["test_mse"] > 0 and values["mean_baseline_mse"] > 0
 
 
+@pytest.mark.slow
+def test_mixture_interval_is_decoded_by_the_head(tmp_path, few_epochs):
+    card, run_dir = run(
+        "airpassengers",
+        tmp_path,
+        [
+            ("model", "units", [4]),
+            ("model", "head", "mixture"),
+            ("model", "num_components", 2),
+            ("training", "ensemble", 1),
+            ("evaluation", "baselines", ["naive"]),
+        ],
+    )
+    assert (card.interval.lower, card.interval.upper) == (0.1, 0.9)
+    table = pd.read_csv(run_dir / "forecasts.csv")
+    # In passengers, around the point forecast (the mixture mean need not sit between two
+    # quantiles, but a 10 %-90 % band of passenger counts is positive and ordered).
+    assert (table["lower"] < table["upper"]).all() and (table["lower"] > 0).all()
+    inside = (table["truth"] >= table["lower"]) & (table["truth"] <= table["upper"])
+    assert card.interval.one_step_coverage == pytest.approx(inside.mean())
+    forecaster = Forecaster.load(run_dir / "forecaster")
+    passengers = load_airpassengers().to_numpy()
+    _, quantiles = forecaster.predict_one_step(passengers, 120, levels=(0.1, 0.9))
+    np.testing.assert_allclose(table[["lower", "upper"]], quantiles[:, 0], rtol=1e-6)
+
+
+@pytest.mark.slow
 def test_csv_recipe_and_forecast_command(tmp_path, backend):
     frame = pd.DataFrame(
         {
@@ -113,67 +166,69 @@ def test_csv_recipe_and_forecast_command(tmp_path, backend):
             "sales": 10 + np.sin(np.arange(80) / 3) + np.arange(80) * 0.05,
         }
     )
-    frame.to_csv(tmp_path / "sales.csv", index=False)
-    recipe = tmp_path / "sales.toml"
-    recipe.write_text(
-        "[recipe]\nname = 'sales'\n[data]\nsource = 'csv'\n"
-        f"path = '{tmp_path / 'sales.csv'}'\ntime_column = 'date'\ntarget_columns = 'sales'\n"
-        "[split]\ntest = 10\nvalidation = 10\n[windows]\nlookback = 7\n[model]\nunits = [4]\n"
-        "[evaluation]\nseason_length = 7\n"
-    )
+    recipe = write_csv_recipe(tmp_path, frame, "[evaluation]\nseason_length = 7\n")
     env = dict(os.environ, KERAS_MAX_EPOCHS="1")
-    cli = [sys.executable, "-m", "kseq.cli"]
     result = subprocess.run(
-        cli + ["run", str(recipe), "--out", str(tmp_path / "run"), "--quiet"],
+        CLI + ["run", str(recipe), "--out", str(tmp_path / "run"), "--quiet"],
         capture_output=True,
         text=True,
         env=env,
     )
     assert result.returncode == 0, result.stderr
     assert "| model (one-step) |" in result.stdout and f"on backend {backend}" in result.stderr
+    forecast = CLI + ["forecast", str(tmp_path / "run"), "--horizon", "5"]
     result = subprocess.run(
-        cli
-        + [
-            "forecast",
-            str(tmp_path / "run"),
-            "--horizon",
-            "5",
-            "--csv",
-            str(tmp_path / "sales.csv"),
-        ],
-        capture_output=True,
-        text=True,
-        env=env,
+        forecast + ["--csv", str(tmp_path / "sales.csv")], capture_output=True, text=True, env=env
     )
     assert result.returncode == 0, result.stderr
     lines = result.stdout.strip().splitlines()
     assert lines[0] == "date,sales" and lines[1].startswith("2020-03-21,") and len(lines) == 6
 
 
-def test_recipe_module_entry_point(tmp_path):
+@pytest.mark.slow
+def test_monthly_future_dates_follow_the_calendar(tmp_path):
+    # Month starts: a fixed Timedelta after 1960-12-01 drifts to 1960-12-31, 1961-01-30, ...
+    frame = pd.DataFrame(
+        {
+            "date": pd.date_range("2015-01-01", periods=60, freq="MS").strftime("%Y-%m-%d"),
+            "sales": 100 + 10 * np.sin(np.arange(60) * np.pi / 6),
+        }
+    )
+    recipe = write_csv_recipe(tmp_path, frame, "[evaluation]\nforecast_steps = 3\n")
     env = dict(os.environ, KERAS_MAX_EPOCHS="1")
+    run_dir = tmp_path / "run"
     result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "kseq.recipes.airpassengers",
-            "--out",
-            str(tmp_path / "r"),
-            "--quiet",
-            "--set",
-            "model.units=[4]",
-        ],
+        CLI + ["run", str(recipe), "--out", str(run_dir), "--quiet"],
         capture_output=True,
         text=True,
         env=env,
     )
     assert result.returncode == 0, result.stderr
-    assert "seasonal_naive (24-step) | 71.25 | 76.99 | 15.52" in result.stdout
-    bad = subprocess.run(
-        [sys.executable, "-m", "kseq.recipes.airpassengers", "--set", "windows.lookbak=3"],
+    card = RunCard.from_json((run_dir / "run_card.json").read_text())
+    assert card.future.ds == ["2020-01-01", "2020-02-01", "2020-03-01"]
+    table = pd.read_csv(run_dir / "future_forecast.csv")
+    assert list(table["ds"]) == card.future.ds
+    result = subprocess.run(
+        CLI + ["forecast", str(run_dir), "--horizon", "2"], capture_output=True, text=True, env=env
+    )
+    assert result.returncode == 0, result.stderr
+    assert [line.split(",")[0] for line in result.stdout.splitlines()[1:]] == [
+        "2020-01-01",
+        "2020-02-01",
+    ]
+
+
+@pytest.mark.slow
+def test_recipe_module_entry_point(tmp_path):
+    env = dict(os.environ, KERAS_MAX_EPOCHS="1")
+    result = subprocess.run(
+        [sys.executable, "-m", "kseq.recipes.airpassengers", "--out", str(tmp_path / "r")]
+        + ["--quiet", "--set", "model.units=[4]", "--set", "training.ensemble=1"],
         capture_output=True,
         text=True,
         env=env,
     )
-    assert bad.returncode == 2
-    assert "unknown key 'lookbak' in [windows]" in bad.stderr and "Traceback" not in bad.stderr
+    assert result.returncode == 0, result.stderr
+    card = RunCard.from_json((tmp_path / "r" / "run_card.json").read_text())
+    row = card.metrics["seasonal_naive (24-step)"]
+    assert f"| seasonal_naive (24-step) | {row['mae']:.4g} | {row['rmse']:.4g} |" in result.stdout

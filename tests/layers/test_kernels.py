@@ -8,8 +8,9 @@ import keras
 import numpy as np
 import pytest
 
-import kseq._fast_paths as fast_paths
+import kseq.layers._kernels as kernels
 from kseq.layers import StackedRNN
+from kseq.layers._kernels import get_kernels
 
 X = np.random.default_rng(0).normal(size=(8, 9, 3)).astype("float32")
 Y = np.random.default_rng(1).normal(size=(8, 1)).astype("float32")
@@ -18,12 +19,20 @@ Y = np.random.default_rng(1).normal(size=(8, 1)).astype("float32")
 FUSED_CALLS = []
 
 
-def _counted(kernel):
-    def run(*args):
-        FUSED_CALLS.append(kernel.__name__)
-        return kernel(*args)
+class _Counting:
+    """The active backend's kernels, recording each call they did not decline."""
 
-    return run
+    def __init__(self, native):
+        self.native = native
+
+    def run_recurrent(self, layer, inputs, training):
+        outputs = self.native.run_recurrent(layer, inputs, training)
+        if outputs is not None:
+            FUSED_CALLS.append(type(layer).__name__)
+        return outputs
+
+    def window_dataset(self, dataset):
+        return self.native.window_dataset(dataset)
 
 
 def _keras_on_gpu():
@@ -47,11 +56,10 @@ def _model(cell):
 
 
 def _train(cell, monkeypatch, fused):
-    if not fused:
-        monkeypatch.setattr(fast_paths, "_BACKEND", "generic")
-    for name in ("_torch_recurrent", "_tf_lstm"):
-        kernel = getattr(fast_paths, name)
-        monkeypatch.setattr(fast_paths, name, _counted(kernel))
+    # Fused: the backend's kernels (counted); not fused: JAX's, which decline everything, so
+    # Keras's own loop runs.
+    chosen = _Counting(get_kernels()) if fused else get_kernels("jax")
+    monkeypatch.setattr(kernels, "get_kernels", lambda backend=None: chosen)
     model = _model(cell)
     model.compile(keras.optimizers.SGD(0.1), "mse")
     before = keras.ops.convert_to_numpy(model(X))
@@ -102,12 +110,13 @@ def test_eligibility_is_decided_without_serializing(monkeypatch):
         (keras.layers.LSTM(5, go_backwards=True), False),
     ]:
         layer.build((2, 4, 3))
-        assert fast_paths._torch_eligible(layer, inputs, training=True) is expected, layer
+        fused = get_kernels("torch").run_recurrent(layer, inputs, training=True)
+        assert (fused is not None) is expected, layer
     # Only CPU tensors: symbolic ("meta") tracing and GPUs (Keras runs cuDNN there) take
     # Keras's path.
     layer = keras.layers.LSTM(5)
     layer.build((2, 4, 3))
-    assert not fast_paths._torch_eligible(layer, inputs.to("meta"), training=True)
+    assert get_kernels("torch").run_recurrent(layer, inputs.to("meta"), training=True) is None
 
 
 @pytest.mark.skipif(keras.backend.backend() != "tensorflow", reason="BlockLSTM is TensorFlow's")
@@ -117,7 +126,7 @@ def test_tensorflow_fuses_only_small_lstm_layers():
     def eligible(layer, batch_size):
         layer.build((batch_size, 4, 3))
         inputs = tf.zeros((batch_size, 4, 3))
-        return fast_paths._tf_eligible(layer, inputs, training=True)
+        return get_kernels("tensorflow").run_recurrent(layer, inputs, training=True) is not None
 
     assert eligible(keras.layers.LSTM(32), 16)
     assert eligible(keras.layers.LSTM(64), 64)
