@@ -20,8 +20,8 @@ ensure_backend()
 
 import keras  # noqa: E402
 
+from kseq.pipeline.run import run_recipe  # noqa: E402
 from kseq.recipes.config import load_recipe, recipe_path  # noqa: E402
-from kseq.recipes.runner import run_recipe  # noqa: E402
 
 ROWS = ("model (recursive, 24-step)", "model (one-step)")
 BASELINES = ("seasonal_naive (24-step)", "sarima (24-step)", "sarima (one-step)")
@@ -44,14 +44,14 @@ def main(argv=None):
         "|---|---|---|---|---|---|",
     ]
     for seed, card in zip(args.seeds, cards, strict=True):
-        multi, one = (card["metrics"][row] for row in ROWS)
+        multi, one = (card.metrics[row] for row in ROWS)
         lines.append(
             f"| seed {seed} | {multi['mape']:.2f} % | {multi['rmse']:.1f} | "
             f"{one['mape']:.2f} % | {one['rmse']:.1f} | "
-            f"{card['timings']['training_s']:.1f} |"
+            f"{card.timings['training_s']:.1f} |"
         )
     mean = {
-        row: {k: statistics.mean(c["metrics"][row][k] for c in cards) for k in ("mape", "rmse")}
+        row: {k: statistics.mean(c.metrics[row][k] for c in cards) for k in ("mape", "rmse")}
         for row in ROWS
     }
     lines.append(
@@ -71,7 +71,7 @@ def main(argv=None):
                 "backend": backend,
                 "seeds": args.seeds,
                 "mean": mean,
-                "runs": [c["metrics"] for c in cards],
+                "runs": [c.metrics for c in cards],
             },
             indent=2,
         )

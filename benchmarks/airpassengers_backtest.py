@@ -23,9 +23,9 @@ ensure_backend()
 
 import keras  # noqa: E402
 
-from kseq.recipes.backtest import backtest_recipe  # noqa: E402
+from kseq.evaluation.backtest import backtest_recipe  # noqa: E402
+from kseq.pipeline.run import run_recipe  # noqa: E402
 from kseq.recipes.config import load_recipe, recipe_path  # noqa: E402
-from kseq.recipes.runner import run_recipe  # noqa: E402
 
 ORIGINS = ["1956-01", "1957-01", "1958-01"]
 ORIGINS_BY_LENGTH = {12: ORIGINS, 24: ["1955-01", "1956-01", "1957-01"]}
@@ -103,12 +103,12 @@ def main(argv=None):
             summary = backtest_recipe(config, origins, length=length, run_dir=out)
         # The multi-step row is "model (recursive, 12-step)" or "(direct, 12-step)".
         steps = f"{length}-step"
-        summary["mean"][f"model ({steps})"] = next(
-            v for k, v in summary["mean"].items() if k.startswith("model (") and steps in k
+        summary.mean[f"model ({steps})"] = next(
+            v for k, v in summary.mean.items() if k.startswith("model (") and steps in k
         )
-        for run in summary["runs"]:
-            run["metrics"][f"model ({steps})"] = next(
-                v for k, v in run["metrics"].items() if k.startswith("model (") and steps in k
+        for run in summary.runs:
+            run.metrics[f"model ({steps})"] = next(
+                v for k, v in run.metrics.items() if k.startswith("model (") and steps in k
             )
         result = {
             "overrides": [list(o) for o in VARIANTS[name]],
@@ -116,8 +116,8 @@ def main(argv=None):
             "origins": list(origins),
             "mape": {
                 label: {
-                    "origins": [r["metrics"][row]["mape"] for r in summary["runs"]],
-                    "mean": summary["mean"][row]["mape"],
+                    "origins": [r.metrics[row]["mape"] for r in summary.runs],
+                    "mean": summary.mean[row]["mape"],
                 }
                 for label, row in rows(length).items() | sarima_rows(length).items()
             },
@@ -130,10 +130,10 @@ def main(argv=None):
                 card = run_recipe(config, run_dir=out, verbose=0)
             for label, key in (("one-step", "one_step"), ("12-step", "recursive")):
                 mape = result["mape"][label]
-                mape["final_validation"] = card["validation_metrics"][key]["mape"]
+                mape["final_validation"] = getattr(card.validation, key)["mape"]
                 scores = [*mape["origins"], mape["final_validation"]]
                 mape["mean_with_final"] = sum(scores) / len(scores)
-            result["final_best_epochs"] = card.get("best_epoch_per_member")
+            result["final_best_epochs"] = card.best_epoch_per_member
         # Re-read first: variants may run in parallel processes that share this file.
         merged = json.loads(out_path.read_text()) if out_path.exists() else {}
         merged[name] = result

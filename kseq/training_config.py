@@ -31,7 +31,9 @@ class TrainingConfig:
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ValueError(f"`{name}` must be a positive integer. Received: {value!r}")
         steps = self.steps_per_epoch
-        if steps is not None and (isinstance(steps, bool) or not isinstance(steps, int) or steps < 1):
+        if steps is not None and (
+            isinstance(steps, bool) or not isinstance(steps, int) or steps < 1
+        ):
             raise ValueError(f"`steps_per_epoch` must be None or >= 1. Received: {steps!r}")
 
     @classmethod

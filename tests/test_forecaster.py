@@ -8,8 +8,8 @@ import pytest
 from kseq.data import load_airpassengers
 from kseq.errors import DataError, NotFittedError
 from kseq.forecaster import Forecaster
-from kseq.training_config import TrainingConfig
 from kseq.models import build_forecaster
+from kseq.training_config import TrainingConfig
 from kseq.transforms import Difference, LogTransform, MinMaxScale, TransformPipeline
 
 
@@ -26,7 +26,11 @@ def make(horizon=1, head="point"):
 
 def test_fit_uses_only_training_values_and_one_step_matches_predict(series):
     forecaster = make()
-    forecaster.fit(series[:108], series[108:120], training=TrainingConfig(epochs=2, batch_size=16, seed=0, verbose=0))
+    forecaster.fit(
+        series[:108],
+        series[108:120],
+        training=TrainingConfig(epochs=2, batch_size=16, seed=0, verbose=0),
+    )
     scaler = forecaster.transforms.steps[-1].scaler_
     log_growth = np.log(series[12:108]) - np.log(series[:96])
     assert scaler.data_max_[0] == pytest.approx(log_growth.max())
@@ -110,7 +114,9 @@ def test_fit_keeps_the_window_order_it_was_asked_for(series, monkeypatch):
     forecaster = make()
     with warnings.catch_warnings():
         warnings.simplefilter("error", UserWarning)
-        forecaster.fit(series[:120], training=TrainingConfig(epochs=2, batch_size=16, shuffle=False, verbose=0))
+        forecaster.fit(
+            series[:120], training=TrainingConfig(epochs=2, batch_size=16, shuffle=False, verbose=0)
+        )
     if keras.backend.backend() != "tensorflow":  # TF reads the windows through tf.data
         # 120 - 12 - 12 (difference) = 96 windows -> 6 batches, in order, both epochs (Keras
         # may read batch 0 once more beforehand, to build the model).

@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
-from kseq.evaluation.baselines import naive_baselines, sarima_airline, sarima_available
 from kseq.data import load_airpassengers
+from kseq.evaluation.baselines import naive_baselines, sarima_airline, sarima_available
 from kseq.evaluation.metrics import mae, mape, mase, rmse, seasonal_naive_forecast, smape
 
 
@@ -22,7 +22,9 @@ def test_seasonal_naive_on_airpassengers_matches_the_reference():
     np.testing.assert_array_equal(forecast[12:], series[108:120])
     # Seasonal naive repeats 1958 twice: its errors follow from the data alone.
     errors = series[120:] - np.tile(series[108:120], 2)
-    assert mape(series[120:], forecast) == pytest.approx(100 * np.mean(np.abs(errors) / series[120:]))
+    assert mape(series[120:], forecast) == pytest.approx(
+        100 * np.mean(np.abs(errors) / series[120:])
+    )
     assert rmse(series[120:], forecast) == pytest.approx(np.sqrt(np.mean(errors**2)))
     one_step = naive_baselines(series[:120], series[120:], 12)["seasonal_naive"]["one_step"]
     np.testing.assert_array_equal(one_step, series[108:132])
@@ -40,9 +42,7 @@ def test_sarima_airline_matches_the_reference():
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        fitted = ARIMA(
-            np.log(series[:120]), order=(0, 1, 1), seasonal_order=(0, 1, 1, 12)
-        ).fit()
+        fitted = ARIMA(np.log(series[:120]), order=(0, 1, 1), seasonal_order=(0, 1, 1, 12)).fit()
         multi = np.exp(fitted.forecast(24))
         one = np.exp(fitted.append(np.log(series[120:])).predict(start=120, end=143))
     np.testing.assert_allclose(result["multi_step"], multi, rtol=2e-3)

@@ -59,9 +59,7 @@ def test_study_outputs(tmp_path):
         "trial,state,training.learning_rate,model.forget_bias"
     )
     assert all(",COMPLETE," in row for row in rows[1:])
-    assert {"param_training_learning_rate.png", "param_model_forget_bias.png"} == set(
-        summary.plots
-    )
+    assert {"param_training_learning_rate.png", "param_model_forget_bias.png"} == set(summary.plots)
     assert "| trial | state |" in (out / "results.md").read_text()
     best = load_recipe(out / "best_recipe.toml")
     study = optuna.load_study(study_name="tiny", storage=summary.storage)
@@ -115,7 +113,9 @@ def test_killed_study_resumes_without_repeating_finished_trials(tmp_path):
 def test_study_validates_what_run_validates(tmp_path):
     # A value `kseq run` would refuse fails when the study is read, not in a trial.
     bad = STUDY.replace('"model.forget_bias" = [1.0, 0.5]', '"model.dropout" = [0.1, 1.5]')
-    with pytest.raises(ConfigError, match=r"\[model\] dropout must be in \[0.0, 1.0\); received 1.5"):
+    with pytest.raises(
+        ConfigError, match=r"\[model\] dropout must be in \[0.0, 1.0\); received 1.5"
+    ):
         load_study(write_study(tmp_path, bad))
     recipe = tmp_path / "r.toml"
     recipe.write_text("[windows]\nlookback = 3\n")

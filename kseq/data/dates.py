@@ -18,7 +18,9 @@ def make_future_index(index, steps):
     """
     steps = int(steps)
     if isinstance(index, pd.DatetimeIndex):
-        freq = index.freq or (pd.infer_freq(index) if len(index) >= 3 else None)
+        freq = index.freq
+        if freq is None and len(index) >= 3:
+            freq = pd.DatetimeIndex(index, freq="infer").freq
         if freq is None:
             raise TimeIndexError(
                 f"The dates ending {index[-1]} have no regular frequency, so forecast dates "

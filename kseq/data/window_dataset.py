@@ -87,7 +87,11 @@ class WindowDataset(keras.utils.PyDataset):
             rng.shuffle(order)  # in place: no second copy of the order
         # Only an explicit steps_per_epoch past one pass needs the order repeated; the default
         # pass ends with a partial batch.
-        repeats = math.ceil(self._steps * self.batch_size / num) if self.steps_per_epoch is not None else 1
+        repeats = (
+            math.ceil(self._steps * self.batch_size / num)
+            if self.steps_per_epoch is not None
+            else 1
+        )
         return np.tile(order, repeats) if repeats > 1 else order
 
     def __len__(self):

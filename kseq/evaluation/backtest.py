@@ -107,8 +107,7 @@ def backtest_recipe(recipe, origins, *, length=None, run_dir="runs/backtest", ve
     rows = set.intersection(*(set(r.metrics) for r in runs))
     mean = {
         row: {
-            key: statistics.fmean(r.metrics[row][key] for r in runs)
-            for key in runs[0].metrics[row]
+            key: statistics.fmean(r.metrics[row][key] for r in runs) for key in runs[0].metrics[row]
         }
         for row in sorted(rows)
     }

@@ -1,8 +1,8 @@
 """A stack of recurrent layers with dropout between them."""
 
-from kseq.layers._kernels import run_recurrent
 from kseq._keras import keras
 from kseq.initializers.forget_bias import ForgetBias
+from kseq.layers._kernels import run_recurrent
 
 CELLS = ("lstm", "gru", "simple_rnn")
 

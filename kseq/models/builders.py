@@ -79,9 +79,7 @@ def build_forecaster(
         "seed": seed,
         "name": "head",
     }
-    outputs = _HEADS[head](quantiles=quantiles, num_components=num_components, **options)(
-        features
-    )
+    outputs = _HEADS[head](quantiles=quantiles, num_components=num_components, **options)(features)
     return keras.Model(inputs, outputs, name=name)
 
 

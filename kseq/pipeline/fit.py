@@ -98,7 +98,9 @@ def combine_members(forecasters):
     )
 
 
-def fit_forecaster(recipe, data, transforms, *, run_dir, resume=False, verbose="auto", callbacks=()):
+def fit_forecaster(
+    recipe, data, transforms, *, run_dir, resume=False, verbose="auto", callbacks=()
+):
     """Trains every ensemble member of `recipe` on `data` (a `SplitSeries`).
 
     Args:

@@ -80,7 +80,12 @@ def run_forecast(recipe, run_dir, *, resume=False, verbose="auto", callbacks=())
 
     tick = time.perf_counter()
     fit = fit_forecaster(
-        recipe, data, transforms, run_dir=run_dir, resume=resume, verbose=verbose,
+        recipe,
+        data,
+        transforms,
+        run_dir=run_dir,
+        resume=resume,
+        verbose=verbose,
         callbacks=callbacks,
     )
     timings["training_s"] = round(time.perf_counter() - tick, 2)

@@ -89,7 +89,10 @@ class RunCard:
             )
         if self.future is not None:
             lines += ["", "## Forecast past the end", "", "| ds | forecast |", "|---|---|"]
-            lines += [f"| {d} | {v:.6g} |" for d, v in zip(self.future.ds, self.future.values, strict=True)]
+            lines += [
+                f"| {d} | {v:.6g} |"
+                for d, v in zip(self.future.ds, self.future.values, strict=True)
+            ]
         lines += [
             "",
             "## Metrics (original units)",

@@ -303,9 +303,7 @@ def _check_range(where, value, meta):
     above = high is not None and (value >= high if meta["open_high"] else value > high)
     if below or above:
         bounds = (
-            f">= {low}"
-            if high is None
-            else f"in [{low}, {high}{')' if meta['open_high'] else ']'}"
+            f">= {low}" if high is None else f"in [{low}, {high}{')' if meta['open_high'] else ']'}"
         )
         raise ConfigError(f"{where} must be {bounds}; received {value!r}.")
 
@@ -340,8 +338,7 @@ def _read_section(cls, section, given, source, fixed=None):
     unknown = sorted(set(given) - set(fields))
     if unknown:
         raise ConfigError(
-            f"{source}: unknown key {unknown[0]!r} in [{section}]; valid keys: "
-            f"{', '.join(fields)}."
+            f"{source}: unknown key {unknown[0]!r} in [{section}]; valid keys: {', '.join(fields)}."
         )
     values = dict(fixed or {})
     for key, value in given.items():

@@ -17,6 +17,7 @@ class StudyReport:
     plots: list
     best: int | None
 
+
 def write_outputs(spec, study, out_dir):
     """Writes results.csv, results.md, one plot per parameter and best_recipe.toml."""
     import pandas as pd
@@ -124,5 +125,3 @@ def _toml_value(value):
     if isinstance(value, (list, tuple)):
         return "[" + ", ".join(_toml_value(v) for v in value) + "]"
     raise TypeError(f"Cannot write {value!r} as TOML.")
-
-

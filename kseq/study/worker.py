@@ -136,5 +136,3 @@ def queue_grid(study, space, seed):
             study.enqueue_trial(dict(zip(keys, points[i], strict=True)))
             queued += 1
     return queued
-
-

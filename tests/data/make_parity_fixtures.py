@@ -20,8 +20,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from kseq._keras import keras  # noqa: E402
 from kseq.data import load_airpassengers  # noqa: E402
 from kseq.forecaster import Forecaster
-from kseq.training_config import TrainingConfig  # noqa: E402
 from kseq.models import build_forecaster, build_seq2seq  # noqa: E402
+from kseq.training_config import TrainingConfig  # noqa: E402
 from kseq.transforms import Difference, LogTransform, MinMaxScale, TransformPipeline  # noqa: E402
 
 OUT = Path(__file__).resolve().parent / "parity"

@@ -68,7 +68,9 @@ def test_backtest_runs_each_origin_on_the_months_after_it(tmp_path, few_epochs):
             100 * expected, rel=1e-6
         )
     for row, mean in summary.mean.items():
-        assert mean["mape"] == pytest.approx(np.mean([r.metrics[row]["mape"] for r in summary.runs]))
+        assert mean["mape"] == pytest.approx(
+            np.mean([r.metrics[row]["mape"] for r in summary.runs])
+        )
     assert "model (one-step)" in summary.mean
     assert "| model (one-step) |" in (tmp_path / "backtest.md").read_text()
 

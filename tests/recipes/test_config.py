@@ -129,9 +129,13 @@ def test_studies_and_recipes_cannot_be_run_as_each_other(tmp_path):
 
     from kseq.recipes.config import study_path
 
-    with pytest.raises(ConfigError, match=r"'sine-study' is a study, not a recipe: run `kseq study"):
+    with pytest.raises(
+        ConfigError, match=r"'sine-study' is a study, not a recipe: run `kseq study"
+    ):
         recipe_path("sine-study")
-    with pytest.raises(ConfigError, match=r"'sines' is a recipe, not a study: run `kseq run sines`"):
+    with pytest.raises(
+        ConfigError, match=r"'sines' is a recipe, not a study: run `kseq run sines`"
+    ):
         study_path("sines")
     study = tmp_path / "mine.toml"
     study.write_text(study_path("sine-study").read_text())

@@ -82,5 +82,3 @@ def cell_eligible(layer, training):
     if isinstance(layer, keras.layers.GRU):
         return cell.reset_after
     return isinstance(layer, (keras.layers.LSTM, keras.layers.SimpleRNN))
-
-

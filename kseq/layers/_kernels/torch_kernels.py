@@ -69,5 +69,3 @@ def _torch_recurrent(layer, inputs):
     )
     # (batch, time, units), or the last step (batch, units)
     return outputs if layer.return_sequences else outputs[:, -1]
-
-
