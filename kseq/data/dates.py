@@ -38,4 +38,4 @@ def format_dates(index):
     if isinstance(index, pd.DatetimeIndex):
         with_time = bool((index != index.normalize()).any())
         return [str(t) if with_time else t.strftime("%Y-%m-%d") for t in index]
-    return [f"{v:g}" if isinstance(v, float) else str(v) for v in index.tolist()]
+    return [f"{v:.12g}" if isinstance(v, float) else str(v) for v in index.tolist()]
