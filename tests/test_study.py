@@ -112,10 +112,8 @@ def test_killed_study_resumes_without_repeating_finished_trials(tmp_path):
 
 def test_study_validates_what_run_validates(tmp_path):
     # A value `kseq run` would refuse fails when the study is read, not in a trial.
-    bad = STUDY.replace('"model.forget_bias" = [1.0, 0.5]', '"model.dropout" = [0.1, 1.5]')
-    with pytest.raises(
-        ConfigError, match=r"\[model\] dropout must be in \[0.0, 1.0\); received 1.5"
-    ):
+    bad = STUDY.replace('"model.forget_bias" = [1.0, 0.5]', '"windows.lookback" = [8, 0]')
+    with pytest.raises(ConfigError, match=r"\[windows\] lookback must be >= 1; received 0"):
         load_study(write_study(tmp_path, bad))
     recipe = tmp_path / "r.toml"
     recipe.write_text("[windows]\nlookback = 3\n")
