@@ -59,7 +59,8 @@ class MixtureDensityHead(ProjectionHead):
 
         return MixtureNLL(self.num_components)
 
-    def _parameters(self, outputs):
+    def mixture_parameters(self, outputs):
+        """``(weights, means, scales)`` of the mixture, each ``(..., num_components)``."""
         k = self.num_components
         outputs = np.asarray(outputs, dtype="float64")
         logits = outputs[..., :k]
@@ -69,12 +70,12 @@ class MixtureDensityHead(ProjectionHead):
 
     def point_forecast(self, outputs):
         """The mixture mean."""
-        weights, means, _ = self._parameters(outputs)
+        weights, means, _ = self.mixture_parameters(outputs)
         return (weights * means).sum(axis=-1)
 
     def quantile_forecast(self, outputs, levels):
         """Quantiles of the mixture: the CDF inverted by bisection (exact for one component)."""
-        weights, means, scales = self._parameters(outputs)
+        weights, means, scales = self.mixture_parameters(outputs)
         result = []
         for level in levels:
             if not 0.0 < level < 1.0:
