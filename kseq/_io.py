@@ -6,6 +6,8 @@ import os
 import tempfile
 from pathlib import Path
 
+import numpy as np
+
 
 def write_bytes_atomic(path, data):
     """Writes `data` to a temporary file beside `path`, then renames it over `path`."""
@@ -29,6 +31,13 @@ def write_text_atomic(path, text):
 
 def write_json_atomic(path, value):
     return write_text_atomic(path, json.dumps(value, indent=2, default=str) + "\n")
+
+
+def write_npz_atomic(path, **arrays):
+    """Writes NumPy arrays as an ``.npz`` file (no pickled objects), atomically."""
+    buffer = io.BytesIO()
+    np.savez(buffer, **arrays)
+    return write_bytes_atomic(path, buffer.getvalue())
 
 
 def save_figure_atomic(figure, path, dpi=110):

@@ -41,7 +41,11 @@ class Forecaster:
 
     >>> model = build_forecaster(lookback=24)
     >>> forecaster = Forecaster(model, lookback=24, transforms=TransformPipeline([...]))
-    >>> forecaster.fit(series[split.train], validation=series[split.validation], epochs=50)
+    >>> forecaster.fit(
+    ...     series[split.train],
+    ...     validation=series[split.validation],
+    ...     training=TrainingConfig(epochs=50),
+    ... )
     >>> forecaster.predict(series[: split.test.start], steps=24)   # (24, num_targets)
 
     Args:

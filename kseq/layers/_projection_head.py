@@ -1,12 +1,11 @@
 """Base of the heads mapping a feature vector to ``(horizon, num_targets, ...)`` outputs."""
 
-import numpy as np
-
 from kseq._keras import keras
 from kseq.layers._dense_stack import apply_stack, build_stack, check_positive, make_dense_stack
+from kseq.layers._point_decoding import PointDecoding
 
 
-class ProjectionHead(keras.layers.Layer):
+class ProjectionHead(PointDecoding, keras.layers.Layer):
     """Hidden Dense stack, then ``Dense(horizon · num_targets · outputs_per_target)``, reshaped.
 
     Subclasses set `outputs_per_target` and may post-process the reshaped outputs in
@@ -55,29 +54,6 @@ class ProjectionHead(keras.layers.Layer):
 
     def finalize(self, outputs):
         return outputs
-
-    # Decoding: what the head's outputs mean. Arrays in, arrays out (NumPy, after predict).
-
-    @property
-    def is_probabilistic(self):
-        """Whether `quantile_forecast` can give levels other than the point forecast."""
-        return False
-
-    def default_loss(self):
-        """The training loss that matches the outputs (MSE for point forecasts)."""
-        return "mse"
-
-    def point_forecast(self, outputs):
-        """Reduces outputs to point forecasts ``(batch, horizon, num_targets)``."""
-        return np.asarray(outputs)
-
-    def quantile_forecast(self, outputs, levels):
-        """Forecast quantiles ``(batch, horizon, num_targets, len(levels))`` in the model's
-        (transformed) units. A point head has none."""
-        raise ValueError(
-            f"{type(self).__name__} gives point forecasts only; use a quantile or mixture head "
-            f"for intervals. Received: levels={list(levels)!r}"
-        )
 
     def compute_output_shape(self, input_shape):
         return (input_shape[0], self.horizon, self.num_targets) + self.output_tail()

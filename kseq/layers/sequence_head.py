@@ -1,13 +1,12 @@
 """One output per input step, for sequence-to-sequence targets."""
 
-import numpy as np
-
 from kseq._keras import keras
 from kseq.layers._dense_stack import apply_stack, build_stack, check_positive, make_dense_stack
+from kseq.layers._point_decoding import PointDecoding
 
 
 @keras.saving.register_keras_serializable(package="kseq")
-class SequenceHead(keras.layers.Layer):
+class SequenceHead(PointDecoding, keras.layers.Layer):
     """Maps ``(batch, time, features)`` to ``(batch, time, num_targets)`` step by step.
 
     The same hidden Dense layers and projection apply at every step (the AR(1) net's
@@ -42,16 +41,6 @@ class SequenceHead(keras.layers.Layer):
 
     def call(self, inputs, training=None):
         return apply_stack([*self.hidden, self.projection], inputs, training)
-
-    @property
-    def is_probabilistic(self):
-        return False
-
-    def default_loss(self):
-        return "mse"
-
-    def point_forecast(self, outputs):
-        return np.asarray(outputs)
 
     def compute_output_shape(self, input_shape):
         return tuple(input_shape[:-1]) + (self.num_targets,)

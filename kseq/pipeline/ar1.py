@@ -5,6 +5,7 @@ import time
 
 import numpy as np
 
+from kseq._io import write_npz_atomic
 from kseq._keras import keras
 from kseq.data import make_ar1
 from kseq.data.ar1_dataset import AR1Dataset
@@ -98,12 +99,10 @@ def run_ar1(recipe, run_dir, *, resume=False, verbose="auto", callbacks=()):
 
 def save_ar1_model(run_dir, tag, model, x, prediction):
     """Saves the net (atomically) and a sample of its test predictions; returns the names."""
-    from kseq.pipeline.report import write_npz
-
     name = tag.replace("=", "")
     model_file = f"model_{name}.keras"
     staging = run_dir / f".{model_file}.tmp.keras"
     model.save(staging)
     staging.replace(run_dir / model_file)
-    write_npz(run_dir / f"predictions_{name}.npz", x=x, prediction=prediction)
+    write_npz_atomic(run_dir / f"predictions_{name}.npz", x=x, prediction=prediction)
     return [model_file, f"predictions_{name}.npz"]

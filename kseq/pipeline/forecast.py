@@ -1,17 +1,16 @@
 """Forecasts from a saved run (`kseq forecast`): load the forecaster, read the history it
 forecasts from (the run's own data or a newer CSV with the same columns), forecast, date."""
 
+import dataclasses
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from kseq.data import read_series
 from kseq.data.dates import make_future_index
 from kseq.errors import ConfigError, DataError
 from kseq.forecaster import Forecaster
 from kseq.pipeline.load import load_series
-from kseq.pipeline.values import SeriesData
 from kseq.recipes.config import validate
 
 
@@ -36,15 +35,8 @@ def read_history(recipe, csv=None):
             "--csv needs a run whose recipe read a CSV file (it names the time and target "
             f"columns); this run's data source is {data.source!r}."
         )
-    frame = read_series(
-        csv,
-        data.time_column,
-        data.target_columns,
-        data.feature_columns,
-        missing=data.missing,
-        fill_gaps=data.fill_gaps,
-    )
-    return SeriesData(frame.index, frame.to_numpy(), list(frame.columns), data.num_targets)
+    # The same columns and fill rules as the run, from the newer file.
+    return load_series(dataclasses.replace(data, path=str(csv)))
 
 
 def forecast_saved_run(run_dir, horizon, csv=None):

@@ -1,12 +1,10 @@
 """Stage 8, report/save: the run's files (plots, forecasts, the saved forecaster, the card),
 each written atomically."""
 
-import io
-
 import numpy as np
 import pandas as pd
 
-from kseq._io import write_bytes_atomic, write_text_atomic
+from kseq._io import write_npz_atomic, write_text_atomic
 from kseq.data.dates import format_dates, make_future_index
 from kseq.evaluation.plots import plot_forecast, plot_loss
 
@@ -28,7 +26,7 @@ def write_forecast_outputs(run_dir, recipe, data, fit, test, future, title):
             interval=test.interval,
             baselines=test.baselines,
         )
-        write_npz(
+        write_npz_atomic(
             run_dir / "forecasts.npz",
             multi_step=test.multi_step,
             one_step=test.one_step,
@@ -68,12 +66,6 @@ def make_test_frame(positions, test):
     if test.interval is not None:
         frame["lower"], frame["upper"] = test.interval
     return frame.set_index("ds")
-
-
-def write_npz(path, **arrays):
-    buffer = io.BytesIO()
-    np.savez(buffer, **arrays)
-    write_bytes_atomic(path, buffer.getvalue())
 
 
 def write_run_card(run_dir, card):

@@ -177,8 +177,18 @@ class AR1DataSection:
     test_paths: int = _key((int,), 1000, low=1)
 
 
+class _RecipeBase:
+    @property
+    def name(self):
+        return self.recipe.name
+
+    def to_dict(self):
+        """The recipe as plain TOML/JSON values (every default filled in)."""
+        return dataclasses.asdict(self)
+
+
 @dataclass(frozen=True)
-class Recipe:
+class Recipe(_RecipeBase):
     """A validated forecasting recipe: one series (or a CSV of target columns)."""
 
     recipe: RecipeSection
@@ -190,29 +200,14 @@ class Recipe:
     training: TrainingSection
     evaluation: EvaluationSection
 
-    @property
-    def name(self):
-        return self.recipe.name
-
-    def to_dict(self):
-        """The recipe as plain TOML/JSON values (every default filled in)."""
-        return dataclasses.asdict(self)
-
 
 @dataclass(frozen=True)
-class AR1Recipe:
+class AR1Recipe(_RecipeBase):
     """A validated AR(1) lag-function recipe: simulated paths, a per-step sequence model."""
 
     recipe: RecipeSection
     data: AR1DataSection
     training: TrainingSection
-
-    @property
-    def name(self):
-        return self.recipe.name
-
-    def to_dict(self):
-        return dataclasses.asdict(self)
 
 
 _SECTIONS = {
@@ -247,31 +242,32 @@ def recipe_keys():
 # Files and names -------------------------------------------------------------------------
 
 
-def _bundled(kind, name):
-    path = resource_dir(kind) / f"{name}.toml"
-    return path if path.is_file() else None
+# kind -> (folder, the other kind, the command that runs this kind)
+_BUNDLED = {"recipe": ("recipes", "study", "run"), "study": ("studies", "recipe", "study")}
+
+
+def _bundled_path(kind, name):
+    folder, other, _ = _BUNDLED[kind]
+    path = resource_dir(folder) / f"{name}.toml"
+    if path.is_file():
+        return path
+    other_folder, _, other_command = _BUNDLED[other]
+    if (resource_dir(other_folder) / f"{name}.toml").is_file():
+        raise ConfigError(
+            f"{name!r} is a {other}, not a {kind}: run `kseq {other_command} {name}`."
+        )
+    bundled = sorted(p.stem for p in resource_dir(folder).glob("*.toml"))
+    raise ConfigError(f"No bundled {kind} {name!r}; bundled: {', '.join(bundled)}.")
 
 
 def recipe_path(name):
     """Returns the path of the bundled recipe `name` (``recipes/<name>.toml``)."""
-    path = _bundled("recipes", name)
-    if path is not None:
-        return path
-    if _bundled("studies", name) is not None:
-        raise ConfigError(f"{name!r} is a study, not a recipe: run `kseq study {name}`.")
-    bundled = sorted(p.stem for p in resource_dir("recipes").glob("*.toml"))
-    raise ConfigError(f"No bundled recipe {name!r}; bundled: {', '.join(bundled)}.")
+    return _bundled_path("recipe", name)
 
 
 def study_path(name):
     """Returns the path of the bundled study `name` (``studies/<name>.toml``)."""
-    path = _bundled("studies", name)
-    if path is not None:
-        return path
-    if _bundled("recipes", name) is not None:
-        raise ConfigError(f"{name!r} is a recipe, not a study: run `kseq run {name}`.")
-    bundled = sorted(p.stem for p in resource_dir("studies").glob("*.toml"))
-    raise ConfigError(f"No bundled study {name!r}; bundled: {', '.join(bundled)}.")
+    return _bundled_path("study", name)
 
 
 def read_toml(path, kind="recipe"):
@@ -599,10 +595,3 @@ def load_recipe(path, overrides=(), backend=None):
     """
     raw = apply_overrides(read_toml(path), overrides)
     return validate(raw, source=str(path), backend=backend)
-
-
-def replace_keys(recipe, overrides, backend=None):
-    """Returns `recipe` with ``(section, key, value)`` overrides, validated again."""
-    return validate(
-        apply_overrides(recipe.to_dict(), overrides), source="the recipe", backend=backend
-    )

@@ -25,6 +25,7 @@ The objective reads a validation metric of the run card (never the test part): o
 
 """
 
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -77,8 +78,6 @@ class StudySpec:
     @property
     def budget(self):
         """Trials to finish: the `trials` setting, capped by the grid size for grid sampling."""
-        import math
-
         trials = self.settings.trials
         if self.settings.sampler == "grid":
             trials = min(trials, math.prod(len(v) for v in self.space.values()))
