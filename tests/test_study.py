@@ -74,7 +74,7 @@ def test_study_outputs(tmp_path):
 
 
 def test_killed_study_resumes_without_repeating_finished_trials(tmp_path):
-    path = write_study(tmp_path, STUDY.replace('"training.epochs" = 2', '"training.epochs" = 6'))
+    path = write_study(tmp_path, STUDY.replace('"training.epochs" = 2', '"training.epochs" = 20'))
     out = tmp_path / "out"
     storage = f"sqlite:///{out / 'study.db'}"
     log = open(tmp_path / "study.log", "w")  # noqa: SIM115
@@ -85,12 +85,15 @@ def test_killed_study_resumes_without_repeating_finished_trials(tmp_path):
         start_new_session=True,
     )
     # Watch the file system, not the database: a second SQLite client can lock out the study.
-    # A third run card means the first two trials have been reported complete.
+    # The last trial's folder appears only once the three before it are reported complete, and
+    # its run card only when it ends: kill inside that window (the whole of its training), so
+    # exactly three trials are finished and the fourth is cut off mid-trial.
+    last = out / "trials" / "trial_0003"
     deadline = time.time() + 300
     try:
         while time.time() < deadline:
-            time.sleep(0.2)
-            if len(list(out.glob("trials/*/run_card.json"))) >= 3:
+            time.sleep(0.02)
+            if last.is_dir() and not (last / "run_card.json").exists():
                 break
             assert process.poll() is None, (tmp_path / "study.log").read_text()[-2000:]
     finally:
@@ -99,7 +102,7 @@ def test_killed_study_resumes_without_repeating_finished_trials(tmp_path):
         process.wait()
         log.close()
     before = {t.number: t.params for t in finished(storage)}
-    assert 2 <= len(before) < 4
+    assert sorted(before) == [0, 1, 2]
     run_study(path, out_dir=out)
     after = finished(storage)
     assert len(after) == 4
