@@ -4,7 +4,8 @@ Everything here works without Keras except `WindowDataset` and `AR1Dataset`, whi
 `keras.utils.PyDataset`s and import Keras when first accessed.
 """
 
-from kseq.data.datasets import load_airpassengers
+from kseq.data.datasets import load_airpassengers, load_us_employment
+from kseq.data.panel import Panel, read_panel
 from kseq.data.split import Split, split_series
 from kseq.data.synthetic import SINE_FAMILIES, make_ar1, make_sine
 from kseq.data.validation import check_length, read_series
@@ -13,12 +14,15 @@ from kseq.data.windows import make_windows
 # WindowDataset and AR1Dataset are left out of __all__ so that a star import stays Keras-free.
 __all__ = [
     "SINE_FAMILIES",
+    "Panel",
     "Split",
     "check_length",
     "load_airpassengers",
+    "load_us_employment",
     "make_ar1",
     "make_sine",
     "make_windows",
+    "read_panel",
     "read_series",
     "split_series",
 ]

@@ -1,0 +1,132 @@
+"""Training windows across the series of a panel, indexed by start position, never crossing a
+series boundary; normalised per window."""
+
+import math
+
+import numpy as np
+
+from kseq._keras import keras
+
+
+def make_panel_starts(offsets, ends, window):
+    """``(num_windows,)`` int64 absolute start positions of every window of `window` points
+    that lies inside ``[offsets[i], ends[i])`` of one series (O(windows) memory, no copies)."""
+    offsets = np.asarray(offsets[: len(ends)], dtype=np.int64)
+    ends = np.asarray(ends, dtype=np.int64)
+    counts = np.maximum(ends - offsets - window + 1, 0)
+    total = int(counts.sum())
+    # Each window's series start, plus its index inside that series.
+    first = np.repeat(offsets, counts)
+    within = np.arange(total, dtype=np.int64) - np.repeat(np.cumsum(counts) - counts, counts)
+    return first + within
+
+
+def make_window_features(values, scaled, phases, starts, lookback, season_length):
+    """Inputs ``(batch, lookback, 1 or 3)`` of windows starting at `starts`, and their
+    ``(loc, scale)`` (each ``(batch, 1)``): the window minus its last value (over the window's
+    mean absolute value where the series is not on a log scale), then the sine and cosine of
+    each step's position in the season when `phases` is given."""
+    positions = starts[:, None] + np.arange(lookback)
+    x = values[positions]
+    loc = x[:, -1:]
+    scale = np.where(scaled[starts][:, None], np.abs(x).mean(axis=1, keepdims=True) + 1e-8, 1.0)
+    features = [(x - loc) / scale]
+    if phases is not None:
+        angle = (2 * np.pi / season_length) * phases[positions]
+        features += [np.sin(angle), np.cos(angle)]
+    return np.stack(features, axis=-1).astype("float32"), loc, scale
+
+
+class PanelWindowDataset(keras.utils.PyDataset):
+    """Batches of ``(lookback → horizon)`` windows from many series, for `model.fit`.
+
+    Windows are addressed by their absolute start in the panel's contiguous values and never
+    cross a series boundary; only the served batch is gathered. Targets are expressed like the
+    inputs (minus the window's last value, over its scale).
+
+    Args:
+        values: ``(total,)`` float32 values of the panel, already transformed (log, ...).
+        scaled: ``(total,)`` bool, True where windows are divided by their scale (series not
+            on a log scale).
+        phases: ``(total,)`` position in the season of each value, or `None` for no calendar
+            features.
+        starts: ``(num_windows,)`` window starts (`make_panel_starts`).
+        lookback, horizon, season_length: window sizes and the season of the phases.
+        batch_size: windows per batch.
+        sampling: ``"windows"`` (each window once per epoch, shuffled) or ``"series"`` (each
+            draw picks a series uniformly, then one of its windows).
+        series_of: ``(num_windows,)`` series index of each window (for ``"series"``).
+        steps_per_epoch: batches per epoch; one pass over the windows by default.
+        seed: seed of the order.
+    """
+
+    def __init__(
+        self,
+        values,
+        scaled,
+        phases,
+        starts,
+        *,
+        lookback,
+        horizon,
+        season_length=1,
+        batch_size=256,
+        sampling="windows",
+        series_of=None,
+        shuffle=True,
+        steps_per_epoch=None,
+        seed=None,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        if sampling not in ("windows", "series"):
+            raise ValueError(f"`sampling` must be 'windows' or 'series'. Received: {sampling!r}")
+        if not len(starts):
+            raise ValueError("The panel holds no window of lookback + horizon points.")
+        self.values, self.scaled, self.phases = values, scaled, phases
+        self.starts = np.asarray(starts, dtype=np.int64)
+        self.lookback, self.horizon, self.season_length = lookback, horizon, season_length
+        self.batch_size = int(batch_size)
+        self.sampling, self.shuffle, self.seed = sampling, shuffle, seed
+        self.steps_per_epoch = steps_per_epoch
+        self._steps = steps_per_epoch or math.ceil(len(self.starts) / self.batch_size)
+        if sampling == "series":
+            series_of = np.asarray(series_of)
+            # Windows grouped by series: draw a series, then a window inside its run.
+            self._order_by_series = np.argsort(series_of, kind="stable")
+            _, self._first, self._count = np.unique(
+                series_of[self._order_by_series], return_index=True, return_counts=True
+            )
+        self._epoch = 0
+        self._order = self._make_order()
+
+    def _make_order(self):
+        rng = np.random.default_rng(None if self.seed is None else (self.seed, self._epoch))
+        draws = self._steps * self.batch_size
+        if self.sampling == "series":
+            series = rng.integers(0, len(self._count), size=draws)
+            inside = (rng.random(draws) * self._count[series]).astype(np.int64)
+            return self._order_by_series[self._first[series] + inside]
+        order = np.arange(len(self.starts))
+        if self.shuffle:
+            rng.shuffle(order)
+        repeats = math.ceil(draws / len(order)) if self.steps_per_epoch else 1
+        return np.tile(order, repeats) if repeats > 1 else order
+
+    def __len__(self):
+        return self._steps
+
+    def __getitem__(self, index):
+        rows = self._order[index * self.batch_size : (index + 1) * self.batch_size]
+        starts = self.starts[rows]
+        x, loc, scale = make_window_features(
+            self.values, self.scaled, self.phases, starts, self.lookback, self.season_length
+        )
+        targets = self.values[starts[:, None] + self.lookback + np.arange(self.horizon)]
+        y = ((targets - loc) / scale).astype("float32")
+        return x, y[..., None]  # (batch, horizon, 1)
+
+    def on_epoch_end(self):
+        self._epoch += 1
+        if self.shuffle or self.sampling == "series":
+            self._order = self._make_order()
