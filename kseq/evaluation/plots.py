@@ -88,3 +88,32 @@ def plot_scatter(path, panels, title=""):
         axes.set_title(label)
     figure.suptitle(title)
     return save_figure_atomic(figure, path)
+
+
+def plot_panel_grid(path, series, *, history=72, title=""):
+    """Saves one row per series: the last `history` points, the truth and each forecast.
+
+    Args:
+        path: PNG file.
+        series: ``{label: {"dates", "values", "forecast_dates", "forecasts": {name: (h,)}}}``;
+            `values` covers the history and the forecast period (the truth).
+        history: points shown before the forecasts.
+        title: figure title.
+    """
+    figure = Figure(figsize=(9, 2.8 * len(series)))
+    axes_list = np.atleast_1d(figure.subplots(len(series), 1))
+    colours = ("tab:red", "tab:blue", "tab:green", "tab:purple")
+    for axes, (label, item) in zip(axes_list, series.items(), strict=True):
+        dates, values = item["dates"], np.asarray(item["values"])
+        start = item["forecast_dates"][0]
+        before = dates < start
+        shown = slice(max(int(before.sum()) - history, 0), None)
+        axes.plot(dates[shown], values[shown], color="black", linewidth=1, label="history / truth")
+        for colour, (name, forecast) in zip(colours, item["forecasts"].items(), strict=False):
+            axes.plot(item["forecast_dates"], forecast, color=colour, label=name)
+        axes.axvline(start, color="grey", linewidth=0.8, linestyle=":")
+        axes.set_title(label, fontsize="small")
+        axes.grid(alpha=0.3)
+        axes.legend(loc="upper left", fontsize="x-small")
+    figure.suptitle(title)
+    return save_figure_atomic(figure, path)

@@ -59,6 +59,10 @@ def run_recipe(recipe, *, run_dir=None, resume=False, verbose="auto", callbacks=
         from kseq.pipeline.ar1 import run_ar1
 
         card = run_ar1(recipe, run_dir, resume=resume, verbose=verbose, callbacks=callbacks)
+    elif recipe.data.is_panel:
+        from kseq.pipeline.panel import run_panel
+
+        card = run_panel(recipe, run_dir, resume=resume, verbose=verbose, callbacks=callbacks)
     else:
         card = run_forecast(recipe, run_dir, resume=resume, verbose=verbose, callbacks=callbacks)
     card.timings["total_s"] = round(time.perf_counter() - started, 2)

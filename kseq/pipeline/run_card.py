@@ -7,10 +7,26 @@ from dataclasses import dataclass, field
 from kseq.evaluation.tables import format_metrics
 from kseq.pipeline.values import FutureForecast, IntervalCoverage, ValidationScores
 
+
+@dataclass(frozen=True)
+class PanelSummary:
+    """What a panel run chose and on what: the method picked on the validation part, the
+    validation means per method, the baselines' seconds, the series skipped."""
+
+    num_series: int
+    chosen: str
+    reason: str
+    validation: dict  # {"mase": {method: mean}, "smape": {...}} on the validation part
+    baseline_seconds: dict = field(default_factory=dict)
+    cached_baselines: list = field(default_factory=list)
+    skipped: dict = field(default_factory=dict)
+
+
 _NESTED = {
     "validation": ValidationScores,
     "interval": IntervalCoverage,
     "future": FutureForecast,
+    "panel": PanelSummary,
 }
 
 
@@ -42,6 +58,7 @@ class RunCard:
     validation: ValidationScores | None = None
     interval: IntervalCoverage | None = None
     future: FutureForecast | None = None
+    panel: PanelSummary | None = None
     outputs: list = field(default_factory=list)
 
     @property
@@ -86,6 +103,12 @@ class RunCard:
                 f"- one-step {self.interval.level:.0%} interval ({self.interval.lower:g}–"
                 f"{self.interval.upper:g} quantiles): empirical coverage "
                 f"{self.interval.one_step_coverage:.0%} on the test part"
+            )
+        if self.panel is not None:
+            lines.append(
+                f"- panel of {self.panel.num_series} series; chosen: **{self.panel.chosen}** "
+                f"({self.panel.reason}); baselines took {self.panel.baseline_seconds} s "
+                f"(cached: {self.panel.cached_baselines or 'none'})"
             )
         if self.future is not None:
             lines += ["", "## Forecast past the end", "", "| ds | forecast |", "|---|---|"]

@@ -49,20 +49,30 @@ class RecipeSection:
 
 @dataclass(frozen=True)
 class DataSection:
-    source: str = _key((str,), "airpassengers", choices=("airpassengers", "sine", "csv"))
-    # csv
+    source: str = _key(
+        (str,), "airpassengers", choices=("airpassengers", "sine", "csv", "us_employment", "panel")
+    )
+    # csv and panel (a long CSV: id, time and target columns)
     path: str | None = _key((str,))
+    id_column: str = _key((str,), "unique_id")
     time_column: str | None = _key((str,))
     target_columns: str | list | None = _key((str, list))
     feature_columns: str | list | None = _key((str, list))
     missing: str = _key((str,), "raise", choices=("raise", "ffill", "interpolate"))
     fill_gaps: str = _key((str,), "raise", choices=("raise", "ffill", "interpolate"))
+    # panel: series too short for the windows and splits are an error, or skipped and listed
+    on_short: str = _key((str,), "raise", choices=("raise", "skip"))
     # sine
     family: str = _key(
         (str,), "clean", choices=("clean", "noisy_offset", "x_sin", "random_amplitude")
     )
     num_points: int = _key((int,), 100, low=2)
     end: float = _key(_NUM, 20.0)
+
+    @property
+    def is_panel(self):
+        """Many series in long format: one global model for all of them."""
+        return self.source in PANEL_SOURCES
 
     @property
     def num_targets(self):
@@ -101,6 +111,10 @@ class WindowsSection:
     lookback: int = _key((int,), 12, low=1)
     horizon: int = _key((int,), 1, low=1)
     random_windows: bool = _key((bool,), False)
+    # Panels: draw windows uniformly ("windows") or series first ("series"); add the position
+    # in the season (sine, cosine) as inputs.
+    sampling: str = _key((str,), "windows", choices=("windows", "series"))
+    calendar: bool = _key((bool,), True)
 
 
 @dataclass(frozen=True)
@@ -150,6 +164,8 @@ class TrainingSection:
 
 
 BASELINES = ("naive", "seasonal_naive", "sarima")
+PANEL_SOURCES = ("us_employment", "panel")
+PANEL_BASELINES = ("seasonal_naive", "ets", "theta", "arima")
 
 
 @dataclass(frozen=True)
@@ -161,6 +177,9 @@ class EvaluationSection:
     # Nominal coverage of the interval scored for probabilistic heads (0.8: the 10 %-90 %
     # quantiles).
     interval: float = _key(_NUM, 0.8, low=0.0, high=1.0, open_high=True)
+    # Panels: pick kseq, ETS or their mean by mean MASE on the validation part (which ends
+    # where the test part begins), and report the pick next to every method.
+    choose: bool = _key((bool,), True)
 
     @property
     def interval_levels(self):
@@ -443,6 +462,9 @@ def _default(f):
 
 def _check_forecast(recipe, source):
     data, model, training = recipe.data, recipe.model, recipe.training
+    if data.is_panel:
+        _check_panel(recipe, source)
+        return
     if data.source == "csv":
         for key in ("path", "time_column", "target_columns"):
             if getattr(data, key) is None:
@@ -511,6 +533,48 @@ def _check_forecast(recipe, source):
             raise ConfigError(
                 f"{source}: [evaluation] baselines has {baseline!r}; choose from "
                 f"{', '.join(BASELINES)}."
+            )
+
+
+def _check_panel(recipe, source):
+    data, split, evaluation = recipe.data, recipe.split, recipe.evaluation
+    if data.source == "panel" and data.path is None:
+        raise ConfigError(f"{source}: [data] source = 'panel' needs [data] path (a long CSV).")
+    for key in ("test", "validation"):
+        value = getattr(split, key)
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ConfigError(
+                f"{source}: [split] {key} of a panel is a number of points per series; "
+                f"received {value!r}."
+            )
+    if split.test < 1:
+        raise ConfigError(f"{source}: [split] test must be >= 1 point per series for a panel.")
+    if split.test > recipe.windows.horizon:
+        raise ConfigError(
+            f"{source}: [split] test = {split.test} is longer than [windows] horizon = "
+            f"{recipe.windows.horizon}; the global model forecasts its horizon directly."
+        )
+    if recipe.model.head != "point" or recipe.model.builder != "forecaster":
+        raise ConfigError(
+            f"{source}: panels train builder = 'forecaster' with head = 'point' for now; "
+            f"received builder = {recipe.model.builder!r}, head = {recipe.model.head!r}."
+        )
+    for baseline in evaluation.baselines:
+        if baseline not in PANEL_BASELINES:
+            raise ConfigError(
+                f"{source}: [evaluation] baselines has {baseline!r}; for panels choose from "
+                f"{', '.join(PANEL_BASELINES)} (statsforecast)."
+            )
+    if evaluation.choose:
+        if split.validation < split.test:
+            raise ConfigError(
+                f"{source}: [evaluation] choose = true picks a method on the validation part; "
+                f"set [split] validation >= test ({split.test}), or choose = false."
+            )
+        if "ets" not in evaluation.baselines:
+            raise ConfigError(
+                f"{source}: [evaluation] choose = true compares kseq with ETS; add 'ets' to "
+                "[evaluation] baselines, or set choose = false."
             )
 
 

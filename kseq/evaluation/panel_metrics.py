@@ -1,0 +1,72 @@
+"""Per-series and aggregate scores of panel forecasts (plain functions over arrays)."""
+
+import numpy as np
+import pandas as pd
+
+
+def seasonal_scales(panel, season_length):
+    """``(num_series,)`` in-sample MAE of the seasonal naive forecast of each series (MASE's
+    scale); NaN where a series is constant at that lag or too short."""
+    scales = np.full(len(panel), np.nan)
+    for i in range(len(panel)):
+        history = panel.series(i).astype("float64")
+        if len(history) > season_length:
+            scale = np.mean(np.abs(history[season_length:] - history[:-season_length]))
+            scales[i] = scale if scale > 0 else np.nan
+    return scales
+
+
+def score_panel(truth, forecasts, history, season_length):
+    """Scores every method column of `forecasts` against `truth`.
+
+    Args:
+        truth: long DataFrame ``unique_id``, ``ds``, ``y``.
+        forecasts: long DataFrame ``unique_id``, ``ds`` and one column per method.
+        history: the `Panel` before the forecasts (MASE's in-sample scale).
+        season_length: the seasonal lag of MASE's scale.
+
+    Returns:
+        One row per series and method: ``unique_id``, ``method``, ``mase``, ``smape`` (%).
+    """
+    joined = truth.merge(forecasts, on=["unique_id", "ds"], how="left", validate="one_to_one")
+    methods = [c for c in forecasts.columns if c not in ("unique_id", "ds")]
+    missing = joined[methods].isna().any(axis=1)
+    if missing.any():
+        ids = list(joined.loc[missing, "unique_id"].unique()[:5])
+        raise ValueError(f"Forecasts are missing for series {ids}.")
+    scale = pd.Series(seasonal_scales(history, season_length), index=history.ids.astype(str))
+    rows = []
+    for method in methods:
+        error = (joined[method] - joined["y"]).abs()
+        grouped = pd.DataFrame(
+            {
+                "unique_id": joined["unique_id"],
+                "mae": error,
+                "smape": 200 * error / (joined["y"].abs() + joined[method].abs()),
+            }
+        ).groupby("unique_id", sort=False)
+        per = grouped.mean()
+        rows.append(
+            pd.DataFrame(
+                {
+                    "unique_id": per.index,
+                    "method": method,
+                    "mase": (per["mae"] / scale.reindex(per.index)).to_numpy(),
+                    "smape": per["smape"].to_numpy(),
+                }
+            )
+        )
+    return pd.concat(rows, ignore_index=True)
+
+
+def summarise_scores(scores):
+    """``{"mase": {method: mean}, "smape": {method: mean}}`` over series (NaN scores, from
+    constant series, are left out of the means and become `None` when all are NaN)."""
+    means = scores.groupby("method", sort=False)[["mase", "smape"]].mean()
+    return {
+        metric: {
+            method: (None if np.isnan(value) else float(value))
+            for method, value in means[metric].items()
+        }
+        for metric in ("mase", "smape")
+    }

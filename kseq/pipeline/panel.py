@@ -1,0 +1,318 @@
+"""The panel pipeline: one global model for many series, next to per-series baselines.
+
+load → split (per series: train | validation | test) → fit the global net on everything before
+the test part (validation targets only score early stopping) → forecast the validation part
+from its origin, with the baselines fitted on the history before it → choose kseq, ETS or their
+mean by mean MASE there → forecast the test part the same way → report.
+
+The choice never sees the test part: it is made on the validation part, which ends where the
+test part begins.
+"""
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from kseq._io import write_json_atomic, write_text_atomic
+from kseq._keras import keras
+from kseq.data import load_us_employment, read_panel
+from kseq.evaluation.panel_baselines import forecast_baselines
+from kseq.evaluation.panel_metrics import score_panel, summarise_scores
+from kseq.evaluation.plots import plot_panel_grid
+from kseq.global_forecaster import GlobalForecaster
+from kseq.models.registry import build_model
+from kseq.pipeline.fit import kept_epoch, make_callbacks, make_optimizer
+from kseq.pipeline.run_card import PanelSummary, RunCard
+from kseq.training_config import TrainingConfig
+
+COMBINATION = "kseq+ets"
+CANDIDATES = ("kseq", "ets", COMBINATION)
+
+
+@dataclass(frozen=True)
+class PanelSplit:
+    """The panel and its histories at the two origins (each series cut per series)."""
+
+    full: object
+    before_test: object
+    before_validation: object
+    test: int
+    validation: int
+
+
+@dataclass
+class GlobalFit:
+    members: list
+    histories: list
+    refit_epochs: list | None = None
+
+    def forecast(self, history, steps):
+        """The members' mean forecast after each series of `history` (long DataFrame)."""
+        frames = [member.predict(history, steps) for member in self.members]
+        frame = frames[0]
+        frame["kseq"] = np.mean([f["kseq"].to_numpy() for f in frames], axis=0)
+        return frame
+
+
+def load_panel(data, min_length):
+    """The recipe's panel: the bundled US employment series or a long CSV."""
+    if data.source == "us_employment":
+        panel = load_us_employment()
+        short = panel.ids[panel.lengths < min_length]
+        if len(short) and data.on_short == "raise":
+            from kseq.errors import SeriesTooShortError
+
+            raise SeriesTooShortError(f"Series {list(short)} are shorter than {min_length} points.")
+        return panel
+    return read_panel(
+        data.path,
+        data.id_column,
+        data.time_column or "ds",
+        data.target_columns or "y",
+        min_length=min_length,
+        on_short=data.on_short,
+    )
+
+
+def split_panel(panel, split):
+    """Cuts each series before its last ``test`` and ``test + validation`` points."""
+    before_test = panel.head(panel.lengths - split.test)
+    return PanelSplit(
+        full=panel,
+        before_test=before_test,
+        before_validation=before_test.head(before_test.lengths - split.validation),
+        test=split.test,
+        validation=split.validation,
+    )
+
+
+def tail_frame(panel, steps):
+    """The last `steps` values of every series as ``unique_id``, ``ds``, ``y``."""
+    return panel.to_frame().groupby("unique_id", sort=False).tail(steps)
+
+
+def fit_global(recipe, split, *, run_dir, resume=False, verbose="auto", callbacks=()):
+    """Trains the recipe's ensemble of global nets on the history before the test part."""
+    training, windows = recipe.training, recipe.windows
+    num_features = 3 if windows.calendar and recipe.evaluation.season_length > 1 else 1
+    members, histories, refit_epochs = [], [], []
+    for member in range(training.ensemble):
+        seed = recipe.recipe.seed + member
+        forecaster = _new_member(recipe, num_features, seed, member)
+        config = TrainingConfig.from_recipe(training, windows, seed=seed, verbose=verbose)
+        monitor = "val_loss" if split.validation else "loss"
+        backup = run_dir if training.ensemble == 1 else Path(run_dir) / f"member_{member}"
+        history = forecaster.fit(
+            split.before_test,
+            validation=split.validation,
+            training=config,
+            callbacks=make_callbacks(training, backup, resume, monitor)
+            + (list(callbacks) if member == 0 else []),
+        )
+        histories.append(history.history)
+        if training.refit:
+            # Again from the same initial weights, on every point before the test part, for
+            # the epochs that were best on validation.
+            epochs = kept_epoch(history.history["val_loss"], training)
+            forecaster = _new_member(recipe, num_features, seed, member)
+            refit = forecaster.fit(
+                split.before_test,
+                training=TrainingConfig.from_recipe(
+                    training, windows, seed=seed, epochs=epochs, verbose=verbose
+                ),
+                callbacks=[keras.callbacks.TerminateOnNaN()],
+            )
+            refit_epochs.append(len(refit.history["loss"]))
+        members.append(forecaster)
+    return GlobalFit(members, histories, refit_epochs or None)
+
+
+def _new_member(recipe, num_features, seed, member):
+    keras.utils.set_random_seed(seed)
+    model = build_model(
+        recipe.model,
+        lookback=recipe.windows.lookback,
+        num_features=num_features,
+        horizon=recipe.windows.horizon,
+        num_targets=1,
+        seed=seed,
+        name="forecaster" if recipe.training.ensemble == 1 else f"member_{member}",
+    )
+    model.compile(optimizer=make_optimizer(recipe.training), loss="mae")
+    return GlobalForecaster(
+        model,
+        lookback=recipe.windows.lookback,
+        season_length=recipe.evaluation.season_length,
+        calendar=recipe.windows.calendar,
+        sampling=recipe.windows.sampling,
+    )
+
+
+def forecast_all(fit, history, steps, recipe, cache_dir):
+    """kseq's, the baselines' and the combination's forecasts after each series of `history`."""
+    tick = time.perf_counter()
+    forecasts = fit.forecast(history, steps)
+    kseq_seconds = time.perf_counter() - tick
+    baselines = forecast_baselines(
+        history,
+        steps,
+        recipe.evaluation.season_length,
+        recipe.evaluation.baselines,
+        cache_dir=cache_dir,
+    )
+    forecasts = forecasts.merge(baselines.frame, on=["unique_id", "ds"], validate="one_to_one")
+    if "ets" in forecasts:
+        forecasts[COMBINATION] = (forecasts["kseq"] + forecasts["ets"]) / 2
+    return forecasts, baselines, kseq_seconds
+
+
+def choose_method(validation_summary, choose):
+    """The candidate with the lowest mean validation MASE, and why."""
+    mase = validation_summary["mase"]
+    if not choose:
+        return "kseq", "evaluation.choose = false: the global net as it is"
+    scores = {m: mase[m] for m in CANDIDATES if mase.get(m) is not None}
+    chosen = min(scores, key=scores.get)
+    listed = ", ".join(f"{m} {v:.3f}" for m, v in scores.items())
+    return chosen, f"lowest mean MASE on the validation part ({listed})"
+
+
+def run_panel(recipe, run_dir, *, resume=False, verbose="auto", callbacks=()):
+    """The panel pipeline of a `Recipe` with a panel source; returns its `RunCard`."""
+    from kseq.pipeline.run import versions
+
+    run_dir = Path(run_dir)
+    cache_dir = run_dir.parent / ".kseq-baseline-cache"
+    timings = {}
+    tick = time.perf_counter()
+    windows, split_section = recipe.windows, recipe.split
+    min_length = windows.lookback + windows.horizon + split_section.validation + split_section.test
+    panel = load_panel(recipe.data, min_length)
+    split = split_panel(panel, split_section)
+    timings["data_s"] = round(time.perf_counter() - tick, 2)
+
+    tick = time.perf_counter()
+    fit = fit_global(
+        recipe, split, run_dir=run_dir, resume=resume, verbose=verbose, callbacks=callbacks
+    )
+    timings["training_s"] = round(time.perf_counter() - tick, 2)
+
+    steps = split.test
+    season = recipe.evaluation.season_length
+    validation_truth = (
+        tail_frame(split.before_test, split.validation).groupby("unique_id", sort=False).head(steps)
+    )
+    validation_forecasts, validation_baselines, seconds_v = forecast_all(
+        fit, split.before_validation, steps, recipe, cache_dir
+    )
+    validation_scores = score_panel(
+        validation_truth, validation_forecasts, split.before_validation, season
+    )
+    validation_summary = summarise_scores(validation_scores)
+    chosen, reason = choose_method(validation_summary, recipe.evaluation.choose)
+
+    test_truth = tail_frame(panel, steps)
+    test_forecasts, test_baselines, seconds_t = forecast_all(
+        fit, split.before_test, steps, recipe, cache_dir
+    )
+    test_forecasts["chosen"] = test_forecasts[chosen]
+    test_scores = score_panel(test_truth, test_forecasts, split.before_test, season)
+    summary = summarise_scores(test_scores)
+    timings["kseq_forecast_s"] = round(seconds_v + seconds_t, 2)
+    baseline_seconds = {
+        name: round(validation_baselines.seconds[name] + test_baselines.seconds[name], 2)
+        for name in recipe.evaluation.baselines
+    }
+    timings["baselines_s"] = round(sum(baseline_seconds.values()), 2)
+
+    tick = time.perf_counter()
+    outputs = write_panel_outputs(
+        run_dir, recipe, split, test_truth, test_forecasts, test_scores, summary
+    )
+    timings["report_s"] = round(time.perf_counter() - tick, 2)
+    timings["kseq_s"] = round(
+        timings["data_s"]
+        + timings["training_s"]
+        + timings["kseq_forecast_s"]
+        + timings["report_s"],
+        2,
+    )
+    notes = [f"{len(panel.skipped)} series skipped as too short: {panel.skipped}"] * bool(
+        panel.skipped
+    )
+    history = fit.histories[0]
+    return RunCard(
+        recipe=recipe.name,
+        backend=keras.backend.backend(),
+        seed=recipe.recipe.seed,
+        config=recipe.to_dict(),
+        run_dir=str(run_dir),
+        versions=versions(),
+        timings=timings,
+        notes=notes,
+        epochs_run=len(history.get("loss", [])),
+        epochs_run_per_member=[len(h.get("loss", [])) for h in fit.histories],
+        best_epoch_per_member=[kept_epoch(h["val_loss"], recipe.training) for h in fit.histories]
+        if split.validation
+        else None,
+        refit_epochs_per_member=fit.refit_epochs,
+        final_loss=float(history["loss"][-1]) if history.get("loss") else None,
+        final_val_loss=float(history["val_loss"][-1]) if history.get("val_loss") else None,
+        metrics={
+            method: {"mase": summary["mase"][method], "smape": summary["smape"][method]}
+            for method in summary["mase"]
+        },
+        panel=PanelSummary(
+            num_series=len(panel),
+            chosen=chosen,
+            reason=reason,
+            validation=validation_summary,
+            baseline_seconds=baseline_seconds,
+            cached_baselines=sorted(set(validation_baselines.cached) | set(test_baselines.cached)),
+            skipped=dict(panel.skipped),
+        ),
+        outputs=["run_card.json", "run_card.md", *outputs],
+    )
+
+
+def write_panel_outputs(run_dir, recipe, split, truth, forecasts, scores, summary):
+    """metrics.json (means per method), metrics.csv (per series and method), forecasts.csv
+    (long, with the truth), and a grid of the best, median and worst series for kseq against
+    ETS."""
+    write_json_atomic(run_dir / "metrics.json", summary)
+    write_text_atomic(run_dir / "metrics.csv", scores.to_csv(index=False))
+    table = truth.rename(columns={"y": "truth"}).merge(forecasts, on=["unique_id", "ds"])
+    write_text_atomic(run_dir / "forecasts.csv", table.to_csv(index=False))
+    outputs = ["metrics.json", "metrics.csv", "forecasts.csv"]
+    if "ets" in forecasts:
+        per = scores.pivot(index="unique_id", columns="method", values="mase")
+        ratio = (per["kseq"] / per["ets"]).dropna().sort_values()
+        picks = {
+            "best": ratio.index[0],
+            "median": ratio.index[len(ratio) // 2],
+            "worst": ratio.index[-1],
+        }
+        panel = split.full
+        position = {sid: i for i, sid in enumerate(panel.ids)}
+        series = {}
+        for label, sid in picks.items():
+            i = position[sid]
+            dates = panel.dates(i)
+            rows = table[table["unique_id"] == sid]
+            series[f"{label}: {sid} (kseq/ETS MASE {ratio[sid]:.2f})"] = {
+                "dates": dates,
+                "values": panel.series(i),
+                "forecast_dates": pd.DatetimeIndex(rows["ds"]),
+                "forecasts": {"kseq": rows["kseq"].to_numpy(), "ETS": rows["ets"].to_numpy()},
+            }
+        plot_panel_grid(
+            run_dir / "forecast.png",
+            series,
+            history=3 * max(split.test, recipe.evaluation.season_length),
+            title=f"{recipe.name} ({keras.backend.backend()}): test part",
+        )
+        outputs.append("forecast.png")
+    return outputs

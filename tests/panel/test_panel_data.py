@@ -1,0 +1,103 @@
+"""Panels: reading long data, its errors, and windows that never cross a series."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from kseq.data import Panel, load_us_employment, read_panel
+from kseq.data.panel_window_dataset import make_panel_starts
+from kseq.errors import (
+    DataTypeError,
+    MissingValueError,
+    SeriesTooShortError,
+    TimeIndexError,
+)
+
+
+def make_frame(lengths=(30, 20, 25), starts=("2000-01-01", "2001-03-01", "2000-07-01")):
+    """Ragged monthly series whose values encode the series and the step: 1000·i + t."""
+    parts = []
+    for i, (n, start) in enumerate(zip(lengths, starts, strict=True)):
+        parts.append(
+            pd.DataFrame(
+                {
+                    "unique_id": f"s{i}",
+                    "ds": pd.date_range(start, periods=n, freq="MS"),
+                    "y": 1000.0 * (i + 1) + np.arange(n),
+                }
+            )
+        )
+    return pd.concat(parts, ignore_index=True)
+
+
+def test_read_panel_stores_ragged_series_contiguously():
+    frame = make_frame()
+    shuffled = frame.sample(frac=1.0, random_state=0)  # rows in any order are sorted per series
+    panel = read_panel(shuffled)
+    assert list(panel.ids) == ["s0", "s1", "s2"] and panel.freq == "MS"
+    assert panel.values.dtype == np.float32 and list(panel.lengths) == [30, 20, 25]
+    for i in range(3):
+        np.testing.assert_array_equal(
+            panel.series(i), 1000.0 * (i + 1) + np.arange(panel.lengths[i])
+        )
+    assert panel.dates(1)[0] == pd.Timestamp("2001-03-01")
+    back = panel.to_frame().sort_values(["unique_id", "ds"]).reset_index(drop=True)
+    pd.testing.assert_frame_equal(back, frame.astype({"y": "float64"}), check_dtype=False)
+    # Calendar phases: month of year, the same for every series on the same date.
+    phases = panel.phases(12)
+    months = np.concatenate([panel.dates(i).month - 1 for i in range(3)])
+    np.testing.assert_array_equal(phases, months)
+
+
+@pytest.mark.parametrize(
+    ("edit", "error", "message"),
+    [
+        (lambda f: f.drop(index=5), TimeIndexError, r"series 's0' has a gap .* at 2000-07-01"),
+        (
+            lambda f: pd.concat([f, f.iloc[[40]]]),
+            TimeIndexError,
+            r"series 's1' has duplicate dates \(2002-01-01 in rows 40, 75\)",
+        ),
+        (lambda f: f.assign(y=f["y"].where(f.index != 33)), MissingValueError, r"series 's1'.*NaN"),
+        (
+            lambda f: f.assign(y=f["y"].astype(object).where(f.index != 60, "n/a")),
+            DataTypeError,
+            r"non-numeric values in series 's2'",
+        ),
+    ],
+)
+def test_bad_input_names_the_series(edit, error, message):
+    with pytest.raises(error, match=message):
+        read_panel(edit(make_frame()))
+
+
+def test_short_series_are_an_error_or_skipped_and_listed():
+    with pytest.raises(SeriesTooShortError, match=r"1 series have fewer than 22 points: s1"):
+        read_panel(make_frame(), min_length=22)
+    panel = read_panel(make_frame(), min_length=22, on_short="skip")
+    assert list(panel.ids) == ["s0", "s2"] and list(panel.skipped) == ["s1"]
+
+
+def test_windows_never_cross_a_series_boundary():
+    panel = read_panel(make_frame())
+    window = 7
+    starts = make_panel_starts(panel.offsets, panel.offsets[1:], window)
+    assert len(starts) == sum(n - window + 1 for n in panel.lengths)
+    windows = panel.values[starts[:, None] + np.arange(window)]
+    # Inside one series values step by exactly 1; across a boundary they jump by ~1000.
+    np.testing.assert_array_equal(np.diff(windows, axis=1), 1.0)
+    assert len(np.unique(windows // 1000, axis=0)) == 3
+    # Cut ends (a training part): no window reaches past them.
+    ends = panel.offsets[1:] - 5
+    cut = make_panel_starts(panel.offsets, ends, window)
+    series = np.searchsorted(panel.offsets, cut, side="right") - 1
+    assert (cut + window <= ends[series]).all() and len(cut) == len(starts) - 15
+
+
+def test_bundled_us_employment_matches_its_provenance():
+    panel = load_us_employment()
+    assert isinstance(panel, Panel) and len(panel) == 148 and len(panel.values) == 72339
+    assert panel.lengths.min() == 225 and panel.lengths.max() == 969
+    assert panel.values.sum(dtype="float64") == pytest.approx(445_856_302.5, rel=1e-7)
+    ends = panel.end_dates().value_counts()
+    assert ends[pd.Timestamp("2019-09-01")] == 147 and ends[pd.Timestamp("2017-12-01")] == 1

@@ -1,0 +1,99 @@
+"""The panel pipeline end to end on a tiny ragged panel (a long CSV), on every backend."""
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from kseq.pipeline.run import run_recipe
+from kseq.pipeline.run_card import RunCard
+from kseq.recipes.config import load_recipe
+
+pytest.importorskip("statsforecast")
+pytestmark = pytest.mark.slow
+
+TEST, VALIDATION, SEASON = 6, 6, 12
+
+
+def make_panel_frame(seed=0):
+    rng = np.random.default_rng(seed)
+    parts = []
+    for i, n in enumerate((96, 80, 110, 72, 90)):
+        t = np.arange(n)
+        y = (50 + 10 * i) * (1 + 0.002 * t) * (1 + 0.1 * np.sin(2 * np.pi * t / SEASON))
+        start = pd.Timestamp("2005-01-01") + pd.DateOffset(months=3 * i)
+        parts.append(
+            pd.DataFrame(
+                {
+                    "unique_id": f"id{i}",
+                    "ds": pd.date_range(start, periods=n, freq="MS"),
+                    "y": y * (1 + 0.01 * rng.normal(size=n)),
+                }
+            )
+        )
+    return pd.concat(parts, ignore_index=True)
+
+
+def write_recipe(tmp_path, frame, name):
+    frame.to_csv(tmp_path / f"{name}.csv", index=False)
+    path = tmp_path / f"{name}.toml"
+    path.write_text(
+        f"[recipe]\nname = '{name}'\n[data]\nsource = 'panel'\npath = '{tmp_path / name}.csv'\n"
+        f"[split]\ntest = {TEST}\nvalidation = {VALIDATION}\n"
+        f"[windows]\nlookback = 12\nhorizon = {TEST}\n[model]\nunits = [8]\n"
+        "[training]\nepochs = 2\nsteps_per_epoch = 5\nbatch_size = 32\n"
+        f"[evaluation]\nseason_length = {SEASON}\nbaselines = ['seasonal_naive', 'ets']\n"
+    )
+    return load_recipe(path)
+
+
+def test_panel_run_scores_every_method_from_its_forecasts(tmp_path):
+    frame = make_panel_frame()
+    card = run_recipe(write_recipe(tmp_path, frame, "tiny"), run_dir=tmp_path / "run", verbose=0)
+    run_dir = tmp_path / "run"
+    assert RunCard.from_json((run_dir / "run_card.json").read_text()) == card
+    assert card.panel.num_series == 5 and card.panel.chosen in ("kseq", "ets", "kseq+ets")
+    forecasts = pd.read_csv(run_dir / "forecasts.csv", parse_dates=["ds"])
+    assert len(forecasts) == 5 * TEST and (forecasts["kseq"] > 0).all()  # original units
+    # Seasonal naive repeats each series' last season before the test part.
+    mase, smape = {}, {}
+    for sid, rows in forecasts.groupby("unique_id"):
+        y = frame.loc[frame["unique_id"] == sid, "y"].to_numpy()
+        history, truth = y[:-TEST], y[-TEST:]
+        np.testing.assert_allclose(rows["truth"], truth)
+        np.testing.assert_allclose(rows["seasonal_naive"], history[-SEASON:][:TEST], rtol=1e-6)
+        scale = np.mean(np.abs(history[SEASON:] - history[:-SEASON]))
+        for method in ("kseq", "ets", "kseq+ets", "chosen"):
+            error = np.abs(rows[method].to_numpy() - truth)
+            mase.setdefault(method, []).append(error.mean() / scale)
+            smape.setdefault(method, []).append(
+                np.mean(200 * error / (np.abs(truth) + np.abs(rows[method].to_numpy())))
+            )
+    metrics = json.loads((run_dir / "metrics.json").read_text())
+    for method in mase:
+        assert metrics["mase"][method] == pytest.approx(np.mean(mase[method]), rel=1e-6)
+        assert metrics["smape"][method] == pytest.approx(np.mean(smape[method]), rel=1e-6)
+    np.testing.assert_allclose(forecasts["chosen"], forecasts[card.panel.chosen])
+    per_series = pd.read_csv(run_dir / "metrics.csv")
+    assert len(per_series) == 5 * 5  # series × (kseq, two baselines, combination, chosen)
+    assert (run_dir / "forecast.png").is_file()
+
+
+def test_nothing_is_fitted_on_the_test_part(tmp_path):
+    clean = make_panel_frame()
+    poisoned = clean.copy()
+    last = poisoned.groupby("unique_id").cumcount(ascending=False) < TEST
+    poisoned.loc[last, "y"] *= 1000.0  # the test part only
+    cards, tables = [], []
+    for name, frame in (("clean", clean), ("poisoned", poisoned)):
+        recipe = write_recipe(tmp_path, frame, name)
+        cards.append(run_recipe(recipe, run_dir=tmp_path / name, verbose=0))
+        tables.append(pd.read_csv(tmp_path / name / "forecasts.csv"))
+    # The same forecasts, validation scores and choice: the test part reached nothing fitted.
+    for method in ("kseq", "ets", "seasonal_naive"):
+        np.testing.assert_allclose(tables[0][method], tables[1][method], rtol=1e-6)
+    for metric, means in cards[0].panel.validation.items():
+        assert cards[1].panel.validation[metric] == pytest.approx(means, rel=1e-9)
+    assert cards[0].panel.chosen == cards[1].panel.chosen
+    np.testing.assert_allclose(tables[1]["truth"], tables[0]["truth"] * 1000.0)
