@@ -112,6 +112,8 @@ def _run(args, backend):
     )
     print(f"\n{card.recipe} on {card.backend} — metrics in original units:\n")
     print(format_metrics(card.metrics))
+    if card.panel is not None:
+        print(f"\nChosen on validation: {card.panel.chosen} ({card.panel.reason}).")
     for leak in card.leakage:
         print(f"\nLEAKAGE: {leak}; these scores are not honest.")
     print(f"\nRun directory: {card.run_dir}")

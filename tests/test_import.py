@@ -13,6 +13,8 @@ HEAVY = ("keras", "tensorflow", "torch", "jax")
         "kseq.data",
         "kseq.transforms",
         "kseq.evaluation",
+        "kseq.evaluation.panel_metrics",
+        "kseq.data.panel",
         "kseq.evaluation.tables",
         "kseq.models.registry",
         "kseq.study.spec",

@@ -101,3 +101,34 @@ def test_bundled_us_employment_matches_its_provenance():
     assert panel.values.sum(dtype="float64") == pytest.approx(445_856_302.5, rel=1e-7)
     ends = panel.end_dates().value_counts()
     assert ends[pd.Timestamp("2019-09-01")] == 147 and ends[pd.Timestamp("2017-12-01")] == 1
+
+
+def test_global_forecaster_predicts_every_series_in_original_units_and_round_trips(tmp_path):
+    import keras
+
+    from kseq.global_forecaster import GlobalForecaster
+    from kseq.models import build_forecaster
+    from kseq.training_config import TrainingConfig
+
+    panel = read_panel(make_frame())
+    model = build_forecaster(6, 3, horizon=4, units=[4], seed=0)
+    forecaster = GlobalForecaster(model, lookback=6, season_length=12)
+    history = forecaster.fit(
+        panel, validation=4, training=TrainingConfig(epochs=2, batch_size=8, seed=0, verbose=0)
+    )
+    assert len(history.history["val_loss"]) == 2
+    assert forecaster.log_ids_ == {"s0", "s1", "s2"}  # all positive: log scale
+    frame = forecaster.predict(panel)
+    assert list(frame.columns) == ["unique_id", "ds", "kseq"] and len(frame) == 3 * 4
+    # Dates continue each series monthly from its own end.
+    first = frame.groupby("unique_id")["ds"].first()
+    for i, sid in enumerate(panel.ids):
+        assert first[sid] == panel.dates(i)[-1] + pd.DateOffset(months=1)
+    # Relative to each series' last value (levels 1000-3000 here), forecasts stay in its units.
+    last = {sid: panel.series(i)[-1] for i, sid in enumerate(panel.ids)}
+    ratio = frame["kseq"] / frame["unique_id"].map(last)
+    assert ratio.between(0.5, 2.0).all()
+    forecaster.save(tmp_path / "global")
+    loaded = GlobalForecaster.load(tmp_path / "global")
+    np.testing.assert_allclose(loaded.predict(panel)["kseq"], frame["kseq"], rtol=1e-6)
+    keras.backend.clear_session()
