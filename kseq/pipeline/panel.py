@@ -25,6 +25,7 @@ from kseq.evaluation.plots import plot_panel_grid
 from kseq.global_forecaster import GlobalForecaster
 from kseq.models.registry import build_model
 from kseq.pipeline.fit import kept_epoch, make_callbacks, make_optimizer
+from kseq.pipeline.progress import StageProgress
 from kseq.pipeline.run_card import PanelSummary, RunCard
 from kseq.training_config import TrainingConfig
 
@@ -99,6 +100,14 @@ def fit_global(recipe, split, *, run_dir, resume=False, verbose="auto", callback
     training, windows = recipe.training, recipe.windows
     num_features = 3 if windows.calendar and recipe.evaluation.season_length > 1 else 1
     members, histories, refit_epochs = [], [], []
+    progress = None
+    if verbose not in (0, "0"):
+        # One bar for the whole stage; Keras's own bars (one per epoch and member) stay off.
+        runs = training.ensemble * (2 if training.refit else 1)
+        steps = training.steps_per_epoch
+        progress = StageProgress(steps and runs * training.epochs * steps, label="step")
+        callbacks = [*callbacks, progress]
+        verbose = 0
     for member in range(training.ensemble):
         seed = recipe.recipe.seed + member
         forecaster = _new_member(recipe, num_features, seed, member)
@@ -110,7 +119,7 @@ def fit_global(recipe, split, *, run_dir, resume=False, verbose="auto", callback
             validation=split.validation,
             training=config,
             callbacks=make_callbacks(training, backup, resume, monitor)
-            + (list(callbacks) if member == 0 else []),
+            + [c for c in callbacks if c is progress or member == 0],
         )
         histories.append(history.history)
         if training.refit:
@@ -123,10 +132,12 @@ def fit_global(recipe, split, *, run_dir, resume=False, verbose="auto", callback
                 training=TrainingConfig.from_recipe(
                     training, windows, seed=seed, epochs=epochs, verbose=verbose
                 ),
-                callbacks=[keras.callbacks.TerminateOnNaN()],
+                callbacks=[keras.callbacks.TerminateOnNaN(), *([progress] if progress else [])],
             )
             refit_epochs.append(len(refit.history["loss"]))
         members.append(forecaster)
+    if progress is not None:
+        progress.close()
     return GlobalFit(members, histories, refit_epochs or None)
 
 
