@@ -101,7 +101,7 @@ def plot_panel_grid(path, series, *, history=72, title=""):
         title: figure title.
     """
     figure = Figure(figsize=(9, 2.8 * len(series)))
-    axes_list = np.atleast_1d(figure.subplots(len(series), 1))
+    axes_list = np.atleast_1d(figure.subplots(len(series), 1, gridspec_kw={"hspace": 0.45}))
     colours = ("tab:red", "tab:blue", "tab:green", "tab:purple")
     for axes, (label, item) in zip(axes_list, series.items(), strict=True):
         dates, values = item["dates"], np.asarray(item["values"])
