@@ -1,22 +1,61 @@
-"""Atomic file writes: a crash leaves the old file or the new one, never half of one."""
+"""Atomic file writes: a crash leaves the old file or the new one, never half of one.
+
+Temporary files and folders come from `tempfile`, which creates them private (0600/0700); they
+get the permissions the user's umask gives a plain `open`/`mkdir` before they are renamed into
+place.
+"""
 
 import io
 import json
 import os
 import tempfile
+import threading
 from pathlib import Path
 
 import numpy as np
 
+_umask_lock = threading.Lock()
 
-def write_bytes_atomic(path, data):
-    """Writes `data` to a temporary file beside `path`, then renames it over `path`."""
+
+def current_umask():
+    """The process's umask (read by setting it and putting it back)."""
+    with _umask_lock:
+        mask = os.umask(0o022)
+        os.umask(mask)
+    return mask
+
+
+def apply_umask(path, directory=False):
+    """Gives `path` the mode a new file (0666) or folder (0777) gets under the umask."""
+    os.chmod(path, (0o777 if directory else 0o666) & ~current_umask())
+
+
+def make_staging_dir(target):
+    """A new empty folder beside `target` (to fill, then rename onto it), umask-respecting."""
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+    apply_umask(staging, directory=True)
+    return staging
+
+
+def write_bytes_atomic(path, data, sync=False):
+    """Writes `data` to a temporary file beside `path`, then renames it over `path`.
+
+    Args:
+        sync: flush the file to disk before the rename (checkpoints: survives a power cut,
+            not only a killed process).
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
+            if sync:
+                f.flush()
+                os.fsync(f.fileno())
+        apply_umask(tmp)
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):

@@ -6,12 +6,20 @@ imported inside the commands.
 
 import argparse
 import logging
+import shlex
 import sys
 import warnings
 from pathlib import Path
 
+import kseq
 from kseq.backend import BACKENDS, select_backend
-from kseq.errors import KseqError, MissingDependencyError
+from kseq.errors import (
+    ConfigError,
+    KseqError,
+    KseqWarning,
+    MissingDependencyError,
+    TrainingInterrupted,
+)
 
 
 def _add_common(parser):
@@ -34,6 +42,7 @@ def _add_overrides(parser):
 
 def make_parser():
     parser = argparse.ArgumentParser(prog="kseq", description=__doc__.splitlines()[0])
+    parser.add_argument("--version", action="version", version=f"kseq {kseq.__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
 
     run = commands.add_parser("run", help="run a recipe TOML file")
@@ -100,16 +109,40 @@ def _load_recipe(args, backend):
     return path, load_recipe(path, overrides, backend=backend)
 
 
+def _check_out(path, *, directory=True):
+    """`--out` must name a folder (run, backtest, study) or a file (forecast) that can be made."""
+    if path is None:
+        return
+    path = Path(path)
+    if directory and path.exists() and not path.is_dir():
+        raise ConfigError(f"--out {path} is a file; give a folder for the run's outputs.")
+    if not directory and path.is_dir():
+        raise ConfigError(f"--out {path} is a folder; give a file name for the forecast CSV.")
+    parent = path.parent if not directory else next((p for p in path.parents if p.exists()), None)
+    if parent is not None and parent.exists() and not parent.is_dir():
+        raise ConfigError(f"--out {path}: {parent} is a file, not a folder.")
+    if not directory and not parent.exists():
+        raise ConfigError(f"--out {path}: folder {parent} does not exist; create it first.")
+
+
 def _run(args, backend):
+    _check_out(args.out)
     path, recipe = _load_recipe(args, backend)
     print(f"kseq: recipe {path} on backend {backend}", file=sys.stderr)
 
+    from kseq.callbacks import InterruptGuard
     from kseq.evaluation.tables import format_metrics
-    from kseq.pipeline.run import run_recipe
+    from kseq.pipeline.run import resolve_run_dir, run_recipe
 
-    card = run_recipe(
-        recipe, run_dir=args.out, resume=args.resume, verbose=0 if args.quiet else "auto"
-    )
+    run_dir = resolve_run_dir(recipe, args.out)
+    try:
+        with InterruptGuard():
+            card = run_recipe(
+                recipe, run_dir=run_dir, resume=args.resume, verbose=0 if args.quiet else "auto"
+            )
+    except TrainingInterrupted as error:
+        error.args = (f"{error}; its checkpoints are in {run_dir}",)
+        raise
     print(f"\n{card.recipe} on {card.backend} — metrics in original units:\n")
     print(format_metrics(card.metrics))
     if card.panel is not None:
@@ -121,6 +154,7 @@ def _run(args, backend):
 
 
 def _backtest(args, backend):
+    _check_out(args.out)
     path, recipe = _load_recipe(args, backend)
     print(f"kseq: backtest of {path} on backend {backend}", file=sys.stderr)
 
@@ -142,6 +176,7 @@ def _study(args, backend):
 
     if importlib.util.find_spec("optuna") is None:
         raise MissingDependencyError("kseq study needs Optuna: run `pip install 'kseq[study]'`.")
+    _check_out(args.out)
     path = Path(args.study)
     if not path.suffix and not path.exists():
         path = study_path(args.study)
@@ -170,6 +205,7 @@ def _study(args, backend):
 def _forecast(args, backend):
     from kseq.pipeline.forecast import forecast_saved_run
 
+    _check_out(args.out, directory=False)
     frame = forecast_saved_run(args.run_dir, args.horizon, csv=args.csv)
     text = frame.to_csv()
     if args.out:
@@ -180,6 +216,16 @@ def _forecast(args, backend):
         sys.stdout.write(text)
     return 0
 
+
+def _show_warning(message, category, filename, lineno, file=None, line=None):
+    # kseq's own warnings are advice to the user: one line, no source location.
+    if issubclass(category, KseqWarning):
+        print(f"kseq: warning: {message}", file=file or sys.stderr)
+    else:
+        _default_show_warning(message, category, filename, lineno, file, line)
+
+
+_default_show_warning = warnings.showwarning
 
 _COMMANDS = {"run": _run, "backtest": _backtest, "study": _study, "forecast": _forecast}
 
@@ -195,12 +241,29 @@ def main(argv=None):
         logger.addHandler(handler)
         logger.setLevel(logging.INFO)
     warnings.simplefilter("default", category=UserWarning)
+    warnings.showwarning = _show_warning
     try:
         # Before any Keras import: the backend is fixed at Keras's first import.
         backend = select_backend(args.backend)
         return _COMMANDS[args.command](args, backend)
-    except (KseqError, FileNotFoundError) as error:
+    except TrainingInterrupted as error:
+        words = list(sys.argv[1:] if argv is None else argv)
+        hint = ""
+        if args.command == "run":
+            again = shlex.join(["kseq", *words, *([] if "--resume" in words else ["--resume"])])
+            hint = f"; to continue: {again}"
+        print(f"kseq: {error}{hint}", file=sys.stderr)
+        return error.exit_code
+    except KeyboardInterrupt:
+        print("kseq: interrupted", file=sys.stderr)
+        return 130
+    except KseqError as error:
         print(f"kseq: error: {error}", file=sys.stderr)
+        return 2
+    except OSError as error:
+        # A file the user named cannot be read or written (missing, a folder, no permission).
+        where = f": {error.filename}" if error.filename else ""
+        print(f"kseq: error: {error.strerror or error}{where}", file=sys.stderr)
         return 2
 
 

@@ -67,3 +67,23 @@ class DataWarning(KseqWarning):
 
 class LeakageWarning(KseqWarning):
     """A configuration lets a fitted statistic see the test period."""
+
+
+class SavedStateError(DataError):
+    """A saved forecaster or checkpoint was changed, is incomplete or has another format."""
+
+
+class TrainingInterrupted(KeyboardInterrupt):
+    """A run stopped on SIGINT or SIGTERM (after the running training step); the last
+    checkpoint is kept. A `KeyboardInterrupt`, as Ctrl-C is: ``except Exception`` (Keras's
+    own error handling included) lets it through.
+
+    Attributes:
+        signal_number: the signal received (`signal.SIGINT` or `signal.SIGTERM`).
+        exit_code: the conventional exit status, 128 + the signal number (130, 143).
+    """
+
+    def __init__(self, message, signal_number):
+        super().__init__(message)
+        self.signal_number = int(signal_number)
+        self.exit_code = 128 + self.signal_number

@@ -1,10 +1,5 @@
 """A fitted forecasting model: transforms, window settings and a Keras model in one object."""
 
-import hashlib
-import json
-import os
-import shutil
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -13,13 +8,23 @@ import kseq
 from kseq._keras import keras
 from kseq.data.window_dataset import WindowDataset
 from kseq.data.windows import make_windows
-from kseq.errors import DataError, NotFittedError
+from kseq.errors import DataError, NotFittedError, SavedStateError
 from kseq.models.builders import head_of
+from kseq.saving import MODEL_FILE, of_type, positive_int, read_saved_folder, write_saved_folder
 from kseq.training_config import TrainingConfig
 from kseq.transforms import TransformPipeline
 
-MODEL_FILE = "model.keras"
 STATE_FILE = "forecaster.json"
+_STATE_SCHEMA = {
+    "kseq_version": of_type(str),
+    "keras_version": of_type(str),
+    "backend": of_type(str),
+    "lookback": positive_int,
+    "horizon": positive_int,
+    "num_targets": positive_int,
+    "transforms": of_type(dict),
+    "extra": of_type(dict),
+}
 
 
 def _as_2d(values, argument):
@@ -120,6 +125,7 @@ class Forecaster:
             random_windows=training.random_windows,
             steps_per_epoch=training.steps_per_epoch,
             seed=training.seed,
+            initial_epoch=training.initial_epoch,
         )
         validation_data = None
         if validation is not None and len(validation):
@@ -129,12 +135,21 @@ class Forecaster:
             validation_data = WindowDataset(*self._windows(joined), training.batch_size)
         if not self.model.compiled:
             self.model.compile(optimizer="adam", loss=self.head.default_loss())
+        served = data.to_backend_dataset()
+        callbacks = list(callbacks or [])
+        if served is not data:
+            # A native pipeline reads the dataset's order each epoch; Keras calls
+            # `on_epoch_end` only for a PyDataset, so the next epoch's order is drawn here.
+            callbacks.append(
+                keras.callbacks.LambdaCallback(on_epoch_end=lambda epoch, logs: data.on_epoch_end())
+            )
         self.history_ = self.model.fit(
-            data.to_backend_dataset(),
+            served,
             validation_data=(
                 None if validation_data is None else validation_data.to_backend_dataset()
             ),
             epochs=training.epochs,
+            initial_epoch=training.initial_epoch,
             # The WindowDataset owns the order (seeded, or none when shuffle=False); Keras's own
             # shuffle would reorder its batches again with Python's `random` (and warns on TF).
             shuffle=False,
@@ -250,64 +265,58 @@ class Forecaster:
         """Saves to a directory holding ``model.keras`` and ``forecaster.json``.
 
         The directory is written next to its final place and moved there in one rename, so a
-        crash never leaves a half-written forecaster. The JSON records the sha256 of the model
-        file, checked on load.
+        crash never leaves a half-written forecaster. The JSON records the sha256 of every
+        file and of its own content (`kseq.saving`), checked on load.
 
         Args:
             directory: target folder (replaced if it exists).
             extra: more JSON values to record under ``"extra"`` (e.g. the recipe config).
         """
-        directory = Path(directory)
-        directory.parent.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=f".{directory.name}.", dir=directory.parent))
-        try:
-            model_path = staging / MODEL_FILE
-            self.model.save(model_path)
-            state = self.get_state()
-            state["model_sha256"] = hashlib.sha256(model_path.read_bytes()).hexdigest()
-            state["extra"] = extra or {}
-            (staging / STATE_FILE).write_text(json.dumps(state, indent=2))
-            if directory.exists():
-                old = Path(tempfile.mkdtemp(prefix=f".{directory.name}.old.", dir=directory.parent))
-                os.replace(directory, old / "x")
-                os.replace(staging, directory)
-                shutil.rmtree(old)
-            else:
-                os.replace(staging, directory)
-        except BaseException:
-            shutil.rmtree(staging, ignore_errors=True)
-            raise
-        return directory
+        state = self.get_state()
+        state["extra"] = extra or {}
+        return write_saved_folder(
+            directory,
+            kind="forecaster",
+            state_file=STATE_FILE,
+            state=state,
+            write_files=lambda staging: self.model.save(staging / MODEL_FILE),
+        )
 
     @classmethod
     def load(cls, directory):
-        """Loads a saved forecaster (``safe_mode=True``; any backend)."""
+        """Loads a saved forecaster (``safe_mode=True``; any backend).
+
+        Raises:
+            SavedStateError: a file was changed after saving, or the state does not match
+                its schema or format version.
+        """
         directory = Path(directory)
-        state_path = directory / STATE_FILE
+        state = read_saved_folder(
+            directory, kind="forecaster", state_file=STATE_FILE, schema=_STATE_SCHEMA
+        )
         model_path = directory / MODEL_FILE
-        for path in (state_path, model_path):
-            if not path.is_file():
-                raise FileNotFoundError(
-                    f"{path} is missing: {directory} is not a saved forecaster."
-                )
-        state = json.loads(state_path.read_text())
-        digest = hashlib.sha256(model_path.read_bytes()).hexdigest()
-        if digest != state.get("model_sha256"):
-            raise DataError(
-                f"{model_path} does not match the sha256 recorded in {state_path}; the files were "
-                "changed or mixed up."
-            )
         import kseq.layers  # noqa: F401  (registers kseq's layers and losses)
         import kseq.losses  # noqa: F401
 
         # Not compiled: a compile config recorded on another backend (e.g. JAX's resolved
         # jit_compile=True) would turn on torch.compile here. Compile again to keep training.
         model = keras.saving.load_model(model_path, safe_mode=True, compile=False)
+        try:
+            transforms = TransformPipeline.from_state(state["transforms"])
+        except (KeyError, TypeError, ValueError) as error:
+            raise SavedStateError(
+                f"{directory / STATE_FILE}: the transforms' state does not parse ({error})."
+            ) from None
         forecaster = cls(
             model,
             lookback=state["lookback"],
-            transforms=TransformPipeline.from_state(state["transforms"]),
+            transforms=transforms,
             num_targets=state["num_targets"],
         )
+        if forecaster.horizon != state["horizon"]:
+            raise SavedStateError(
+                f"{model_path} forecasts {forecaster.horizon} steps; {STATE_FILE} says "
+                f"{state['horizon']}."
+            )
         forecaster.saved_state_ = state
         return forecaster

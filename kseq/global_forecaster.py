@@ -1,10 +1,5 @@
 """One model for every series of a panel: fit on all of them, forecast all of them at once."""
 
-import hashlib
-import json
-import os
-import shutil
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -17,12 +12,22 @@ from kseq.data.panel_window_dataset import (
     make_panel_starts,
     make_window_features,
 )
-from kseq.errors import DataError, NotFittedError, SeriesTooShortError
+from kseq.errors import DataError, NotFittedError, SavedStateError, SeriesTooShortError
 from kseq.models.builders import head_of
+from kseq.saving import MODEL_FILE, of_type, positive_int, read_saved_folder, write_saved_folder
 from kseq.training_config import TrainingConfig
 
-MODEL_FILE = "model.keras"
 STATE_FILE = "global_forecaster.json"
+_STATE_SCHEMA = {
+    "kseq_version": of_type(str),
+    "backend": of_type(str),
+    "lookback": positive_int,
+    "horizon": positive_int,
+    "season_length": positive_int,
+    "calendar": of_type(bool),
+    "sampling": of_type(str),
+    "log_ids": of_type(list),
+}
 
 
 class GlobalForecaster:
@@ -86,6 +91,14 @@ class GlobalForecaster:
 
     # Training ------------------------------------------------------------------------------
 
+    def fit_transforms(self, panel, validation=0):
+        """Fits the per-series choices (log scale where a series' training part is positive)
+        on each series without its last `validation` points; `fit` does it too."""
+        fit_part = [panel.series(i)[: panel.lengths[i] - validation] for i in range(len(panel))]
+        self.log_ids_ = {
+            sid for sid, part in zip(panel.ids, fit_part, strict=True) if (part > 0).all()
+        }
+
     def fit(self, panel, validation=0, *, training=None, callbacks=None):
         """Fits on every series of `panel`: the last `validation` points of each series only
         score validation windows (their targets), nothing is fitted on them.
@@ -102,10 +115,7 @@ class GlobalForecaster:
         training = training or TrainingConfig()
         window = self.lookback + self.horizon
         ends = panel.offsets[1:] - validation
-        fit_part = [panel.series(i)[: panel.lengths[i] - validation] for i in range(len(panel))]
-        self.log_ids_ = {
-            sid for sid, part in zip(panel.ids, fit_part, strict=True) if (part > 0).all()
-        }
+        self.fit_transforms(panel, validation)
         values, scaled, phases = self._prepare(panel)
         starts = make_panel_starts(panel.offsets, ends, window)
         if not len(starts):
@@ -130,6 +140,7 @@ class GlobalForecaster:
             shuffle=training.shuffle,
             steps_per_epoch=training.steps_per_epoch,
             seed=training.seed,
+            initial_epoch=training.initial_epoch,
             **options,
         )
         validation_data = None
@@ -148,6 +159,7 @@ class GlobalForecaster:
             data,
             validation_data=validation_data,
             epochs=training.epochs,
+            initial_epoch=training.initial_epoch,
             shuffle=False,
             callbacks=callbacks,
             verbose=training.verbose,
@@ -215,32 +227,23 @@ class GlobalForecaster:
         }
 
     def save(self, directory):
-        """Saves ``model.keras`` and ``global_forecaster.json`` (with the model's sha256)
-        into `directory`, written beside it and renamed into place."""
-        directory = Path(directory)
-        directory.parent.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=f".{directory.name}.", dir=directory.parent))
-        try:
-            self.model.save(staging / MODEL_FILE)
-            state = self.get_state()
-            state["model_sha256"] = hashlib.sha256((staging / MODEL_FILE).read_bytes()).hexdigest()
-            (staging / STATE_FILE).write_text(json.dumps(state, indent=2))
-            if directory.exists():
-                shutil.rmtree(directory)
-            os.replace(staging, directory)
-        except BaseException:
-            shutil.rmtree(staging, ignore_errors=True)
-            raise
-        return directory
+        """Saves ``model.keras`` and ``global_forecaster.json`` into `directory`, every file
+        hashed (`kseq.saving`), written beside it and renamed into place."""
+        return write_saved_folder(
+            directory,
+            kind="global_forecaster",
+            state_file=STATE_FILE,
+            state=self.get_state(),
+            write_files=lambda staging: self.model.save(staging / MODEL_FILE),
+        )
 
     @classmethod
     def load(cls, directory):
         """Loads a saved global forecaster (``safe_mode=True``; any backend)."""
         directory = Path(directory)
-        state = json.loads((directory / STATE_FILE).read_text())
-        digest = hashlib.sha256((directory / MODEL_FILE).read_bytes()).hexdigest()
-        if digest != state.get("model_sha256"):
-            raise DataError(f"{directory / MODEL_FILE} does not match its recorded sha256.")
+        state = read_saved_folder(
+            directory, kind="global_forecaster", state_file=STATE_FILE, schema=_STATE_SCHEMA
+        )
         import kseq.layers  # noqa: F401  (registers kseq's layers)
 
         model = keras.saving.load_model(directory / MODEL_FILE, safe_mode=True, compile=False)
@@ -251,5 +254,10 @@ class GlobalForecaster:
             calendar=state["calendar"],
             sampling=state["sampling"],
         )
+        if forecaster.horizon != state["horizon"]:
+            raise SavedStateError(
+                f"{directory / MODEL_FILE} forecasts {forecaster.horizon} steps; {STATE_FILE} "
+                f"says {state['horizon']}."
+            )
         forecaster.log_ids_ = set(state["log_ids"])
         return forecaster

@@ -15,6 +15,8 @@ class TrainingConfig:
         steps_per_epoch: batches per epoch; one pass over the windows by default.
         seed: seed of the window order.
         verbose: Keras progress-bar setting (``"auto"``, 0, 1, 2).
+        initial_epoch: epochs already done (a resumed run): training runs epochs
+            ``initial_epoch .. epochs - 1``, in the window order those epochs have.
     """
 
     epochs: int = 100
@@ -24,12 +26,18 @@ class TrainingConfig:
     steps_per_epoch: int | None = None
     seed: int | None = None
     verbose: str | int = "auto"
+    initial_epoch: int = 0
 
     def __post_init__(self):
         for name in ("epochs", "batch_size"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ValueError(f"`{name}` must be a positive integer. Received: {value!r}")
+        start = self.initial_epoch
+        if isinstance(start, bool) or not isinstance(start, int) or not 0 <= start <= self.epochs:
+            raise ValueError(
+                f"`initial_epoch` must be between 0 and `epochs`={self.epochs}. Received: {start!r}"
+            )
         steps = self.steps_per_epoch
         if steps is not None and (
             isinstance(steps, bool) or not isinstance(steps, int) or steps < 1

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from kseq.data import load_airpassengers
-from kseq.errors import DataError, NotFittedError
+from kseq.errors import DataError, NotFittedError, SavedStateError
 from kseq.forecaster import Forecaster
 from kseq.models import build_forecaster
 from kseq.training_config import TrainingConfig
@@ -82,7 +82,8 @@ def test_save_load_round_trip_and_tamper_check(series, tmp_path):
         loaded.predict(series[:120], 12), forecaster.predict(series[:120], 12)
     )
     state = json.loads((tmp_path / "run" / "forecaster.json").read_text())
-    assert state["backend"] == keras.backend.backend() and len(state["model_sha256"]) == 64
+    assert state["state"]["backend"] == keras.backend.backend()
+    assert len(state["files"]["model.keras"]) == len(state["sha256"]) == 64
     with open(tmp_path / "run" / "model.keras", "ab") as f:
         f.write(b"x")
     with pytest.raises(DataError, match="does not match the sha256"):
@@ -121,3 +122,96 @@ def test_fit_keeps_the_window_order_it_was_asked_for(series, monkeypatch):
         # 120 - 12 - 12 (difference) = 96 windows -> 6 batches, in order, both epochs (Keras
         # may read batch 0 once more beforehand, to build the model).
         assert visited[-12:] == list(range(6)) * 2
+
+
+@pytest.fixture
+def saved(series, tmp_path):
+    forecaster = make()
+    forecaster.fit(series[:120], training=TrainingConfig(epochs=1, verbose=0))
+    return forecaster.save(tmp_path / "run")
+
+
+def _edit_state(folder, edit):
+    path = folder / "forecaster.json"
+    body = json.loads(path.read_text())
+    edit(body)
+    path.write_text(json.dumps(body, indent=2))
+
+
+@pytest.mark.parametrize(
+    "edit",
+    [
+        lambda body: body["state"].update(lookback=body["state"]["lookback"] + 1),
+        # A scaler statistic deep inside the transforms' state.
+        lambda body: body["state"].update(
+            transforms=_bump_first_number(body["state"]["transforms"])
+        ),
+        lambda body: body["files"].update({"model.keras": "0" * 64}),
+    ],
+    ids=["lookback", "scaler", "file digest"],
+)
+def test_an_edited_state_is_refused(saved, edit):
+    _edit_state(saved, edit)
+    with pytest.raises(SavedStateError, match="was changed after it was saved"):
+        Forecaster.load(saved)
+
+
+def _bump_first_number(value):
+    # Changes the first float found (depth first) by 1 %: a "small" hand edit.
+    text = json.dumps(value)
+    parsed = json.loads(text)
+    stack = [parsed]
+    while stack:
+        node = stack.pop()
+        items = node.items() if isinstance(node, dict) else enumerate(node)
+        for key, item in items:
+            if isinstance(item, float):
+                node[key] = item * 1.01 + 1e-3
+                assert parsed != json.loads(text)
+                return parsed
+            if isinstance(item, dict | list):
+                stack.append(item)
+    raise AssertionError("no float in the transforms' state")
+
+
+def test_an_old_format_and_a_schema_error_are_refused(saved, tmp_path):
+    from kseq.saving import write_saved_folder
+
+    _edit_state(saved, lambda body: body.update(format_version=1))
+    with pytest.raises(SavedStateError, match="format version 1; this kseq reads version 2"):
+        Forecaster.load(saved)
+    # Correctly signed, but a state this kseq cannot use.
+    model_bytes = (saved / "model.keras").read_bytes()
+    state = json.loads((saved / "forecaster.json").read_text())["state"]
+    write_saved_folder(
+        tmp_path / "bad",
+        kind="forecaster",
+        state_file="forecaster.json",
+        state={**state, "lookback": 0},
+        write_files=lambda staging: (staging / "model.keras").write_bytes(model_bytes),
+    )
+    with pytest.raises(
+        SavedStateError,
+        match="does not match its schema: lookback: expected a positive integer, found 0.$",
+    ):
+        Forecaster.load(tmp_path / "bad")
+    (tmp_path / "bad" / "forecaster.json").write_text("{not json")
+    with pytest.raises(SavedStateError, match="is not valid JSON"):
+        Forecaster.load(tmp_path / "bad")
+
+
+@pytest.mark.parametrize("umask", [0o022, 0o077])
+def test_saved_files_respect_the_umask(series, tmp_path, umask):
+    import os
+    import stat
+
+    forecaster = make()
+    forecaster.fit(series[:120], training=TrainingConfig(epochs=1, verbose=0))
+    old = os.umask(umask)
+    try:
+        folder = forecaster.save(tmp_path / "run")
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o777 & ~umask
+    for name in ("model.keras", "forecaster.json"):
+        assert stat.S_IMODE((folder / name).stat().st_mode) == 0o666 & ~umask, name

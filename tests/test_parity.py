@@ -35,7 +35,7 @@ def test_saved_model_reproduces_recorded_outputs(name):
 def test_forecaster_saved_on_another_backend_gives_the_recorded_forecasts():
     forecaster = Forecaster.load(PARITY / "forecaster")
     state = json.loads((PARITY / "forecaster" / "forecaster.json").read_text())
-    assert state["backend"] in ("tensorflow", "torch", "jax")
+    assert state["state"]["backend"] in ("tensorflow", "torch", "jax")
     series = load_airpassengers().to_numpy()
     recorded = np.load(PARITY / "forecaster.npz")
     # Original units (hundreds of passengers): 1e-5 relative is float32 agreement.

@@ -58,6 +58,7 @@ class PanelWindowDataset(keras.utils.PyDataset):
         series_of: ``(num_windows,)`` series index of each window (for ``"series"``).
         steps_per_epoch: batches per epoch; one pass over the windows by default.
         seed: seed of the order.
+        initial_epoch: the first epoch served (a resumed fit's `initial_epoch`).
     """
 
     def __init__(
@@ -76,6 +77,7 @@ class PanelWindowDataset(keras.utils.PyDataset):
         shuffle=True,
         steps_per_epoch=None,
         seed=None,
+        initial_epoch=0,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -97,7 +99,8 @@ class PanelWindowDataset(keras.utils.PyDataset):
             _, self._first, self._count = np.unique(
                 series_of[self._order_by_series], return_index=True, return_counts=True
             )
-        self._epoch = 0
+        # The order of epoch e depends on (seed, e) only: a resumed fit gets the same batches.
+        self._epoch = int(initial_epoch)
         self._order = self._make_order()
 
     def _make_order(self):

@@ -47,9 +47,18 @@ def _size(spec, num_points, index, argument):
             f"`{argument}`={spec!r} is a date, which needs data with a DatetimeIndex; pass a "
             "count or a fraction instead."
         )
-    start = pd.Timestamp(spec)
+    try:
+        start = pd.Timestamp(spec)
+    except ValueError:
+        raise ValueError(f"`{argument}`={spec!r} is not a date, a count or a fraction.") from None
     if index.tz is not None and start.tz is None:
         start = start.tz_localize(index.tz)
+    if len(index) and start > index[-1]:
+        # Nothing would be left for this part: an empty test part scores nothing.
+        raise DataError(
+            f"`{argument}`={spec!r} starts after the last point ({index[-1]}), which leaves the "
+            "part empty; choose a date inside the data."
+        )
     return int(num_points - index.searchsorted(start, side="left"))
 
 

@@ -9,6 +9,7 @@ import pandas as pd
 
 from kseq.errors import (
     ColumnNotFoundError,
+    DataError,
     DataTypeError,
     DataWarning,
     EmptyDataError,
@@ -44,7 +45,11 @@ def _as_list(columns, argument):
 
 def _to_datetime(times, utc):
     try:
-        return pd.to_datetime(times, errors="coerce", utc=utc)
+        with warnings.catch_warnings():
+            # Mixed UTC offsets (a DST change) without utc=True: pandas warns that it will
+            # refuse them; the caller then converts to UTC.
+            warnings.simplefilter("ignore", FutureWarning)
+            return pd.to_datetime(times, errors="coerce", utc=utc)
     except (ValueError, TypeError):
         # Mixed formats (a date here, a date and time there): parse each on its own.
         try:
@@ -117,6 +122,13 @@ def read_series(
             frame = pd.read_csv(source)
         except pd.errors.EmptyDataError:
             raise EmptyDataError(f"{name} is empty: expected a header and data rows.") from None
+        except pd.errors.ParserError as error:
+            # "Error tokenizing data. C error: Expected 2 fields in line 3, saw 3"
+            detail = str(error).split("C error: ")[-1].strip()
+            raise DataError(
+                f"{name} is not a well-formed CSV ({detail}); every row needs as many fields as "
+                "the header."
+            ) from None
     else:
         raise TypeError(
             f"`source` must be a CSV path or a pandas DataFrame. Received: {type(source).__name__}"
@@ -158,10 +170,13 @@ def read_series(
     data = pd.DataFrame(values)
 
     times = frame[time_column]
+    if pd.api.types.is_integer_dtype(times) and times.between(1000, 9999).all():
+        # Four-digit whole years (1949, 1950, ...): a yearly series dated at each year's start.
+        times = pd.Series(pd.to_datetime(times.astype(str), format="%Y"), index=times.index)
     if pd.api.types.is_bool_dtype(times) or pd.api.types.is_numeric_dtype(times):
         raise DataTypeError(
             f"Time column {time_column!r} of {name} holds {times.dtype} values, not dates; "
-            "pass a column of date strings or datetimes."
+            "pass a column of date strings or datetimes (or four-digit years)."
         )
     parsed = _to_datetime(times, utc=True)
     bad = parsed.isna()

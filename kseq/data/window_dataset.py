@@ -31,6 +31,7 @@ class WindowDataset(keras.utils.PyDataset):
             sine study's sampling) instead of visiting every window once.
         steps_per_epoch: batches per epoch; by default enough to cover every window once.
         seed: seed of the shuffling and sampling.
+        initial_epoch: the first epoch served (a resumed fit's `initial_epoch`).
         dtype: dtype of the served batches.
         **kwargs: `keras.utils.PyDataset` arguments (``workers``, ``use_multiprocessing``,
             ``max_queue_size``).
@@ -46,6 +47,7 @@ class WindowDataset(keras.utils.PyDataset):
         random_windows=False,
         steps_per_epoch=None,
         seed=None,
+        initial_epoch=0,
         dtype="float32",
         **kwargs,
     ):
@@ -72,7 +74,8 @@ class WindowDataset(keras.utils.PyDataset):
         )
         # The explicit setting, or None: one pass over the windows, ending with a partial batch.
         self.steps_per_epoch = None if steps_per_epoch is None else int(steps_per_epoch)
-        self._epoch = 0
+        # The order of epoch e depends on (seed, e) only: a resumed fit gets the same batches.
+        self._epoch = int(initial_epoch)
         self._order = self._make_order()
 
     def _make_order(self):
@@ -97,6 +100,11 @@ class WindowDataset(keras.utils.PyDataset):
     def __len__(self):
         return self._steps
 
+    @property
+    def order(self):
+        """Window positions served this epoch, in order (batch i is ``order[i*b:(i+1)*b]``)."""
+        return self._order
+
     def __getitem__(self, index):
         if index >= self._steps:
             raise IndexError(f"Batch {index} is past the last batch ({self._steps - 1}).")
@@ -112,14 +120,14 @@ class WindowDataset(keras.utils.PyDataset):
 
     def to_backend_dataset(self):
         """Returns what to pass to `model.fit` on the active backend: this dataset, or a faster
-        native pipeline of the same windows.
+        native pipeline of the same windows in the same order.
 
         On TensorFlow, windows that are sliding views (`make_windows` output) are served by a
         `tf.data` pipeline that gathers them from the series: Keras runs a `PyDataset` there
         through one Python callback per batch, ~3x slower on a 2x LSTM(128) model
-        (docs/speed.md). Shuffled and random orders are then drawn by `tf.data` with the same
-        seed, so they differ from this dataset's own order. Everywhere else, and for windows
-        that are not views, it returns `self`.
+        (docs/speed.md). That pipeline reads `order` once per epoch; Keras does not call
+        `on_epoch_end` for it, so the caller does (`Forecaster.fit`). Everywhere else, and for
+        windows that are not views, it returns `self`.
         """
         from kseq.layers._kernels import backend_dataset
 

@@ -24,24 +24,34 @@ def rmse(y_true, y_pred):
 
 
 def mape(y_true, y_pred):
-    """Mean absolute percentage error, in percent (undefined where y_true is 0)."""
+    """Mean absolute percentage error, in percent; NaN where any y_true is 0 (undefined)."""
     y_true, y_pred = _pair(y_true, y_pred)
+    if (y_true == 0).any():
+        return float("nan")
     return float(100.0 * np.mean(np.abs((y_true - y_pred) / y_true)))
 
 
 def smape(y_true, y_pred):
-    """Symmetric MAPE, in percent: ``200·|y - ŷ| / (|y| + |ŷ|)`` averaged."""
+    """Symmetric MAPE, in percent: ``200·|y - ŷ| / (|y| + |ŷ|)`` averaged; a term with
+    ``y = ŷ = 0`` counts as 0 (a perfect forecast)."""
     y_true, y_pred = _pair(y_true, y_pred)
-    return float(100.0 * np.mean(2.0 * np.abs(y_true - y_pred) / (np.abs(y_true) + np.abs(y_pred))))
+    total = np.abs(y_true) + np.abs(y_pred)
+    terms = np.divide(
+        2.0 * np.abs(y_true - y_pred), total, out=np.zeros_like(total), where=total > 0
+    )
+    return float(100.0 * np.mean(terms))
 
 
 def mase(y_true, y_pred, history, season_length=1):
-    """Mean absolute scaled error: MAE over the in-sample seasonal-naive MAE of `history`."""
+    """Mean absolute scaled error: MAE over the in-sample seasonal-naive MAE of `history`;
+    NaN where that scale is 0 (a history that repeats its seasons exactly)."""
     y_true, y_pred = _pair(y_true, y_pred)
     history = np.asarray(history, dtype="float64")
     if len(history) <= season_length:
         return float("nan")
     scale = np.mean(np.abs(history[season_length:] - history[:-season_length]))
+    if scale == 0:
+        return float("nan")
     return float(np.mean(np.abs(y_true - y_pred)) / scale)
 
 

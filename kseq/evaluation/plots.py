@@ -33,41 +33,90 @@ def plot_forecast(
         baselines: optional ``{name: (steps,)}`` drawn dashed.
         title: figure title.
     """
-    figure = Figure(figsize=(9, 4.5))
-    axes = figure.subplots()
-    axes.plot(index, history, color="black", label="history")
+    zoom = forecast_index is not None and len(forecast_index) > 0
+    figure = Figure(figsize=(9, 7.5 if zoom else 4.5), layout="constrained")
+    axes_list = np.atleast_1d(figure.subplots(2 if zoom else 1, 1))
+    for axes in axes_list:
+        _draw_forecast(
+            axes, index, history, truth, forecast, forecast_index, one_step, interval, baselines
+        )
+    axes_list[0].set_title(title)
+    axes_list[0].legend(loc="upper left", fontsize="small")
+    if zoom:
+        # The test period up close, with as much history again before it for context.
+        context = min(len(history), 2 * len(forecast_index))
+        bottom = axes_list[1]
+        left = index[-context] if context else forecast_index[0]
+        bottom.set_xlim(left, forecast_index[-1])
+        shown = [np.asarray(history[-context:], dtype="float64")]
+        shown += [
+            np.asarray(v, dtype="float64") for v in (truth, forecast, one_step) if v is not None
+        ]
+        shown += [np.asarray(v, dtype="float64") for v in (interval or ())]
+        low, high = np.nanmin(np.concatenate(shown)), np.nanmax(np.concatenate(shown))
+        pad = 0.05 * (high - low) or 1.0
+        bottom.set_ylim(low - pad, high + pad)
+        bottom.set_title("test period", fontsize="medium")
+    return save_figure_atomic(figure, path)
+
+
+# One colour per role, the same in both panels and in every run.
+_BASELINE_COLOURS = ("tab:green", "tab:orange", "tab:purple", "tab:brown", "tab:olive")
+
+
+def _draw_forecast(
+    axes, index, history, truth, forecast, forecast_index, one_step, interval, baselines
+):
+    axes.plot(index, history, color="black", linewidth=1.2, label="history")
     if truth is not None:
-        axes.plot(forecast_index, truth, color="black", alpha=0.45, label="truth")
+        axes.plot(
+            forecast_index, truth, color="black", marker=".", linestyle=":", label="truth (test)"
+        )
     if interval is not None:
         axes.fill_between(
             forecast_index,
             interval[0],
             interval[1],
-            color="red",
-            alpha=0.15,
+            color="tab:blue",
+            alpha=0.18,
             label="one-step interval",
         )
-    for name, values in (baselines or {}).items():
-        axes.plot(forecast_index[: len(values)], values, linestyle="--", linewidth=1, label=name)
+    for (name, values), colour in zip(
+        (baselines or {}).items(), _BASELINE_COLOURS * 4, strict=False
+    ):
+        axes.plot(
+            forecast_index[: len(values)],
+            values,
+            color=colour,
+            linestyle="--",
+            linewidth=1,
+            label=name,
+        )
     if one_step is not None:
         axes.plot(forecast_index[: len(one_step)], one_step, color="tab:blue", label="one-step")
     if forecast is not None:
-        axes.plot(forecast_index[: len(forecast)], forecast, color="red", label="forecast")
-    axes.set_title(title)
-    axes.legend(loc="upper left", fontsize="small")
+        axes.plot(
+            forecast_index[: len(forecast)],
+            forecast,
+            color="tab:red",
+            linewidth=1.8,
+            label="forecast",
+        )
     axes.grid(alpha=0.3)
-    return save_figure_atomic(figure, path)
 
 
 def plot_loss(path, history, title="training loss"):
-    """Saves the loss curves of a Keras `History.history` dict (log scale) as a PNG."""
+    """Saves the loss curves of a Keras `History.history` dict as a PNG (log scale when
+    every loss is positive)."""
     figure = Figure(figsize=(7, 4))
     axes = figure.subplots()
-    for name, values in history.items():
-        if name.endswith("loss"):
-            axes.plot(np.arange(1, len(values) + 1), values, label=name)
+    curves = {name: values for name, values in history.items() if name.endswith("loss")}
+    for name, values in curves.items():
+        axes.plot(np.arange(1, len(values) + 1), values, label=name)
     axes.set_xlabel("epoch")
-    axes.set_yscale("log")
+    # A log scale where every loss is positive (a Gaussian or quantile loss may not be).
+    if curves and all(np.all(np.asarray(v, dtype="float64") > 0) for v in curves.values()):
+        axes.set_yscale("log")
     axes.set_title(title)
     axes.legend()
     axes.grid(alpha=0.3)

@@ -11,7 +11,7 @@ from kseq.data import make_ar1
 from kseq.data.ar1_dataset import AR1Dataset
 from kseq.evaluation.plots import plot_loss, plot_scatter
 from kseq.models import build_ar1_model
-from kseq.pipeline.fit import make_callbacks, make_optimizer
+from kseq.pipeline.fit import checkpoint_dir, fit_member, make_optimizer
 from kseq.pipeline.run_card import RunCard
 
 
@@ -63,17 +63,31 @@ def run_ar1(recipe, run_dir, *, resume=False, verbose="auto", callbacks=()):
             steps_per_execution=training.steps_per_execution,
         )
         tick = time.perf_counter()
-        history = model.fit(
-            train,
-            validation_data=(x_val, y_val),
-            epochs=training.epochs,
-            callbacks=make_callbacks(training, run_dir / tag, resume, "val_loss") + list(callbacks),
-            verbose=verbose,
+
+        def fit(initial_epoch, callbacks, model=model, train=train, x_val=x_val, y_val=y_val):
+            model.fit(
+                train,
+                validation_data=(x_val, y_val),
+                epochs=training.epochs,
+                initial_epoch=initial_epoch,
+                callbacks=callbacks,
+                verbose=verbose,
+            )
+
+        history = fit_member(
+            model,
+            fit,
+            training,
+            directory=checkpoint_dir(run_dir, tag.replace("=", "")),
+            resume=resume,
+            monitor="val_loss",
+            label=f"the {tag} net",
+            callbacks=list(callbacks),
         )
         timings["training_s"] = round(timings["training_s"] + time.perf_counter() - tick, 2)
         prediction = model.predict(x_test, verbose=0)
         metrics[tag] = score_ar1(prediction, y_val, x_test, y_test)
-        histories[tag] = history.history
+        histories[tag] = history
         panels[tag] = (y_test, prediction)
         outputs += save_ar1_model(run_dir, tag, model, x_test[:64], prediction[:64])
     plot_scatter(run_dir / "scatter.png", panels, title="AR(1) lag target: truth vs prediction")

@@ -98,10 +98,20 @@ def compute_baselines(history, test, evaluation):
     forecasts = classical.naive_baselines(history, test, season)
     notes = []
     if "sarima" in evaluation.baselines and season > 1:
-        if classical.sarima_available():
-            forecasts["sarima"] = classical.sarima_airline(history, test, season)
-        else:
+        if not classical.sarima_available():
             notes.append("SARIMA baseline skipped: pip install 'kseq[classical]'.")
+        elif (history <= 0).any() or (test <= 0).any():
+            notes.append(
+                "SARIMA baseline skipped: the airline model is fitted on log values and the "
+                "series has values <= 0."
+            )
+        elif len(history) < 2 * season + 2:
+            notes.append(
+                f"SARIMA baseline skipped: it needs two seasons ({2 * season + 2} points) of "
+                f"history; the series has {len(history)} before the test part."
+            )
+        else:
+            forecasts["sarima"] = classical.sarima_airline(history, test, season)
     chosen = {k: v for k, v in forecasts.items() if k in evaluation.baselines}
     return chosen, notes
 

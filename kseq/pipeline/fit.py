@@ -6,17 +6,28 @@ With ``[training] refit`` each member is trained again, from the same initial we
 + validation for the epochs that were best on validation.
 """
 
+import dataclasses
 import shutil
 from pathlib import Path
 
 import numpy as np
 
 from kseq._keras import keras
+from kseq.callbacks import (
+    ResumableEarlyStopping,
+    TrainingCheckpoint,
+    clear_checkpoints,
+    read_checkpoint,
+    restore_model_state,
+)
 from kseq.forecaster import Forecaster
 from kseq.models.builders import build_ensemble
 from kseq.models.registry import build_model
+from kseq.pipeline.transform import fit_transforms
 from kseq.pipeline.values import FitResult
 from kseq.training_config import TrainingConfig
+
+CHECKPOINTS = "checkpoints"
 
 
 def make_optimizer(training):
@@ -25,22 +36,66 @@ def make_optimizer(training):
     )
 
 
-def make_callbacks(training, backup_dir, resume, monitor):
-    """TerminateOnNaN, a backup to resume from, and early stopping when the recipe asks."""
-    backup = Path(backup_dir) / "backup"
-    if backup.exists() and not resume:
-        shutil.rmtree(backup)
-    callbacks = [keras.callbacks.TerminateOnNaN(), keras.callbacks.BackupAndRestore(str(backup))]
+def checkpoint_dir(run_dir, name):
+    """Where the checkpoints of model `name` (``member_0``, ``member_0_refit``) live."""
+    return Path(run_dir) / CHECKPOINTS / name
+
+
+def clear_run_checkpoints(run_dir):
+    """Removes a run's checkpoints (a finished run needs none)."""
+    shutil.rmtree(Path(run_dir) / CHECKPOINTS, ignore_errors=True)
+
+
+def fit_member(model, fit, training, *, directory, resume, monitor, label, callbacks=()):
+    """Trains one model with resumable checkpoints; returns its whole history.
+
+    With `resume`, the newest intact checkpoint in `directory` is restored first (weights,
+    optimizer, dropout seeds, early-stopping counters and history) and training continues at
+    its epoch; a model whose training had ended is only restored. Without it, old
+    checkpoints are removed.
+
+    Args:
+        model: the compiled Keras model.
+        fit: ``fit(initial_epoch, callbacks)`` runs the model's `fit` (through its forecaster).
+        training: the recipe's `TrainingSection`.
+        directory: this model's checkpoint folder (`checkpoint_dir`).
+        resume: continue from the checkpoint.
+        monitor: ``"val_loss"`` or ``"loss"``, watched by early stopping.
+        label: the model's name in messages (``"member 2"``).
+        callbacks: more callbacks (progress, pruning), run after the checkpoint's.
+
+    Returns:
+        ``{name: [value per epoch]}`` over every epoch, resumed ones included.
+    """
+    state = read_checkpoint(directory) if resume else None
+    if not resume:
+        clear_checkpoints(directory)
+    if state is not None:
+        restore_model_state(model, state)
+        if state.complete:
+            return state.history
+    early = None
     if training.early_stopping:
-        callbacks.append(
-            keras.callbacks.EarlyStopping(
-                monitor=monitor,
-                patience=training.patience,
-                start_from_epoch=training.start_from_epoch,
-                restore_best_weights=True,
-            )
+        early = ResumableEarlyStopping(
+            monitor=monitor,
+            patience=training.patience,
+            start_from_epoch=training.start_from_epoch,
+            restore_best_weights=True,
         )
-    return callbacks
+        if state is not None and state.early_stopping is not None:
+            early.restore(state.early_stopping, state.best_variables)
+    checkpoint = TrainingCheckpoint(
+        directory,
+        every_epochs=training.checkpoint_every,
+        every_seconds=training.checkpoint_seconds,
+        early_stopping=early,
+        state=state,
+        label=label,
+    )
+    # Early stopping before the checkpoint: the checkpoint records its updated counters.
+    listed = [keras.callbacks.TerminateOnNaN(), *([early] if early else []), checkpoint]
+    fit(state.epoch if state else 0, [*listed, *callbacks])
+    return checkpoint.history
 
 
 def best_epoch(val_loss, start_from_epoch=0):
@@ -107,52 +162,78 @@ def fit_forecaster(
         recipe: a validated `Recipe`.
         data: the run's `SplitSeries`.
         transforms: the unfitted `TransformPipeline` shared by the members (fitted here on the
-            training part, or beforehand on everything when ``fit_on = "all"``).
-        run_dir: where each member's backup for `resume` lives.
-        resume: continue from the backups of an interrupted run.
+            training part, or on everything when ``fit_on = "all"``).
+        run_dir: the run folder; each member's checkpoints live in its ``checkpoints/``.
+        resume: continue from the checkpoints of an interrupted run.
         verbose: Keras progress-bar setting.
         callbacks: extra callbacks for the first member (e.g. a study's pruning).
     """
     training, seed = recipe.training, recipe.recipe.seed
     values = data.values
     train_all = training.train_on == "all"
-    if recipe.transforms.fit_on == "all":
-        transforms.fit(values)
     train_values = values if train_all else data.train
     validation_values = None if train_all else data.validation
+    # Once, before any member (a resumed member may not train at all): the members share the
+    # transforms, fitted on the training part (or on everything when the recipe says so).
+    fit_part = values if recipe.transforms.fit_on == "all" else train_values
+    fit_transforms(transforms, recipe.transforms, fit_part, values)
     monitor = "val_loss" if validation_values is not None and len(validation_values) else "loss"
     members, histories, refits, refit_epochs = [], [], [], []
     for member in range(training.ensemble):
         forecaster = build_member(recipe, values.shape[1], member, transforms)
-        backup_dir = run_dir if training.ensemble == 1 else Path(run_dir) / forecaster.model.name
         config = TrainingConfig.from_recipe(
             training, recipe.windows, seed=seed + member, verbose=verbose
         )
-        history = forecaster.fit(
-            train_values,
-            validation_values,
-            training=config,
+
+        def fit(initial_epoch, callbacks, forecaster=forecaster, config=config):
+            forecaster.fit(
+                train_values,
+                validation_values,
+                training=dataclasses.replace(config, initial_epoch=initial_epoch),
+                callbacks=callbacks,
+                fit_transforms=False,
+            )
+
+        history = fit_member(
+            forecaster.model,
+            fit,
+            training,
+            directory=checkpoint_dir(run_dir, f"member_{member}"),
+            resume=resume,
+            monitor=monitor,
+            label=f"member {member}",
             # Pruning and other extra callbacks watch the first member only.
-            callbacks=make_callbacks(training, backup_dir, resume, monitor)
-            + (list(callbacks) if member == 0 else []),
-            fit_transforms=recipe.transforms.fit_on == "train" and member == 0,
+            callbacks=list(callbacks) if member == 0 else [],
         )
         members.append(forecaster)
-        histories.append(history.history)
+        histories.append(history)
         if training.refit:
             # The transforms stay fitted on train.
             refit = build_member(recipe, values.shape[1], member, transforms)
-            epochs = kept_epoch(history.history["val_loss"], training)
-            refit_history = refit.fit(
-                values[: data.split.validation.stop],
-                training=TrainingConfig.from_recipe(
-                    training, recipe.windows, seed=seed + member, epochs=epochs, verbose=verbose
-                ),
-                callbacks=[keras.callbacks.TerminateOnNaN()],
-                fit_transforms=False,
+            epochs = kept_epoch(history["val_loss"], training)
+            refit_config = TrainingConfig.from_recipe(
+                training, recipe.windows, seed=seed + member, epochs=epochs, verbose=verbose
+            )
+
+            def fit_refit(initial_epoch, callbacks, refit=refit, config=refit_config):
+                refit.fit(
+                    values[: data.split.validation.stop],
+                    training=dataclasses.replace(config, initial_epoch=initial_epoch),
+                    callbacks=callbacks,
+                    fit_transforms=False,
+                )
+
+            refit_history = fit_member(
+                refit.model,
+                fit_refit,
+                dataclasses.replace(training, early_stopping=False),
+                directory=checkpoint_dir(run_dir, f"member_{member}_refit"),
+                resume=resume,
+                monitor="loss",
+                label=f"the refit of member {member}",
             )
             refits.append(refit)
-            refit_epochs.append(len(refit_history.history["loss"]))
+            refit_epochs.append(len(refit_history["loss"]))
     forecaster = combine_members(members)
     best = None
     if monitor == "val_loss":

@@ -9,6 +9,7 @@ The choice never sees the test part: it is made on the validation part, which en
 test part begins.
 """
 
+import dataclasses
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,7 +25,7 @@ from kseq.evaluation.panel_metrics import score_panel, summarise_scores
 from kseq.evaluation.plots import plot_panel_grid
 from kseq.global_forecaster import GlobalForecaster
 from kseq.models.registry import build_model
-from kseq.pipeline.fit import kept_epoch, make_callbacks, make_optimizer
+from kseq.pipeline.fit import checkpoint_dir, fit_member, kept_epoch, make_optimizer
 from kseq.pipeline.progress import StageProgress
 from kseq.pipeline.run_card import PanelSummary, RunCard
 from kseq.training_config import TrainingConfig
@@ -108,33 +109,62 @@ def fit_global(recipe, split, *, run_dir, resume=False, verbose="auto", callback
         progress = StageProgress(steps and runs * training.epochs * steps, label="step")
         callbacks = [*callbacks, progress]
         verbose = 0
+    monitor = "val_loss" if split.validation else "loss"
     for member in range(training.ensemble):
         seed = recipe.recipe.seed + member
         forecaster = _new_member(recipe, num_features, seed, member)
         config = TrainingConfig.from_recipe(training, windows, seed=seed, verbose=verbose)
-        monitor = "val_loss" if split.validation else "loss"
-        backup = run_dir if training.ensemble == 1 else Path(run_dir) / f"member_{member}"
-        history = forecaster.fit(
-            split.before_test,
-            validation=split.validation,
-            training=config,
-            callbacks=make_callbacks(training, backup, resume, monitor)
-            + [c for c in callbacks if c is progress or member == 0],
+        # Before a resumed member is restored (it may not train again).
+        forecaster.fit_transforms(split.before_test, validation=split.validation)
+
+        def fit(initial_epoch, callbacks, forecaster=forecaster, config=config):
+            forecaster.fit(
+                split.before_test,
+                validation=split.validation,
+                training=dataclasses.replace(config, initial_epoch=initial_epoch),
+                callbacks=callbacks,
+            )
+
+        extra = [c for c in callbacks if c is progress or member == 0]
+        history = fit_member(
+            forecaster.model,
+            fit,
+            training,
+            directory=checkpoint_dir(run_dir, f"member_{member}"),
+            resume=resume,
+            monitor=monitor,
+            label=f"member {member}",
+            callbacks=extra,
         )
-        histories.append(history.history)
+        histories.append(history)
         if training.refit:
             # Again from the same initial weights, on every point before the test part, for
             # the epochs that were best on validation.
-            epochs = kept_epoch(history.history["val_loss"], training)
+            epochs = kept_epoch(history["val_loss"], training)
             forecaster = _new_member(recipe, num_features, seed, member)
-            refit = forecaster.fit(
-                split.before_test,
-                training=TrainingConfig.from_recipe(
-                    training, windows, seed=seed, epochs=epochs, verbose=verbose
-                ),
-                callbacks=[keras.callbacks.TerminateOnNaN(), *([progress] if progress else [])],
+            forecaster.fit_transforms(split.before_test)
+            refit_config = TrainingConfig.from_recipe(
+                training, windows, seed=seed, epochs=epochs, verbose=verbose
             )
-            refit_epochs.append(len(refit.history["loss"]))
+
+            def fit_refit(initial_epoch, callbacks, forecaster=forecaster, config=refit_config):
+                forecaster.fit(
+                    split.before_test,
+                    training=dataclasses.replace(config, initial_epoch=initial_epoch),
+                    callbacks=callbacks,
+                )
+
+            refit = fit_member(
+                forecaster.model,
+                fit_refit,
+                dataclasses.replace(training, early_stopping=False),
+                directory=checkpoint_dir(run_dir, f"member_{member}_refit"),
+                resume=resume,
+                monitor="loss",
+                label=f"the refit of member {member}",
+                callbacks=[progress] if progress else [],
+            )
+            refit_epochs.append(len(refit["loss"]))
         members.append(forecaster)
     if progress is not None:
         progress.close()

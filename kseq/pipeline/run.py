@@ -16,7 +16,7 @@ import kseq
 from kseq._keras import keras
 from kseq.errors import LeakageWarning
 from kseq.pipeline.evaluate import evaluate_test, evaluate_validation, forecast_future
-from kseq.pipeline.fit import fit_forecaster
+from kseq.pipeline.fit import clear_run_checkpoints, fit_forecaster
 from kseq.pipeline.load import load_series
 from kseq.pipeline.report import write_forecast_outputs, write_run_card
 from kseq.pipeline.run_card import RunCard
@@ -47,7 +47,8 @@ def run_recipe(recipe, *, run_dir=None, resume=False, verbose="auto", callbacks=
     Args:
         recipe: a `Recipe` (or an `AR1Recipe`, run by `kseq.pipeline.ar1`).
         run_dir: output directory; the recipe's ``output_dir`` by default.
-        resume: continue from the backup of an interrupted run in `run_dir`.
+        resume: continue from the checkpoints of an interrupted run in `run_dir` (models whose
+            training had ended are restored, the others continue at their last checkpoint).
         verbose: Keras progress-bar setting.
         callbacks: extra Keras callbacks (e.g. a study's pruning callback).
     """
@@ -67,6 +68,8 @@ def run_recipe(recipe, *, run_dir=None, resume=False, verbose="auto", callbacks=
         card = run_forecast(recipe, run_dir, resume=resume, verbose=verbose, callbacks=callbacks)
     card.timings["total_s"] = round(time.perf_counter() - started, 2)
     write_run_card(run_dir, card)
+    # Everything is written: the checkpoints of an interrupted attempt are not needed any more.
+    clear_run_checkpoints(run_dir)
     return card
 
 

@@ -2,6 +2,7 @@
 
 import dataclasses
 import json
+import math
 from dataclasses import dataclass, field
 
 from kseq.evaluation.tables import format_metrics
@@ -28,6 +29,16 @@ _NESTED = {
     "future": FutureForecast,
     "panel": PanelSummary,
 }
+
+
+def _nan_to_none(value):
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _nan_to_none(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_nan_to_none(v) for v in value]
+    return value
 
 
 @dataclass
@@ -69,7 +80,10 @@ class RunCard:
         return dataclasses.asdict(self)
 
     def to_json(self):
-        return json.dumps(self.to_dict(), indent=2, default=str) + "\n"
+        # Strict JSON: an undefined metric (MAPE of a zero, MASE of a constant history) is null.
+        return (
+            json.dumps(_nan_to_none(self.to_dict()), indent=2, default=str, allow_nan=False) + "\n"
+        )
 
     @classmethod
     def from_json(cls, text):
@@ -78,6 +92,10 @@ class RunCard:
         unknown = sorted(set(values) - names)
         if unknown:
             raise ValueError(f"Not a run card: unknown field {unknown[0]!r}.")
+        values["metrics"] = {
+            row: {k: float("nan") if v is None else v for k, v in scores.items()}
+            for row, scores in values.get("metrics", {}).items()
+        }
         for name, nested in _NESTED.items():
             if values.get(name) is not None:
                 values[name] = nested(**values[name])

@@ -36,7 +36,19 @@ def split_run(series, section):
     """Cuts `series` at ``section.end`` and splits it into train, validation and test."""
     index, values = cut_series(series.index, series.values, section.end)
     cut = SeriesData(index, values, series.columns, series.num_targets)
-    split = split_series(
-        pd.Series(values[:, 0], index=index), test=section.test, validation=section.validation
-    )
+    try:
+        split = split_series(
+            pd.Series(values[:, 0], index=index), test=section.test, validation=section.validation
+        )
+    except (ValueError, TypeError) as error:
+        # The library speaks of arguments; say which recipe keys to change.
+        message = (
+            str(error)
+            .replace("`test`=", "[split] test = ")
+            .replace("`validation`=", "[split] validation = ")
+        )
+        raise type(error)(
+            f"{message.rstrip('.')}; set it in the recipe's [split] section or with "
+            "--set split.test=... / --set split.validation=..."
+        ) from None
     return SplitSeries(cut, split)

@@ -1,6 +1,9 @@
 """Stage 3, transform: a ``[transforms]`` section → an unfitted `TransformPipeline`; and the
 leaks a recipe's fitting policy lets through."""
 
+import numpy as np
+
+from kseq.errors import DataError
 from kseq.transforms import Difference, LogTransform, MinMaxScale, TransformPipeline
 
 
@@ -14,6 +17,20 @@ def build_transforms(section):
     if section.feature_range is not None:
         steps.append(MinMaxScale(section.feature_range))
     return TransformPipeline(steps)
+
+
+def fit_transforms(transforms, section, fit_values, values):
+    """Fits `transforms` on `fit_values`, after checking that every value of the series (the
+    later parts are transformed too) suits them; the error speaks the recipe's words."""
+    values = np.asarray(values, dtype="float64")
+    if section.log and (values <= 0).any():
+        raise DataError(
+            f"[transforms] log = true needs positive values; the series has "
+            f"{int((values <= 0).sum())} value(s) <= 0 (minimum {values.min():g}); turn the log "
+            "off with --set transforms.log=false."
+        )
+    transforms.fit(fit_values)
+    return transforms
 
 
 def find_leaks(recipe):

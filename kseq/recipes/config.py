@@ -60,6 +60,9 @@ class DataSection:
     feature_columns: str | list | None = _key((str, list))
     missing: str = _key((str,), "raise", choices=("raise", "ffill", "interpolate"))
     fill_gaps: str = _key((str,), "raise", choices=("raise", "ffill", "interpolate"))
+    # The expected frequency as a pandas alias ("MS", "D", "h"); inferred from the dates when
+    # unset.
+    freq: str | None = _key((str,))
     # panel: series too short for the windows and splits are an error, or skipped and listed
     on_short: str = _key((str,), "raise", choices=("raise", "skip"))
     # sine
@@ -161,6 +164,11 @@ class TrainingSection:
     # After early stopping on the validation part, retrain on train + validation for the
     # number of epochs that scored best there.
     refit: bool = _key((bool,), False)
+    # Resumable checkpoints (`kseq run --resume`): written at an epoch end once this many
+    # epochs or seconds have passed since the last one (0 turns that trigger off; both 0:
+    # every epoch). Each costs one copy of the weights and optimizer state to disk.
+    checkpoint_every: int = _key((int,), 0, low=0)
+    checkpoint_seconds: float = _key(_NUM, 10.0, low=0.0)
 
 
 BASELINES = ("naive", "seasonal_naive", "sarima")
@@ -657,5 +665,10 @@ def load_recipe(path, overrides=(), backend=None):
         FileNotFoundError: no such file.
         ConfigError: bad TOML, a study file, an unknown section or key, a wrong type or value.
     """
-    raw = apply_overrides(read_toml(path), overrides)
-    return validate(raw, source=str(path), backend=backend)
+    raw = read_toml(path)
+    data = raw.get("data")
+    if isinstance(data, dict) and isinstance(data.get("path"), str):
+        # A relative data path in a recipe file is relative to that file, not to the current
+        # directory (one given with --set stays relative to the current directory).
+        data["path"] = str((Path(path).parent / data["path"]).resolve())
+    return validate(apply_overrides(raw, overrides), source=str(path), backend=backend)

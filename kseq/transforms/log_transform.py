@@ -27,9 +27,11 @@ class LogTransform(SeriesTransform):
     def _check_positive(self, array):
         shifted = array + self.offset
         if (shifted <= 0).any():
+            count = int((shifted <= 0).sum())
             raise DataError(
-                f"LogTransform needs values + offset > 0; {int((shifted <= 0).sum())} values are "
-                f"not (minimum {array.min()!r} with offset={self.offset!r}). Raise `offset`."
+                f"LogTransform needs values + offset > 0; {count} value(s) are not (minimum "
+                f"{float(array.min()):g} with offset={float(self.offset):g}); pass a larger "
+                "`offset` or drop the log."
             )
 
     def transform(self, values):

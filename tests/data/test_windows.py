@@ -87,12 +87,14 @@ def test_window_dataset_random_windows_and_steps():
     assert sequential[len(sequential) - 1][0].shape[0] == 46 - 5 * 8
 
 
-def _batches(fit_input):
-    # A tf.data pipeline (TensorFlow) or the PyDataset itself (other backends).
+def _batches(fit_input, dataset=None):
+    # One epoch of a tf.data pipeline (TensorFlow) or of the PyDataset itself (other
+    # backends); then the next epoch's order is drawn, as `Forecaster.fit` does.
     if hasattr(fit_input, "as_numpy_iterator"):
-        return list(fit_input.as_numpy_iterator())
-    batches = [fit_input[i] for i in range(len(fit_input))]
-    fit_input.on_epoch_end()
+        batches = list(fit_input.as_numpy_iterator())
+    else:
+        batches = [fit_input[i] for i in range(len(fit_input))]
+    (dataset or fit_input).on_epoch_end()
     return batches
 
 
@@ -100,7 +102,8 @@ def test_backend_dataset_serves_the_same_windows_in_order():
     z = np.arange(60.0).reshape(30, 2)
     x, y = make_windows(z, z[:, :1], lookback=4, horizon=2)
     reference = WindowDataset(x, y, batch_size=5)
-    served = _batches(WindowDataset(x, y, batch_size=5).to_backend_dataset())
+    dataset = WindowDataset(x, y, batch_size=5)
+    served = _batches(dataset.to_backend_dataset(), dataset)
     assert len(served) == len(reference) == 5
     for (bx, by), i in zip(served, range(len(reference)), strict=True):
         np.testing.assert_array_equal(bx, reference[i][0])
@@ -110,22 +113,32 @@ def test_backend_dataset_serves_the_same_windows_in_order():
 
 def test_backend_dataset_shuffles_every_window_once_per_epoch():
     x, y = make_windows(np.arange(40.0), lookback=3, horizon=1)
-    fit_input = WindowDataset(x, y, batch_size=8, shuffle=True, seed=5).to_backend_dataset()
-    epochs = [np.concatenate([b[0][:, 0, 0] for b in _batches(fit_input)]) for _ in range(2)]
+    dataset = WindowDataset(x, y, batch_size=8, shuffle=True, seed=5)
+    fit_input = dataset.to_backend_dataset()
+    epochs = [
+        np.concatenate([b[0][:, 0, 0] for b in _batches(fit_input, dataset)]) for _ in range(2)
+    ]
     for starts in epochs:
         # Every window once, each still aligned: target = first input + lookback.
         np.testing.assert_array_equal(np.sort(starts), np.arange(len(x)))
     assert not np.array_equal(epochs[0], epochs[1])
-    for bx, by in _batches(fit_input):
+    for bx, by in _batches(fit_input, dataset):
         np.testing.assert_array_equal(by[:, 0, 0], bx[:, 0, 0] + 3)
+    # The order of epoch e depends on (seed, e) alone: on every backend, the dataset's own
+    # order, and in a dataset that starts at epoch 1 (a resumed fit).
+    fresh = WindowDataset(x, y, batch_size=8, shuffle=True, seed=5)
+    np.testing.assert_array_equal(epochs[0], fresh.order)  # window i starts at value i
+    resumed = WindowDataset(x, y, batch_size=8, shuffle=True, seed=5, initial_epoch=1)
+    served = np.concatenate(
+        [b[0][:, 0, 0] for b in _batches(resumed.to_backend_dataset(), resumed)]
+    )
+    np.testing.assert_array_equal(served, epochs[1])
 
 
 def test_backend_dataset_random_windows_respect_steps():
     x, y = make_windows(np.arange(40.0), lookback=3, horizon=2)
-    fit_input = WindowDataset(
-        x, y, batch_size=4, random_windows=True, steps_per_epoch=6, seed=1
-    ).to_backend_dataset()
-    batches = _batches(fit_input)
+    dataset = WindowDataset(x, y, batch_size=4, random_windows=True, steps_per_epoch=6, seed=1)
+    batches = _batches(dataset.to_backend_dataset(), dataset)
     assert len(batches) == 6
     for bx, by in batches:
         np.testing.assert_array_equal(bx[:, :, 0], bx[:, :1, 0] + np.arange(3))

@@ -11,7 +11,7 @@ from kseq.cli import main as cli_main
 from kseq.data import load_airpassengers
 from kseq.errors import ConfigError
 from kseq.evaluation.backtest import backtest_recipe
-from kseq.pipeline.fit import best_epoch, make_callbacks
+from kseq.pipeline.fit import best_epoch, fit_member
 from kseq.pipeline.run import run_recipe
 from kseq.pipeline.split import cut_series
 from kseq.recipes.config import load_recipe, recipe_path
@@ -137,7 +137,16 @@ def test_best_epoch_skips_the_epochs_before_monitoring_starts():
 
 def test_start_from_epoch_reaches_early_stopping(tmp_path):
     config = load_recipe(recipe_path("airpassengers"), [("training", "start_from_epoch", 25)])
-    callbacks = make_callbacks(config.training, tmp_path, False, "val_loss")
+    callbacks = []
+    fit_member(
+        None,
+        lambda initial_epoch, listed: callbacks.extend(listed),
+        config.training,
+        directory=tmp_path / "checkpoints",
+        resume=False,
+        monitor="val_loss",
+        label="member 0",
+    )
     (stopper,) = [c for c in callbacks if isinstance(c, keras.callbacks.EarlyStopping)]
     assert stopper.start_from_epoch == 25 and stopper.restore_best_weights
 

@@ -68,7 +68,9 @@ def test_pipeline_roundtrip_and_json_state(passengers):
 
 
 def test_log_needs_positive_values():
-    with pytest.raises(DataError, match=r"values \+ offset > 0; 1 values are not"):
+    with pytest.raises(
+        DataError, match=r"values \+ offset > 0; 1 value\(s\) are not \(minimum 0 with offset=0\)"
+    ):
         LogTransform().fit(np.array([1.0, 0.0, 2.0]))
     np.testing.assert_allclose(LogTransform(offset=1).fit_transform(np.array([0.0])), [0.0])
 

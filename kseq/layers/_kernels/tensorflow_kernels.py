@@ -127,16 +127,18 @@ def _tf_window_dataset(dataset):
             tf.gather(series_y, starts[:, None] + offsets_y),
         )
 
-    seed = dataset.seed
-    if dataset.random_windows:
-        # Uniform draws with replacement, new ones each epoch (seeded).
-        positions = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True).map(
-            lambda r: tf.math.floormod(r, num)
-        )
+    if dataset.random_windows or dataset.shuffle:
+        # The dataset's own order of the current epoch (seeded by (seed, epoch), so the same on
+        # every backend and in a resumed run), read from Python once per epoch; the caller
+        # advances it with `dataset.on_epoch_end()` after each epoch.
+        positions = tf.data.Dataset.from_generator(
+            lambda: iter([dataset.order.astype(np.int64)]),
+            output_signature=tf.TensorSpec([None], tf.int64),
+        ).unbatch()
+        # Known length: Keras then plans the epoch's steps (and steps_per_execution) from it.
+        positions = positions.apply(tf.data.experimental.assert_cardinality(len(dataset.order)))
     else:
         positions = tf.data.Dataset.range(num)
-        if dataset.shuffle:
-            positions = positions.shuffle(num, seed=seed, reshuffle_each_iteration=True)
         if dataset.steps_per_epoch is not None:
             positions = positions.repeat()
     return positions.batch(batch_size).take(steps).map(gather).prefetch(1)

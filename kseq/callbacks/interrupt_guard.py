@@ -1,0 +1,64 @@
+"""SIGINT and SIGTERM that stop training cleanly after the current step.
+
+Inside `InterruptGuard`, a first SIGINT (Ctrl-C) or SIGTERM is recorded; `TrainingCheckpoint`
+raises `TrainingInterrupted` at the end of the running batch, so the last checkpoint stays
+the newest and the run can be resumed. Outside training the error is raised at once. A second
+Ctrl-C raises `KeyboardInterrupt` at once, as Python does by default.
+"""
+
+import signal
+import threading
+
+from kseq.errors import TrainingInterrupted
+
+_NAMES = {signal.SIGINT: "SIGINT", signal.SIGTERM: "SIGTERM"}
+
+
+class InterruptGuard:
+    """Context manager installing the handlers (main thread only; elsewhere a no-op).
+
+    Attributes:
+        received: the signal number received, or `None`.
+        training: set by the training loop while a batch may be running; the handler then
+            defers the stop to the end of the batch.
+    """
+
+    active = None  # the guard installed now, if any
+
+    def __init__(self):
+        self.received = None
+        self.training = False
+        self._previous = {}
+
+    def __enter__(self):
+        if threading.current_thread() is threading.main_thread():
+            for number in _NAMES:
+                self._previous[number] = signal.signal(number, self._handle)
+            InterruptGuard.active = self
+        return self
+
+    def __exit__(self, *exc):
+        for number, handler in self._previous.items():
+            signal.signal(number, handler)
+        self._previous.clear()
+        if InterruptGuard.active is self:
+            InterruptGuard.active = None
+        return False
+
+    def _handle(self, number, frame):
+        if self.received is not None and number == signal.SIGINT:
+            raise KeyboardInterrupt
+        self.received = number
+        if not self.training:
+            raise self.error("before training finished")
+
+    def error(self, where):
+        name = _NAMES.get(self.received, str(self.received))
+        return TrainingInterrupted(f"stopped by {name} {where}", self.received)
+
+    @classmethod
+    def check(cls, where):
+        """Raises `TrainingInterrupted` when the active guard has received a signal."""
+        guard = cls.active
+        if guard is not None and guard.received is not None:
+            raise guard.error(where)

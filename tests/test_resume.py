@@ -1,0 +1,226 @@
+"""Interrupted training loses nothing: checkpoints, SIGINT/SIGTERM, SIGKILL and --resume.
+
+The end-to-end test kills `kseq run` subprocesses with SIGKILL and SIGINT at random points and
+resumes them until they finish; every finished run must match an uninterrupted one: the same
+epochs per member, the same best epochs, the same validation scores and the same weights (the
+three backends are deterministic on the CPU for this recipe).
+"""
+
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+
+from kseq._keras import keras
+from kseq.callbacks import (
+    CheckpointState,
+    ResumableEarlyStopping,
+    clear_checkpoints,
+    list_checkpoints,
+    read_checkpoint,
+    write_checkpoint,
+)
+from kseq.forecaster import Forecaster
+
+CLI = [sys.executable, "-m", "kseq.cli"]
+
+RECIPE = """
+[recipe]
+name = "resume"
+seed = 3
+
+[data]
+source = "airpassengers"
+
+[split]
+test = "1959-01"
+validation = 12
+
+[transforms]
+log = true
+difference = [12]
+minmax = [-1.0, 1.0]
+
+[windows]
+lookback = 12
+
+[model]
+units = [8]
+dropout = 0.2
+
+[training]
+epochs = 30
+batch_size = 4
+early_stopping = true
+patience = 6
+ensemble = 2
+checkpoint_every = 1
+
+[evaluation]
+horizon = 12
+season_length = 12
+baselines = ["naive"]
+"""
+
+
+def _state(epoch, complete=False):
+    rng = np.random.default_rng(epoch)
+    return CheckpointState(
+        epoch=epoch,
+        history={"loss": [float(e) for e in range(epoch)]},
+        variables=[rng.normal(size=(3, 2)).astype("float32"), np.array(epoch, "int64")],
+        optimizer=[np.array(epoch * 10, "int64")],
+        early_stopping={"wait": 1, "best": 0.5, "best_epoch": epoch - 1},
+        best_variables=[np.ones((3, 2), "float32")],
+        complete=complete,
+    )
+
+
+def test_checkpoints_round_trip_and_keep_the_two_newest(tmp_path):
+    for epoch in (1, 2, 3):
+        write_checkpoint(tmp_path, _state(epoch))
+    assert [p.name[:17] for p in list_checkpoints(tmp_path)] == [
+        "checkpoint-000003",
+        "checkpoint-000002",
+    ]
+    state = read_checkpoint(tmp_path)
+    expected = _state(3)
+    assert state.epoch == 3 and state.history == expected.history and not state.complete
+    assert state.early_stopping == expected.early_stopping
+    for got, want in zip(state.variables, expected.variables, strict=True):
+        np.testing.assert_array_equal(got, want)
+    np.testing.assert_array_equal(state.best_variables[0], expected.best_variables[0])
+    clear_checkpoints(tmp_path)
+    assert not tmp_path.exists() and read_checkpoint(tmp_path) is None
+
+
+@pytest.mark.parametrize("damage", ["truncate", "flip", "empty"])
+def test_a_damaged_checkpoint_falls_back_to_the_previous_one(tmp_path, damage, caplog):
+    write_checkpoint(tmp_path, _state(4))
+    newest = write_checkpoint(tmp_path, _state(5))
+    data = newest.read_bytes()
+    if damage == "truncate":
+        newest.write_bytes(data[: len(data) // 2])
+    elif damage == "flip":
+        newest.write_bytes(data[:100] + bytes([data[100] ^ 1]) + data[101:])
+    else:
+        newest.write_bytes(b"")
+    with caplog.at_level("WARNING", logger="kseq"):
+        state = read_checkpoint(tmp_path)
+    assert state.epoch == 4
+    assert "is damaged" in caplog.text and newest.name in caplog.text
+
+
+def test_temporary_files_of_a_killed_write_are_ignored(tmp_path):
+    write_checkpoint(tmp_path, _state(2))
+    # What a kill during a write leaves: the temporary file, never renamed.
+    (tmp_path / ".checkpoint-000003-abc.npz.x1y2").write_bytes(b"PK\x03\x04 partial")
+    assert read_checkpoint(tmp_path).epoch == 2
+
+
+def test_early_stopping_counters_survive_a_restart():
+    model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+    stopper = ResumableEarlyStopping(monitor="loss", patience=3, restore_best_weights=True)
+    stopper.set_model(model)
+    stopper.on_train_begin()
+    for epoch, loss in enumerate([1.0, 0.5, 0.7]):
+        stopper.on_epoch_end(epoch, {"loss": loss})
+    counters, weights = stopper.get_state()
+    assert counters == {"wait": 1, "best": 0.5, "best_epoch": 1}
+    json.dumps(counters)  # plain JSON values
+    again = ResumableEarlyStopping(monitor="loss", patience=3, restore_best_weights=True)
+    again.set_model(model)
+    again.restore(counters, weights)
+    again.on_train_begin()  # Keras resets the counters here; the saved ones come back
+    assert again.get_state()[0] == counters
+    for got, want in zip(again.get_state()[1], weights, strict=True):
+        np.testing.assert_array_equal(got, want)
+
+
+# End to end --------------------------------------------------------------------------------
+
+
+def _run(recipe, out, resume=False):
+    command = CLI + ["run", str(recipe), "--out", str(out), "--quiet"]
+    return subprocess.Popen(
+        command + (["--resume"] if resume else []),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def _finished(out):
+    card = json.loads((out / "run_card.json").read_text())
+    weights = Forecaster.load(out / "forecaster").model.get_weights()
+    return card, weights
+
+
+def _newest_checkpoint(out):
+    files = [p for p in (out / "checkpoints").rglob("checkpoint-*.npz")]
+    return max((p.stat().st_mtime_ns for p in files), default=0)
+
+
+def _interrupt(process, out, how, rng):
+    """Waits for a new checkpoint of this attempt (or the end), then signals at a random
+    point within the next second; returns the exit code and stderr."""
+    before = _newest_checkpoint(out) if (out / "checkpoints").exists() else 0
+    deadline = time.monotonic() + 120
+    while process.poll() is None and time.monotonic() < deadline:
+        if (out / "checkpoints").exists() and _newest_checkpoint(out) > before:
+            break
+        time.sleep(0.05)
+    time.sleep(rng.uniform(0.0, 1.0))
+    if process.poll() is None:
+        process.send_signal(how)
+    _, stderr = process.communicate(timeout=300)
+    return process.returncode, stderr
+
+
+@pytest.mark.slow
+def test_runs_killed_at_random_points_resume_to_the_uninterrupted_result(tmp_path):
+    recipe = tmp_path / "resume.toml"
+    recipe.write_text(RECIPE)
+    reference = tmp_path / "reference"
+    process = _run(recipe, reference)
+    _, stderr = process.communicate(timeout=600)
+    assert process.returncode == 0, stderr
+    card, weights = _finished(reference)
+    assert not (reference / "checkpoints").exists()  # a finished run keeps none
+    assert not any(p.name.startswith("member_") for p in reference.iterdir())
+
+    rng = random.Random(int(os.environ.get("PYTHONHASHSEED", "0") or 0) + 17)
+    interrupted, chain, finished = 0, 0, 0
+    while interrupted < 20:
+        out = tmp_path / f"chain_{chain}"
+        resume = False
+        while True:
+            how = signal.SIGKILL if (interrupted % 2 == 0) else signal.SIGINT
+            code, stderr = _interrupt(_run(recipe, out, resume), out, how, rng)
+            if code == 0:
+                break
+            interrupted += 1
+            resume = True
+            assert "Traceback" not in stderr, stderr
+            if how == signal.SIGINT:
+                lines = stderr.strip().splitlines()
+                assert code == 130, stderr
+                assert lines[-1].startswith("kseq: stopped by SIGINT") and "--resume" in lines[-1]
+            else:
+                assert code == -signal.SIGKILL
+        resumed_card, resumed_weights = _finished(out)
+        finished += 1
+        for key in ("epochs_run", "epochs_run_per_member", "best_epoch_per_member"):
+            assert resumed_card[key] == card[key], key
+        assert resumed_card["validation"] == card["validation"]
+        for got, want in zip(resumed_weights, weights, strict=True):
+            np.testing.assert_allclose(got, want, rtol=0, atol=1e-6)
+        assert not (out / "checkpoints").exists()
+        chain += 1
+    assert interrupted >= 20 and finished == chain
