@@ -104,6 +104,8 @@ def _load_recipe(args, backend):
     if not path.suffix and not path.exists():
         path = recipe_path(args.recipe)
     overrides = [parse_override(text) for text in args.set or []]
+    if getattr(args, "epochs", None) is not None and args.epochs < 1:
+        raise ConfigError(f"--epochs must be >= 1; received {args.epochs}.")
     if getattr(args, "epochs", None) is not None:
         overrides.append(("training", "epochs", args.epochs))
     return path, load_recipe(path, overrides, backend=backend)
@@ -129,6 +131,9 @@ def _run(args, backend):
     _check_out(args.out)
     path, recipe = _load_recipe(args, backend)
     print(f"kseq: recipe {path} on backend {backend}", file=sys.stderr)
+    from kseq.pipeline.preflight import check_inputs
+
+    check_inputs(recipe)
 
     from kseq.callbacks import InterruptGuard
     from kseq.evaluation.tables import format_metrics
@@ -149,6 +154,8 @@ def _run(args, backend):
         print(f"\nChosen on validation: {card.panel.chosen} ({card.panel.reason}).")
     for leak in card.leakage:
         print(f"\nLEAKAGE: {leak}; these scores are not honest.")
+    for note in card.notes:
+        print(f"Note: {note}")
     print(f"\nRun directory: {card.run_dir}")
     return 0
 
@@ -157,6 +164,9 @@ def _backtest(args, backend):
     _check_out(args.out)
     path, recipe = _load_recipe(args, backend)
     print(f"kseq: backtest of {path} on backend {backend}", file=sys.stderr)
+    from kseq.pipeline.preflight import check_inputs
+
+    check_inputs(recipe)
 
     from kseq.evaluation.backtest import backtest_recipe
     from kseq.evaluation.tables import format_backtest
@@ -177,6 +187,8 @@ def _study(args, backend):
     if importlib.util.find_spec("optuna") is None:
         raise MissingDependencyError("kseq study needs Optuna: run `pip install 'kseq[study]'`.")
     _check_out(args.out)
+    if args.epochs is not None and args.epochs < 1:
+        raise ConfigError(f"--epochs must be >= 1; received {args.epochs}.")
     path = Path(args.study)
     if not path.suffix and not path.exists():
         path = study_path(args.study)

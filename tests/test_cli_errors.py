@@ -1,5 +1,9 @@
 """Bad input on the command line: exit status 2, one ``kseq: error:`` line naming the option,
-column, row or section and what to do; never a traceback, never a silent wrong result."""
+column, row or section and what to do; never a traceback, never a silent wrong result.
+
+Every case runs `python -m kseq.cli` in a fresh process, from a folder other than the
+recipe's (a relative ``data.path`` resolves from the recipe's folder). Data errors are found
+before the backend is imported, so most cases take a second."""
 
 import json
 import subprocess
@@ -8,8 +12,6 @@ import sys
 import numpy as np
 import pandas as pd
 import pytest
-
-from kseq.cli import main as cli_main
 
 CLI = [sys.executable, "-m", "kseq.cli"]
 
@@ -51,41 +53,48 @@ epochs = 1
 
 
 @pytest.fixture
-def folder(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)  # outputs/ of any run stays inside the test's folder
+def folder(tmp_path):
     values = 100 + 10 * np.sin(np.arange(60) / 3)
     _write_series(tmp_path / "data.csv", values)
+    (tmp_path / "elsewhere").mkdir()
     return tmp_path
 
 
-def _errors(capsys, argv):
-    status = cli_main(argv)
-    captured = capsys.readouterr()
-    lines = [line for line in captured.err.splitlines() if line.startswith("kseq: error:")]
-    assert "Traceback" not in captured.err
-    assert status == 2, captured.err
-    assert len(lines) == 1, captured.err
+def _cli(folder, argv):
+    # From a sibling folder: outputs/ stays in the test's folder, and relative paths in a
+    # recipe must not depend on the current directory.
+    return subprocess.run(
+        [*CLI, *argv], capture_output=True, text=True, cwd=folder / "elsewhere", timeout=600
+    )
+
+
+def _errors(folder, argv):
+    result = _cli(folder, argv)
+    lines = [line for line in result.stderr.splitlines() if line.startswith("kseq: error:")]
+    assert "Traceback" not in result.stderr, result.stderr
+    assert result.returncode == 2, result.stderr
+    assert len(lines) == 1, result.stderr
     return lines[0]
 
 
-def test_a_missing_value_names_the_row_and_the_setting(folder, capsys):
+def test_a_missing_value_names_the_row_and_the_setting(folder):
     frame = pd.read_csv(folder / "data.csv")
     frame.loc[7, "y"] = np.nan
     frame.to_csv(folder / "data.csv", index=False)
-    line = _errors(capsys, ["run", str(_write_recipe(folder))])
+    line = _errors(folder, ["run", str(_write_recipe(folder))])
     assert "Column 'y'" in line and "1 missing values (at 2015-08-01" in line
     assert "--set data.missing=ffill" in line
 
 
-def test_a_ragged_csv_names_the_line(folder, capsys):
+def test_a_ragged_csv_names_the_line(folder):
     with open(folder / "data.csv", "a") as f:
         f.write("2020-01-01,1.0,extra\n")
-    line = _errors(capsys, ["run", str(_write_recipe(folder))])
+    line = _errors(folder, ["run", str(_write_recipe(folder))])
     assert "not a well-formed CSV" in line and "line 62" in line
 
 
-def test_a_missing_file_names_it(folder, capsys):
-    line = _errors(capsys, ["run", str(_write_recipe(folder, csv="nowhere.csv"))])
+def test_a_missing_file_names_it(folder):
+    line = _errors(folder, ["run", str(_write_recipe(folder, csv="nowhere.csv"))])
     assert "nowhere.csv" in line
 
 
@@ -97,47 +106,49 @@ def test_a_missing_file_names_it(folder, capsys):
         ("model.dropout=1.5", "[model] dropout must be in [0.0, 1.0); received 1.5"),
         ("windows.lookback=0", "[windows] lookback must be >= 1; received 0"),
         ("training.epochs=0", "[training] epochs must be >= 1; received 0"),
+        ("model.units=[-4]", "[model] units must be >= 1; received -4"),
+        ("evaluation.season_length=-12", "[evaluation] season_length must be >= 1; received -12"),
     ],
 )
-def test_a_bad_recipe_value_names_the_section(folder, capsys, override, expected):
-    line = _errors(capsys, ["run", str(_write_recipe(folder)), "--set", override])
+def test_a_bad_recipe_value_names_the_section(folder, override, expected):
+    line = _errors(folder, ["run", str(_write_recipe(folder)), "--set", override])
     assert expected in line
     if override.startswith("split"):
         assert "--set split.test=" in line
 
 
-def test_a_log_of_zeros_says_how_to_turn_it_off(folder, capsys):
+def test_a_log_of_zeros_says_how_to_turn_it_off(folder):
     values = np.abs(100 * np.sin(np.arange(60) / 3)).round()
     values[10] = 0.0
     _write_series(folder / "data.csv", values)
     recipe = _write_recipe(folder, extra="\n[transforms]\nlog = true\n")
-    line = _errors(capsys, ["run", str(recipe)])
+    line = _errors(folder, ["run", str(recipe)])
     assert "[transforms] log = true needs positive values" in line
     assert "minimum 0" in line and "--set transforms.log=false" in line
 
 
-def test_out_naming_a_file(folder, capsys):
-    (folder / "afile").write_text("")
-    line = _errors(capsys, ["run", str(_write_recipe(folder)), "--out", "afile"])
+def test_out_naming_a_file(folder):
+    (folder / "elsewhere" / "afile").write_text("")
+    line = _errors(folder, ["run", str(_write_recipe(folder)), "--out", "afile"])
     assert "--out afile is a file" in line
-    line = _errors(capsys, ["forecast", "somewhere", "--horizon", "3", "--out", str(folder)])
+    line = _errors(folder, ["forecast", "somewhere", "--horizon", "3", "--out", str(folder)])
     assert "is a folder" in line
 
 
-def test_bad_toml_and_unknown_keys(folder, capsys):
+def test_bad_toml_and_unknown_keys(folder):
     (folder / "bad.toml").write_text("[recipe\nname = 1\n")
-    assert "is not valid TOML" in _errors(capsys, ["run", str(folder / "bad.toml")])
+    assert "is not valid TOML" in _errors(folder, ["run", str(folder / "bad.toml")])
     recipe = _write_recipe(folder, extra="\n[model]\nunits = [4]\n")
-    assert "case.toml" in _errors(capsys, ["run", str(recipe)])
-    line = _errors(capsys, ["run", str(_write_recipe(folder)), "--set", "model.unitz=[4]"])
+    assert "case.toml" in _errors(folder, ["run", str(recipe)])
+    line = _errors(folder, ["run", str(_write_recipe(folder)), "--set", "model.unitz=[4]"])
     assert "unitz" in line
 
 
-def test_forecast_of_a_missing_or_edited_run(folder, capsys):
-    line = _errors(capsys, ["forecast", str(folder / "no-run"), "--horizon", "3"])
+def test_forecast_of_a_missing_or_edited_run(folder):
+    line = _errors(folder, ["forecast", str(folder / "no-run"), "--horizon", "3"])
     assert "no-run" in line
     assert "--horizon must be a positive" in _errors(
-        capsys, ["forecast", str(folder), "--horizon", "0"]
+        folder, ["forecast", str(folder), "--horizon", "0"]
     )
     from kseq.forecaster import Forecaster
     from kseq.models import build_forecaster
@@ -155,19 +166,67 @@ def test_forecast_of_a_missing_or_edited_run(folder, capsys):
     body = json.loads((saved / "forecaster.json").read_text())
     body["state"]["lookback"] = 7
     (saved / "forecaster.json").write_text(json.dumps(body))
-    line = _errors(capsys, ["forecast", str(folder / "run"), "--horizon", "3"])
+    line = _errors(folder, ["forecast", str(folder / "run"), "--horizon", "3"])
     assert "was changed after it was saved" in line
 
 
-def test_the_real_entry_point_prints_one_line_and_exits_2(folder):
-    # In a fresh process, through `python -m kseq.cli`: no traceback reaches the user.
+def test_a_bad_date_names_the_row(folder):
     frame = pd.read_csv(folder / "data.csv")
     frame.loc[3, "date"] = "not a date"
     frame.to_csv(folder / "data.csv", index=False)
-    result = subprocess.run(
-        [*CLI, "run", str(_write_recipe(folder))], capture_output=True, text=True, cwd=folder
+    assert "row 3: 'not a date'" in _errors(folder, ["run", str(_write_recipe(folder))])
+
+
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        (["run", "RECIPE", "--epochs", "0"], "--epochs must be >= 1; received 0"),
+        (["forecast", "RUN", "--horizon", "-5"], "--horizon must be a positive number of steps"),
+        (["run", "RECIPE", "--set", "nosection"], "--set"),
+    ],
+)
+def test_bad_options_are_named(folder, argv, expected):
+    argv = [str(_write_recipe(folder)) if a == "RECIPE" else a for a in argv]
+    argv = [str(folder) if a == "RUN" else a for a in argv]
+    assert expected in _errors(folder, argv)
+
+
+def _run_card(folder, values, dates=None, extra=""):
+    frame = pd.DataFrame({"date": dates, "y": values})
+    frame.to_csv(folder / "data.csv", index=False)
+    recipe = _write_recipe(folder, extra=extra)
+    result = _cli(folder, ["run", str(recipe), "--quiet", "--out", "run"])
+    assert result.returncode == 0 and "Traceback" not in result.stderr, result.stderr
+    card = json.loads((folder / "elsewhere" / "run" / "run_card.json").read_text())
+    return card, result
+
+
+def test_integer_years_and_dst_offsets_are_read(folder):
+    years = np.arange(1950, 2010)
+    card, _ = _run_card(folder, 50 + np.arange(60.0) % 7, dates=years)
+    assert card["metrics"]
+    test = pd.read_csv(folder / "elsewhere" / "run" / "forecasts.csv")
+    assert str(test["ds"].iloc[0]).startswith("1998")  # the last 12 whole years
+    # Daily points at local midnight across the March DST change: two UTC offsets.
+    local = pd.date_range("2021-02-01", periods=60, freq="D", tz="Europe/Berlin")
+    dates = [t.isoformat() for t in local]
+    assert {d[-6:] for d in dates} == {"+01:00", "+02:00"}
+    card, result = _run_card(folder, 100 + np.arange(60.0) % 5, dates=dates)
+    assert "kept the local times as written, which form a regular 'D' grid" in result.stderr
+    test = pd.read_csv(folder / "elsewhere" / "run" / "forecasts.csv")
+    assert list(test["ds"]) == [f"2021-03-{day:02d}" for day in range(21, 32)] + ["2021-04-01"]
+
+
+def test_a_constant_series_reports_null_mase_and_why(folder):
+    card, result = _run_card(
+        folder,
+        np.full(60, 5.0),
+        dates=pd.date_range("2015-01-01", periods=60, freq="MS").strftime("%Y-%m"),
+        extra="\n[evaluation]\nseason_length = 12\nbaselines = ['naive', 'sarima']\n",
     )
-    assert result.returncode == 2, result.stderr
-    assert "Traceback" not in result.stderr
-    errors = [line for line in result.stderr.splitlines() if line.startswith("kseq: error:")]
-    assert len(errors) == 1 and "row 3: 'not a date'" in errors[0], result.stderr
+    text = (folder / "elsewhere" / "run" / "run_card.json").read_text()
+    assert "NaN" not in text and "Infinity" not in text
+    assert card["metrics"]["naive (one-step)"]["mase"] is None
+    assert card["metrics"]["naive (one-step)"]["mae"] == 0.0
+    assert any(note.startswith("MASE is null") for note in card["notes"])
+    assert "Note: MASE is null" in result.stdout

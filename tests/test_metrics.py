@@ -50,3 +50,34 @@ def test_sarima_airline_matches_the_reference():
     # The airline model beats seasonal naive on both horizons here (a sanity floor).
     naive = np.tile(series[108:120], 2)
     assert mape(series[120:], result["multi_step"]) < mape(series[120:], naive)
+
+
+def test_undefined_metrics_are_nan_without_warnings():
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert np.isnan(mape(np.array([0.0, 2.0]), np.array([1.0, 2.0])))
+        # 0/0 terms of sMAPE are perfect forecasts; the other term is 200 |1-3| / 4 = 100.
+        assert smape(np.array([0.0, 1.0]), np.array([0.0, 3.0])) == pytest.approx(50.0)
+        assert np.isnan(mase(np.ones(3), np.ones(3), np.full(24, 5.0), 12))
+        assert np.isnan(mase(np.ones(3), np.ones(3), np.arange(12.0), 12))
+
+
+@pytest.mark.skipif(not sarima_available(), reason="statsmodels is not installed")
+@pytest.mark.parametrize(
+    ("history", "season", "note"),
+    [
+        (np.r_[0.0, np.arange(1.0, 48.0)], 12, "values <= 0"),
+        (np.arange(1.0, 200.0), 52, "seasonal period of 52 (over 24)"),
+        (np.arange(1.0, 20.0), 12, "needs two seasons (26 points)"),
+    ],
+)
+def test_sarima_is_skipped_with_a_note_where_it_cannot_work(history, season, note):
+    from kseq.pipeline.evaluate import compute_baselines
+    from kseq.recipes.config import EvaluationSection
+
+    evaluation = EvaluationSection(season_length=season, baselines=["naive", "sarima"])
+    forecasts, notes = compute_baselines(history, np.arange(1.0, 7.0), evaluation)
+    assert sorted(forecasts) == ["naive"]
+    assert len(notes) == 1 and note in notes[0], notes

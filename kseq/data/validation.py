@@ -62,6 +62,36 @@ def _to_datetime(times, utc):
             )
 
 
+def _regular_freq(index):
+    try:
+        return pd.infer_freq(index.sort_values().unique())
+    except (TypeError, ValueError):
+        return None
+
+
+def _aware_index(utc, parsed, time_column, name):
+    """The index of timestamps with UTC offsets: in UTC, unless the offsets change (a DST
+    change) and only the local times as written form a regular grid (daily data at local
+    midnight, say), which are then kept (naive)."""
+    utc = pd.DatetimeIndex(utc, name=time_column)
+    if parsed.dtype == object:  # mixed offsets: one Timestamp per row
+        wall = pd.DatetimeIndex([t.replace(tzinfo=None) for t in parsed], name=time_column)
+        if _regular_freq(utc) is None and (freq := _regular_freq(wall)) is not None:
+            warnings.warn(
+                f"Time column {time_column!r} of {name} changes its UTC offset (a DST change); "
+                f"kept the local times as written, which form a regular {freq!r} grid.",
+                DataWarning,
+                stacklevel=3,
+            )
+            return wall
+    warnings.warn(
+        f"Time column {time_column!r} of {name} is timezone-aware; converted to UTC.",
+        DataWarning,
+        stacklevel=3,
+    )
+    return utc
+
+
 def _fill(frame, method):
     if method == "ffill":
         return frame.ffill()
@@ -188,12 +218,7 @@ def read_series(
         )
     naive = _to_datetime(times, utc=False)
     if isinstance(naive.dtype, pd.DatetimeTZDtype) or naive.dtype == object:
-        warnings.warn(
-            f"Time column {time_column!r} of {name} is timezone-aware; converted to UTC.",
-            DataWarning,
-            stacklevel=2,
-        )
-        index = pd.DatetimeIndex(parsed, name=time_column)
+        index = _aware_index(parsed, naive, time_column, name)
     else:
         index = pd.DatetimeIndex(naive, name=time_column)
     data.index = index

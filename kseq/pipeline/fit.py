@@ -23,6 +23,7 @@ from kseq.callbacks import (
 from kseq.forecaster import Forecaster
 from kseq.models.builders import build_ensemble
 from kseq.models.registry import build_model
+from kseq.pipeline.progress import StageProgress
 from kseq.pipeline.transform import fit_transforms
 from kseq.pipeline.values import FitResult
 from kseq.training_config import TrainingConfig
@@ -178,6 +179,12 @@ def fit_forecaster(
     fit_part = values if recipe.transforms.fit_on == "all" else train_values
     fit_transforms(transforms, recipe.transforms, fit_part, values)
     monitor = "val_loss" if validation_values is not None and len(validation_values) else "loss"
+    progress = None
+    if verbose not in (0, "0"):
+        # One bar over every member's (and refit's) epochs, not Keras's bar per epoch.
+        runs = training.ensemble * (2 if training.refit else 1)
+        progress = StageProgress(runs * training.epochs, label="epoch", per="epoch")
+        verbose = 0
     members, histories, refits, refit_epochs = [], [], [], []
     for member in range(training.ensemble):
         forecaster = build_member(recipe, values.shape[1], member, transforms)
@@ -203,7 +210,7 @@ def fit_forecaster(
             monitor=monitor,
             label=f"member {member}",
             # Pruning and other extra callbacks watch the first member only.
-            callbacks=list(callbacks) if member == 0 else [],
+            callbacks=[*(callbacks if member == 0 else []), *([progress] if progress else [])],
         )
         members.append(forecaster)
         histories.append(history)
@@ -231,9 +238,12 @@ def fit_forecaster(
                 resume=resume,
                 monitor="loss",
                 label=f"the refit of member {member}",
+                callbacks=[progress] if progress else [],
             )
             refits.append(refit)
             refit_epochs.append(len(refit_history["loss"]))
+    if progress is not None:
+        progress.close()
     forecaster = combine_members(members)
     best = None
     if monitor == "val_loss":

@@ -1,6 +1,7 @@
-"""Stage 1, load: a recipe's ``[data]`` section → `SeriesData` (validated, original units)."""
+"""Stage 1, load: a recipe's ``[data]`` section → `SeriesData` (validated, original units),
+or a `Panel` for a panel source. Keras-free: the CLI runs it before the backend is imported."""
 
-from kseq.data import load_airpassengers, make_sine, read_series
+from kseq.data import load_airpassengers, load_us_employment, make_sine, read_panel, read_series
 from kseq.errors import DataError
 from kseq.pipeline.values import SeriesData
 
@@ -44,3 +45,29 @@ def load_series(data, seed=None):
     except DataError as error:
         raise type(error)(speak_recipe(str(error))) from None
     return SeriesData(frame.index, frame.to_numpy(), list(frame.columns), data.num_targets)
+
+
+def panel_min_length(recipe):
+    """Points a series of the panel needs: lookback, horizon, validation and test."""
+    windows, split = recipe.windows, recipe.split
+    return windows.lookback + windows.horizon + split.validation + split.test
+
+
+def load_panel(data, min_length):
+    """The recipe's panel: the bundled US employment series or a long CSV."""
+    if data.source == "us_employment":
+        panel = load_us_employment()
+        short = panel.ids[panel.lengths < min_length]
+        if len(short) and data.on_short == "raise":
+            from kseq.errors import SeriesTooShortError
+
+            raise SeriesTooShortError(f"Series {list(short)} are shorter than {min_length} points.")
+        return panel
+    return read_panel(
+        data.path,
+        data.id_column,
+        data.time_column or "ds",
+        data.target_columns or "y",
+        min_length=min_length,
+        on_short=data.on_short,
+    )

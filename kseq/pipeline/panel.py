@@ -19,13 +19,13 @@ import pandas as pd
 
 from kseq._io import write_json_atomic, write_text_atomic
 from kseq._keras import keras
-from kseq.data import load_us_employment, read_panel
 from kseq.evaluation.panel_baselines import forecast_baselines
 from kseq.evaluation.panel_metrics import score_panel, summarise_scores
 from kseq.evaluation.plots import plot_panel_grid
 from kseq.global_forecaster import GlobalForecaster
 from kseq.models.registry import build_model
 from kseq.pipeline.fit import checkpoint_dir, fit_member, kept_epoch, make_optimizer
+from kseq.pipeline.load import load_panel, panel_min_length
 from kseq.pipeline.progress import StageProgress
 from kseq.pipeline.run_card import PanelSummary, RunCard
 from kseq.training_config import TrainingConfig
@@ -57,26 +57,6 @@ class GlobalFit:
         frame = frames[0]
         frame["kseq"] = np.mean([f["kseq"].to_numpy() for f in frames], axis=0)
         return frame
-
-
-def load_panel(data, min_length):
-    """The recipe's panel: the bundled US employment series or a long CSV."""
-    if data.source == "us_employment":
-        panel = load_us_employment()
-        short = panel.ids[panel.lengths < min_length]
-        if len(short) and data.on_short == "raise":
-            from kseq.errors import SeriesTooShortError
-
-            raise SeriesTooShortError(f"Series {list(short)} are shorter than {min_length} points.")
-        return panel
-    return read_panel(
-        data.path,
-        data.id_column,
-        data.time_column or "ds",
-        data.target_columns or "y",
-        min_length=min_length,
-        on_short=data.on_short,
-    )
 
 
 def split_panel(panel, split):
@@ -229,9 +209,8 @@ def run_panel(recipe, run_dir, *, resume=False, verbose="auto", callbacks=()):
     cache_dir = run_dir.parent / ".kseq-baseline-cache"
     timings = {}
     tick = time.perf_counter()
-    windows, split_section = recipe.windows, recipe.split
-    min_length = windows.lookback + windows.horizon + split_section.validation + split_section.test
-    panel = load_panel(recipe.data, min_length)
+    split_section = recipe.split
+    panel = load_panel(recipe.data, panel_min_length(recipe))
     split = split_panel(panel, split_section)
     timings["data_s"] = round(time.perf_counter() - tick, 2)
 

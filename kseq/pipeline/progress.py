@@ -5,24 +5,40 @@ from kseq._keras import keras
 
 
 class StageProgress(keras.callbacks.Callback):
-    """Advances one `keras.utils.Progbar` of `total` training steps across several fits.
+    """Advances one `keras.utils.Progbar` of `total` training steps (or epochs) across
+    several fits.
 
     Early stopping ends a member before its last epoch, so the bar can finish short of
     `total`; `close` completes it.
+
+    Args:
+        total: steps (or epochs) of the whole stage; `None` when unknown.
+        label: the bar's unit name.
+        per: ``"step"`` advances after every batch; ``"epoch"`` after every epoch (short
+            epochs of one series, whose step count is not known before the windows are cut).
     """
 
-    def __init__(self, total=None, label="training"):
+    def __init__(self, total=None, label="training", per="step"):
         super().__init__()
+        if per not in ("step", "epoch"):
+            raise ValueError(f"`per` must be 'step' or 'epoch'; received {per!r}.")
         self.bar = keras.utils.Progbar(total, unit_name=label)
+        self.per = per
         self.done = 0
 
     def on_train_batch_end(self, batch, logs=None):
+        if self.per != "step":
+            return
         self.done += 1
         shown = {k: v for k, v in (logs or {}).items() if k == "loss"}
         self.bar.update(self._position(), values=list(shown.items()))
 
     def on_epoch_end(self, epoch, logs=None):
-        if logs and "val_loss" in logs:
+        shown = [(k, v) for k, v in (logs or {}).items() if k in ("loss", "val_loss")]
+        if self.per == "epoch":
+            self.done += 1
+            self.bar.update(self._position(), values=shown)
+        elif logs and "val_loss" in logs:
             self.bar.update(self._position(), values=[("val_loss", logs["val_loss"])])
 
     def _position(self):

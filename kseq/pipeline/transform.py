@@ -22,6 +22,13 @@ def build_transforms(section):
 def fit_transforms(transforms, section, fit_values, values):
     """Fits `transforms` on `fit_values`, after checking that every value of the series (the
     later parts are transformed too) suits them; the error speaks the recipe's words."""
+    check_transforms(section, values)
+    transforms.fit(fit_values)
+    return transforms
+
+
+def check_transforms(section, values):
+    """Refuses a series the ``[transforms]`` section cannot transform, in the recipe's words."""
     values = np.asarray(values, dtype="float64")
     if section.log and (values <= 0).any():
         raise DataError(
@@ -29,8 +36,6 @@ def fit_transforms(transforms, section, fit_values, values):
             f"{int((values <= 0).sum())} value(s) <= 0 (minimum {values.min():g}); turn the log "
             "off with --set transforms.log=false."
         )
-    transforms.fit(fit_values)
-    return transforms
 
 
 def find_leaks(recipe):

@@ -154,6 +154,17 @@ def test_timezone_aware_times_convert_to_utc(tmp_path):
     assert frame.index[0] == pd.Timestamp("2019-12-31 22:00", tz="UTC")
 
 
+def test_hourly_times_across_a_dst_change_stay_regular_in_utc():
+    # 01:00 and 03:00 local are an hour apart in UTC; the wall clock skips 02:00.
+    local = pd.date_range("2021-03-28 00:00", periods=6, freq="h", tz="Europe/Berlin")
+    data = pd.DataFrame({"t": [t.isoformat() for t in local], "y": np.arange(6.0)})
+    assert len({t[-6:] for t in data["t"]}) == 2
+    with pytest.warns(DataWarning, match="converted to UTC"):
+        frame = read_series(data, "t", "y")
+    assert frame.index.freqstr == "h"
+    assert frame.index[0] == pd.Timestamp("2021-03-27 23:00", tz="UTC")
+
+
 def test_constant_series_warns():
     with pytest.warns(DataWarning, match=r"Column 'y' .* is constant \(5.0\); MinMax"):
         read_series(monthly([5.0, 5.0, 5.0]), "month", "y")

@@ -1,0 +1,29 @@
+"""The Keras-free stages of a run (load, split, the transforms' checks), run by the CLI before
+the backend is imported: bad data is reported in a second, not after the backend's import
+(several seconds for TensorFlow) or, worse, after training."""
+
+import warnings
+
+from kseq.errors import KseqWarning
+from kseq.pipeline.load import load_panel, load_series, panel_min_length
+from kseq.pipeline.split import split_run
+from kseq.pipeline.transform import check_transforms
+from kseq.recipes.config import AR1Recipe
+
+
+def check_inputs(recipe):
+    """Raises the error the run would raise on `recipe`'s data; returns nothing.
+
+    The run loads the data again (cheap next to training) and reports its warnings then;
+    here they are silenced so that each is shown once.
+    """
+    if isinstance(recipe, AR1Recipe):
+        return
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", KseqWarning)
+        if recipe.data.is_panel:
+            load_panel(recipe.data, panel_min_length(recipe))
+            return
+        series = load_series(recipe.data, recipe.recipe.seed)
+        data = split_run(series, recipe.split)
+        check_transforms(recipe.transforms, data.values)
