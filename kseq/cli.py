@@ -7,6 +7,7 @@ imported inside the commands.
 import argparse
 import logging
 import shlex
+import signal
 import sys
 import warnings
 from pathlib import Path
@@ -136,18 +137,25 @@ def _run(args, backend):
     check_inputs(recipe)
 
     from kseq.callbacks import InterruptGuard
-    from kseq.evaluation.tables import format_metrics
     from kseq.pipeline.run import resolve_run_dir, run_recipe
 
     run_dir = resolve_run_dir(recipe, args.out)
     try:
+        # Until the report is printed: a signal at any point is one line, never a traceback.
         with InterruptGuard():
             card = run_recipe(
                 recipe, run_dir=run_dir, resume=args.resume, verbose=0 if args.quiet else "auto"
             )
+            _print_card(card)
     except TrainingInterrupted as error:
         error.args = (f"{error}; its checkpoints are in {run_dir}",)
         raise
+    return 0
+
+
+def _print_card(card):
+    from kseq.evaluation.tables import format_metrics
+
     print(f"\n{card.recipe} on {card.backend} — metrics in original units:\n")
     print(format_metrics(card.metrics))
     if card.panel is not None:
@@ -157,7 +165,6 @@ def _run(args, backend):
     for note in card.notes:
         print(f"Note: {note}")
     print(f"\nRun directory: {card.run_dir}")
-    return 0
 
 
 def _backtest(args, backend):
@@ -257,7 +264,13 @@ def main(argv=None):
     try:
         # Before any Keras import: the backend is fixed at Keras's first import.
         backend = select_backend(args.backend)
-        return _COMMANDS[args.command](args, backend)
+        status = _COMMANDS[args.command](args, backend)
+        if argv is None:
+            # Everything is written and reported: a signal while the interpreter shuts the
+            # backend down (a second or more) must not turn a finished command into a killed one.
+            for number in (signal.SIGINT, signal.SIGTERM):
+                signal.signal(number, signal.SIG_IGN)
+        return status
     except TrainingInterrupted as error:
         words = list(sys.argv[1:] if argv is None else argv)
         hint = ""

@@ -1,9 +1,9 @@
 """Interrupted training loses nothing: checkpoints, SIGINT/SIGTERM, SIGKILL and --resume.
 
-The end-to-end test kills `kseq run` subprocesses with SIGKILL and SIGINT at random points and
-resumes them until they finish; every finished run must match an uninterrupted one: the same
-epochs per member, the same best epochs, the same validation scores and the same weights (the
-three backends are deterministic on the CPU for this recipe).
+The end-to-end test kills `kseq run` subprocesses with SIGKILL, SIGINT and SIGTERM at random
+points and resumes them until they finish; every finished run must match an uninterrupted one:
+the same epochs per member, the same best epochs, the same validation scores and the same
+weights (the three backends are deterministic on the CPU for this recipe).
 """
 
 import json
@@ -201,17 +201,18 @@ def test_runs_killed_at_random_points_resume_to_the_uninterrupted_result(tmp_pat
         out = tmp_path / f"chain_{chain}"
         resume = False
         while True:
-            how = signal.SIGKILL if (interrupted % 2 == 0) else signal.SIGINT
+            how = (signal.SIGKILL, signal.SIGINT, signal.SIGTERM)[interrupted % 3]
             code, stderr = _interrupt(_run(recipe, out, resume), out, how, rng)
             if code == 0:
                 break
             interrupted += 1
             resume = True
             assert "Traceback" not in stderr, stderr
-            if how == signal.SIGINT:
+            if how != signal.SIGKILL:
                 lines = stderr.strip().splitlines()
-                assert code == 130, stderr
-                assert lines[-1].startswith("kseq: stopped by SIGINT") and "--resume" in lines[-1]
+                assert code == 128 + how, stderr
+                assert lines[-1].startswith(f"kseq: stopped by {how.name}"), stderr
+                assert "--resume" in lines[-1]
             else:
                 assert code == -signal.SIGKILL
         resumed_card, resumed_weights = _finished(out)

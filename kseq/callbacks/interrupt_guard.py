@@ -50,7 +50,7 @@ class InterruptGuard:
             raise KeyboardInterrupt
         self.received = number
         if not self.training:
-            raise self.error("before training finished")
+            raise self.error("outside training")
 
     def error(self, where):
         name = _NAMES.get(self.received, str(self.received))
