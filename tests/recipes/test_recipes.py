@@ -90,7 +90,7 @@ def test_tutorial_run_card_flags_its_leak(tmp_path, few_epochs):
     assert len(card.leakage) == 2
     assert "LEAKAGE" in (run_dir / "run_card.md").read_text()
     state = json.loads((run_dir / "forecaster" / "forecaster.json").read_text())
-    scaler_max = state["transforms"]["steps"][0]["state"]["data_max_"][0]
+    scaler_max = state["state"]["transforms"]["steps"][0]["state"]["data_max_"][0]
     assert scaler_max == load_airpassengers().max()  # the test period's maximum: the leak
     # The card records the model the tutorial builder really built.
     assert card.config["model"]["units"] == [50, 50, 50, 50]
