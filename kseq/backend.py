@@ -9,6 +9,10 @@ choice in this order:
 3. the ``backend`` named in ``keras.json``, when that backend is installed;
 4. the first installed of JAX, TensorFlow and PyTorch, with a log message saying which.
 
+``KSEQ_CPU_DEVICES=N`` splits the host CPU into N devices (JAX through ``XLA_FLAGS``, set here
+before JAX is imported; TensorFlow through logical devices), so that data-parallel training
+runs on a machine without accelerators, as the tests do.
+
 A backend that is named (1 or 2) but not installed raises `kseq.errors.BackendError` with one line
 naming the pip extra to install.
 """
@@ -56,6 +60,18 @@ def _check_name(name, source):
         )
 
 
+def _split_host_cpu(backend):
+    count = os.environ.get("KSEQ_CPU_DEVICES", "")
+    if not count:
+        return
+    if not count.isdigit() or int(count) < 1:
+        raise BackendError(f"KSEQ_CPU_DEVICES must be a positive integer; received {count!r}.")
+    flag = "--xla_force_host_platform_device_count"
+    flags = os.environ.get("XLA_FLAGS", "")
+    if backend == "jax" and "jax" not in sys.modules and flag not in flags:
+        os.environ["XLA_FLAGS"] = f"{flags} {flag}={int(count)}".strip()
+
+
 def select_backend(name=None):
     """Chooses the Keras backend; must run before Keras is imported.
 
@@ -83,10 +99,12 @@ def select_backend(name=None):
     if name is not None:
         _check_name(name, "the backend argument")
         os.environ["KERAS_BACKEND"] = name
+        _split_host_cpu(name)
         return name
     env = os.environ.get("KERAS_BACKEND")
     if env:
         _check_name(env, "KERAS_BACKEND")
+        _split_host_cpu(env)
         return env
     installed = installed_backends()
     if not installed:
@@ -96,6 +114,7 @@ def select_backend(name=None):
         )
     configured, path = _keras_json_backend()
     if configured in installed:
+        _split_host_cpu(configured)
         return configured
     chosen = next(b for b in _AUTO_ORDER if b in installed)
     if configured is not None:
@@ -108,6 +127,7 @@ def select_backend(name=None):
     else:
         logger.warning("No KERAS_BACKEND is set; kseq uses the installed backend %r.", chosen)
     os.environ["KERAS_BACKEND"] = chosen
+    _split_host_cpu(chosen)
     return chosen
 
 

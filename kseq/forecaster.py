@@ -126,13 +126,18 @@ class Forecaster:
             steps_per_epoch=training.steps_per_epoch,
             seed=training.seed,
             initial_epoch=training.initial_epoch,
+            batch_multiple=training.batch_multiple,
         )
         validation_data = None
         if validation is not None and len(validation):
             joined = np.concatenate(
                 [train[-self.context_length :], _as_2d(validation, "validation")]
             )
-            validation_data = WindowDataset(*self._windows(joined), training.batch_size)
+            validation_data = WindowDataset(
+                *self._windows(joined),
+                training.batch_size,
+                batch_multiple=training.batch_multiple,
+            )
         if not self.model.compiled:
             self.model.compile(optimizer="adam", loss=self.head.default_loss())
         served = data.to_backend_dataset()

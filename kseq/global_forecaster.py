@@ -129,6 +129,7 @@ class GlobalForecaster:
             "horizon": self.horizon,
             "season_length": self.season_length,
             "batch_size": training.batch_size,
+            "batch_multiple": training.batch_multiple,
         }
         data = PanelWindowDataset(
             values,

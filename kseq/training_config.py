@@ -17,6 +17,10 @@ class TrainingConfig:
         verbose: Keras progress-bar setting (``"auto"``, 0, 1, 2).
         initial_epoch: epochs already done (a resumed run): training runs epochs
             ``initial_epoch .. epochs - 1``, in the window order those epochs have.
+        batch_multiple: every batch holds a multiple of this many windows (data-parallel
+            training on JAX shards each batch evenly over the devices): an epoch's last partial
+            batch leaves out its remainder (at most ``batch_multiple - 1`` windows, others
+            each epoch when shuffled).
     """
 
     epochs: int = 100
@@ -27,9 +31,10 @@ class TrainingConfig:
     seed: int | None = None
     verbose: str | int = "auto"
     initial_epoch: int = 0
+    batch_multiple: int = 1
 
     def __post_init__(self):
-        for name in ("epochs", "batch_size"):
+        for name in ("epochs", "batch_size", "batch_multiple"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ValueError(f"`{name}` must be a positive integer. Received: {value!r}")
@@ -43,11 +48,17 @@ class TrainingConfig:
             isinstance(steps, bool) or not isinstance(steps, int) or steps < 1
         ):
             raise ValueError(f"`steps_per_epoch` must be None or >= 1. Received: {steps!r}")
+        if self.batch_size % self.batch_multiple:
+            raise ValueError(
+                f"`batch_size`={self.batch_size} must be a multiple of "
+                f"`batch_multiple`={self.batch_multiple} (one share per device)."
+            )
 
     @classmethod
-    def from_recipe(cls, training, windows, *, seed, epochs=None, verbose="auto"):
+    def from_recipe(cls, training, windows, *, seed, epochs=None, verbose="auto", batch_multiple=1):
         """The config of a recipe's ``[training]`` and ``[windows]`` sections."""
         return cls(
+            batch_multiple=batch_multiple,
             epochs=training.epochs if epochs is None else epochs,
             batch_size=training.batch_size,
             shuffle=training.shuffle,

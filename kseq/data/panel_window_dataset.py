@@ -6,6 +6,7 @@ import math
 import numpy as np
 
 from kseq._keras import keras
+from kseq.data.windows import count_served_windows
 
 
 def make_panel_starts(offsets, ends, window):
@@ -59,6 +60,7 @@ class PanelWindowDataset(keras.utils.PyDataset):
         steps_per_epoch: batches per epoch; one pass over the windows by default.
         seed: seed of the order.
         initial_epoch: the first epoch served (a resumed fit's `initial_epoch`).
+        batch_multiple: batches hold a multiple of this many windows (`count_served_windows`).
     """
 
     def __init__(
@@ -78,6 +80,7 @@ class PanelWindowDataset(keras.utils.PyDataset):
         steps_per_epoch=None,
         seed=None,
         initial_epoch=0,
+        batch_multiple=1,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -91,7 +94,8 @@ class PanelWindowDataset(keras.utils.PyDataset):
         self.batch_size = int(batch_size)
         self.sampling, self.shuffle, self.seed = sampling, shuffle, seed
         self.steps_per_epoch = steps_per_epoch
-        self._steps = steps_per_epoch or math.ceil(len(self.starts) / self.batch_size)
+        self._served = count_served_windows(len(self.starts), self.batch_size, batch_multiple)
+        self._steps = steps_per_epoch or math.ceil(self._served / self.batch_size)
         if sampling == "series":
             series_of = np.asarray(series_of)
             # Windows grouped by series: draw a series, then a window inside its run.
@@ -113,6 +117,8 @@ class PanelWindowDataset(keras.utils.PyDataset):
         order = np.arange(len(self.starts))
         if self.shuffle:
             rng.shuffle(order)
+        if not self.steps_per_epoch:
+            order = order[: self._served]
         repeats = math.ceil(draws / len(order)) if self.steps_per_epoch else 1
         return np.tile(order, repeats) if repeats > 1 else order
 

@@ -5,6 +5,7 @@ import math
 import numpy as np
 
 from kseq._keras import keras
+from kseq.data.windows import count_served_windows
 
 
 class WindowDataset(keras.utils.PyDataset):
@@ -32,6 +33,7 @@ class WindowDataset(keras.utils.PyDataset):
         steps_per_epoch: batches per epoch; by default enough to cover every window once.
         seed: seed of the shuffling and sampling.
         initial_epoch: the first epoch served (a resumed fit's `initial_epoch`).
+        batch_multiple: batches hold a multiple of this many windows (`count_served_windows`).
         dtype: dtype of the served batches.
         **kwargs: `keras.utils.PyDataset` arguments (``workers``, ``use_multiprocessing``,
             ``max_queue_size``).
@@ -48,6 +50,7 @@ class WindowDataset(keras.utils.PyDataset):
         steps_per_epoch=None,
         seed=None,
         initial_epoch=0,
+        batch_multiple=1,
         dtype="float32",
         **kwargs,
     ):
@@ -67,10 +70,13 @@ class WindowDataset(keras.utils.PyDataset):
         self.random_windows = random_windows
         self.seed = seed
         self.dtype = dtype
+        # Data-parallel batches hold a multiple of the device count: a default pass leaves
+        # out the remainder of its last partial batch.
+        self._served = count_served_windows(len(x), self.batch_size, batch_multiple)
         self._steps = (
             int(steps_per_epoch)
             if steps_per_epoch is not None
-            else math.ceil(len(x) / self.batch_size)
+            else math.ceil(self._served / self.batch_size)
         )
         # The explicit setting, or None: one pass over the windows, ending with a partial batch.
         self.steps_per_epoch = None if steps_per_epoch is None else int(steps_per_epoch)
@@ -88,6 +94,8 @@ class WindowDataset(keras.utils.PyDataset):
         order = np.arange(num, dtype=dtype)
         if self.shuffle:
             rng.shuffle(order)  # in place: no second copy of the order
+        if self.steps_per_epoch is None and self._served < num:
+            order = order[: self._served]
         # Only an explicit steps_per_epoch past one pass needs the order repeated; the default
         # pass ends with a partial batch.
         repeats = (

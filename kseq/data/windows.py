@@ -70,3 +70,19 @@ def make_windows(inputs, targets=None, *, lookback, horizon=1, stride=1, sequenc
     else:
         y = y_all[::stride, :, lookback:]
     return x, y.transpose(0, 2, 1)
+
+
+def count_served_windows(num_windows, batch_size, batch_multiple=1):
+    """Windows one pass serves when every batch must hold a multiple of `batch_multiple`
+    windows (data-parallel training on JAX): the last partial batch leaves out its remainder.
+
+    >>> count_served_windows(50, 16, 4)   # batches of 16, 16, 16, then 2 -> 0
+    48
+    """
+    served = num_windows - (num_windows % batch_size) % batch_multiple
+    if served < 1:
+        raise ValueError(
+            f"{num_windows} window(s) cannot fill one batch share on each of "
+            f"{batch_multiple} devices; use fewer devices or more data."
+        )
+    return served

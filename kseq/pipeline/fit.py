@@ -20,7 +20,9 @@ from kseq.callbacks import (
     read_checkpoint,
     restore_model_state,
 )
+from kseq.errors import ConfigError
 from kseq.forecaster import Forecaster
+from kseq.layers._kernels import distribution_scope, make_data_parallel
 from kseq.models.builders import build_ensemble
 from kseq.models.registry import build_model
 from kseq.pipeline.progress import StageProgress
@@ -97,6 +99,22 @@ def fit_member(model, fit, training, *, directory, resume, monitor, label, callb
     listed = [keras.callbacks.TerminateOnNaN(), *([early] if early else []), checkpoint]
     fit(state.epoch if state else 0, [*listed, *callbacks])
     return checkpoint.history
+
+
+def make_distribution(training):
+    """The data-parallel engine a recipe's ``[training] distribution`` asks for, or `None`."""
+    if training.distribution != "data_parallel":
+        return None
+    engine = make_data_parallel()
+    multiple = engine.batch_multiple
+    if training.batch_size % multiple:
+        suggested = multiple * max(1, round(training.batch_size / multiple))
+        raise ConfigError(
+            f"[training] batch_size = {training.batch_size} must be a multiple of the "
+            f"{multiple} devices it is split over ({engine.engine}); set "
+            f"--set training.batch_size={suggested}."
+        )
+    return engine
 
 
 def best_epoch(val_loss, start_from_epoch=0):
@@ -185,21 +203,25 @@ def fit_forecaster(
         runs = training.ensemble * (2 if training.refit else 1)
         progress = StageProgress(runs * training.epochs, label="epoch", per="epoch")
         verbose = 0
+    engine = make_distribution(training)
+    multiple = engine.batch_multiple if engine else 1
     members, histories, refits, refit_epochs = [], [], [], []
     for member in range(training.ensemble):
-        forecaster = build_member(recipe, values.shape[1], member, transforms)
+        with distribution_scope(engine):
+            forecaster = build_member(recipe, values.shape[1], member, transforms)
         config = TrainingConfig.from_recipe(
-            training, recipe.windows, seed=seed + member, verbose=verbose
+            training, recipe.windows, seed=seed + member, verbose=verbose, batch_multiple=multiple
         )
 
         def fit(initial_epoch, callbacks, forecaster=forecaster, config=config):
-            forecaster.fit(
-                train_values,
-                validation_values,
-                training=dataclasses.replace(config, initial_epoch=initial_epoch),
-                callbacks=callbacks,
-                fit_transforms=False,
-            )
+            with distribution_scope(engine):
+                forecaster.fit(
+                    train_values,
+                    validation_values,
+                    training=dataclasses.replace(config, initial_epoch=initial_epoch),
+                    callbacks=callbacks,
+                    fit_transforms=False,
+                )
 
         history = fit_member(
             forecaster.model,
@@ -216,19 +238,26 @@ def fit_forecaster(
         histories.append(history)
         if training.refit:
             # The transforms stay fitted on train.
-            refit = build_member(recipe, values.shape[1], member, transforms)
+            with distribution_scope(engine):
+                refit = build_member(recipe, values.shape[1], member, transforms)
             epochs = kept_epoch(history["val_loss"], training)
             refit_config = TrainingConfig.from_recipe(
-                training, recipe.windows, seed=seed + member, epochs=epochs, verbose=verbose
+                training,
+                recipe.windows,
+                seed=seed + member,
+                epochs=epochs,
+                verbose=verbose,
+                batch_multiple=multiple,
             )
 
             def fit_refit(initial_epoch, callbacks, refit=refit, config=refit_config):
-                refit.fit(
-                    values[: data.split.validation.stop],
-                    training=dataclasses.replace(config, initial_epoch=initial_epoch),
-                    callbacks=callbacks,
-                    fit_transforms=False,
-                )
+                with distribution_scope(engine):
+                    refit.fit(
+                        values[: data.split.validation.stop],
+                        training=dataclasses.replace(config, initial_epoch=initial_epoch),
+                        callbacks=callbacks,
+                        fit_transforms=False,
+                    )
 
             refit_history = fit_member(
                 refit.model,
@@ -255,4 +284,5 @@ def fit_forecaster(
         monitor=monitor,
         best_epochs=best,
         refit_epochs=refit_epochs or None,
+        distribution=engine.describe() if engine else None,
     )

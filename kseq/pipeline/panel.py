@@ -23,8 +23,15 @@ from kseq.evaluation.panel_baselines import forecast_baselines
 from kseq.evaluation.panel_metrics import score_panel, summarise_scores
 from kseq.evaluation.plots import plot_panel_grid
 from kseq.global_forecaster import GlobalForecaster
+from kseq.layers._kernels import distribution_scope
 from kseq.models.registry import build_model
-from kseq.pipeline.fit import checkpoint_dir, fit_member, kept_epoch, make_optimizer
+from kseq.pipeline.fit import (
+    checkpoint_dir,
+    fit_member,
+    kept_epoch,
+    make_distribution,
+    make_optimizer,
+)
 from kseq.pipeline.load import load_panel, panel_min_length
 from kseq.pipeline.progress import StageProgress
 from kseq.pipeline.run_card import PanelSummary, RunCard
@@ -50,6 +57,7 @@ class GlobalFit:
     members: list
     histories: list
     refit_epochs: list | None = None
+    distribution: dict | None = None  # `DataParallel.describe()` when trained data-parallel
 
     def forecast(self, history, steps):
         """The members' mean forecast after each series of `history` (long DataFrame)."""
@@ -90,20 +98,26 @@ def fit_global(recipe, split, *, run_dir, resume=False, verbose="auto", callback
         callbacks = [*callbacks, progress]
         verbose = 0
     monitor = "val_loss" if split.validation else "loss"
+    engine = make_distribution(training)
+    multiple = engine.batch_multiple if engine else 1
     for member in range(training.ensemble):
         seed = recipe.recipe.seed + member
-        forecaster = _new_member(recipe, num_features, seed, member)
-        config = TrainingConfig.from_recipe(training, windows, seed=seed, verbose=verbose)
+        with distribution_scope(engine):
+            forecaster = _new_member(recipe, num_features, seed, member)
+        config = TrainingConfig.from_recipe(
+            training, windows, seed=seed, verbose=verbose, batch_multiple=multiple
+        )
         # Before a resumed member is restored (it may not train again).
         forecaster.fit_transforms(split.before_test, validation=split.validation)
 
         def fit(initial_epoch, callbacks, forecaster=forecaster, config=config):
-            forecaster.fit(
-                split.before_test,
-                validation=split.validation,
-                training=dataclasses.replace(config, initial_epoch=initial_epoch),
-                callbacks=callbacks,
-            )
+            with distribution_scope(engine):
+                forecaster.fit(
+                    split.before_test,
+                    validation=split.validation,
+                    training=dataclasses.replace(config, initial_epoch=initial_epoch),
+                    callbacks=callbacks,
+                )
 
         extra = [c for c in callbacks if c is progress or member == 0]
         history = fit_member(
@@ -121,18 +135,25 @@ def fit_global(recipe, split, *, run_dir, resume=False, verbose="auto", callback
             # Again from the same initial weights, on every point before the test part, for
             # the epochs that were best on validation.
             epochs = kept_epoch(history["val_loss"], training)
-            forecaster = _new_member(recipe, num_features, seed, member)
+            with distribution_scope(engine):
+                forecaster = _new_member(recipe, num_features, seed, member)
             forecaster.fit_transforms(split.before_test)
             refit_config = TrainingConfig.from_recipe(
-                training, windows, seed=seed, epochs=epochs, verbose=verbose
+                training,
+                windows,
+                seed=seed,
+                epochs=epochs,
+                verbose=verbose,
+                batch_multiple=multiple,
             )
 
             def fit_refit(initial_epoch, callbacks, forecaster=forecaster, config=refit_config):
-                forecaster.fit(
-                    split.before_test,
-                    training=dataclasses.replace(config, initial_epoch=initial_epoch),
-                    callbacks=callbacks,
-                )
+                with distribution_scope(engine):
+                    forecaster.fit(
+                        split.before_test,
+                        training=dataclasses.replace(config, initial_epoch=initial_epoch),
+                        callbacks=callbacks,
+                    )
 
             refit = fit_member(
                 forecaster.model,
@@ -148,7 +169,9 @@ def fit_global(recipe, split, *, run_dir, resume=False, verbose="auto", callback
         members.append(forecaster)
     if progress is not None:
         progress.close()
-    return GlobalFit(members, histories, refit_epochs or None)
+    return GlobalFit(
+        members, histories, refit_epochs or None, engine.describe() if engine else None
+    )
 
 
 def _new_member(recipe, num_features, seed, member):
@@ -279,6 +302,7 @@ def run_panel(recipe, run_dir, *, resume=False, verbose="auto", callbacks=()):
         if split.validation
         else None,
         refit_epochs_per_member=fit.refit_epochs,
+        distribution=fit.distribution,
         final_loss=float(history["loss"][-1]) if history.get("loss") else None,
         final_val_loss=float(history["val_loss"][-1]) if history.get("val_loss") else None,
         metrics={

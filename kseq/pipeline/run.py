@@ -121,6 +121,7 @@ def run_forecast(recipe, run_dir, *, resume=False, verbose="auto", callbacks=())
         epochs_run_per_member=[len(h.get("loss", [])) for h in fit.histories],
         best_epoch_per_member=fit.best_epochs,
         refit_epochs_per_member=fit.refit_epochs,
+        distribution=fit.distribution,
         final_loss=_last(history, "loss"),
         final_val_loss=_last(history, "val_loss"),
         metrics=test.metrics if test is not None else {},

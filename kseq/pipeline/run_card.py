@@ -70,6 +70,7 @@ class RunCard:
     interval: IntervalCoverage | None = None
     future: FutureForecast | None = None
     panel: PanelSummary | None = None
+    distribution: dict | None = None  # engine, replicas, processes, devices (data-parallel)
     outputs: list = field(default_factory=list)
 
     @property
@@ -109,6 +110,14 @@ class RunCard:
             "- versions: " + ", ".join(f"{k} {v}" for k, v in self.versions.items()),
             "- timings: " + ", ".join(f"{k} {v}" for k, v in self.timings.items()),
             f"- epochs run: {self.epochs_run} (per member: {self.epochs_run_per_member})",
+            "- trained on: "
+            + (
+                "one device"
+                if self.distribution is None
+                else f"{self.distribution['replicas']} devices in "
+                f"{self.distribution['processes']} process(es), "
+                f"{self.distribution['engine']}"
+            ),
         ]
         if self.final_loss is not None:
             lines.append(f"- final training loss: {self.final_loss:.4g}")

@@ -70,6 +70,7 @@ class FitResult:
     monitor: str
     best_epochs: list | None = None
     refit_epochs: list | None = None
+    distribution: dict | None = None  # `DataParallel.describe()` when trained data-parallel
 
     @property
     def history(self):

@@ -169,6 +169,9 @@ class TrainingSection:
     # every epoch). Each costs one copy of the weights and optimizer state to disk.
     checkpoint_every: int = _key((int,), 0, low=0)
     checkpoint_seconds: float = _key(_NUM, 10.0, low=0.0)
+    # "data_parallel": every batch split over all devices the backend sees (and every host of
+    # a cluster), on the backend's own engine (docs/scale.md). JAX and TensorFlow only.
+    distribution: str = _key((str,), "none", choices=("none", "data_parallel"))
 
 
 BASELINES = ("naive", "seasonal_naive", "sarima")
@@ -251,7 +254,14 @@ _SECTIONS = {
     AR1Recipe: {"recipe": RecipeSection, "data": AR1DataSection, "training": TrainingSection},
 }
 # Training keys that have no meaning for simulated AR(1) paths: each run draws fresh paths.
-_AR1_UNUSED_TRAINING = ("train_on", "ensemble", "refit", "shuffle", "start_from_epoch")
+_AR1_UNUSED_TRAINING = (
+    "train_on",
+    "ensemble",
+    "refit",
+    "shuffle",
+    "start_from_epoch",
+    "distribution",
+)
 
 
 def recipe_keys():
@@ -604,7 +614,16 @@ def _check_ar1(raw, source):
         raise ConfigError(f"{source}: [data] lag_weights must list numbers; received {weights!r}.")
 
 
+TORCH_DATA_PARALLEL = (
+    '[training] distribution = "data_parallel" is not supported on the PyTorch backend: Keras '
+    "3.15 has no released keras.distribution support for torch. Use the JAX or TensorFlow "
+    'backend (--backend jax), or set distribution = "none".'
+)
+
+
 def _check_training(training, source, backend):
+    if backend == "torch" and training.distribution == "data_parallel":
+        raise ConfigError(f"{source}: {TORCH_DATA_PARALLEL}")
     start = training.start_from_epoch
     if start:
         if not training.early_stopping:

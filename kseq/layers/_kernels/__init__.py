@@ -1,4 +1,5 @@
-"""Backend kernels behind one protocol: fused recurrent layers and native window pipelines.
+"""Backend kernels behind one protocol: fused recurrent layers, native window pipelines and
+data-parallel training.
 
 Keras runs LSTM/GRU/SimpleRNN on the torch backend's CPU as a Python loop over time steps (its
 fused path is cuDNN, so CUDA-only); on TensorFlow's CPU as a `tf.while_loop` whose per-step op
@@ -9,14 +10,56 @@ answers `None` ("not supported here") for anything it cannot express exactly (ma
 recurrent dropout, other activations, GPUs where Keras runs cuDNN itself, ...): the caller
 then takes Keras's own path. Numbers match Keras's path (tests/layers/test_kernels.py).
 
+Data-parallel training is each backend's own engine too: `keras.distribution.DataParallel` on
+JAX, `tf.distribute.MirroredStrategy` (`MultiWorkerMirroredStrategy` across hosts) on
+TensorFlow; Keras 3.15 offers none on PyTorch, so there it answers `None` and
+`make_data_parallel` says so in one line.
+
 Only these modules import a backend directly; those imports are marked ``# backend-dispatch``.
 """
 
+import contextlib
 import functools
 import importlib
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from kseq._keras import keras
+from kseq.errors import ConfigError
+
+
+@dataclass(frozen=True)
+class DataParallel:
+    """A backend's data-parallel engine over every device it sees.
+
+    Attributes:
+        engine: what runs it (``"keras.distribution.DataParallel"``, ``"tf.distribute.
+            MirroredStrategy"``, ...), for the run card.
+        devices: the devices the batch is split over.
+        processes: the hosts (processes) taking part.
+        batch_multiple: every batch must hold a multiple of this many windows (JAX shards
+            the batch axis evenly over the devices; 1 where the engine splits unevenly).
+        scope: ``scope()`` is the context in which models are built, compiled and fitted.
+    """
+
+    engine: str
+    devices: tuple
+    processes: int
+    batch_multiple: int
+    scope: object = field(repr=False)
+
+    @property
+    def replicas(self):
+        return len(self.devices)
+
+    def describe(self):
+        """The run card's record of it."""
+        return {
+            "engine": self.engine,
+            "replicas": self.replicas,
+            "processes": self.processes,
+            "devices": [str(d) for d in self.devices],
+        }
 
 
 class Kernels(Protocol):
@@ -27,6 +70,9 @@ class Kernels(Protocol):
 
     def window_dataset(self, dataset):
         """A native pipeline serving the batches of a `WindowDataset`, or `None`."""
+
+    def data_parallel(self):
+        """The backend's `DataParallel` engine over every visible device, or `None`."""
 
 
 _MODULES = {
@@ -53,6 +99,21 @@ def run_recurrent(layer, inputs, training=None, mask=None):
         if outputs is not None:
             return outputs
     return layer(inputs, training=training, mask=mask)
+
+
+def make_data_parallel():
+    """The active backend's `DataParallel`; `ConfigError` where Keras offers none (PyTorch)."""
+    from kseq.recipes.config import TORCH_DATA_PARALLEL
+
+    engine = get_kernels().data_parallel()
+    if engine is None:
+        raise ConfigError(TORCH_DATA_PARALLEL)
+    return engine
+
+
+def distribution_scope(engine):
+    """The scope to build and fit models in: the engine's, or none."""
+    return contextlib.nullcontext() if engine is None else engine.scope()
 
 
 def backend_dataset(dataset):

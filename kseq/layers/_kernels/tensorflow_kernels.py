@@ -7,11 +7,14 @@ against ~1,500 for the same batches gathered natively from the series with `tf.g
 """
 
 import functools
+import json
+import os
 
 import numpy as np
 
 from kseq._keras import keras
-from kseq.layers._kernels import cell_eligible
+from kseq.errors import ConfigError
+from kseq.layers._kernels import DataParallel, cell_eligible
 
 
 def run_recurrent(layer, inputs, training):
@@ -22,6 +25,58 @@ def run_recurrent(layer, inputs, training):
 
 def window_dataset(dataset):
     return _tf_window_dataset(dataset)
+
+
+@functools.cache
+def _split_host_cpu():
+    # KSEQ_CPU_DEVICES=N: N logical CPU devices, so that data-parallel code runs (and is
+    # tested) on a machine without accelerators. Must happen before TensorFlow runs an op.
+    import tensorflow as tf  # backend-dispatch
+
+    count = int(os.environ.get("KSEQ_CPU_DEVICES", "0") or 0)
+    cpus = tf.config.list_physical_devices("CPU")
+    # (Listing *logical* devices here would start TensorFlow's runtime, so it is not asked.)
+    if count < 2 or tf.config.list_physical_devices("GPU") or not cpus:
+        return
+    try:
+        tf.config.set_logical_device_configuration(
+            cpus[0], [tf.config.LogicalDeviceConfiguration() for _ in range(count)]
+        )
+    except RuntimeError as error:
+        raise ConfigError(
+            f"KSEQ_CPU_DEVICES={count} must be set before TensorFlow starts; set it in the "
+            "environment of a fresh process."
+        ) from error
+
+
+def _worker_count():
+    try:
+        cluster = json.loads(os.environ.get("TF_CONFIG", "{}")).get("cluster", {})
+    except ValueError as error:
+        raise ConfigError("TF_CONFIG is not valid JSON; fix or unset it.") from error
+    return len(cluster.get("worker", [])) + len(cluster.get("chief", []))
+
+
+def data_parallel():
+    import tensorflow as tf  # backend-dispatch
+
+    workers = _worker_count()
+    if workers > 1:
+        # Several hosts: TF_CONFIG names them (tf.distribute's convention).
+        strategy = tf.distribute.MultiWorkerMirroredStrategy()
+        engine = "tf.distribute.MultiWorkerMirroredStrategy"
+    else:
+        _split_host_cpu()
+        devices = tf.config.list_logical_devices("GPU") or tf.config.list_logical_devices("CPU")
+        strategy = tf.distribute.MirroredStrategy([d.name for d in devices])
+        engine = "tf.distribute.MirroredStrategy"
+    return DataParallel(
+        engine=engine,
+        devices=tuple(strategy.extended.worker_devices),
+        processes=max(workers, 1),
+        batch_multiple=1,  # tf.distribute splits a batch unevenly where it must
+        scope=strategy.scope,
+    )
 
 
 # TensorFlow's fused CPU LSTM op (`BlockLSTM`) against Keras's `tf.while_loop`, one layer's

@@ -17,6 +17,12 @@ def window_dataset(dataset):
     return None  # Keras's PyDataset path
 
 
+def data_parallel():
+    # Keras 3.15's keras.distribution runs on JAX only; its torch trainer has no data-parallel
+    # path. `make_data_parallel` turns this into one line naming the alternatives.
+    return None
+
+
 def _torch_eligible(layer, inputs, training):
     import torch  # backend-dispatch
 
