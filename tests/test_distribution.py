@@ -17,8 +17,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from kseq.data.windows import count_served_windows
 from kseq.data.window_dataset import WindowDataset
+from kseq.data.windows import count_served_windows
 
 CLI = [sys.executable, "-m", "kseq.cli"]
 
@@ -64,7 +64,9 @@ def test_airpassengers_trains_data_parallel_with_the_metrics_of_one_device(tmp_p
         "--set",
         "evaluation.baselines=['naive']",
     ]
-    parallel, card = run_cli([*args, "--set", "training.distribution=data_parallel"], tmp_path / "p")
+    parallel, card = run_cli(
+        [*args, "--set", "training.distribution=data_parallel"], tmp_path / "p"
+    )
     if backend == "torch":
         assert parallel.returncode == 2, parallel.stderr
         lines = parallel.stderr.strip().splitlines()
