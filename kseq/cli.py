@@ -216,6 +216,12 @@ def _study(args, backend):
         epochs=args.epochs,
         backend=args.backend,
     )
+    if summary.failed_workers:
+        print(
+            f"kseq: {summary.failed_workers} worker process(es) ended early; their trials were "
+            "run again by the others (see results.md).",
+            file=sys.stderr,
+        )
     print(f"{summary.trials} trials in {summary.storage}; best trial {summary.best}.")
     print(f"Results: {summary.out_dir}/results.md, best_recipe.toml, " + ", ".join(summary.plots))
     return 0

@@ -5,14 +5,18 @@ import signal
 import subprocess
 import sys
 import time
+import uuid
 
+import pandas as pd
 import pytest
 
 optuna = pytest.importorskip("optuna")
+from optuna.trial import TrialState  # noqa: E402
 
 from kseq.errors import ConfigError  # noqa: E402
 from kseq.recipes.config import load_recipe  # noqa: E402
 from kseq.study import load_study, run_study  # noqa: E402
+from kseq.study.worker import retried_trial_number  # noqa: E402
 
 pytestmark = pytest.mark.slow
 
@@ -129,3 +133,86 @@ def test_study_file_errors(tmp_path):
         load_study(write_study(tmp_path, STUDY.replace('"model.forget_bias"', '"model.unit"')))
     with pytest.raises(ConfigError, match="objective 'test.rmse' must be validation"):
         load_study(write_study(tmp_path, STUDY.replace("validation.recursive.rmse", "test.rmse")))
+
+
+@pytest.fixture
+def postgresql_url():
+    """A fresh database on the PostgreSQL server named by KSEQ_TEST_POSTGRESQL (`.ci/run`
+    starts one with `.ci/start-postgresql`); dropped afterwards."""
+    url = os.environ.get("KSEQ_TEST_POSTGRESQL")
+    if not url:
+        if os.environ.get("CI"):
+            pytest.fail("CI must start PostgreSQL (.ci/start-postgresql) for this test.")
+        pytest.skip("no PostgreSQL server: export KSEQ_TEST_POSTGRESQL=$(.ci/start-postgresql)")
+    psycopg = pytest.importorskip("psycopg")
+    name = f"kseq_test_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(url, autocommit=True) as admin:
+        admin.execute(f"CREATE DATABASE {name}")
+    try:
+        yield f"{url.rsplit('/', 1)[0]}/{name}"
+    finally:
+        with psycopg.connect(url, autocommit=True) as admin:
+            admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+def test_shared_postgresql_study_reruns_the_trial_of_a_killed_worker(tmp_path, postgresql_url):
+    # Two `kseq study` commands on one database, as on two machines; the second is killed
+    # (SIGKILL) inside a trial. The first fails that trial once its heartbeat is older than the
+    # grace period, runs it again, and ends with every grid point finished exactly once.
+    text = STUDY.replace('"training.epochs" = 2', '"training.epochs" = 30').replace(
+        "trials = 4", "trials = 6\nheartbeat_seconds = 1"
+    )
+    text = text.replace('"model.forget_bias" = [1.0, 0.5]', '"model.forget_bias" = [1.0, 0.5, 0.0]')
+    path = write_study(tmp_path, text)
+    command = [sys.executable, "-m", "kseq.cli", "study", str(path), "--storage", postgresql_url]
+    logs = [open(tmp_path / f"worker{i}.log", "w") for i in range(2)]  # noqa: SIM115
+    first, second = (
+        subprocess.Popen(
+            [*command, "--out", str(tmp_path / f"out{i}")],
+            stdout=logs[i],
+            stderr=logs[i],
+            start_new_session=True,
+        )
+        for i in range(2)
+    )
+    killed = None
+    deadline = time.time() + 300
+    try:
+        while killed is None and time.time() < deadline:
+            time.sleep(0.1)
+            assert first.poll() is None, (tmp_path / "worker0.log").read_text()[-2000:]
+            try:
+                study = optuna.load_study(study_name="tiny", storage=postgresql_url)
+            except KeyError:
+                continue  # not created yet
+            for trial in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
+                if trial.user_attrs.get("worker", "").endswith(f":{second.pid}"):
+                    os.killpg(second.pid, signal.SIGKILL)
+                    killed = trial
+                    break
+        assert killed is not None, "the second worker never ran a trial"
+        assert first.wait(timeout=600) == 0, (tmp_path / "worker0.log").read_text()[-2000:]
+    finally:
+        for process in (first, second):
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+        for log in logs:
+            log.close()
+    study = optuna.load_study(study_name="tiny", storage=postgresql_url)
+    trials = {t.number: t for t in study.get_trials(deepcopy=False)}
+    assert trials[killed.number].state == TrialState.FAIL
+    complete = [t for t in trials.values() if t.state == TrialState.COMPLETE]
+    points = [tuple(sorted(t.params.items())) for t in complete]
+    assert len(points) == 6 and len(set(points)) == 6  # every grid point, none twice
+    (rerun,) = [t for t in complete if retried_trial_number(t) == killed.number]
+    assert rerun.params == killed.system_attrs["fixed_params"]
+    assert rerun.user_attrs["worker"].endswith(f":{first.pid}")
+    table = pd.read_csv(tmp_path / "out0" / "results.csv")
+    assert (table["state"] == "COMPLETE").sum() == 6
+    assert table.loc[table["trial"] == rerun.number, "retry_of"].item() == killed.number
+    # Resumed (the same command again): nothing left to run, nothing run twice.
+    summary = run_study(path, storage=postgresql_url, out_dir=tmp_path / "out0")
+    again = optuna.load_study(study_name="tiny", storage=postgresql_url)
+    assert summary.failed_workers == 0
+    assert sum(t.state == TrialState.COMPLETE for t in again.trials) == 6

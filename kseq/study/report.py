@@ -24,8 +24,12 @@ def write_outputs(spec, study, out_dir):
 
     out_dir = Path(out_dir)
     objective = spec.settings.objective
+    from kseq.study.worker import retried_trial_number
+
     rows = []
     for trial in study.get_trials(deepcopy=False):
+        if trial.user_attrs.get("discarded"):
+            continue  # a grid point another worker took first: nothing ran
         row = {"trial": trial.number, "state": trial.state.name}
         row.update(trial.params)
         # A pruned trial's Optuna value is its last val_loss, not the objective: keep it apart.
@@ -36,6 +40,9 @@ def write_outputs(spec, study, out_dir):
             row["epochs"] = max(trial.intermediate_values) + 1
         row["seconds"] = trial.user_attrs.get("seconds")
         row["duplicate_of"] = trial.user_attrs.get("duplicate_of")
+        # The trial this one re-runs (its worker went silent), and who ran it.
+        row["retry_of"] = retried_trial_number(trial)
+        row["worker"] = trial.user_attrs.get("worker")
         rows.append(row)
     frame = pd.DataFrame(rows)
     write_text_atomic(out_dir / "results.csv", frame.to_csv(index=False))

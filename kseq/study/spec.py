@@ -11,6 +11,7 @@ A study file is TOML::
     sampler = "grid"                 # grid | tpe | random
     pruner = "median"                # median | none
     trials = 60
+    heartbeat_seconds = 10           # shared storages: a silent worker's trial is re-run
 
     [overrides]                      # applied to the recipe before the search space
     "split.validation" = 20
@@ -42,6 +43,7 @@ STUDY_KEYS = {
     "trials": ((int,), 20),
     "seed": ((int,), 0),
     "output_dir": ((str,), "runs/{name}"),
+    "heartbeat_seconds": ((float, int), 10.0),
 }
 _CHOICES = {
     "direction": ("minimize", "maximize"),
@@ -62,6 +64,7 @@ class StudySettings:
     trials: int
     seed: int
     output_dir: str
+    heartbeat_seconds: float = 10.0
 
 
 @dataclass(frozen=True)
@@ -113,6 +116,10 @@ def load_study(path):
         settings[key] = value
     if settings["trials"] < 1:
         raise ConfigError(f"{path}: [study] trials must be >= 1; got {settings['trials']}.")
+    if settings["heartbeat_seconds"] <= 0:
+        raise ConfigError(
+            f"{path}: [study] heartbeat_seconds must be > 0; got {settings['heartbeat_seconds']}."
+        )
     settings = StudySettings(**settings)
     _check_objective(settings.objective, path)
     overrides = [(*_split_key(k, path), v) for k, v in raw.get("overrides", {}).items()]

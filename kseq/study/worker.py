@@ -1,16 +1,89 @@
-"""Study workers: the Optuna study on its storage, the objective, grid queueing, stale trials."""
+"""Study workers: the Optuna study on its storage, the objective, grid queueing, stale trials.
 
+On a shared database (PostgreSQL, MySQL) every worker's running trial records a heartbeat
+(Optuna's `RDBStorage(heartbeat_interval=...)`); a trial whose worker has been silent for
+three heartbeats (killed, or its machine lost) is failed by the next worker that looks, and
+`RetryFailedTrialCallback` queues its parameters again, so it is re-run, once. The default
+SQLite file serves one machine: there a RUNNING trial at start-up died with its process.
+"""
+
+import os
+import socket
 import time
+import warnings
 from pathlib import Path
 
 from kseq.recipes.config import load_recipe
 from kseq.study.pruning import make_pruning_callback
 from kseq.study.spec import objective_value, suggest
 
+# A trial whose worker stays silent this many heartbeats is taken as dead.
+GRACE_HEARTBEATS = 3
+
 
 def storage_url(storage, out_dir):
     """The storage URL: the given one, or SQLite ``study.db`` in `out_dir`."""
     return f"sqlite:///{Path(out_dir).resolve() / 'study.db'}" if storage is None else storage
+
+
+def is_shared(url):
+    """Whether workers on other machines may share the storage (a database server)."""
+    return isinstance(url, str) and not url.startswith("sqlite")
+
+
+def make_storage(url, heartbeat_seconds):
+    """The Optuna storage of `url`: with heartbeats and retried stale trials on a shared
+    database, as given for SQLite."""
+    if not is_shared(url):
+        return url
+    import inspect
+
+    import optuna
+
+    from kseq.errors import MissingDependencyError
+
+    retry = _retry_callback_class()(max_retry=3)
+    # Optuna 4.9 renamed `failed_trial_callback` to `heartbeat_stale_trial_callback`.
+    name = (
+        "heartbeat_stale_trial_callback"
+        if "heartbeat_stale_trial_callback"
+        in inspect.signature(optuna.storages.RDBStorage).parameters
+        else "failed_trial_callback"
+    )
+    try:
+        with warnings.catch_warnings():
+            # Heartbeats are "experimental" in Optuna since 2.8; kseq relies on them knowingly.
+            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+            return optuna.storages.RDBStorage(
+                url,
+                heartbeat_interval=max(1, round(heartbeat_seconds)),
+                grace_period=max(2, round(GRACE_HEARTBEATS * heartbeat_seconds)),
+                **{name: retry},
+            )
+    except ImportError as error:
+        raise MissingDependencyError(
+            f"--storage {url.split(':', 1)[0]}://... needs its database driver: run "
+            "`pip install 'kseq[postgresql]'` (psycopg) or the driver SQLAlchemy names."
+        ) from error
+
+
+def _retry_callback_class():
+    import optuna
+
+    # Optuna 4.9 renamed RetryFailedTrialCallback to RetryHeartbeatStaleTrialCallback.
+    storages = optuna.storages
+    return getattr(storages, "RetryHeartbeatStaleTrialCallback", None) or (
+        storages.RetryFailedTrialCallback
+    )
+
+
+def retried_trial_number(trial):
+    """The number of the trial that `trial` re-runs (its worker went silent), or `None`."""
+    import optuna
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        return _retry_callback_class().retried_trial_number(trial)
 
 
 def make_study(spec, storage):
@@ -29,7 +102,7 @@ def make_study(spec, storage):
     )
     return optuna.create_study(
         study_name=settings.name,
-        storage=storage,
+        storage=make_storage(storage, settings.heartbeat_seconds),
         sampler=sampler,
         pruner=pruner,
         direction=settings.direction,
@@ -37,8 +110,42 @@ def make_study(spec, storage):
     )
 
 
+class GridPointTaken(Exception):
+    """This trial is no grid point of its own: another worker took the last queued point
+    between this worker's look and its trial, or two workers that started together queued
+    the same point twice. The trial is dropped (marked ``discarded``, left out of the report)."""
+
+
+def is_grid_point_taken(study, number):
+    """Whether trial `number` must give way: it was not queued, or an earlier trial that is
+    running or finished holds the same grid point (the lower number wins, so of two twins
+    exactly one runs)."""
+    import optuna
+
+    states = (
+        optuna.trial.TrialState.RUNNING,
+        optuna.trial.TrialState.COMPLETE,
+        optuna.trial.TrialState.PRUNED,
+    )
+    trials = study.get_trials(deepcopy=False, states=states)
+    (this,) = [t for t in trials if t.number == number]
+    point = this.system_attrs.get("fixed_params")
+    if point is None:
+        return True
+    return any(
+        (t.params or t.system_attrs.get("fixed_params")) == point
+        for t in trials
+        if t.number < number
+    )
+
+
 def run_worker(spec, storage, out_dir, *, epochs=None, verbose=0):
-    """Runs trials until the study has `budget` finished (complete or pruned) trials."""
+    """Runs trials until the study has `budget` finished (complete or pruned) trials.
+
+    On a grid, a worker takes queued points only; when none is queued but other workers' trials
+    are still running it waits for them (a dead one's point comes back after the grace
+    period) and stops once every point is finished.
+    """
     import optuna
 
     from kseq.pipeline.run import run_recipe
@@ -46,9 +153,14 @@ def run_worker(spec, storage, out_dir, *, epochs=None, verbose=0):
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     study = make_study(spec, storage)
     finished = (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED)
-    target = spec.budget
+    grid = spec.settings.sampler == "grid"
+    worker = f"{socket.gethostname()}:{os.getpid()}"
 
     def objective(trial):
+        trial.set_user_attr("worker", worker)
+        if grid and is_grid_point_taken(study, trial.number):
+            trial.set_user_attr("discarded", True)
+            raise GridPointTaken()
         overrides = list(spec.overrides)
         for key, space in spec.space.items():
             section, name = key.split(".", 1)
@@ -77,22 +189,23 @@ def run_worker(spec, storage, out_dir, *, epochs=None, verbose=0):
         trial.set_user_attr("backend", card.backend)
         return objective_value(card, spec.settings.objective)
 
-    def stop_when_grid_is_done(study, trial):
-        waiting = study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.WAITING,))
-        if spec.settings.sampler == "grid" and not waiting:
-            study.stop()
-
-    done = sum(t.state in finished for t in study.get_trials(deepcopy=False))
-    if done < target:
-        study.optimize(
-            objective,
-            n_trials=target - done,
-            callbacks=[
-                optuna.study.MaxTrialsCallback(target, states=finished),
-                stop_when_grid_is_done,
-            ],
-            catch=(),
-        )
+    shared = is_shared(storage)
+    while True:
+        if shared:
+            # Fails the trials of silent workers; the retry callback queues them again.
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+                optuna.storages.fail_stale_trials(study)
+        trials = study.get_trials(deepcopy=False)
+        if sum(t.state in finished for t in trials) >= spec.budget:
+            break
+        states = {t.state for t in trials}
+        if grid and optuna.trial.TrialState.WAITING not in states:
+            if optuna.trial.TrialState.RUNNING not in states:
+                break  # every point is finished
+            time.sleep(min(spec.settings.heartbeat_seconds, 1.0))
+            continue
+        study.optimize(objective, n_trials=1, catch=(GridPointTaken,))
     return study
 
 
