@@ -7,11 +7,13 @@ import pandas as pd
 
 import kseq
 from kseq._keras import keras
+from kseq.data.panel_shards import PanelShards
 from kseq.data.panel_window_dataset import (
     PanelWindowDataset,
     make_panel_starts,
     make_window_features,
 )
+from kseq.data.sharded_panel_window_dataset import ShardedPanelWindowDataset
 from kseq.errors import DataError, NotFittedError, SavedStateError, SeriesTooShortError
 from kseq.models.builders import head_of
 from kseq.saving import MODEL_FILE, of_type, positive_int, read_saved_folder, write_saved_folder
@@ -93,11 +95,87 @@ class GlobalForecaster:
 
     def fit_transforms(self, panel, validation=0):
         """Fits the per-series choices (log scale where a series' training part is positive)
-        on each series without its last `validation` points; `fit` does it too."""
-        fit_part = [panel.series(i)[: panel.lengths[i] - validation] for i in range(len(panel))]
-        self.log_ids_ = {
-            sid for sid, part in zip(panel.ids, fit_part, strict=True) if (part > 0).all()
+        on each series without its last `validation` points; `fit` does it too. `panel` may
+        be `PanelShards`: each shard is read once, one at a time."""
+        if isinstance(panel, PanelShards):
+            self.log_ids_ = set()
+            for i in range(len(panel)):
+                self.log_ids_ |= _positive_ids(panel.read(i), validation)
+            return
+        self.log_ids_ = _positive_ids(panel, validation)
+
+    def _train_starts(self, panel, validation):
+        window = self.lookback + self.horizon
+        return make_panel_starts(panel.offsets, panel.offsets[1:] - validation, window)
+
+    def _validation_starts(self, panel, validation):
+        # Windows whose targets lie in the validation part (one per series when it equals the
+        # horizon); their inputs may read the end of the training part.
+        window = self.lookback + self.horizon
+        last = make_panel_starts(panel.offsets, panel.offsets[1:], window)
+        series = np.searchsorted(panel.offsets, last, side="right") - 1
+        return last[last + window > panel.offsets[1:][series] - validation]
+
+    def _fit_shards(self, shards, validation, training, callbacks):
+        """`fit` on `PanelShards`: one shard in memory at a time; a data-parallel worker
+        (``training.process_count`` > 1) trains on its own part of the shards."""
+        if self.sampling != "windows":
+            raise ValueError("Sharded panels are sampled by windows; set sampling='windows'.")
+        self.fit_transforms(shards, validation)
+        window = self.lookback + self.horizon
+        parts = [shards]
+        if training.process_count > 1:
+            parts = [shards.part(i, training.process_count) for i in range(training.process_count)]
+        options = {
+            "lookback": self.lookback,
+            "horizon": self.horizon,
+            "season_length": self.season_length,
+            "batch_size": training.batch_size,
+            "batch_multiple": training.batch_multiple,
+            "seed": training.seed,
         }
+
+        def counts(part, kind):
+            out = []
+            for lengths in part.lengths:
+                lengths = np.where(lengths < part.min_length, 0, lengths)
+                if kind == "train":
+                    out.append(np.maximum(lengths - validation - window + 1, 0).sum())
+                else:
+                    out.append(np.clip(lengths - window + 1, 0, validation).sum())
+            return np.asarray(out)
+
+        def make(kind, starts_of, shuffle, epoch):
+            planned = [
+                ShardedPanelWindowDataset(p, self._prepare, starts_of, counts(p, kind), **options)
+                for p in parts
+            ]
+            # Workers of one job serve as many batches each: the fewest any worker has.
+            steps = min(len(d) for d in planned) if len(parts) > 1 else None
+            own = parts[training.process_index] if len(parts) > 1 else shards
+            return ShardedPanelWindowDataset(
+                own,
+                self._prepare,
+                starts_of,
+                counts(own, kind),
+                shuffle=shuffle,
+                steps_per_epoch=steps,
+                initial_epoch=epoch,
+                **options,
+            )
+
+        data = make(
+            "train",
+            lambda panel: self._train_starts(panel, validation),
+            training.shuffle,
+            training.initial_epoch,
+        )
+        validation_data = None
+        if validation:
+            validation_data = make(
+                "validation", lambda panel: self._validation_starts(panel, validation), False, 0
+            )
+        return data, validation_data
 
     def fit(self, panel, validation=0, *, training=None, callbacks=None):
         """Fits on every series of `panel`: the last `validation` points of each series only
@@ -113,11 +191,13 @@ class GlobalForecaster:
             The Keras `History`.
         """
         training = training or TrainingConfig()
+        if isinstance(panel, PanelShards):
+            data, validation_data = self._fit_shards(panel, validation, training, callbacks)
+            return self._fit_model(data, validation_data, training, callbacks)
         window = self.lookback + self.horizon
-        ends = panel.offsets[1:] - validation
         self.fit_transforms(panel, validation)
         values, scaled, phases = self._prepare(panel)
-        starts = make_panel_starts(panel.offsets, ends, window)
+        starts = self._train_starts(panel, validation)
         if not len(starts):
             raise SeriesTooShortError(
                 f"No series has lookback + horizon = {window} points before its last "
@@ -146,14 +226,17 @@ class GlobalForecaster:
         )
         validation_data = None
         if validation:
-            # Windows whose targets lie in the validation part (one per series when it equals
-            # the horizon); their inputs may read the end of the training part.
-            last = make_panel_starts(panel.offsets, panel.offsets[1:], window)
-            series = np.searchsorted(panel.offsets, last, side="right") - 1
-            keep = last + window > ends[series]
             validation_data = PanelWindowDataset(
-                values, scaled, phases, last[keep], shuffle=False, **options
+                values,
+                scaled,
+                phases,
+                self._validation_starts(panel, validation),
+                shuffle=False,
+                **options,
             )
+        return self._fit_model(data, validation_data, training, callbacks)
+
+    def _fit_model(self, data, validation_data, training, callbacks):
         if not self.model.compiled:
             self.model.compile(optimizer="adam", loss="mae")
         self.history_ = self.model.fit(
@@ -191,12 +274,16 @@ class GlobalForecaster:
 
     def predict(self, panel, steps=None):
         """Forecasts `steps` (at most the horizon) after each series' end, as a long DataFrame
-        with ``unique_id``, ``ds`` and ``kseq``."""
+        with ``unique_id``, ``ds`` and ``kseq``; `PanelShards` are forecast one shard at a
+        time."""
         steps = self.horizon if steps is None else int(steps)
         if not 1 <= steps <= self.horizon:
             raise ValueError(
                 f"`steps` must be between 1 and the horizon {self.horizon}. Received: {steps}"
             )
+        if isinstance(panel, PanelShards):
+            frames = [self.predict(panel.read(i), steps) for i in range(len(panel))]
+            return pd.concat(frames, ignore_index=True)
         forecasts = self.predict_array(panel)[:, :steps]
         offset = pd.tseries.frequencies.to_offset(panel.freq)
         ends = panel.end_dates()
@@ -262,3 +349,12 @@ class GlobalForecaster:
             )
         forecaster.log_ids_ = set(state["log_ids"])
         return forecaster
+
+
+def _positive_ids(panel, validation):
+    """Ids of the series whose values before their last `validation` are all positive."""
+    return {
+        sid
+        for i, sid in enumerate(panel.ids)
+        if (panel.series(i)[: panel.lengths[i] - validation] > 0).all()
+    }

@@ -21,6 +21,8 @@ class TrainingConfig:
             training on JAX shards each batch evenly over the devices): an epoch's last partial
             batch leaves out its remainder (at most ``batch_multiple - 1`` windows, others
             each epoch when shuffled).
+        process_index, process_count: this worker of a data-parallel job on several hosts;
+            a sharded panel (`PanelShards`) gives each worker its own shards.
     """
 
     epochs: int = 100
@@ -32,6 +34,8 @@ class TrainingConfig:
     verbose: str | int = "auto"
     initial_epoch: int = 0
     batch_multiple: int = 1
+    process_index: int = 0
+    process_count: int = 1
 
     def __post_init__(self):
         for name in ("epochs", "batch_size", "batch_multiple"):
@@ -48,6 +52,11 @@ class TrainingConfig:
             isinstance(steps, bool) or not isinstance(steps, int) or steps < 1
         ):
             raise ValueError(f"`steps_per_epoch` must be None or >= 1. Received: {steps!r}")
+        if not 0 <= self.process_index < self.process_count:
+            raise ValueError(
+                f"`process_index` must be in [0, `process_count`={self.process_count}). "
+                f"Received: {self.process_index!r}"
+            )
         if self.batch_size % self.batch_multiple:
             raise ValueError(
                 f"`batch_size`={self.batch_size} must be a multiple of "

@@ -6,6 +6,7 @@ Everything here works without Keras except `WindowDataset` and `AR1Dataset`, whi
 
 from kseq.data.datasets import load_airpassengers, load_us_employment
 from kseq.data.panel import Panel, read_panel
+from kseq.data.panel_shards import PanelShards, read_panel_shards
 from kseq.data.split import Split, split_series
 from kseq.data.synthetic import SINE_FAMILIES, make_ar1, make_sine
 from kseq.data.validation import check_length, read_series
@@ -15,6 +16,7 @@ from kseq.data.windows import make_windows
 __all__ = [
     "SINE_FAMILIES",
     "Panel",
+    "PanelShards",
     "Split",
     "check_length",
     "load_airpassengers",
@@ -23,6 +25,7 @@ __all__ = [
     "make_sine",
     "make_windows",
     "read_panel",
+    "read_panel_shards",
     "read_series",
     "split_series",
 ]

@@ -13,6 +13,7 @@ import pandas as pd
 
 from kseq.errors import (
     ColumnNotFoundError,
+    DataError,
     DataTypeError,
     EmptyDataError,
     InfiniteValueError,
@@ -134,8 +135,11 @@ def read_panel(
     min_length=1,
     on_short="raise",
     freq=None,
+    name=None,
 ):
-    """Reads and validates a long-format panel from a CSV file or a `pandas.DataFrame`.
+    """Reads and validates a long-format panel from a CSV or Parquet file, a folder of such
+    files (shards, each holding whole series; see `kseq.data.read_panel_shards` to read them
+    one at a time instead), or a `pandas.DataFrame`.
 
     Inside each series the rules of `read_series` hold: sorted dates (unsorted rows are
     sorted), no duplicate dates, no gaps, finite numbers, one frequency for the whole panel.
@@ -150,13 +154,28 @@ def read_panel(
         on_short: ``"raise"`` (the default: an error listing the ids) or ``"skip"`` (left
             out and listed in `Panel.skipped`).
         freq: the pandas frequency; inferred from the series when `None`.
+        name: what errors call the source (the path, or "the DataFrame", by default).
 
     Returns:
         A `Panel`.
     """
     if on_short not in ("raise", "skip"):
         raise ValueError(f"`on_short` must be 'raise' or 'skip'. Received: {on_short!r}")
-    name = source if isinstance(source, (str, os.PathLike)) else "the DataFrame"
+    from kseq.data.panel_shards import is_panel_folder, read_panel_shards
+
+    if is_panel_folder(source):
+        shards = read_panel_shards(
+            source,
+            id_column,
+            time_column,
+            target_column,
+            min_length=min_length,
+            on_short=on_short,
+            freq=freq,
+        )
+        return concat_panels([shards.read(i) for i in range(len(shards))])
+    if name is None:
+        name = source if isinstance(source, (str, os.PathLike)) else "the DataFrame"
     frame = _read_frame(source, name)
     static_columns = [static_columns] if isinstance(static_columns, str) else list(static_columns)
     needed = [id_column, time_column, target_column, *static_columns]
@@ -259,9 +278,35 @@ def read_panel(
     )
 
 
+def concat_panels(panels):
+    """One `Panel` of the series of `panels` (same frequency, no id twice), in order."""
+    freqs = {p.freq for p in panels}
+    if len(freqs) > 1:
+        raise TimeIndexError(f"The shards have different frequencies: {sorted(freqs)}.")
+    ids = np.concatenate([p.ids for p in panels])
+    if len(set(ids)) < len(ids):
+        raise DataError("A series id is in two shards; keep each series in one file.")
+    lengths = np.concatenate([p.lengths for p in panels])
+    return Panel(
+        ids=ids,
+        values=np.concatenate([p.values for p in panels]),
+        offsets=np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64),
+        starts=pd.DatetimeIndex(np.concatenate([p.starts.to_numpy() for p in panels])),
+        freq=panels[0].freq,
+        static={k: np.concatenate([p.static[k] for p in panels]) for k in panels[0].static},
+        skipped={k: v for p in panels for k, v in p.skipped.items()},
+    )
+
+
 def _read_frame(source, name):
     if isinstance(source, pd.DataFrame):
         frame = source.reset_index(drop=True)
+    elif str(source).endswith(".parquet"):
+        from kseq.data.panel_shards import read_shard_frame
+
+        if not os.path.isfile(source):
+            raise FileNotFoundError(f"Panel file {str(source)!r} does not exist.")
+        frame = read_shard_frame(source, None)
     else:
         if not os.path.isfile(source):
             raise FileNotFoundError(f"Panel file {str(source)!r} does not exist.")

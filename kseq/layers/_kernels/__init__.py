@@ -36,7 +36,7 @@ class DataParallel:
         engine: what runs it (``"keras.distribution.DataParallel"``, ``"tf.distribute.
             MirroredStrategy"``, ...), for the run card.
         devices: the devices the batch is split over.
-        processes: the hosts (processes) taking part.
+        processes: the hosts (processes) taking part; this one is `process_index`.
         batch_multiple: every batch must hold a multiple of this many windows (JAX shards
             the batch axis evenly over the devices; 1 where the engine splits unevenly).
         scope: ``scope()`` is the context in which models are built, compiled and fitted.
@@ -47,6 +47,7 @@ class DataParallel:
     processes: int
     batch_multiple: int
     scope: object = field(repr=False)
+    process_index: int = 0
 
     @property
     def replicas(self):

@@ -39,4 +39,5 @@ def data_parallel():
         # The batch axis is sharded evenly over this process's devices.
         batch_multiple=jax.local_device_count(),
         scope=distribution.scope,
+        process_index=jax.process_index(),
     )

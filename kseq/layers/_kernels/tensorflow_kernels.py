@@ -49,18 +49,23 @@ def _split_host_cpu():
         ) from error
 
 
-def _worker_count():
+def _workers():
+    """(workers, this worker's index) from TF_CONFIG (tf.distribute's convention)."""
     try:
-        cluster = json.loads(os.environ.get("TF_CONFIG", "{}")).get("cluster", {})
+        config = json.loads(os.environ.get("TF_CONFIG", "{}"))
     except ValueError as error:
         raise ConfigError("TF_CONFIG is not valid JSON; fix or unset it.") from error
-    return len(cluster.get("worker", [])) + len(cluster.get("chief", []))
+    cluster = config.get("cluster", {})
+    chiefs = len(cluster.get("chief", []))
+    task = config.get("task", {})
+    index = task.get("index", 0) + (chiefs if task.get("type") == "worker" else 0)
+    return len(cluster.get("worker", [])) + chiefs, index
 
 
 def data_parallel():
     import tensorflow as tf  # backend-dispatch
 
-    workers = _worker_count()
+    workers, index = _workers()
     if workers > 1:
         # Several hosts: TF_CONFIG names them (tf.distribute's convention).
         strategy = tf.distribute.MultiWorkerMirroredStrategy()
@@ -76,6 +81,7 @@ def data_parallel():
         processes=max(workers, 1),
         batch_multiple=1,  # tf.distribute splits a batch unevenly where it must
         scope=strategy.scope,
+        process_index=index if workers > 1 else 0,
     )
 
 
