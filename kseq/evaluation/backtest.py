@@ -100,6 +100,9 @@ def backtest_recipe(recipe, origins, *, length=None, run_dir="runs/backtest", ve
             recipe,
             split=dataclasses.replace(recipe.split, test=length, end=start + length),
             evaluation=dataclasses.replace(recipe.evaluation, horizon=length),
+            # The test part is the origin's; the other left-out keys are chosen per origin,
+            # from the data before it.
+            auto=recipe.auto - {"split.test"},
         )
         label = str(origin)
         card = run_recipe(run, run_dir=run_dir / label.replace("/", "-"), verbose=verbose)

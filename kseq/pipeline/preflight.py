@@ -5,6 +5,7 @@ the backend is imported: bad data is reported in a second, not after the backend
 import warnings
 
 from kseq.errors import KseqWarning
+from kseq.pipeline.defaults import infer_defaults
 from kseq.pipeline.load import load_panel, load_series, panel_min_length
 from kseq.pipeline.split import split_run
 from kseq.pipeline.transform import check_transforms
@@ -25,5 +26,6 @@ def check_inputs(recipe):
             load_panel(recipe.data, panel_min_length(recipe))
             return
         series = load_series(recipe.data, recipe.recipe.seed)
+        recipe, _ = infer_defaults(recipe, series)
         data = split_run(series, recipe.split)
         check_transforms(recipe.transforms, data.values)

@@ -15,6 +15,7 @@ import numpy as np
 import kseq
 from kseq._keras import keras
 from kseq.errors import LeakageWarning
+from kseq.pipeline.defaults import infer_defaults
 from kseq.pipeline.evaluate import evaluate_test, evaluate_validation, forecast_future
 from kseq.pipeline.fit import clear_run_checkpoints, fit_forecaster
 from kseq.pipeline.load import load_series
@@ -78,6 +79,8 @@ def run_forecast(recipe, run_dir, *, resume=False, verbose="auto", callbacks=())
     timings = {}
     tick = time.perf_counter()
     series = load_series(recipe.data, recipe.recipe.seed)
+    # Keys a CSV recipe left out, chosen from the data (recorded in the card with why).
+    recipe, inferred = infer_defaults(recipe, series)
     data = split_run(series, recipe.split)
     transforms = build_transforms(recipe.transforms)
     leaks = find_leaks(recipe)
@@ -122,6 +125,7 @@ def run_forecast(recipe, run_dir, *, resume=False, verbose="auto", callbacks=())
         best_epoch_per_member=fit.best_epochs,
         refit_epochs_per_member=fit.refit_epochs,
         distribution=fit.distribution,
+        inferred=inferred,
         final_loss=_last(history, "loss"),
         final_val_loss=_last(history, "val_loss"),
         metrics=test.metrics if test is not None else {},

@@ -71,6 +71,8 @@ class RunCard:
     future: FutureForecast | None = None
     panel: PanelSummary | None = None
     distribution: dict | None = None  # engine, replicas, processes, devices (data-parallel)
+    # Keys the recipe left out, chosen from the data: {"section.key": "value: why"}
+    inferred: dict = field(default_factory=dict)
     outputs: list = field(default_factory=list)
 
     @property
@@ -121,6 +123,8 @@ class RunCard:
         ]
         if self.final_loss is not None:
             lines.append(f"- final training loss: {self.final_loss:.4g}")
+        for key, reason in self.inferred.items():
+            lines.append(f"- chosen from the data: `{key}` = {reason}")
         for leak in self.leakage:
             lines.append(f"- **LEAKAGE: {leak}. These test scores are not honest.**")
         for note in self.notes:

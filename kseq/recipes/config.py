@@ -217,9 +217,26 @@ class _RecipeBase:
         return dataclasses.asdict(self)
 
 
+# Keys a recipe for the user's own CSV may leave out: `kseq.pipeline.defaults` chooses them
+# from the loaded series (its frequency, length and training part).
+AUTO_KEYS = (
+    "evaluation.season_length",
+    "windows.horizon",
+    "windows.lookback",
+    "split.test",
+    "split.validation",
+    "transforms.log",
+    "transforms.difference",
+)
+
+
 @dataclass(frozen=True)
 class Recipe(_RecipeBase):
-    """A validated forecasting recipe: one series (or a CSV of target columns)."""
+    """A validated forecasting recipe: one series (or a CSV of target columns).
+
+    `auto` names the `AUTO_KEYS` a ``source = "csv"`` recipe left out; they hold their
+    placeholders until `kseq.pipeline.defaults.infer_defaults` sets them from the data.
+    """
 
     recipe: RecipeSection
     data: DataSection
@@ -229,6 +246,13 @@ class Recipe(_RecipeBase):
     model: ModelSection
     training: TrainingSection
     evaluation: EvaluationSection
+    auto: frozenset = field(default=frozenset(), compare=False)
+
+    def to_dict(self):
+        """The recipe as plain TOML/JSON values (every default filled in)."""
+        values = dataclasses.asdict(self)
+        values.pop("auto")
+        return values
 
 
 @dataclass(frozen=True)
@@ -424,6 +448,10 @@ def validate(raw, source="the recipe", backend=None):
         if section == "model":
             fixed = _builder_defaults(given, source)
         values[section] = _read_section(cls, section, given, source, fixed)
+    if kind is Recipe and values["data"].source == "csv":
+        values["auto"] = frozenset(
+            key for key in AUTO_KEYS if key.split(".")[1] not in (raw.get(key.split(".")[0]) or {})
+        )
     recipe = kind(**values)
     if kind is AR1Recipe:
         _check_ar1(raw, source)
@@ -540,7 +568,8 @@ def _check_forecast(recipe, source):
             f"{source}: [training] ensemble = {training.ensemble} averages the members' outputs, "
             "which is wrong for mixture parameters; use ensemble = 1 or head = 'quantile'."
         )
-    if training.refit and (training.train_on != "train" or recipe.split.validation == 0):
+    no_validation = recipe.split.validation == 0 and "split.validation" not in recipe.auto
+    if training.refit and (training.train_on != "train" or no_validation):
         raise ConfigError(
             f"{source}: [training] refit = true retrains on train + validation for the epochs "
             "that scored best on validation; it needs a validation part ([split] validation > "

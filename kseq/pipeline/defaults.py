@@ -1,0 +1,191 @@
+"""Stage 1b, defaults: the keys a recipe for the user's own CSV leaves out, chosen from the data.
+
+A `Recipe` of ``[data] source = "csv"`` lists in `Recipe.auto` the keys of `AUTO_KEYS` that
+its file did not set; `infer_defaults` fills them from the loaded series, before the split:
+
+- ``evaluation.season_length`` from the dates' frequency: monthly 12, quarterly 4, weekly 52,
+  daily 7, business-daily 5, hourly 24, yearly 1 (another frequency, a multiple such as two
+  months, or fewer than three seasons of data: 1, with the reason);
+- ``windows.horizon``, ``split.test`` and ``split.validation``: the M4 competition's horizon
+  for the frequency (yearly 6, quarterly 8, monthly 18, weekly 13, daily 14, hourly 48; 8
+  otherwise), at most a sixth of the series;
+- ``windows.lookback``: twice the horizon, at least two seasons, and at most half of what the
+  training part leaves after one horizon (so that windows remain);
+- ``transforms.log``: on when every training value is positive;
+- ``transforms.difference``: ``[season_length]`` when the training part's seasonal strength
+  (a classical decomposition: 1 − var(remainder) / var(seasonal + remainder), on log scale
+  when logged) exceeds 0.64 — the rule of R's ``forecast::nsdiffs(test = "seas")``.
+
+Every choice is fitted on the training part only (the part before validation and test) and
+recorded with its reason in the run card (`RunCard.inferred`). A key the recipe sets is never
+changed.
+"""
+
+import dataclasses
+
+import numpy as np
+import pandas as pd
+
+from kseq.recipes.config import AUTO_KEYS
+
+__all__ = ["AUTO_KEYS", "describe_frequency", "infer_defaults", "measure_seasonal_strength"]
+# (pandas offset class names, season length, what it is called, M4 horizon)
+_FREQUENCIES = (
+    (("YearBegin", "YearEnd", "BYearBegin", "BYearEnd"), 1, "yearly", 6),
+    (("QuarterBegin", "QuarterEnd", "BQuarterBegin", "BQuarterEnd"), 4, "quarterly", 8),
+    (("MonthBegin", "MonthEnd", "BusinessMonthBegin", "BusinessMonthEnd"), 12, "monthly", 18),
+    (("Week",), 52, "weekly", 13),
+    (("Day",), 7, "daily", 14),
+    (("BusinessDay",), 5, "business-daily", 14),
+    (("Hour",), 24, "hourly", 48),
+)
+STRENGTH_THRESHOLD = 0.64
+
+
+@dataclasses.dataclass(frozen=True)
+class Frequency:
+    """What the dates say: the season length, its name and the M4 horizon."""
+
+    season_length: int
+    name: str
+    horizon: int
+
+
+def describe_frequency(index):
+    """The `Frequency` of a `DatetimeIndex` (season 1 and horizon 8 when unknown)."""
+    if not isinstance(index, pd.DatetimeIndex) or len(index) < 3:
+        return Frequency(1, "no dates", 8)
+    freq = index.freq
+    if freq is None:
+        freq = pd.DatetimeIndex(index, freq="infer").freq
+        if freq is None:
+            return Frequency(1, "irregular dates", 8)
+    kind = type(freq).__name__
+    for names, season, name, horizon in _FREQUENCIES:
+        if kind in names:
+            if freq.n != 1:
+                return Frequency(1, f"every {freq.n} {name} steps ({freq.freqstr})", horizon)
+            return Frequency(season, f"{name} dates ({freq.freqstr})", horizon)
+    return Frequency(1, f"dates of frequency {freq.freqstr}", 8)
+
+
+def measure_seasonal_strength(values, season_length):
+    """Seasonal strength in [0, 1] of a classical additive decomposition of `values`.
+
+    The trend is the centred moving average over one season (2 × m for even m); the seasonal
+    part the mean detrended value of each position in the season; strength is
+    ``max(0, 1 - var(remainder) / var(detrended))``. Fewer than two seasons: 0.
+    """
+    values = np.asarray(values, dtype="float64")
+    m = int(season_length)
+    if m < 2 or len(values) < 2 * m + 1:
+        return 0.0
+    if m % 2:
+        kernel = np.full(m, 1.0 / m)
+    else:
+        kernel = np.concatenate([[0.5], np.ones(m - 1), [0.5]]) / m
+    trend = np.convolve(values, kernel, mode="valid")
+    start = (len(kernel) - 1) // 2
+    detrended = values[start : start + len(trend)] - trend
+    phase = (np.arange(len(detrended)) + start) % m
+    means = np.array([detrended[phase == p].mean() for p in range(m)])
+    seasonal = (means - means.mean())[phase]
+    remainder = detrended - seasonal
+    total = detrended.var()
+    if total == 0:
+        return 0.0
+    return float(max(0.0, 1.0 - remainder.var() / total))
+
+
+def infer_defaults(recipe, series):
+    """Fills the recipe keys in ``recipe.auto`` from `series` (a `SeriesData`).
+
+    Returns:
+        ``(recipe, inferred)``: the recipe with those keys set, and ``{"section.key": reason}``.
+    """
+    auto = set(getattr(recipe, "auto", ()))
+    if not auto:
+        return recipe, {}
+    from kseq.pipeline.split import cut_series, split_run
+
+    # What the run sees: the series up to ``[split] end`` (a backtest's origin + test part).
+    index, cut = cut_series(series.index, series.values, recipe.split.end)
+    values = cut[:, 0]
+    n = len(values)
+    frequency = describe_frequency(index)
+    inferred = {}
+
+    season = recipe.evaluation.season_length
+    if "evaluation.season_length" in auto:
+        season = frequency.season_length
+        reason = frequency.name
+        if season > 1 and n < 3 * season:
+            reason = f"{frequency.name}, but {n} points are fewer than three seasons"
+            season = 1
+        inferred["evaluation.season_length"] = f"{season}: {reason}"
+
+    horizon = recipe.windows.horizon
+    if "windows.horizon" in auto:
+        horizon = max(1, min(frequency.horizon, n // 6))
+        inferred["windows.horizon"] = (
+            f"{horizon}: the M4 horizon for {frequency.name} ({frequency.horizon}), "
+            f"at most a sixth of the {n} points"
+        )
+    split = recipe.split
+    for key in ("test", "validation"):
+        if f"split.{key}" in auto:
+            split = dataclasses.replace(split, **{key: horizon})
+            inferred[f"split.{key}"] = f"{horizon}: one horizon"
+    # Training points: what the (resolved) split leaves before validation and test.
+    parts = split_run(series, split).split
+    train = values[parts.train]
+    if "windows.horizon" in auto:
+        # Validation and test parts the recipe sets hold at least one horizon.
+        given = [
+            len(range(n)[part])
+            for key, part in (("validation", parts.validation), ("test", parts.test))
+            if f"split.{key}" not in auto and len(range(n)[part])
+        ]
+        if given and min(given) < horizon:
+            horizon = min(given)
+            inferred["windows.horizon"] = (
+                f"{horizon}: the shortest of the recipe's validation and test parts"
+            )
+
+    lookback = recipe.windows.lookback
+    if "windows.lookback" in auto:
+        wanted = max(2 * horizon, 2 * season if season > 1 else 4)
+        room = max(1, (len(train) - horizon) // 2)
+        lookback = max(1, min(wanted, room))
+        inferred["windows.lookback"] = (
+            f"{lookback}: twice the horizon and at least two seasons ({wanted}), "
+            f"at most half of the {len(train)} training points after one horizon ({room})"
+        )
+
+    transforms = recipe.transforms
+    log = transforms.log
+    if "transforms.log" in auto:
+        log = bool(len(train)) and bool((train > 0).all())
+        inferred["transforms.log"] = f"{str(log).lower()}: " + (
+            "every training value is positive" if log else "the training part has values <= 0"
+        )
+    difference = transforms.difference
+    if "transforms.difference" in auto:
+        scale = np.log(train) if log else train
+        strength = measure_seasonal_strength(scale, season)
+        difference = [season] if season > 1 and strength > STRENGTH_THRESHOLD else []
+        inferred["transforms.difference"] = (
+            f"{difference}: seasonal strength {strength:.2f} "
+            f"{'>' if difference else '<='} {STRENGTH_THRESHOLD} on the training part"
+            if season > 1
+            else "[]: no season"
+        )
+    recipe = dataclasses.replace(
+        recipe,
+        evaluation=dataclasses.replace(recipe.evaluation, season_length=season),
+        windows=dataclasses.replace(recipe.windows, horizon=horizon, lookback=lookback),
+        split=split,
+        transforms=dataclasses.replace(transforms, log=log, difference=difference),
+        auto=frozenset(),
+    )
+    return recipe, inferred

@@ -1,0 +1,120 @@
+"""Defaults chosen from the data for a CSV recipe that leaves keys out (kseq.pipeline.defaults)."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from kseq.pipeline.defaults import describe_frequency, infer_defaults, measure_seasonal_strength
+from kseq.pipeline.load import load_series
+from kseq.pipeline.preflight import check_inputs
+from kseq.recipes.config import AUTO_KEYS, load_recipe
+
+
+@pytest.mark.parametrize(
+    ("freq", "season", "horizon"),
+    [
+        ("MS", 12, 18),
+        ("ME", 12, 18),
+        ("QS", 4, 8),
+        ("QE-DEC", 4, 8),
+        ("W-SUN", 52, 13),
+        ("D", 7, 14),
+        ("B", 5, 14),
+        ("h", 24, 48),
+        ("YS", 1, 6),
+        ("2MS", 1, 18),  # every two months: no calendar season of whole steps
+        ("15min", 1, 8),
+    ],
+)
+def test_season_and_horizon_follow_the_frequency(freq, season, horizon):
+    index = pd.date_range("2020-01-01", periods=40, freq=freq)
+    frequency = describe_frequency(index)
+    assert (frequency.season_length, frequency.horizon) == (season, horizon)
+    # The same from dates that carry no frequency (read from a CSV): inferred.
+    bare = pd.DatetimeIndex(index.to_numpy())
+    assert describe_frequency(bare).season_length == season
+
+
+def test_irregular_dates_and_positions_have_no_season():
+    dates = pd.DatetimeIndex(["2020-01-01", "2020-01-02", "2020-01-05", "2020-01-09"])
+    assert describe_frequency(dates).season_length == 1
+    assert describe_frequency(pd.RangeIndex(50)).season_length == 1
+
+
+def test_seasonal_strength_separates_a_season_from_noise():
+    rng = np.random.default_rng(0)
+    t = np.arange(120)
+    seasonal = 10 * np.sin(2 * np.pi * t / 12) + 0.05 * t + rng.normal(0, 0.5, 120)
+    noise = rng.normal(0, 1, 120)
+    # Strength is 1 - var(remainder) / var(seasonal + remainder): here about 50 / (50 + 0.25).
+    assert measure_seasonal_strength(seasonal, 12) > 0.95
+    assert measure_seasonal_strength(noise, 12) < 0.3
+    assert measure_seasonal_strength(seasonal, 1) == 0.0
+    assert measure_seasonal_strength(seasonal[:20], 12) == 0.0  # under two seasons
+
+
+def _write(tmp_path, values, freq="MS", extra=""):
+    dates = pd.date_range("2001-01-01", periods=len(values), freq=freq)
+    pd.DataFrame({"date": dates.strftime("%Y-%m-%d %H:%M"), "y": values}).to_csv(
+        tmp_path / "data.csv", index=False
+    )
+    path = tmp_path / "r.toml"
+    path.write_text(
+        "[data]\nsource = 'csv'\npath = 'data.csv'\ntime_column = 'date'\n"
+        f"target_columns = ['y']\n{extra}"
+    )
+    return load_recipe(path)
+
+
+def test_a_recipe_with_only_data_gets_every_key_from_the_data(tmp_path):
+    t = np.arange(144)
+    values = 100 * np.exp(0.01 * t) * (1 + 0.2 * np.sin(2 * np.pi * t / 12))
+    recipe = _write(tmp_path, values)
+    assert recipe.auto == frozenset(AUTO_KEYS)
+    assert "auto" not in recipe.to_dict()
+    resolved, inferred = infer_defaults(recipe, load_series(recipe.data))
+    assert set(inferred) == set(AUTO_KEYS)
+    assert resolved.evaluation.season_length == 12
+    assert resolved.windows.horizon == 18 and resolved.split.test == resolved.split.validation == 18
+    # Twice the horizon; the training part (108 points) leaves room for it.
+    assert resolved.windows.lookback == 36
+    assert resolved.transforms.log is True
+    assert resolved.transforms.difference == [12]
+    assert "seasonal strength" in inferred["transforms.difference"]
+    assert not resolved.auto
+
+
+def test_log_is_skipped_for_non_positive_data_and_set_keys_are_kept(tmp_path):
+    rng = np.random.default_rng(1)
+    values = np.cumsum(rng.normal(0, 1, 100))  # a random walk through zero, no season
+    values[3] = -1.0
+    recipe = _write(tmp_path, values, extra="[windows]\nlookback = 5\n")
+    assert "windows.lookback" not in recipe.auto
+    resolved, inferred = infer_defaults(recipe, load_series(recipe.data))
+    assert resolved.transforms.log is False
+    assert "values <= 0" in inferred["transforms.log"]
+    assert resolved.windows.lookback == 5
+    assert resolved.transforms.difference == []  # no seasonal strength in a random walk
+
+
+def test_a_short_series_gets_a_short_horizon_and_no_season(tmp_path):
+    values = 50 + np.arange(30, dtype=float)  # 30 months: fewer than three seasons
+    recipe = _write(tmp_path, values)
+    resolved, inferred = infer_defaults(recipe, load_series(recipe.data))
+    assert resolved.evaluation.season_length == 1
+    assert "fewer than three seasons" in inferred["evaluation.season_length"]
+    assert resolved.windows.horizon == 5  # a sixth of 30
+    train = 30 - 2 * 5
+    assert resolved.windows.lookback <= (train - 5) // 2
+    check_inputs(recipe)  # the split and transforms it leads to are valid
+
+
+def test_hourly_data_gets_a_daily_season(tmp_path):
+    t = np.arange(24 * 30)
+    values = 10 + np.sin(2 * np.pi * t / 24) + 0.01 * np.random.default_rng(2).normal(size=len(t))
+    resolved, _ = infer_defaults(
+        recipe := _write(tmp_path, values, freq="h"), load_series(recipe.data)
+    )
+    assert resolved.evaluation.season_length == 24
+    assert resolved.windows.horizon == 48
+    assert resolved.transforms.difference == [24]
