@@ -2,8 +2,9 @@
 
 load → split (per series: train | validation | test) → fit the global net on everything before
 the test part (validation targets only score early stopping) → forecast the validation part
-from its origin, with the baselines fitted on the history before it → choose kseq, ETS or their
-mean by mean MASE there → forecast the test part the same way → report.
+from its origin, with the baselines fitted on the history before it → choose the net, a
+classical model or the net's mean with one (`list_candidates`) by mean MASE there → forecast
+the test part the same way → report.
 
 The choice never sees the test part: it is made on the validation part, which ends where the
 test part begins.
@@ -35,10 +36,15 @@ from kseq.pipeline.fit import (
 from kseq.pipeline.load import load_panel, panel_min_length
 from kseq.pipeline.progress import StageProgress
 from kseq.pipeline.run_card import PanelSummary, RunCard
+from kseq.recipes.config import PANEL_CLASSICAL
 from kseq.training_config import TrainingConfig
 
-COMBINATION = "kseq+ets"
-CANDIDATES = ("kseq", "ets", COMBINATION)
+
+def list_candidates(baselines):
+    """What a panel's choice weighs: the net, each classical per-series model among the
+    baselines, and the mean of the net with each (``"kseq+ets"``, ...)."""
+    classical = [name for name in PANEL_CLASSICAL if name in baselines]
+    return ["kseq", *classical, *(f"kseq+{name}" for name in classical)]
 
 
 @dataclass(frozen=True)
@@ -208,17 +214,18 @@ def forecast_all(fit, history, steps, recipe, cache_dir):
         cache_dir=cache_dir,
     )
     forecasts = forecasts.merge(baselines.frame, on=["unique_id", "ds"], validate="one_to_one")
-    if "ets" in forecasts:
-        forecasts[COMBINATION] = (forecasts["kseq"] + forecasts["ets"]) / 2
+    for name in PANEL_CLASSICAL:
+        if name in forecasts:
+            forecasts[f"kseq+{name}"] = (forecasts["kseq"] + forecasts[name]) / 2
     return forecasts, baselines, kseq_seconds
 
 
-def choose_method(validation_summary, choose):
-    """The candidate with the lowest mean validation MASE, and why."""
+def choose_method(validation_summary, choose, baselines):
+    """The candidate (`list_candidates`) with the lowest mean validation MASE, and why."""
     mase = validation_summary["mase"]
     if not choose:
         return "kseq", "evaluation.choose = false: the global net as it is"
-    scores = {m: mase[m] for m in CANDIDATES if mase.get(m) is not None}
+    scores = {m: mase[m] for m in list_candidates(baselines) if mase.get(m) is not None}
     chosen = min(scores, key=scores.get)
     listed = ", ".join(f"{m} {v:.3f}" for m, v in scores.items())
     return chosen, f"lowest mean MASE on the validation part ({listed})"
@@ -255,7 +262,9 @@ def run_panel(recipe, run_dir, *, resume=False, verbose="auto", callbacks=()):
         validation_truth, validation_forecasts, split.before_validation, season
     )
     validation_summary = summarise_scores(validation_scores)
-    chosen, reason = choose_method(validation_summary, recipe.evaluation.choose)
+    chosen, reason = choose_method(
+        validation_summary, recipe.evaluation.choose, recipe.evaluation.baselines
+    )
 
     test_truth = tail_frame(panel, steps)
     test_forecasts, test_baselines, seconds_t = forecast_all(

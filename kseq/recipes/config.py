@@ -177,6 +177,8 @@ class TrainingSection:
 BASELINES = ("naive", "seasonal_naive", "sarima")
 PANEL_SOURCES = ("us_employment", "panel")
 PANEL_BASELINES = ("seasonal_naive", "ets", "theta", "arima")
+# The per-series models a panel's choice weighs against the net (alone and averaged with it).
+PANEL_CLASSICAL = ("ets", "theta", "arima")
 
 
 @dataclass(frozen=True)
@@ -188,8 +190,9 @@ class EvaluationSection:
     # Nominal coverage of the interval scored for probabilistic heads (0.8: the 10 %-90 %
     # quantiles).
     interval: float = _key(_NUM, 0.8, low=0.0, high=1.0, open_high=True)
-    # Panels: pick kseq, ETS or their mean by mean MASE on the validation part (which ends
-    # where the test part begins), and report the pick next to every method.
+    # Panels: pick the net, a classical model (ETS, Theta, ARIMA among the baselines) or the
+    # net's mean with one of them by mean MASE on the validation part (which ends where the
+    # test part begins), and report the pick next to every method.
     choose: bool = _key((bool,), True)
 
     @property
@@ -618,10 +621,11 @@ def _check_panel(recipe, source):
                 f"{source}: [evaluation] choose = true picks a method on the validation part; "
                 f"set [split] validation >= test ({split.test}), or choose = false."
             )
-        if "ets" not in evaluation.baselines:
+        if not set(evaluation.baselines) & set(PANEL_CLASSICAL):
             raise ConfigError(
-                f"{source}: [evaluation] choose = true compares kseq with ETS; add 'ets' to "
-                "[evaluation] baselines, or set choose = false."
+                f"{source}: [evaluation] choose = true compares kseq with the classical models "
+                "and their combinations; add 'ets' (or 'theta', 'arima') to [evaluation] "
+                "baselines, or set choose = false."
             )
 
 
