@@ -104,6 +104,16 @@ class GlobalForecaster:
             return
         self.log_ids_ = _positive_ids(panel, validation)
 
+    def _window_options(self, training):
+        """What every window dataset of this forecaster takes from it and from `training`."""
+        return {
+            "lookback": self.lookback,
+            "horizon": self.horizon,
+            "season_length": self.season_length,
+            "batch_size": training.batch_size,
+            "batch_multiple": training.batch_multiple,
+        }
+
     def _train_starts(self, panel, validation):
         window = self.lookback + self.horizon
         return make_panel_starts(panel.offsets, panel.offsets[1:] - validation, window)
@@ -126,14 +136,7 @@ class GlobalForecaster:
         parts = [shards]
         if training.process_count > 1:
             parts = [shards.part(i, training.process_count) for i in range(training.process_count)]
-        options = {
-            "lookback": self.lookback,
-            "horizon": self.horizon,
-            "season_length": self.season_length,
-            "batch_size": training.batch_size,
-            "batch_multiple": training.batch_multiple,
-            "seed": training.seed,
-        }
+        options = {**self._window_options(training), "seed": training.seed}
 
         def counts(part, kind):
             out = []
@@ -204,13 +207,7 @@ class GlobalForecaster:
                 f"{validation}; shorten the lookback or the validation part."
             )
         series_of = np.searchsorted(panel.offsets, starts, side="right") - 1
-        options = {
-            "lookback": self.lookback,
-            "horizon": self.horizon,
-            "season_length": self.season_length,
-            "batch_size": training.batch_size,
-            "batch_multiple": training.batch_multiple,
-        }
+        options = self._window_options(training)
         data = PanelWindowDataset(
             values,
             scaled,
