@@ -81,3 +81,25 @@ def test_sarima_is_skipped_with_a_note_where_it_cannot_work(history, season, not
     forecasts, notes = compute_baselines(history, np.arange(1.0, 7.0), evaluation)
     assert sorted(forecasts) == ["naive"]
     assert len(notes) == 1 and note in notes[0], notes
+
+
+def test_the_choice_scores_every_candidate_on_the_validation_part():
+    from kseq.pipeline.evaluate import list_candidates, score_candidates
+    from kseq.recipes.config import EvaluationSection
+
+    t = np.arange(60, dtype=float)
+    y = 0.1 * t + np.sin(2 * np.pi * t / 12)
+    history, truth = y[:48], y[48:]
+    evaluation = EvaluationSection(season_length=12, baselines=["naive", "seasonal_naive"])
+    # In-sample scale: the seasonal naive's error, 0.1 * 12 = 1.2 at every step; the seasonal
+    # naive forecast of the next season is off by the same 1.2 (MASE 1); a model off by 0.6
+    # scores 0.5.
+    choice = score_candidates(truth + 0.6, history, truth, evaluation)
+    assert set(choice) == {"model", "naive", "seasonal_naive"}
+    assert choice["model"] == pytest.approx(0.5)
+    assert choice["seasonal_naive"] == pytest.approx(1.0)
+    naive = np.abs(truth - history[-1]).mean() / 1.2
+    assert choice["naive"] == pytest.approx(naive)
+    combined = list_candidates(np.ones(3), {"sarima": np.full(3, 3.0), "naive": np.zeros(3)})
+    np.testing.assert_allclose(combined["model+sarima"], 2.0)
+    assert "model+naive" not in combined  # only the classical model is averaged in

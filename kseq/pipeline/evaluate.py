@@ -26,13 +26,45 @@ def evaluate_validation(fit, data, recipe):
     recursive = fit.forecaster.predict(values[:start], len(truth))[:, 0]
     one_step = fit.forecaster.predict_one_step(values[: split.validation.stop], start)[:, 0]
     val_loss = fit.history["val_loss"]  # the first member's
+    choice, chosen = {}, None
+    if recipe.evaluation.choose:
+        choice = score_candidates(recursive, history, truth, recipe.evaluation)
+        defined = {name: mase for name, mase in choice.items() if mase == mase}
+        chosen = min(defined, key=defined.get) if defined else None
     return ValidationScores(
+        choice=choice,
+        chosen=chosen,
         best_val_loss=float(val_loss[kept_epoch(val_loss, recipe.training) - 1])
         if recipe.training.early_stopping
         else float(min(val_loss)),
         one_step=score(truth, one_step, history, season),
         recursive=score(truth, recursive, history, season),
     )
+
+
+# Baselines whose forecasts are averaged with the model's as candidates of the choice.
+COMBINABLE = ("sarima",)
+
+
+def list_candidates(model, baselines):
+    """The choice's candidates: ``{name: forecast}`` for the model, each baseline and the
+    model's mean with each `COMBINABLE` baseline (``"model+sarima"``)."""
+    candidates = {"model": model, **baselines}
+    for name in COMBINABLE:
+        if name in baselines:
+            candidates[f"model+{name}"] = (model + baselines[name]) / 2
+    return candidates
+
+
+def score_candidates(model, history, truth, evaluation):
+    """Multi-step MASE on `truth` of every candidate, the baselines fitted on `history`."""
+    baselines, _ = compute_baselines(history, truth, evaluation)
+    steps = len(truth)
+    forecasts = list_candidates(
+        model[:steps], {name: f["multi_step"][:steps] for name, f in baselines.items()}
+    )
+    season = evaluation.season_length
+    return {name: score(truth, f, history, season)["mase"] for name, f in forecasts.items()}
 
 
 def forecast_strategy(steps, horizon):
@@ -42,8 +74,9 @@ def forecast_strategy(steps, horizon):
     return "recursive" if horizon == 1 else "hybrid"
 
 
-def evaluate_test(forecaster, data, recipe):
-    """Multi-step and one-step forecasts of the test part, the baselines, and their scores."""
+def evaluate_test(forecaster, data, recipe, chosen=None):
+    """Multi-step and one-step forecasts of the test part, the baselines, and their scores;
+    with `chosen` (the validation part's pick), its forecasts as the rows ``chosen (...)``."""
     num_test = data.num_test
     if not num_test:
         return None
@@ -79,6 +112,23 @@ def evaluate_test(forecaster, data, recipe):
         metrics[f"{label} (one-step)"] = score(
             test_values[:, 0], forecasts["one_step"], target_history, season
         )
+    if chosen is not None:
+        multi_candidates = list_candidates(
+            multi[:, 0], {k: v["multi_step"][:steps] for k, v in baselines.items()}
+        )
+        one_candidates = list_candidates(
+            one_step[:, 0], {k: v["one_step"] for k, v in baselines.items()}
+        )
+        if chosen in multi_candidates:
+            metrics[f"chosen ({steps}-step)"] = score(
+                truth, multi_candidates[chosen], target_history, season
+            )
+            metrics["chosen (one-step)"] = score(
+                test_values[:, 0], one_candidates[chosen], target_history, season
+            )
+            notes.append(f"chosen on the validation part (lowest multi-step MASE): {chosen}.")
+        else:
+            notes.append(f"{chosen}, chosen on the validation part, is not available here.")
     notes += explain_undefined(metrics, target_history, season)
     return TestEvaluation(
         metrics=metrics,

@@ -102,7 +102,9 @@ def run_forecast(recipe, run_dir, *, resume=False, verbose="auto", callbacks=())
 
     tick = time.perf_counter()
     validation = evaluate_validation(fit, data, recipe)
-    test = evaluate_test(fit.final, data, recipe)
+    test = evaluate_test(
+        fit.final, data, recipe, chosen=validation.chosen if validation is not None else None
+    )
     steps = recipe.evaluation.forecast_steps
     future = forecast_future(fit.final, data.series, steps) if steps else None
     title = f"{recipe.name} ({keras.backend.backend()})"

@@ -129,6 +129,15 @@ class RunCard:
             lines.append(f"- **LEAKAGE: {leak}. These test scores are not honest.**")
         for note in self.notes:
             lines.append(f"- note: {note}")
+        if self.validation is not None and self.validation.choice:
+            listed = ", ".join(
+                f"{name} {'n/a' if mase is None or mase != mase else f'{mase:.3f}'}"
+                for name, mase in self.validation.choice.items()
+            )
+            lines.append(
+                f"- validation MASE (multi-step) per candidate: {listed}; chosen: "
+                f"**{self.validation.chosen}**"
+            )
         if self.interval is not None:
             lines.append(
                 f"- one-step {self.interval.level:.0%} interval ({self.interval.lower:g}–"

@@ -85,6 +85,9 @@ class ValidationScores:
     best_val_loss: float
     one_step: dict
     recursive: dict
+    # ``[evaluation] choose``: each candidate's multi-step MASE here, and the lowest.
+    choice: dict = field(default_factory=dict)
+    chosen: str | None = None
 
 
 @dataclass(frozen=True)

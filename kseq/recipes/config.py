@@ -190,9 +190,10 @@ class EvaluationSection:
     # Nominal coverage of the interval scored for probabilistic heads (0.8: the 10 %-90 %
     # quantiles).
     interval: float = _key(_NUM, 0.8, low=0.0, high=1.0, open_high=True)
-    # Panels: pick the net, a classical model (ETS, Theta, ARIMA among the baselines) or the
-    # net's mean with one of them by mean MASE on the validation part (which ends where the
-    # test part begins), and report the pick next to every method.
+    # Pick by MASE on the validation part (which ends where the test part begins) and report
+    # the pick ("chosen") next to every method. Panels: the net, a classical model (ETS, Theta,
+    # ARIMA among the baselines) or the net's mean with one of them. One series: the model,
+    # a baseline, or the model's mean with SARIMA (multi-step forecasts of the validation part).
     choose: bool = _key((bool,), True)
 
     @property

@@ -232,3 +232,25 @@ def test_recipe_module_entry_point(tmp_path):
     card = RunCard.from_json((tmp_path / "r" / "run_card.json").read_text())
     row = card.metrics["seasonal_naive (24-step)"]
     assert f"| seasonal_naive (24-step) | {row['mae']:.4g} | {row['rmse']:.4g} |" in result.stdout
+
+
+@pytest.mark.slow
+def test_the_choice_is_made_on_validation_and_reported_on_test(tmp_path, few_epochs):
+    card, _ = run("airpassengers", tmp_path)
+    choice = card.validation.choice
+    assert set(choice) == {"model", "naive", "seasonal_naive", "sarima", "model+sarima"}
+    assert card.validation.chosen == min(choice, key=choice.get)
+    rows = {
+        "model": ("model (recursive, 24-step)", "model (one-step)"),
+        **{b: (f"{b} (24-step)", f"{b} (one-step)") for b in ("naive", "seasonal_naive", "sarima")},
+    }
+    chosen = card.validation.chosen
+    if chosen in rows:
+        multi, one = rows[chosen]
+        assert card.metrics["chosen (24-step)"] == card.metrics[multi]
+        assert card.metrics["chosen (one-step)"] == card.metrics[one]
+    else:  # the mean of the model and SARIMA: between the two on MAE at worst
+        worst = max(
+            card.metrics[r]["mae"] for r in ("model (recursive, 24-step)", "sarima (24-step)")
+        )
+        assert card.metrics["chosen (24-step)"]["mae"] <= worst
