@@ -149,13 +149,15 @@ class GlobalForecaster:
             return np.asarray(out)
 
         def make(kind, starts_of, shuffle, epoch):
-            planned = [
-                ShardedPanelWindowDataset(p, self._prepare, starts_of, counts(p, kind), **options)
-                for p in parts
-            ]
-            # Workers of one job serve as many batches each: the fewest any worker has.
-            steps = min(len(d) for d in planned) if len(parts) > 1 else None
-            own = parts[training.process_index] if len(parts) > 1 else shards
+            own = parts[training.process_index]  # the whole of `shards` for one worker
+            steps = None
+            if len(parts) > 1:
+                # Workers of one job serve as many batches each: the fewest any worker has
+                # (known from the lengths; no shard is read here).
+                steps = min(
+                    len(ShardedPanelWindowDataset(p, None, None, counts(p, kind), **options))
+                    for p in parts
+                )
             return ShardedPanelWindowDataset(
                 own,
                 self._prepare,
