@@ -180,32 +180,61 @@ class Forecaster:
         Returns:
             ``(steps, num_targets)`` point forecasts.
         """
-        self._check_fitted()
         history = _as_2d(history, "history")
-        steps = self.horizon if steps is None else int(steps)
         if len(history) < self.context_length:
             raise DataError(
                 f"`history` has {len(history)} points; forecasting needs {self.context_length} "
                 f"(lookback {self.lookback} + transform lags {self.transforms.context_length})."
             )
-        if steps > self.horizon and history.shape[1] != self.num_targets:
+        return self.predict_origins(history, [len(history)], steps)[0]
+
+    def predict_origins(self, series, origins, steps=None):
+        """Forecasts `steps` points from each of several origins of one series, in one batch.
+
+        The forecast from origin ``t`` sees ``series[:t]`` only (as `predict` on that
+        history would): the backtests and residuals of many origins cost one model call per
+        horizon, not one per origin.
+
+        Args:
+            series: values ``(time, columns)`` in original units.
+            origins: positions of the first forecast point, each ``>= context_length`` and
+                ``<= len(series)``.
+            steps: points to forecast from each origin; the model's horizon by default.
+
+        Returns:
+            ``(num_origins, steps, num_targets)`` point forecasts.
+        """
+        self._check_fitted()
+        series = _as_2d(series, "series")
+        origins = np.asarray(origins, dtype="int64").reshape(-1)
+        steps = self.horizon if steps is None else int(steps)
+        context = self.context_length
+        if origins.size and (origins.min() < context or origins.max() > len(series)):
+            raise DataError(
+                f"Origins must lie in [{context}, {len(series)}]: forecasting needs "
+                f"{context} points before each (lookback {self.lookback} + transform lags "
+                f"{self.transforms.context_length}). Received {origins.min()} to {origins.max()}."
+            )
+        if steps > self.horizon and series.shape[1] != self.num_targets:
             raise ValueError(
                 f"Forecasting {steps} steps past the horizon {self.horizon} feeds forecasts back "
                 "as inputs, which needs every input column to be a target; the data has "
-                f"{history.shape[1]} columns and {self.num_targets} targets."
+                f"{series.shape[1]} columns and {self.num_targets} targets."
             )
-        z = self.transforms.transform(history[-self.context_length :])[-self.lookback :]
+        histories = np.stack([series[t - context : t] for t in origins])  # (origins, ctx, cols)
+        z = self.transforms.transform(histories)[:, -self.lookback :]
         forecasts = []
         produced = 0
         while produced < steps:
-            outputs = self._predict_scaled(z[None, -self.lookback :])
-            chunk = self.head.point_forecast(outputs)[0]  # (horizon, num_targets)
+            outputs = self._predict_scaled(z[:, -self.lookback :])
+            chunk = self.head.point_forecast(outputs)  # (origins, horizon, num_targets)
             forecasts.append(chunk)
-            z = np.concatenate([z, chunk])
-            produced += len(chunk)
-        z_forecast = np.concatenate(forecasts)[:steps]
+            z = np.concatenate([z, chunk], axis=1)
+            produced += chunk.shape[1]
+        z_forecast = np.concatenate(forecasts, axis=1)[:, :steps]
+        lag = self.transforms.context_length
         return self.transforms.inverse_transform(
-            z_forecast, context=history[-self.transforms.context_length or len(history) :]
+            z_forecast, context=histories[:, -lag:] if lag else histories
         )
 
     def predict_one_step(self, series, start, levels=None):

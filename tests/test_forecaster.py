@@ -54,6 +54,22 @@ def test_recursive_forecast_feeds_predictions_back(series):
     np.testing.assert_allclose(multi[:2, 0], [first[0, 0], second[0, 0]], rtol=1e-5)
 
 
+def test_forecasts_from_many_origins_match_one_at_a_time(series):
+    forecaster = make(horizon=3)
+    forecaster.fit(series[:120], training=TrainingConfig(epochs=1, verbose=0))
+    origins = [24, 77, 120, 144]
+    paths = forecaster.predict_origins(series, origins, 8)  # past the horizon: fed back
+    assert paths.shape == (4, 8, 1)
+    for path, origin in zip(paths, origins, strict=True):
+        np.testing.assert_allclose(path, forecaster.predict(series[:origin], 8), rtol=1e-5)
+    # A forecast from an origin sees nothing after it.
+    changed = series.copy()
+    changed[77:] *= 2
+    np.testing.assert_allclose(forecaster.predict_origins(changed, [77], 8)[0], paths[1])
+    with pytest.raises(DataError, match=r"Origins must lie in \[24, 144\]"):
+        forecaster.predict_origins(series, [23], 2)
+
+
 def test_direct_head_forecasts_its_horizon_in_one_call(series):
     forecaster = make(horizon=6)
     forecaster.fit(series[:120], training=TrainingConfig(epochs=1, verbose=0))

@@ -94,12 +94,16 @@ def test_the_choice_scores_every_candidate_on_the_validation_part():
     # In-sample scale: the seasonal naive's error, 0.1 * 12 = 1.2 at every step; the seasonal
     # naive forecast of the next season is off by the same 1.2 (MASE 1); a model off by 0.6
     # scores 0.5.
-    choice = score_candidates(truth + 0.6, history, truth, evaluation)
-    assert set(choice) == {"model", "naive", "seasonal_naive"}
+    choice, one_step = score_candidates(truth + 0.6, truth - 0.3, history, truth, evaluation)
+    assert set(choice) == set(one_step) == {"model", "naive", "seasonal_naive"}
     assert choice["model"] == pytest.approx(0.5)
     assert choice["seasonal_naive"] == pytest.approx(1.0)
     naive = np.abs(truth - history[-1]).mean() / 1.2
     assert choice["naive"] == pytest.approx(naive)
+    # One step ahead: the seasonal naive is still off by 1.2; the naive by the last change.
+    assert one_step["model"] == pytest.approx(0.25)
+    assert one_step["seasonal_naive"] == pytest.approx(1.0)
+    assert one_step["naive"] == pytest.approx(np.abs(np.diff(y[47:])).mean() / 1.2)
     combined = list_candidates(np.ones(3), {"sarima": np.full(3, 3.0), "naive": np.zeros(3)})
     np.testing.assert_allclose(combined["model+sarima"], 2.0)
     assert "model+naive" not in combined  # only the classical model is averaged in

@@ -16,6 +16,7 @@ def plot_forecast(
     forecast_index=None,
     one_step=None,
     interval=None,
+    bands=None,
     baselines=None,
     title="",
 ):
@@ -29,7 +30,9 @@ def plot_forecast(
         forecast: ``(steps,)`` multi-step forecast at `forecast_index`.
         forecast_index: x positions of the forecast.
         one_step: optional ``(steps,)`` one-step forecasts at `forecast_index`.
-        interval: optional ``(low, high)`` arrays at `forecast_index`.
+        interval: optional ``(low, high)`` arrays at `forecast_index` around `one_step`.
+        bands: optional ``{label: (low, high)}`` intervals of `forecast`, widest drawn
+            lightest.
         baselines: optional ``{name: (steps,)}`` drawn dashed.
         title: figure title.
     """
@@ -40,6 +43,7 @@ def plot_forecast(
         _draw_forecast(
             axes, index, history, truth, forecast, forecast_index, one_step, interval, baselines
         )
+        _draw_bands(axes, forecast_index, bands or {})
     axes_list[0].set_title(title)
     axes_list[0].legend(loc="upper left", fontsize="small")
     if zoom:
@@ -53,11 +57,31 @@ def plot_forecast(
             np.asarray(v, dtype="float64") for v in (truth, forecast, one_step) if v is not None
         ]
         shown += [np.asarray(v, dtype="float64") for v in (interval or ())]
-        low, high = np.nanmin(np.concatenate(shown)), np.nanmax(np.concatenate(shown))
+        shown += [np.asarray(v, dtype="float64") for band in (bands or {}).values() for v in band]
+        shown = np.concatenate(shown)
+        shown = shown[np.isfinite(shown)]  # an unbounded interval does not set the scale
+        low, high = shown.min(), shown.max()
         pad = 0.05 * (high - low) or 1.0
         bottom.set_ylim(low - pad, high + pad)
         bottom.set_title("test period", fontsize="medium")
     return save_figure_atomic(figure, path)
+
+
+def _draw_bands(axes, forecast_index, bands):
+    # Narrowest last, so it is drawn darkest on top of the wider ones.
+    ordered = sorted(
+        bands.items(), key=lambda item: -float(np.nanmean(np.subtract(item[1][1], item[1][0])))
+    )
+    for rank, (label, (low, high)) in enumerate(ordered):
+        axes.fill_between(
+            forecast_index[: len(low)],
+            low,
+            high,
+            color="tab:red",
+            alpha=0.12 + 0.1 * rank,
+            linewidth=0,
+            label=label,
+        )
 
 
 # One colour per role, the same in both panels and in every run.

@@ -24,6 +24,10 @@ def write_forecast_outputs(run_dir, recipe, data, fit, test, future, title):
             forecast_index=positions,
             one_step=test.one_step[:, 0],
             interval=test.interval,
+            bands={
+                f"{100 * level:g} % interval": band["multi_step"][: test.steps]
+                for level, band in test.bands.items()
+            },
             baselines=test.baselines,
         )
         write_npz_atomic(
@@ -41,8 +45,11 @@ def write_forecast_outputs(run_dir, recipe, data, fit, test, future, title):
             "history": series.values[:, 0],
             "forecast": np.asarray(future.values),
             "forecast_index": make_future_index(series.index, len(future.values)),
+            "bands": {f"{level} % interval": bounds for level, bounds in future.intervals.items()},
         }
         frame = pd.DataFrame({"ds": future.ds, "forecast": future.values})
+        for level, (low, high) in future.intervals.items():
+            frame[f"lo_{level}"], frame[f"hi_{level}"] = low, high
         write_text_atomic(run_dir / "future_forecast.csv", frame.to_csv(index=False))
         outputs.append("future_forecast.csv")
     plot_forecast(run_dir / "forecast.png", title=title, **plot)
@@ -65,6 +72,14 @@ def make_test_frame(positions, test):
     )
     if test.interval is not None:
         frame["lower"], frame["upper"] = test.interval
+    # Conformal bounds, named as statsforecast names them (lo-80 → one_step_lo_80).
+    for level, band in test.bands.items():
+        name = f"{100 * level:g}"
+        frame[f"one_step_lo_{name}"], frame[f"one_step_hi_{name}"] = band["one_step"]
+        for side, values in zip(("lo", "hi"), band["multi_step"], strict=True):
+            column = np.full(len(test.truth), np.nan)
+            column[: test.steps] = values
+            frame[f"multi_step_{side}_{name}"] = column
     return frame.set_index("ds")
 
 

@@ -16,7 +16,12 @@ import kseq
 from kseq._keras import keras
 from kseq.errors import LeakageWarning
 from kseq.pipeline.defaults import infer_defaults
-from kseq.pipeline.evaluate import evaluate_test, evaluate_validation, forecast_future
+from kseq.pipeline.evaluate import (
+    calibrate_intervals,
+    evaluate_test,
+    evaluate_validation,
+    forecast_future,
+)
 from kseq.pipeline.fit import clear_run_checkpoints, fit_forecaster
 from kseq.pipeline.load import load_series
 from kseq.pipeline.report import write_forecast_outputs, write_run_card
@@ -102,11 +107,13 @@ def run_forecast(recipe, run_dir, *, resume=False, verbose="auto", callbacks=())
 
     tick = time.perf_counter()
     validation = evaluate_validation(fit, data, recipe)
-    test = evaluate_test(
-        fit.final, data, recipe, chosen=validation.chosen if validation is not None else None
-    )
     steps = recipe.evaluation.forecast_steps
-    future = forecast_future(fit.final, data.series, steps) if steps else None
+    test_steps = min(recipe.evaluation.horizon or data.num_test, data.num_test)
+    intervals, interval_note = calibrate_intervals(
+        fit.forecaster, data, recipe, max(steps, test_steps, 1)
+    )
+    test = evaluate_test(fit.final, data, recipe, validation=validation, intervals=intervals)
+    future = forecast_future(fit.final, data.series, steps, intervals) if steps else None
     title = f"{recipe.name} ({keras.backend.backend()})"
     outputs = write_forecast_outputs(run_dir, recipe, data, fit, test, future, title)
     timings["evaluation_s"] = round(time.perf_counter() - tick, 2)
@@ -121,7 +128,7 @@ def run_forecast(recipe, run_dir, *, resume=False, verbose="auto", callbacks=())
         versions=versions(),
         timings=timings,
         leakage=leaks,
-        notes=test.notes if test is not None else [],
+        notes=(test.notes if test is not None else []) + ([interval_note] if interval_note else []),
         epochs_run=len(history.get("loss", [])),
         epochs_run_per_member=[len(h.get("loss", [])) for h in fit.histories],
         best_epoch_per_member=fit.best_epochs,
@@ -133,6 +140,8 @@ def run_forecast(recipe, run_dir, *, resume=False, verbose="auto", callbacks=())
         metrics=test.metrics if test is not None else {},
         validation=validation,
         interval=test.coverage if test is not None else None,
+        intervals=intervals.to_dict() if intervals is not None else None,
+        interval_coverage=test.band_coverage if test is not None else {},
         future=future,
         outputs=["run_card.json", "run_card.md", *outputs],
     )

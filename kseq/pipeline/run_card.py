@@ -68,6 +68,10 @@ class RunCard:
     metrics: dict = field(default_factory=dict)
     validation: ValidationScores | None = None
     interval: IntervalCoverage | None = None
+    # Conformal intervals (`ConformalIntervals.to_dict`) and their empirical coverage on the
+    # test part: {"24-step": {"80": share inside, "95": ...}, "one-step": {...}}.
+    intervals: dict | None = None
+    interval_coverage: dict = field(default_factory=dict)
     future: FutureForecast | None = None
     panel: PanelSummary | None = None
     distribution: dict | None = None  # engine, replicas, processes, devices (data-parallel)
@@ -138,6 +142,16 @@ class RunCard:
                 f"- validation MASE (multi-step) per candidate: {listed}; chosen: "
                 f"**{self.validation.chosen}**"
             )
+        if self.intervals is not None:
+            kind = "multiplicative" if self.intervals["multiplicative"] else "additive"
+            levels = ", ".join(f"{level:.0%}" for level in self.intervals["levels"])
+            lines.append(
+                f"- conformal intervals ({levels}; {kind}) from "
+                f"{self.intervals['num_residuals']} validation residuals"
+            )
+            for horizon, shares in self.interval_coverage.items():
+                listed = ", ".join(f"{level} % → {share:.0%}" for level, share in shares.items())
+                lines.append(f"  - empirical coverage on the test part, {horizon}: {listed}")
         if self.interval is not None:
             lines.append(
                 f"- one-step {self.interval.level:.0%} interval ({self.interval.lower:g}–"
@@ -151,11 +165,18 @@ class RunCard:
                 f"(cached: {self.panel.cached_baselines or 'none'})"
             )
         if self.future is not None:
-            lines += ["", "## Forecast past the end", "", "| ds | forecast |", "|---|---|"]
+            bounds = self.future.intervals
+            header = "| ds | forecast |" + "".join(f" {lvl} % interval |" for lvl in bounds)
             lines += [
-                f"| {d} | {v:.6g} |"
-                for d, v in zip(self.future.ds, self.future.values, strict=True)
+                "",
+                "## Forecast past the end",
+                "",
+                header,
+                "|---|---|" + "---|" * len(bounds),
             ]
+            for i, (d, v) in enumerate(zip(self.future.ds, self.future.values, strict=True)):
+                cells = "".join(f" {lo[i]:.6g}–{hi[i]:.6g} |" for lo, hi in bounds.values())
+                lines.append(f"| {d} | {v:.6g} |{cells}")
         lines += [
             "",
             "## Metrics (original units)",

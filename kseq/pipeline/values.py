@@ -112,13 +112,19 @@ class TestEvaluation:
     one_step: np.ndarray  # (num_test, num_targets)
     interval: tuple | None = None  # (low, high), each (num_test,)
     coverage: IntervalCoverage | None = None
+    # Conformal intervals: {level: {"multi_step": (low, high), "one_step": (low, high)}}
+    # and their empirical coverage {"24-step": {"80": share inside, ...}, "one-step": {...}}.
+    bands: dict = field(default_factory=dict)
+    band_coverage: dict = field(default_factory=dict)
     baselines: dict = field(default_factory=dict)  # name -> (steps,) multi-step forecast
     notes: list = field(default_factory=list)
 
 
 @dataclass(frozen=True)
 class FutureForecast:
-    """Forecasts past the end of the series, with their dates."""
+    """Forecasts past the end of the series, with their dates and intervals
+    ``{"80": [lower, upper], ...}`` (lists of values)."""
 
     ds: list
     values: list
+    intervals: dict = field(default_factory=dict)

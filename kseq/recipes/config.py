@@ -190,6 +190,9 @@ class EvaluationSection:
     # Nominal coverage of the interval scored for probabilistic heads (0.8: the 10 %-90 %
     # quantiles).
     interval: float = _key(_NUM, 0.8, low=0.0, high=1.0, open_high=True)
+    # Conformal intervals of a series' forecasts, calibrated on the validation part's
+    # residuals (nominal coverages; [] for none). Panels do not draw them yet.
+    intervals: list = _key((list,), [0.8, 0.95])
     # Pick by MASE on the validation part (which ends where the test part begins) and report
     # the pick ("chosen") next to every method. Panels: the net, a classical model (ETS, Theta,
     # ARIMA among the baselines) or the net's mean with one of them. One series: the model,
@@ -512,6 +515,16 @@ def _default(f):
 
 def _check_forecast(recipe, source):
     data, model, training = recipe.data, recipe.model, recipe.training
+    levels = recipe.evaluation.intervals
+    if (
+        any(isinstance(q, bool) or not isinstance(q, (int, float)) for q in levels)
+        or any(not 0 < q < 1 for q in levels)
+        or len(set(levels)) != len(levels)
+    ):
+        raise ConfigError(
+            f"{source}: [evaluation] intervals must list distinct coverages in (0, 1), e.g. "
+            f"[0.8, 0.95], or be []; received {levels!r}."
+        )
     if data.is_panel:
         _check_panel(recipe, source)
         return
