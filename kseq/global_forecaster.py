@@ -18,6 +18,7 @@ from kseq.errors import DataError, NotFittedError, SavedStateError, SeriesTooSho
 from kseq.models.builders import head_of
 from kseq.saving import MODEL_FILE, of_type, positive_int, read_saved_folder, write_saved_folder
 from kseq.training_config import TrainingConfig
+from kseq.transforms.panel_scaler import PanelScaler
 
 STATE_FILE = "global_forecaster.json"
 _STATE_SCHEMA = {
@@ -36,8 +37,10 @@ class GlobalForecaster:
     """A direct multi-step model trained across the series of a `Panel`.
 
     Each series is taken to log scale where its training values are all positive (else it is
-    kept as is and each window is divided by its mean absolute value); each window is then
-    expressed relative to its last input value, so one model serves series of any level. The
+    kept as is and each window is divided by its mean absolute value); optionally each series
+    is then scaled by its own training statistics (`PanelScaler`: standard, robust, mean
+    absolute, MinMax); each window is then expressed relative to its last input value, so one
+    model serves series of any level. The
     model sees the window and, optionally, the sine and cosine of each step's position in the
     season. Everything fitted is per series and comes from the data `fit` receives.
 
@@ -54,15 +57,27 @@ class GlobalForecaster:
         season_length: steps per season of the calendar features (1: none).
         calendar: add the two season-position features.
         sampling: ``"windows"`` or ``"series"`` (see `PanelWindowDataset`).
+        scaler: per-series scaling after the log, one of `kseq.transforms.panel_scaler.SCALERS`
+            (``"none"``: the windows' own normalisation only).
     """
 
-    def __init__(self, model, *, lookback, season_length=1, calendar=True, sampling="windows"):
+    def __init__(
+        self,
+        model,
+        *,
+        lookback,
+        season_length=1,
+        calendar=True,
+        sampling="windows",
+        scaler="none",
+    ):
         self.model = model
         self.lookback = int(lookback)
         self.horizon = int(model.output_shape[1])
         self.season_length = int(season_length)
         self.calendar = bool(calendar) and self.season_length > 1
         self.sampling = sampling
+        self.scaler = PanelScaler(scaler)  # validates the name; fitted by `fit_transforms`
         self.log_ids_ = None  # ids of the series modelled on log scale
         self.history_ = None
 
@@ -88,8 +103,12 @@ class GlobalForecaster:
                 "fitted (log scale) and now hold zeros or negatives; refit on the new data."
             )
         values[mask] = np.log(values[mask])
+        values = self.scaler.transform(values, panel.ids, panel.lengths)
         phases = panel.phases(self.season_length) if self.calendar else None
-        return values, ~mask, phases
+        # Windows of series off the log scale are divided by their mean absolute value,
+        # unless a per-series scaler has already set every series' scale.
+        scaled = ~mask if self.scaler.method == "none" else np.zeros_like(mask)
+        return values, scaled, phases
 
     # Training ------------------------------------------------------------------------------
 
@@ -98,11 +117,22 @@ class GlobalForecaster:
         on each series without its last `validation` points; `fit` does it too. `panel` may
         be `PanelShards`: each shard is read once, one at a time."""
         if isinstance(panel, PanelShards):
+            if self.scaler.method != "none":
+                raise ValueError(
+                    f"scaler={self.scaler.method!r} is not supported on sharded panels yet; "
+                    "use scaler='none' (each window is normalised on its own)."
+                )
             self.log_ids_ = set()
             for i in range(len(panel)):
                 self.log_ids_ |= _positive_ids(panel.read(i), validation)
             return
         self.log_ids_ = _positive_ids(panel, validation)
+        if self.scaler.method != "none":
+            on_log = np.repeat(np.isin(panel.ids, list(self.log_ids_)), panel.lengths)
+            values = panel.values.astype("float64")
+            values[on_log] = np.log(values[on_log])
+            # Statistics of the (log) values before each series' last `validation` points.
+            self.scaler.fit(values, panel.ids, panel.lengths, panel.lengths - validation)
 
     def _window_options(self, training):
         """What every window dataset of this forecaster takes from it and from `training`."""
@@ -267,7 +297,8 @@ class GlobalForecaster:
         )
         outputs = self.model.predict(x, verbose=0, batch_size=1024)
         z = self.head.point_forecast(outputs)[..., 0] * scale + loc  # (series, horizon)
-        on_log = ~scaled[starts]
+        z = self.scaler.inverse_transform(z, panel.ids)
+        on_log = np.isin(panel.ids, list(self.log_ids_))
         z[on_log] = np.exp(z[on_log])
         return z
 
@@ -311,6 +342,7 @@ class GlobalForecaster:
             "calendar": self.calendar,
             "sampling": self.sampling,
             "log_ids": sorted(self.log_ids_),
+            "scaler": self.scaler.get_state(),
         }
 
     def save(self, directory):
@@ -341,6 +373,13 @@ class GlobalForecaster:
             calendar=state["calendar"],
             sampling=state["sampling"],
         )
+        try:
+            # Saved before per-series scalers existed: none.
+            forecaster.scaler = PanelScaler.from_state(state.get("scaler", {"method": "none"}))
+        except (KeyError, TypeError, ValueError) as error:
+            raise SavedStateError(
+                f"{directory / STATE_FILE}: bad scaler state ({error})."
+            ) from None
         if forecaster.horizon != state["horizon"]:
             raise SavedStateError(
                 f"{directory / MODEL_FILE} forecasts {forecaster.horizon} steps; {STATE_FILE} "

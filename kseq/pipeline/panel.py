@@ -198,6 +198,7 @@ def _new_member(recipe, num_features, seed, member):
         season_length=recipe.evaluation.season_length,
         calendar=recipe.windows.calendar,
         sampling=recipe.windows.sampling,
+        scaler=recipe.transforms.scaler,
     )
 
 

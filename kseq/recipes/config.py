@@ -17,6 +17,7 @@ from pathlib import Path
 from kseq._resources import resource_dir
 from kseq.errors import ConfigError
 from kseq.models.registry import BUILDERS, get_builder
+from kseq.transforms.panel_scaler import SCALERS
 
 _NUM = (int, float)
 
@@ -100,6 +101,9 @@ class TransformsSection:
     difference: list = _key((list,), [], each=(1, None))
     minmax: list | bool = _key((list, bool), [0.0, 1.0])
     fit_on: str = _key((str,), "train", choices=("train", "all"))
+    # Panels: per-series scaling fitted on each series' training part, after the log
+    # (`kseq.transforms.panel_scaler`); "none" leaves each window to normalise itself.
+    scaler: str = _key((str,), "none", choices=SCALERS)
 
     @property
     def feature_range(self):
@@ -528,6 +532,11 @@ def _check_forecast(recipe, source):
     if data.is_panel:
         _check_panel(recipe, source)
         return
+    if recipe.transforms.scaler != "none":
+        raise ConfigError(
+            f"{source}: [transforms] scaler = {recipe.transforms.scaler!r} scales the series of "
+            "a panel; a single series is scaled by [transforms] minmax."
+        )
     if data.source == "csv":
         for key in ("path", "time_column", "target_columns"):
             if getattr(data, key) is None:

@@ -76,6 +76,10 @@ def test_missing_file_and_missing_csv_keys(tmp_path):
         (("transforms", "difference", [0]), r"\[transforms\] difference must be >= 1"),
         (("split", "test", -3), r"\[split\] test must be >= 0; received -3"),
         (("model", "quantiles", [0.9, 0.1]), r"quantiles must be increasing levels"),
+        (("evaluation", "intervals", [0.8, 1.0]), r"intervals must list distinct coverages"),
+        (("evaluation", "intervals", [0.8, 0.8]), r"intervals must list distinct coverages"),
+        (("transforms", "scaler", "robust"), r"scaler = 'robust' scales the series of a panel"),
+        (("transforms", "scaler", "zscore"), r"scaler = 'zscore' is not one of none, standard"),
     ],
 )
 def test_values_out_of_range_name_the_key(override, message):
