@@ -108,6 +108,30 @@ class Panel:
             self.skipped,
         )
 
+    def drop(self, reasons):
+        """A panel without the series in `reasons` (``{id: why}``), which join `skipped`."""
+        keep = ~np.isin(self.ids, list(reasons))
+        lengths = self.lengths[keep]
+        parts = [self.series(i) for i in np.flatnonzero(keep)]
+        return Panel(
+            self.ids[keep],
+            np.concatenate(parts) if parts else self.values[:0],
+            np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64),
+            self.starts[keep],
+            self.freq,
+            {name: values[keep] for name, values in self.static.items()},
+            {**self.skipped, **reasons},
+        )
+
+    def count_until(self, end):
+        """``(num_series,)`` points of each series dated on or before `end` (a date)."""
+        end = pd.Timestamp(end)
+        grid = pd.date_range(
+            min(self.starts.min(), end), max(self.starts.max(), end), freq=self.freq
+        )
+        counts = grid.searchsorted(end, side="right") - grid.searchsorted(self.starts)
+        return np.clip(counts, 0, self.lengths)
+
     def checksum(self):
         """A hex digest of the ids, dates and values (keys caches of baseline forecasts)."""
         import hashlib

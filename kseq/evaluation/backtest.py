@@ -14,7 +14,7 @@ import pandas as pd
 from kseq._io import write_text_atomic
 from kseq.errors import ConfigError
 from kseq.evaluation.tables import format_backtest
-from kseq.pipeline.load import load_series
+from kseq.pipeline.load import load_panel, load_series, panel_min_length
 from kseq.pipeline.run import run_recipe
 from kseq.recipes.config import AR1Recipe
 
@@ -55,8 +55,72 @@ def origin_position(index, origin):
     return int(index.searchsorted(stamp, side="left"))
 
 
+def make_series_cut(recipe, length):
+    """``origin -> recipe`` of the run that forecasts `length` points from `origin`."""
+    series = load_series(recipe.data, recipe.recipe.seed)
+
+    def make_run(origin):
+        start = origin_position(series.index, origin)
+        if not 0 < start <= len(series) - length:
+            raise ConfigError(
+                f"Origin {origin!r} leaves no room: it must have history before it and "
+                f"{length} points after it (the series has {len(series)})."
+            )
+        return dataclasses.replace(
+            recipe,
+            split=dataclasses.replace(recipe.split, test=length, end=start + length),
+            evaluation=dataclasses.replace(recipe.evaluation, horizon=length),
+            # The test part is the origin's; the other left-out keys are chosen per origin,
+            # from the data before it.
+            auto=recipe.auto - {"split.test"},
+        )
+
+    return make_run
+
+
+def make_panel_cut(recipe, length):
+    """``origin -> recipe`` of the panel run whose test part is the `length` months (steps of
+    the panel's frequency) from `origin` (a date) in every series: each series is cut at
+    ``origin + length - 1`` and its last `length` points are scored."""
+    if length > recipe.windows.horizon:
+        raise ConfigError(
+            f"--length {length} is longer than the panel recipe's [windows] horizon = "
+            f"{recipe.windows.horizon}; the global model forecasts its horizon directly."
+        )
+    if recipe.evaluation.choose and length > recipe.split.validation:
+        raise ConfigError(
+            f"--length {length} is longer than the panel recipe's [split] validation = "
+            f"{recipe.split.validation}, on which the choice is made; set validation >= "
+            "the length, or evaluation.choose = false."
+        )
+    panel = load_panel(recipe.data, panel_min_length(recipe))
+    offset = pd.tseries.frequencies.to_offset(panel.freq)
+
+    def make_run(origin):
+        if isinstance(origin, int):
+            raise ConfigError(
+                f"Origin {origin} is a position; a panel's series start on different dates, so "
+                "its origins are dates (--origins 2016-01 2017-01)."
+            )
+        try:
+            stamp = pd.Timestamp(origin)
+        except ValueError:
+            raise ConfigError(f"Origin {origin!r} is not a date.") from None
+        end = stamp + (length - 1) * offset
+        end = end.strftime("%Y-%m-%d") if end == end.normalize() else end.isoformat()
+        return dataclasses.replace(
+            recipe, split=dataclasses.replace(recipe.split, test=length, end=end)
+        )
+
+    return make_run
+
+
 def backtest_recipe(recipe, origins, *, length=None, run_dir="runs/backtest", verbose=0):
     """Runs `recipe` once per origin and averages the scores of the parts after the origins.
+
+    A panel recipe is backtested the same way, every series at once: the origins are dates,
+    each series is cut `length` steps after the origin, and the global net is retrained per
+    origin (with the classical baselines refitted per series).
 
     For an origin at position ``t`` the series is cut at ``t + length``; the last `length`
     points are the run's test part, the recipe's ``[split] validation`` comes before them, and
@@ -83,27 +147,18 @@ def backtest_recipe(recipe, origins, *, length=None, run_dir="runs/backtest", ve
         raise ConfigError("Backtests need a single series; the ar1 recipe simulates paths.")
     if not origins:
         raise ConfigError("A backtest needs at least one origin.")
-    length = int(length or recipe.evaluation.horizon or 0)
+    if recipe.data.is_panel:
+        length = int(length or recipe.split.test)
+    else:
+        length = int(length or recipe.evaluation.horizon or 0)
     if length < 1:
         raise ConfigError("--length must be >= 1 (or set [evaluation] horizon in the recipe).")
-    series = load_series(recipe.data, recipe.recipe.seed)
+    cut = make_panel_cut if recipe.data.is_panel else make_series_cut
+    make_run = cut(recipe, length)
     run_dir = Path(run_dir)
     runs = []
     for origin in origins:
-        start = origin_position(series.index, origin)
-        if not 0 < start <= len(series) - length:
-            raise ConfigError(
-                f"Origin {origin!r} leaves no room: it must have history before it and "
-                f"{length} points after it (the series has {len(series)})."
-            )
-        run = dataclasses.replace(
-            recipe,
-            split=dataclasses.replace(recipe.split, test=length, end=start + length),
-            evaluation=dataclasses.replace(recipe.evaluation, horizon=length),
-            # The test part is the origin's; the other left-out keys are chosen per origin,
-            # from the data before it.
-            auto=recipe.auto - {"split.test"},
-        )
+        run = make_run(origin)
         label = str(origin)
         card = run_recipe(run, run_dir=run_dir / label.replace("/", "-"), verbose=verbose)
         runs.append(BacktestRun(label, card.metrics))

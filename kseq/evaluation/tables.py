@@ -29,12 +29,19 @@ def format_metrics(metrics):
 
 
 def format_backtest(summary):
-    """One row per model/baseline: MAPE per origin, the mean MAPE and the mean RMSE."""
-    header = ["", *(f"MAPE {o}" for o in summary.origins), "mean MAPE", "mean RMSE"]
+    """One row per model/baseline: MAPE per origin, the mean MAPE and the mean RMSE (a
+    panel's rows: mean MASE over its series per origin, their mean, and the mean sMAPE)."""
+    first = next(iter(summary.mean.values()), {})
+    if "mape" in first:
+        main, other = ("MAPE", "{:.2f} %", "mape"), ("RMSE", "{:.2f}", "rmse")
+    else:
+        main, other = ("MASE", "{:.3f}", "mase"), ("sMAPE", "{:.2f} %", "smape")
+    header = ["", *(f"{main[0]} {o}" for o in summary.origins)]
+    header += [f"mean {main[0]}", f"mean {other[0]}"]
     rows = []
     for row, mean in summary.mean.items():
-        cells = [f"{run.metrics[row]['mape']:.2f} %" for run in summary.runs]
-        rows.append([row, *cells, f"{mean['mape']:.2f} %", f"{mean['rmse']:.2f}"])
+        cells = [main[1].format(run.metrics[row][main[2]]) for run in summary.runs]
+        rows.append([row, *cells, main[1].format(mean[main[2]]), other[1].format(mean[other[2]])])
     title = f"# Backtest of {summary.recipe}: {summary.length} points after each origin"
     return f"{title}\n\n{format_table(header, rows)}\n"
 

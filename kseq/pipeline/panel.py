@@ -36,6 +36,7 @@ from kseq.pipeline.fit import (
 from kseq.pipeline.load import load_panel, panel_min_length
 from kseq.pipeline.progress import StageProgress
 from kseq.pipeline.run_card import PanelSummary, RunCard
+from kseq.pipeline.split import cut_panel
 from kseq.recipes.config import PANEL_CLASSICAL
 from kseq.training_config import TrainingConfig
 
@@ -242,6 +243,7 @@ def run_panel(recipe, run_dir, *, resume=False, verbose="auto", callbacks=()):
     tick = time.perf_counter()
     split_section = recipe.split
     panel = load_panel(recipe.data, panel_min_length(recipe))
+    panel = cut_panel(panel, split_section.end, panel_min_length(recipe), recipe.data.on_short)
     split = split_panel(panel, split_section)
     timings["data_s"] = round(time.perf_counter() - tick, 2)
 
@@ -293,9 +295,7 @@ def run_panel(recipe, run_dir, *, resume=False, verbose="auto", callbacks=()):
         + timings["report_s"],
         2,
     )
-    notes = [f"{len(panel.skipped)} series skipped as too short: {panel.skipped}"] * bool(
-        panel.skipped
-    )
+    notes = [f"{len(panel.skipped)} series skipped: {panel.skipped}"] * bool(panel.skipped)
     history = fit.histories[0]
     return RunCard(
         recipe=recipe.name,

@@ -7,7 +7,7 @@ import warnings
 from kseq.errors import KseqWarning
 from kseq.pipeline.defaults import infer_defaults
 from kseq.pipeline.load import load_panel, load_series, panel_min_length
-from kseq.pipeline.split import split_run
+from kseq.pipeline.split import cut_panel, split_run
 from kseq.pipeline.transform import check_transforms
 from kseq.recipes.config import AR1Recipe
 
@@ -23,7 +23,13 @@ def check_inputs(recipe):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", KseqWarning)
         if recipe.data.is_panel:
-            load_panel(recipe.data, panel_min_length(recipe))
+            minimum = panel_min_length(recipe)
+            cut_panel(
+                load_panel(recipe.data, minimum),
+                recipe.split.end,
+                minimum,
+                recipe.data.on_short,
+            )
             return
         series = load_series(recipe.data, recipe.recipe.seed)
         recipe, _ = infer_defaults(recipe, series)

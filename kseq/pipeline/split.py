@@ -1,5 +1,6 @@
 """Stage 2, split: `SeriesData` → `SplitSeries` (cut at ``[split] end``, time-ordered parts)."""
 
+import numpy as np
 import pandas as pd
 
 from kseq.data import split_series
@@ -52,3 +53,44 @@ def split_run(series, section):
             "--set split.test=... / --set split.validation=..."
         ) from None
     return SplitSeries(cut, split)
+
+
+def cut_panel(panel, end, min_length, on_short="raise"):
+    """Keeps each series of `panel` up to `end` (its last date, inclusive; `None`: all).
+
+    A series that ends before `end` has no points at the cut's test dates, and one left with
+    fewer than `min_length` points has no room for its windows, validation and test parts:
+    each is an error naming it, or with ``on_short="skip"`` left out and listed in
+    `Panel.skipped` (the run card reports them)."""
+    if end is None:
+        return panel
+    if isinstance(end, int):
+        raise ConfigError(
+            f"[split] end = {end} is a count; a panel's series end on different dates, so its "
+            'end is a date (the last one kept), e.g. end = "2015-12-01".'
+        )
+    try:
+        stamp = pd.Timestamp(end)
+        counts = panel.count_until(stamp)
+    except ValueError:
+        raise ConfigError(f"[split] end = {end!r} is not a date.") from None
+    reasons = {}
+    for i in np.flatnonzero(panel.end_dates() < stamp):
+        reasons[panel.ids[i]] = f"ends on {panel.end_dates()[i].date()}, before [split] end {end}"
+    for i in np.flatnonzero(counts < min_length):
+        reasons.setdefault(
+            panel.ids[i],
+            f"{counts[i]} points up to [split] end {end}; needs {min_length} (lookback + "
+            "horizon + validation + test)",
+        )
+    if reasons and on_short != "skip":
+        listed = "; ".join(f"{sid}: {why}" for sid, why in list(reasons.items())[:5])
+        more = f" (and {len(reasons) - 5} more)" if len(reasons) > 5 else ""
+        raise ConfigError(
+            f"[split] end = {end!r} leaves series without their test part: {listed}{more}. "
+            'Choose an earlier end, or set [data] on_short = "skip" to leave them out (listed '
+            "in the run card)."
+        )
+    if len(reasons) == len(panel):
+        raise ConfigError(f"[split] end = {end!r} leaves no series with its test part.")
+    return panel.drop(reasons).head(counts[~np.isin(panel.ids, list(reasons))])

@@ -1,5 +1,6 @@
 """The panel pipeline end to end on a tiny ragged panel (a long CSV), on every backend."""
 
+import dataclasses
 import json
 
 import numpy as np
@@ -97,3 +98,38 @@ def test_nothing_is_fitted_on_the_test_part(tmp_path):
         assert cards[1].panel.validation[metric] == pytest.approx(means, rel=1e-9)
     assert cards[0].panel.chosen == cards[1].panel.chosen
     np.testing.assert_allclose(tables[1]["truth"], tables[0]["truth"] * 1000.0)
+
+
+def test_panel_backtest_scores_each_series_after_each_origin(tmp_path):
+    from kseq.errors import ConfigError
+    from kseq.evaluation.backtest import backtest_recipe
+
+    frame = make_panel_frame()
+    recipe = write_recipe(tmp_path, frame, "bt")
+    origins = ["2010-07", "2011-01"]
+    summary = backtest_recipe(recipe, origins, length=TEST, run_dir=tmp_path / "bt")
+    assert summary.origins == origins and summary.length == TEST
+    for origin, run in zip(origins, summary.runs, strict=True):
+        forecasts = pd.read_csv(tmp_path / "bt" / origin / "forecasts.csv", parse_dates=["ds"])
+        dates = pd.date_range(origin, periods=TEST, freq="MS")
+        assert forecasts["unique_id"].nunique() == 5
+        for sid, rows in forecasts.groupby("unique_id"):
+            # Every series is scored on the same months after the origin, from the data.
+            assert list(rows["ds"]) == list(dates)
+            truth = frame[(frame["unique_id"] == sid) & frame["ds"].isin(dates)]["y"]
+            np.testing.assert_allclose(rows["truth"], truth.to_numpy())
+        assert set(run.metrics) >= {"kseq", "ets", "seasonal_naive", "chosen"}
+    for method, means in summary.mean.items():
+        expected = np.mean([run.metrics[method]["mase"] for run in summary.runs])
+        assert means["mase"] == pytest.approx(expected)
+    assert "| kseq |" in (tmp_path / "bt" / "backtest.md").read_text()
+    # id1 ends in 2011-11 and id3 in 2011-09: an origin whose test months pass their ends
+    # names them, or leaves them out and says so.
+    with pytest.raises(ConfigError, match=r"id1: ends on 2011-11-01.*id3: ends on 2011-09-01"):
+        backtest_recipe(recipe, ["2011-07"], length=TEST, run_dir=tmp_path / "late")
+    skip = dataclasses.replace(recipe, data=dataclasses.replace(recipe.data, on_short="skip"))
+    late = backtest_recipe(skip, ["2011-07"], length=TEST, run_dir=tmp_path / "late")
+    card = RunCard.from_json((tmp_path / "late" / "2011-07" / "run_card.json").read_text())
+    assert card.panel.num_series == 3 and set(card.panel.skipped) == {"id1", "id3"}
+    assert any("2 series skipped" in note for note in card.notes)
+    assert late.runs[0].metrics["kseq"]["mase"] > 0
