@@ -281,9 +281,12 @@ class GlobalForecaster:
 
     # Forecasting ---------------------------------------------------------------------------
 
-    def predict_array(self, panel):
+    def predict_array(self, panel, levels=None):
         """``(num_series, horizon)`` forecasts after the end of every series, original units,
-        in one batched model call per batch of series (no loop over series)."""
+        in one batched model call per batch of series (no loop over series); with `levels`
+        (a probabilistic head's quantile levels), also ``(num_series, horizon, levels)``
+        quantiles. Every step back to original units is increasing, so quantiles stay
+        quantiles."""
         short = panel.ids[panel.lengths < self.lookback]
         if len(short):
             raise SeriesTooShortError(
@@ -296,37 +299,56 @@ class GlobalForecaster:
             values, scaled, phases, starts, self.lookback, self.season_length
         )
         outputs = self.model.predict(x, verbose=0, batch_size=1024)
-        z = self.head.point_forecast(outputs)[..., 0] * scale + loc  # (series, horizon)
-        z = self.scaler.inverse_transform(z, panel.ids)
         on_log = np.isin(panel.ids, list(self.log_ids_))
-        z[on_log] = np.exp(z[on_log])
-        return z
 
-    def predict(self, panel, steps=None):
+        def to_original(z):  # (series, horizon) in window units → original units
+            z = self.scaler.inverse_transform(z * scale + loc, panel.ids)
+            z[on_log] = np.exp(z[on_log])
+            return z
+
+        point = to_original(self.head.point_forecast(outputs)[..., 0])
+        if levels is None:
+            return point
+        quantiles = self.head.quantile_forecast(outputs, levels)[..., 0, :]
+        return point, np.stack(
+            [to_original(quantiles[..., j]) for j in range(len(levels))], axis=-1
+        )
+
+    def predict(self, panel, steps=None, intervals=()):
         """Forecasts `steps` (at most the horizon) after each series' end, as a long DataFrame
-        with ``unique_id``, ``ds`` and ``kseq``; `PanelShards` are forecast one shard at a
-        time."""
+        with ``unique_id``, ``ds`` and ``kseq``; for each coverage of `intervals` (a
+        probabilistic head's, e.g. ``(0.8,)``), the bounds ``kseq-lo-80`` and ``kseq-hi-80``
+        (statsforecast's names). `PanelShards` are forecast one shard at a time."""
         steps = self.horizon if steps is None else int(steps)
         if not 1 <= steps <= self.horizon:
             raise ValueError(
                 f"`steps` must be between 1 and the horizon {self.horizon}. Received: {steps}"
             )
         if isinstance(panel, PanelShards):
-            frames = [self.predict(panel.read(i), steps) for i in range(len(panel))]
+            frames = [self.predict(panel.read(i), steps, intervals) for i in range(len(panel))]
             return pd.concat(frames, ignore_index=True)
-        forecasts = self.predict_array(panel)[:, :steps]
+        levels = [q for c in intervals for q in (round((1 - c) / 2, 10), round((1 + c) / 2, 10))]
+        if levels:
+            forecasts, quantiles = self.predict_array(panel, levels)
+        else:
+            forecasts, quantiles = self.predict_array(panel), None
         offset = pd.tseries.frequencies.to_offset(panel.freq)
         ends = panel.end_dates()
         ds = np.concatenate(
             [pd.date_range(end + offset, periods=steps, freq=offset) for end in ends]
         )
-        return pd.DataFrame(
+        frame = pd.DataFrame(
             {
                 "unique_id": np.repeat(panel.ids, steps),
                 "ds": ds,
-                "kseq": forecasts.ravel().astype("float64"),
+                "kseq": forecasts[:, :steps].ravel().astype("float64"),
             }
         )
+        for i, coverage in enumerate(intervals):
+            name = f"{100 * coverage:g}"
+            frame[f"kseq-lo-{name}"] = quantiles[:, :steps, 2 * i].ravel()
+            frame[f"kseq-hi-{name}"] = quantiles[:, :steps, 2 * i + 1].ravel()
+        return frame
 
     # Saving --------------------------------------------------------------------------------
 

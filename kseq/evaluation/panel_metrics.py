@@ -1,7 +1,32 @@
 """Per-series and aggregate scores of panel forecasts (plain functions over arrays)."""
 
+import re
+
 import numpy as np
 import pandas as pd
+
+# Interval bounds in a forecast frame, named as statsforecast names them: ``kseq-lo-80``.
+_BOUND = re.compile(r"^(?P<method>.+)-(?P<side>lo|hi)-(?P<level>\d+(\.\d+)?)$")
+
+
+def is_bound(column):
+    """Whether a forecast column is an interval bound (``kseq-lo-80``), not a method."""
+    return _BOUND.match(column) is not None
+
+
+def measure_panel_coverage(truth, forecasts, method="kseq"):
+    """``{"80": share of truth inside, ...}`` over every series and step, for each interval
+    of `method` in `forecasts` (columns ``kseq-lo-80``, ``kseq-hi-80``)."""
+    joined = truth.merge(forecasts, on=["unique_id", "ds"], how="left", validate="one_to_one")
+    coverage = {}
+    for column in forecasts.columns:
+        match = _BOUND.match(column)
+        if match and match["method"] == method and match["side"] == "lo":
+            level = match["level"]
+            high = joined[f"{method}-hi-{level}"]
+            inside = (joined["y"] >= joined[column]) & (joined["y"] <= high)
+            coverage[level] = float(inside.mean())
+    return coverage
 
 
 def seasonal_scales(panel, season_length):
@@ -29,7 +54,7 @@ def score_panel(truth, forecasts, history, season_length):
         One row per series and method: ``unique_id``, ``method``, ``mase``, ``smape`` (%).
     """
     joined = truth.merge(forecasts, on=["unique_id", "ds"], how="left", validate="one_to_one")
-    methods = [c for c in forecasts.columns if c not in ("unique_id", "ds")]
+    methods = [c for c in forecasts.columns if c not in ("unique_id", "ds") and not is_bound(c)]
     missing = joined[methods].isna().any(axis=1)
     if missing.any():
         ids = list(joined.loc[missing, "unique_id"].unique()[:5])

@@ -46,10 +46,16 @@ class QuantileHead(ProjectionHead):
 
         return PinballLoss(self.quantiles)
 
+    @staticmethod
+    def _rearranged(outputs):
+        # Separately trained levels can cross; sorting them (rearrangement, Chernozhukov et
+        # al. 2010) gives monotone quantiles that are never further from the truth.
+        return np.sort(np.asarray(outputs), axis=-1)
+
     def point_forecast(self, outputs):
         # The level nearest the median.
         median = int(np.argmin(np.abs(np.asarray(self.quantiles) - 0.5)))
-        return np.asarray(outputs)[..., median]
+        return self._rearranged(outputs)[..., median]
 
     def quantile_forecast(self, outputs, levels):
         """The trained levels among `levels` (each must be one of `quantiles`)."""
@@ -62,7 +68,7 @@ class QuantileHead(ProjectionHead):
                     f"one of them. Received: levels={list(levels)!r}"
                 )
             columns.append(matches[0])
-        return np.asarray(outputs)[..., columns]
+        return self._rearranged(outputs)[..., columns]
 
     def get_config(self):
         return {**super().get_config(), "quantiles": list(self.quantiles)}

@@ -21,10 +21,15 @@ import pandas as pd
 from kseq._io import write_json_atomic, write_text_atomic
 from kseq._keras import keras
 from kseq.evaluation.panel_baselines import forecast_baselines
-from kseq.evaluation.panel_metrics import score_panel, summarise_scores
+from kseq.evaluation.panel_metrics import (
+    measure_panel_coverage,
+    score_panel,
+    summarise_scores,
+)
 from kseq.evaluation.plots import plot_panel_grid
 from kseq.global_forecaster import GlobalForecaster
 from kseq.layers._kernels import distribution_scope
+from kseq.models.builders import head_of
 from kseq.models.registry import build_model
 from kseq.pipeline.fit import (
     checkpoint_dir,
@@ -66,11 +71,13 @@ class GlobalFit:
     refit_epochs: list | None = None
     distribution: dict | None = None  # `DataParallel.describe()` when trained data-parallel
 
-    def forecast(self, history, steps):
-        """The members' mean forecast after each series of `history` (long DataFrame)."""
-        frames = [member.predict(history, steps) for member in self.members]
+    def forecast(self, history, steps, intervals=()):
+        """The members' mean forecast after each series of `history` (long DataFrame), with
+        the members' mean interval bounds (quantile averaging) for each of `intervals`."""
+        frames = [member.predict(history, steps, intervals) for member in self.members]
         frame = frames[0]
-        frame["kseq"] = np.mean([f["kseq"].to_numpy() for f in frames], axis=0)
+        for column in frame.columns.drop(["unique_id", "ds"]):
+            frame[column] = np.mean([f[column].to_numpy() for f in frames], axis=0)
         return frame
 
 
@@ -192,7 +199,11 @@ def _new_member(recipe, num_features, seed, member):
         seed=seed,
         name="forecaster" if recipe.training.ensemble == 1 else f"member_{member}",
     )
-    model.compile(optimizer=make_optimizer(recipe.training), loss="mae")
+    # A point head is trained on the windows' absolute error; a quantile head on its own
+    # pinball loss.
+    head = head_of(model)
+    loss = head.default_loss() if head.is_probabilistic else "mae"
+    model.compile(optimizer=make_optimizer(recipe.training), loss=loss)
     return GlobalForecaster(
         model,
         lookback=recipe.windows.lookback,
@@ -206,7 +217,7 @@ def _new_member(recipe, num_features, seed, member):
 def forecast_all(fit, history, steps, recipe, cache_dir):
     """kseq's, the baselines' and the combination's forecasts after each series of `history`."""
     tick = time.perf_counter()
-    forecasts = fit.forecast(history, steps)
+    forecasts = fit.forecast(history, steps, panel_intervals(recipe))
     kseq_seconds = time.perf_counter() - tick
     baselines = forecast_baselines(
         history,
@@ -220,6 +231,12 @@ def forecast_all(fit, history, steps, recipe, cache_dir):
         if name in forecasts:
             forecasts[f"kseq+{name}"] = (forecasts["kseq"] + forecasts[name]) / 2
     return forecasts, baselines, kseq_seconds
+
+
+def panel_intervals(recipe):
+    """The coverages whose intervals the net forecasts: a quantile head's ``[evaluation]
+    interval``; none for a point head."""
+    return (recipe.evaluation.interval,) if recipe.model.head == "quantile" else ()
 
 
 def choose_method(validation_summary, choose, baselines):
@@ -276,6 +293,13 @@ def run_panel(recipe, run_dir, *, resume=False, verbose="auto", callbacks=()):
     test_forecasts["chosen"] = test_forecasts[chosen]
     test_scores = score_panel(test_truth, test_forecasts, split.before_test, season)
     summary = summarise_scores(test_scores)
+    coverage = {}
+    if panel_intervals(recipe):
+        coverage = {
+            "validation": measure_panel_coverage(validation_truth, validation_forecasts),
+            "test": measure_panel_coverage(test_truth, test_forecasts),
+        }
+        summary["coverage"] = {"kseq": coverage["test"]}
     timings["kseq_forecast_s"] = round(seconds_v + seconds_t, 2)
     baseline_seconds = {
         name: round(validation_baselines.seconds[name] + test_baselines.seconds[name], 2)
@@ -327,6 +351,7 @@ def run_panel(recipe, run_dir, *, resume=False, verbose="auto", callbacks=()):
             baseline_seconds=baseline_seconds,
             cached_baselines=sorted(set(validation_baselines.cached) | set(test_baselines.cached)),
             skipped=dict(panel.skipped),
+            coverage=coverage,
         ),
         outputs=["run_card.json", "run_card.md", *outputs],
     )

@@ -21,6 +21,8 @@ class PanelSummary:
     baseline_seconds: dict = field(default_factory=dict)
     cached_baselines: list = field(default_factory=list)
     skipped: dict = field(default_factory=dict)
+    # A probabilistic net's interval coverage: {"validation": {"80": share inside}, "test": ...}
+    coverage: dict = field(default_factory=dict)
 
 
 _NESTED = {
@@ -164,6 +166,9 @@ class RunCard:
                 f"({self.panel.reason}); baselines took {self.panel.baseline_seconds} s "
                 f"(cached: {self.panel.cached_baselines or 'none'})"
             )
+            for part, shares in self.panel.coverage.items():
+                listed = ", ".join(f"{level} % → {share:.0%}" for level, share in shares.items())
+                lines.append(f"- kseq's interval coverage on the {part} part: {listed}")
         if self.future is not None:
             bounds = self.future.intervals
             header = "| ds | forecast |" + "".join(f" {lvl} % interval |" for lvl in bounds)

@@ -582,13 +582,7 @@ def _check_forecast(recipe, source):
             f"{source}: [model] quantiles must be increasing levels in (0, 1); received {levels!r}."
         )
     if model.head == "quantile":
-        missing = [q for q in recipe.evaluation.interval_levels if not _has_level(levels, q)]
-        if missing:
-            raise ConfigError(
-                f"{source}: [evaluation] interval = {recipe.evaluation.interval} needs the "
-                f"quantile levels {list(recipe.evaluation.interval_levels)}; [model] quantiles "
-                f"= {levels} lacks {missing}. Add them, or set evaluation.interval to match."
-            )
+        _check_quantile_levels(recipe, source)
     if training.ensemble > 1 and model.head == "mixture":
         raise ConfigError(
             f"{source}: [training] ensemble = {training.ensemble} averages the members' outputs, "
@@ -609,6 +603,17 @@ def _check_forecast(recipe, source):
             )
 
 
+def _check_quantile_levels(recipe, source):
+    levels = recipe.model.quantiles
+    missing = [q for q in recipe.evaluation.interval_levels if not _has_level(levels, q)]
+    if missing:
+        raise ConfigError(
+            f"{source}: [evaluation] interval = {recipe.evaluation.interval} needs the "
+            f"quantile levels {list(recipe.evaluation.interval_levels)}; [model] quantiles "
+            f"= {levels} lacks {missing}. Add them, or set evaluation.interval to match."
+        )
+
+
 def _check_panel(recipe, source):
     data, split, evaluation = recipe.data, recipe.split, recipe.evaluation
     if data.source == "panel" and data.path is None:
@@ -627,11 +632,14 @@ def _check_panel(recipe, source):
             f"{source}: [split] test = {split.test} is longer than [windows] horizon = "
             f"{recipe.windows.horizon}; the global model forecasts its horizon directly."
         )
-    if recipe.model.head != "point" or recipe.model.builder != "forecaster":
+    if recipe.model.head not in ("point", "quantile") or recipe.model.builder != "forecaster":
         raise ConfigError(
-            f"{source}: panels train builder = 'forecaster' with head = 'point' for now; "
-            f"received builder = {recipe.model.builder!r}, head = {recipe.model.head!r}."
+            f"{source}: panels train builder = 'forecaster' with head = 'point' or 'quantile' "
+            f"for now; received builder = {recipe.model.builder!r}, head = "
+            f"{recipe.model.head!r}."
         )
+    if recipe.model.head == "quantile":
+        _check_quantile_levels(recipe, source)
     for baseline in evaluation.baselines:
         if baseline not in PANEL_BASELINES:
             raise ConfigError(

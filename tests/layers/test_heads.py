@@ -88,6 +88,10 @@ def test_heads_own_their_loss_point_and_quantiles():
     assert isinstance(quantile.default_loss(), PinballLoss)
     assert quantile.point_forecast(levels)[0, 0, 0] == 2.0
     np.testing.assert_array_equal(quantile.quantile_forecast(levels, (0.9, 0.1))[0, 0, 0], [3, 1])
+    # Crossed levels are rearranged: the quantiles come out sorted, the median in the middle.
+    crossed = np.array([[[[2.5, 1.0, 3.0]]]])
+    assert quantile.point_forecast(crossed)[0, 0, 0] == 2.5
+    np.testing.assert_array_equal(quantile.quantile_forecast(crossed, (0.1, 0.9))[0, 0, 0], [1, 3])
 
     # A mixture's outputs are [logits, means, scales]; the point is the mixture mean and the
     # quantiles invert its CDF. Checked against the standard library's normal distribution.

@@ -133,3 +133,33 @@ def test_panel_backtest_scores_each_series_after_each_origin(tmp_path):
     assert card.panel.num_series == 3 and set(card.panel.skipped) == {"id1", "id3"}
     assert any("2 series skipped" in note for note in card.notes)
     assert late.runs[0].metrics["kseq"]["mase"] > 0
+
+
+def test_a_quantile_head_forecasts_intervals_for_every_series(tmp_path):
+    frame = make_panel_frame()
+    recipe = write_recipe(tmp_path, frame, "quantiles")
+    recipe = dataclasses.replace(
+        recipe,
+        model=dataclasses.replace(recipe.model, head="quantile", quantiles=[0.1, 0.5, 0.9]),
+        training=dataclasses.replace(recipe.training, ensemble=2),
+    )
+    card = run_recipe(recipe, run_dir=tmp_path / "run", verbose=0)
+    forecasts = pd.read_csv(tmp_path / "run" / "forecasts.csv")
+    low, high = forecasts["kseq-lo-80"], forecasts["kseq-hi-80"]
+    # Quantiles of positive series on the log scale: ordered and positive.
+    assert (
+        (0 < low).all() and (low <= forecasts["kseq"]).all() and (forecasts["kseq"] <= high).all()
+    )
+    inside = ((forecasts["truth"] >= low) & (forecasts["truth"] <= high)).mean()
+    metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
+    assert metrics["coverage"]["kseq"]["80"] == pytest.approx(inside)
+    assert card.panel.coverage["test"]["80"] == pytest.approx(inside)
+    assert set(card.panel.coverage["validation"]) == {"80"}
+    # Bounds are not methods: no score rows for them.
+    assert set(pd.read_csv(tmp_path / "run" / "metrics.csv")["method"]) == {
+        "kseq",
+        "seasonal_naive",
+        "ets",
+        "kseq+ets",
+        "chosen",
+    }
