@@ -13,6 +13,7 @@ from kseq.data.panel_window_dataset import (
     make_panel_starts,
     make_window_features,
 )
+from kseq.data.series_covariates import SeriesCovariates
 from kseq.data.sharded_panel_window_dataset import ShardedPanelWindowDataset
 from kseq.errors import DataError, NotFittedError, SavedStateError, SeriesTooShortError
 from kseq.models.builders import head_of
@@ -59,6 +60,10 @@ class GlobalForecaster:
         sampling: ``"windows"`` or ``"series"`` (see `PanelWindowDataset`).
         scaler: per-series scaling after the log, one of `kseq.transforms.panel_scaler.SCALERS`
             (``"none"``: the windows' own normalisation only).
+        static_columns: columns of `Panel.static` appended to every input step (standardised
+            over the training series); the model takes ``num_features`` = 1 or 3 plus these.
+            A model built with a series embedding (its ``"series"`` input) gets each series'
+            index among the training series.
     """
 
     def __init__(
@@ -70,8 +75,12 @@ class GlobalForecaster:
         calendar=True,
         sampling="windows",
         scaler="none",
+        static_columns=(),
     ):
         self.model = model
+        self.static_columns = list(static_columns)
+        self.series_ids_ = None  # the training series, in the order of the id embedding
+        self.static_stats_ = None  # {column: (mean, std)} over the training series
         self.lookback = int(lookback)
         self.horizon = int(model.output_shape[1])
         self.season_length = int(season_length)
@@ -110,6 +119,33 @@ class GlobalForecaster:
         scaled = ~mask if self.scaler.method == "none" else np.zeros_like(mask)
         return values, scaled, phases
 
+    @property
+    def has_series_embedding(self):
+        return "series" in [tensor.name for tensor in self.model.inputs]
+
+    def _covariates(self, panel):
+        """The panel's `SeriesCovariates`, or `None` when the model takes neither."""
+        if not self.static_columns and not self.has_series_embedding:
+            return None
+        codes = static = None
+        if self.has_series_embedding:
+            position = {sid: i for i, sid in enumerate(self.series_ids_)}
+            unknown = [sid for sid in panel.ids if sid not in position]
+            if unknown:
+                raise DataError(
+                    f"Series {', '.join(map(str, unknown[:5]))} were not among the series the "
+                    "model was trained on, and its series embedding has no vector for them; "
+                    "retrain with them, or use a model without [model] series_embedding."
+                )
+            codes = np.array([position[sid] for sid in panel.ids], dtype="int32")
+        if self.static_columns:
+            columns = []
+            for column in self.static_columns:
+                mean, std = self.static_stats_[column]
+                columns.append((read_static(panel, column) - mean) / std)
+            static = np.stack(columns, axis=-1).astype("float32")
+        return SeriesCovariates(panel.offsets, codes, static)
+
     # Training ------------------------------------------------------------------------------
 
     def fit_transforms(self, panel, validation=0):
@@ -117,6 +153,11 @@ class GlobalForecaster:
         on each series without its last `validation` points; `fit` does it too. `panel` may
         be `PanelShards`: each shard is read once, one at a time."""
         if isinstance(panel, PanelShards):
+            if self.static_columns or self.has_series_embedding:
+                raise ValueError(
+                    "Static columns and series embeddings are not supported on sharded panels "
+                    "yet; read the panel into memory (read_panel) or leave them out."
+                )
             if self.scaler.method != "none":
                 raise ValueError(
                     f"scaler={self.scaler.method!r} is not supported on sharded panels yet; "
@@ -127,6 +168,13 @@ class GlobalForecaster:
                 self.log_ids_ |= _positive_ids(panel.read(i), validation)
             return
         self.log_ids_ = _positive_ids(panel, validation)
+        self.series_ids_ = list(panel.ids)
+        # Static values are not in time: their scaling comes from every training series.
+        self.static_stats_ = {}
+        for column in self.static_columns:
+            values = read_static(panel, column)
+            std = float(values.std())
+            self.static_stats_[column] = (float(values.mean()), std if std > 0 else 1.0)
         if self.scaler.method != "none":
             on_log = np.repeat(np.isin(panel.ids, list(self.log_ids_)), panel.lengths)
             values = panel.values.astype("float64")
@@ -239,7 +287,7 @@ class GlobalForecaster:
                 f"{validation}; shorten the lookback or the validation part."
             )
         series_of = np.searchsorted(panel.offsets, starts, side="right") - 1
-        options = self._window_options(training)
+        options = {**self._window_options(training), "covariates": self._covariates(panel)}
         data = PanelWindowDataset(
             values,
             scaled,
@@ -298,6 +346,9 @@ class GlobalForecaster:
         x, loc, scale = make_window_features(
             values, scaled, phases, starts, self.lookback, self.season_length
         )
+        covariates = self._covariates(panel)
+        if covariates is not None:
+            x = covariates.make_inputs(x, starts)
         outputs = self.model.predict(x, verbose=0, batch_size=1024)
         on_log = np.isin(panel.ids, list(self.log_ids_))
 
@@ -365,6 +416,9 @@ class GlobalForecaster:
             "sampling": self.sampling,
             "log_ids": sorted(self.log_ids_),
             "scaler": self.scaler.get_state(),
+            "static_columns": self.static_columns,
+            "static_stats": {k: list(v) for k, v in self.static_stats_.items()},
+            "series_ids": [_plain(sid) for sid in self.series_ids_],
         }
 
     def save(self, directory):
@@ -402,6 +456,12 @@ class GlobalForecaster:
             raise SavedStateError(
                 f"{directory / STATE_FILE}: bad scaler state ({error})."
             ) from None
+        # Saved before static columns and series embeddings: none.
+        forecaster.static_columns = list(state.get("static_columns", []))
+        forecaster.static_stats_ = {k: tuple(v) for k, v in state.get("static_stats", {}).items()}
+        forecaster.series_ids_ = list(state.get("series_ids", []))
+        if set(forecaster.static_stats_) != set(forecaster.static_columns):
+            raise SavedStateError(f"{directory / STATE_FILE}: static columns without statistics.")
         if forecaster.horizon != state["horizon"]:
             raise SavedStateError(
                 f"{directory / MODEL_FILE} forecasts {forecaster.horizon} steps; {STATE_FILE} "
@@ -409,6 +469,34 @@ class GlobalForecaster:
             )
         forecaster.log_ids_ = set(state["log_ids"])
         return forecaster
+
+
+def read_static(panel, column):
+    """``(num_series,)`` float64 values of a static column; an error naming it otherwise."""
+    if column not in panel.static:
+        raise DataError(
+            f"The panel has no static column {column!r} (it has {sorted(panel.static) or 'none'}); "
+            "read it with read_panel(..., static_columns=[...])."
+        )
+    try:
+        values = np.asarray(panel.static[column], dtype="float64")
+    except (TypeError, ValueError):
+        raise DataError(
+            f"Static column {column!r} is not numeric; encode it as numbers, or use "
+            "[model] series_embedding to let the model learn what sets each series apart."
+        ) from None
+    if not np.isfinite(values).all():
+        bad = panel.ids[~np.isfinite(values)]
+        raise DataError(
+            f"Static column {column!r} is missing or not finite for series "
+            f"{', '.join(map(str, bad[:5]))}."
+        )
+    return values
+
+
+def _plain(value):
+    """A numpy scalar id as the Python value JSON writes."""
+    return value.item() if isinstance(value, np.generic) else value
 
 
 def _positive_ids(panel, validation):

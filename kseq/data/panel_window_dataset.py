@@ -61,6 +61,7 @@ class PanelWindowDataset(keras.utils.PyDataset):
         seed: seed of the order.
         initial_epoch: the first epoch served (a resumed fit's `initial_epoch`).
         batch_multiple: batches hold a multiple of this many windows (`count_served_windows`).
+        covariates: a `SeriesCovariates` (static values, id embedding codes) or `None`.
     """
 
     def __init__(
@@ -81,9 +82,11 @@ class PanelWindowDataset(keras.utils.PyDataset):
         seed=None,
         initial_epoch=0,
         batch_multiple=1,
+        covariates=None,
         **kwargs,
     ):
         super().__init__(**kwargs)
+        self.covariates = covariates
         if sampling not in ("windows", "series"):
             raise ValueError(f"`sampling` must be 'windows' or 'series'. Received: {sampling!r}")
         if not len(starts):
@@ -133,6 +136,8 @@ class PanelWindowDataset(keras.utils.PyDataset):
         )
         targets = self.values[starts[:, None] + self.lookback + np.arange(self.horizon)]
         y = ((targets - loc) / scale).astype("float32")
+        if self.covariates is not None:
+            x = self.covariates.make_inputs(x, starts)
         return x, y[..., None]  # (batch, horizon, 1)
 
     def on_epoch_end(self):

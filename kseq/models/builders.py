@@ -31,10 +31,16 @@ def build_forecaster(
     dense_activation="relu",
     quantiles=(0.1, 0.5, 0.9),
     num_components=1,
+    num_series=0,
+    series_embedding=0,
     seed=None,
     name="forecaster",
 ):
     """Builds ``(batch, lookback, num_features) → (batch, horizon, num_targets[, ...])``.
+
+    With `series_embedding` > 0 the model has a second input, ``"series"`` (``(batch, 1)``
+    int, the series' index in ``[0, num_series)``), whose learned vector is appended to every
+    input step: the global model of a panel can then learn what sets each series apart.
 
     A `StackedRNN` body returning its last step, then a head: ``"point"`` (`PointHead`),
     ``"quantile"`` (`QuantileHead`, adds an axis of ``len(quantiles)``) or ``"mixture"``
@@ -52,6 +58,8 @@ def build_forecaster(
         dense_activation: their activation.
         quantiles: levels of the quantile head.
         num_components: components of the mixture head.
+        num_series: series the ``"series"`` input indexes (with `series_embedding`).
+        series_embedding: size of each series' learned vector; 0 for none.
         seed: seed of every dropout.
         name: model name.
 
@@ -61,6 +69,24 @@ def build_forecaster(
     if head not in HEADS:
         raise ValueError(f"`head` must be one of {HEADS}. Received: head={head!r}")
     inputs = keras.Input((lookback, num_features), name="history")
+    body_inputs = inputs
+    if series_embedding:
+        if num_series < 1 or lookback is None:
+            raise ValueError(
+                "A series embedding needs `num_series` >= 1 and a fixed `lookback`. Received: "
+                f"num_series={num_series!r}, lookback={lookback!r}"
+            )
+        series = keras.Input((1,), dtype="int32", name="series")
+        vectors = keras.layers.Embedding(
+            num_series,
+            series_embedding,
+            embeddings_initializer=keras.initializers.RandomUniform(-0.05, 0.05, seed=seed),
+            name="series_embedding",
+        )(series)  # (batch, 1, series_embedding)
+        vectors = keras.layers.Reshape((series_embedding,))(vectors)
+        vectors = keras.layers.RepeatVector(lookback)(vectors)
+        body_inputs = keras.layers.Concatenate(axis=-1)([inputs, vectors])
+        inputs = {"history": inputs, "series": series}
     features = StackedRNN(
         units,
         cell=cell,
@@ -70,7 +96,7 @@ def build_forecaster(
         forget_bias=forget_bias,
         seed=seed,
         name="body",
-    )(inputs)
+    )(body_inputs)
     options = {
         "horizon": horizon,
         "num_targets": num_targets,
@@ -161,7 +187,7 @@ def head_of(model):
 
 
 def build_forecaster_from_section(
-    section, *, lookback, num_features, horizon, num_targets, seed, name
+    section, *, lookback, num_features, horizon, num_targets, seed, name, num_series=0
 ):
     """Builds `build_forecaster` from a validated recipe ``[model]`` section (registered as
     the ``forecaster``, ``airpassengers_tutorial`` and ``sine_study`` builders, which differ
@@ -182,6 +208,8 @@ def build_forecaster_from_section(
         dense_activation=section.dense_activation,
         quantiles=section.quantiles,
         num_components=section.num_components,
+        num_series=num_series,
+        series_embedding=section.series_embedding,
         seed=seed,
         name=name,
     )

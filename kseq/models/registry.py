@@ -36,6 +36,7 @@ _FORECASTER_KEYS = (
     "dense_activation",
     "quantiles",
     "num_components",
+    "series_embedding",
 )
 
 BUILDERS = {}
@@ -59,8 +60,9 @@ def get_builder(name):
         ) from None
 
 
-def build_model(section, *, lookback, num_features, horizon, num_targets, seed, name):
-    """Builds the uncompiled Keras model of a validated ``[model]`` section."""
+def build_model(section, *, lookback, num_features, horizon, num_targets, seed, name, num_series=0):
+    """Builds the uncompiled Keras model of a validated ``[model]`` section (`num_series`:
+    the series a panel model's id embedding indexes)."""
     spec = get_builder(section.builder)
     module, _, function = spec.target.partition(":")
     builder = getattr(importlib.import_module(module), function)
@@ -72,6 +74,7 @@ def build_model(section, *, lookback, num_features, horizon, num_targets, seed, 
         num_targets=num_targets,
         seed=seed,
         name=name,
+        **({"num_series": num_series} if num_series else {}),
     )
 
 

@@ -68,6 +68,7 @@ def load_panel(data, min_length):
         data.id_column,
         data.time_column or "ds",
         data.target_columns or "y",
+        data.static_columns,
         min_length=min_length,
         on_short=data.on_short,
     )

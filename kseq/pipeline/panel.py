@@ -102,6 +102,8 @@ def fit_global(recipe, split, *, run_dir, resume=False, verbose="auto", callback
     """Trains the recipe's ensemble of global nets on the history before the test part."""
     training, windows = recipe.training, recipe.windows
     num_features = 3 if windows.calendar and recipe.evaluation.season_length > 1 else 1
+    num_features += len(recipe.data.static_columns)
+    num_series = len(split.before_test)  # rows of the id embedding, when there is one
     members, histories, refit_epochs = [], [], []
     progress = None
     if verbose not in (0, "0"):
@@ -117,7 +119,7 @@ def fit_global(recipe, split, *, run_dir, resume=False, verbose="auto", callback
     for member in range(training.ensemble):
         seed = recipe.recipe.seed + member
         with distribution_scope(engine):
-            forecaster = _new_member(recipe, num_features, seed, member)
+            forecaster = _new_member(recipe, num_features, num_series, seed, member)
         config = TrainingConfig.from_recipe(
             training, windows, seed=seed, verbose=verbose, batch_multiple=multiple
         )
@@ -150,7 +152,7 @@ def fit_global(recipe, split, *, run_dir, resume=False, verbose="auto", callback
             # the epochs that were best on validation.
             epochs = kept_epoch(history["val_loss"], training)
             with distribution_scope(engine):
-                forecaster = _new_member(recipe, num_features, seed, member)
+                forecaster = _new_member(recipe, num_features, num_series, seed, member)
             forecaster.fit_transforms(split.before_test)
             refit_config = TrainingConfig.from_recipe(
                 training,
@@ -188,7 +190,7 @@ def fit_global(recipe, split, *, run_dir, resume=False, verbose="auto", callback
     )
 
 
-def _new_member(recipe, num_features, seed, member):
+def _new_member(recipe, num_features, num_series, seed, member):
     keras.utils.set_random_seed(seed)
     model = build_model(
         recipe.model,
@@ -198,6 +200,7 @@ def _new_member(recipe, num_features, seed, member):
         num_targets=1,
         seed=seed,
         name="forecaster" if recipe.training.ensemble == 1 else f"member_{member}",
+        num_series=num_series if recipe.model.series_embedding else 0,
     )
     # A point head is trained on the windows' absolute error; a quantile head on its own
     # pinball loss.
@@ -211,6 +214,7 @@ def _new_member(recipe, num_features, seed, member):
         calendar=recipe.windows.calendar,
         sampling=recipe.windows.sampling,
         scaler=recipe.transforms.scaler,
+        static_columns=recipe.data.static_columns,
     )
 
 

@@ -66,6 +66,8 @@ class DataSection:
     freq: str | None = _key((str,))
     # panel: series too short for the windows and splits are an error, or skipped and listed
     on_short: str = _key((str,), "raise", choices=("raise", "skip"))
+    # panel: per-series constant numeric columns of the long CSV, fed to the global model
+    static_columns: list = _key((list,), [])
     # sine
     family: str = _key(
         (str,), "clean", choices=("clean", "noisy_offset", "x_sin", "random_amplitude")
@@ -139,6 +141,8 @@ class ModelSection:
     dense_activation: str = _key((str,), "relu")
     quantiles: list = _key((list,), [0.1, 0.5, 0.9])
     num_components: int = _key((int,), 1, low=1)
+    # Panels: a learned vector of this size per series, appended to every input step (0: none).
+    series_embedding: int = _key((int,), 0, low=0)
 
     @property
     def layer_units(self):
@@ -532,6 +536,11 @@ def _check_forecast(recipe, source):
     if data.is_panel:
         _check_panel(recipe, source)
         return
+    if recipe.model.series_embedding or recipe.data.static_columns:
+        raise ConfigError(
+            f"{source}: [model] series_embedding and [data] static_columns describe the series "
+            "of a panel; a single series has neither."
+        )
     if recipe.transforms.scaler != "none":
         raise ConfigError(
             f"{source}: [transforms] scaler = {recipe.transforms.scaler!r} scales the series of "
@@ -640,6 +649,16 @@ def _check_panel(recipe, source):
         )
     if recipe.model.head == "quantile":
         _check_quantile_levels(recipe, source)
+    if data.static_columns and data.source != "panel":
+        raise ConfigError(
+            f"{source}: [data] static_columns reads columns of a long CSV (source = 'panel'); "
+            f"{data.source} has none."
+        )
+    if any(not isinstance(c, str) for c in data.static_columns):
+        raise ConfigError(
+            f"{source}: [data] static_columns must list column names; received "
+            f"{data.static_columns!r}."
+        )
     for baseline in evaluation.baselines:
         if baseline not in PANEL_BASELINES:
             raise ConfigError(
