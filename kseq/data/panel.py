@@ -252,26 +252,20 @@ def read_panel(
             "and date."
         )
     groups = frame.groupby(id_column, sort=False)
-    freq = freq or _infer_freq(groups, name, id_column, time_column)
+    freq = freq or _infer_freq(frame, name, id_column, time_column)
     offset = pd.tseries.frequencies.to_offset(freq)
-    ids, starts, lengths, keep, skipped = [], [], [], [], {}
-    for sid, group in groups:
-        dates = pd.DatetimeIndex(group[time_column])
-        expected = pd.date_range(dates[0], periods=len(dates), freq=offset)
-        if len(dates) > 1 and not dates.equals(expected):
-            where = int(np.argmax(dates != expected))
-            raise TimeIndexError(
-                f"{name}: series {sid!r} has a gap or an irregular date at {dates[where]:%Y-%m-%d} "
-                f"(row {group['_row'].iloc[where]}; expected {expected[where]:%Y-%m-%d} at "
-                f"frequency {freq}); fill the missing dates or resample the series."
-            )
-        if len(dates) < min_length:
-            skipped[sid] = f"{len(dates)} points, fewer than the {min_length} needed"
-            continue
-        ids.append(sid)
-        starts.append(dates[0])
-        lengths.append(len(dates))
-        keep.append(group)
+    _check_regular(frame, groups, name, id_column, time_column, offset, freq)
+    # Rows are sorted by id, so each series is one run of rows, in the order of `groups`.
+    sizes = groups.size()
+    first_rows = frame[time_column].to_numpy()[groups.cumcount().to_numpy() == 0]
+    short = sizes.to_numpy() < min_length
+    skipped = {
+        sid: f"{n} points, fewer than the {min_length} needed"
+        for sid, n in zip(sizes.index[short], sizes.to_numpy()[short], strict=True)
+    }
+    ids = list(sizes.index[~short])
+    starts = list(pd.DatetimeIndex(first_rows[~short]))
+    lengths = list(sizes.to_numpy()[~short])
     if skipped and on_short == "raise":
         raise SeriesTooShortError(
             f"{name}: {len(skipped)} series have fewer than {min_length} points: "
@@ -280,7 +274,7 @@ def read_panel(
         )
     if not ids:
         raise SeriesTooShortError(f"{name}: no series has {min_length} points or more.")
-    kept = pd.concat(keep)
+    kept = frame[np.repeat(~short, sizes.to_numpy())]
     static = {}
     for column in static_columns:
         per_series = kept.groupby(id_column, sort=False)[column]
@@ -345,6 +339,11 @@ def _read_frame(source, name):
     return frame
 
 
+# Dates per series that frequency inference looks at (a year of monthly data; enough to tell
+# "MS" from "QS" and business days from days).
+_INFER_POINTS = 12
+
+
 def _check_finite(frame, name, id_column, target_column):
     y = frame[target_column]
     for mask, error, what in (
@@ -360,12 +359,51 @@ def _check_finite(frame, name, id_column, target_column):
             )
 
 
-def _infer_freq(groups, name, id_column, time_column):
-    found = {}
-    for sid, group in groups:
-        if len(group) >= 3:
-            inferred = pd.DatetimeIndex(group[time_column], freq="infer").freq
-            found.setdefault(None if inferred is None else inferred.freqstr, sid)
+def _check_regular(frame, groups, name, id_column, time_column, offset, freq):
+    """Every series steps by `offset` with no gap: checked for all series at once on one
+    calendar grid; a series off that grid is checked alone (and named if irregular)."""
+    times = frame[time_column]
+    position = groups.cumcount().to_numpy()
+    first_row = np.maximum.accumulate(np.where(position == 0, np.arange(len(frame)), 0))
+    grid = pd.date_range(times.min(), times.max(), freq=offset)
+    on_grid = grid.get_indexer(pd.DatetimeIndex(times))
+    regular = (on_grid >= 0) & (on_grid[first_row] >= 0)
+    regular &= on_grid - on_grid[first_row] == position
+    if regular.all():
+        return
+    suspects = frame.loc[~regular, id_column].unique()
+    for sid in suspects:
+        group = groups.get_group(sid)
+        dates = pd.DatetimeIndex(group[time_column])
+        expected = pd.date_range(dates[0], periods=len(dates), freq=offset)
+        if len(dates) > 1 and not dates.equals(expected):
+            where = int(np.argmax(dates != expected))
+            raise TimeIndexError(
+                f"{name}: series {sid!r} has a gap or an irregular date at {dates[where]:%Y-%m-%d} "
+                f"(row {group['_row'].iloc[where]}; expected {expected[where]:%Y-%m-%d} at "
+                f"frequency {freq}); fill the missing dates or resample the series."
+            )
+
+
+def _infer_freq(frame, name, id_column, time_column):
+    """The panel's frequency, inferred on each series' first dates; series that start with
+    the same spacing are inferred once."""
+    heads = frame.groupby(id_column, sort=False).head(_INFER_POINTS)
+    ids = heads[id_column].to_numpy()
+    stamps = heads[time_column].to_numpy()
+    found, seen = {}, set()
+    bounds = np.flatnonzero(np.r_[True, ids[1:] != ids[:-1], True])
+    for begin, end in zip(bounds[:-1], bounds[1:], strict=True):
+        if end - begin < 3:
+            continue
+        dates = stamps[begin:end]
+        # Month lengths make calendar spacings depend on the start: key by both.
+        pattern = (tuple(np.diff(dates).astype("int64")), pd.Timestamp(dates[0]).month)
+        if pattern in seen:
+            continue
+        seen.add(pattern)
+        inferred = pd.DatetimeIndex(dates, freq="infer").freq
+        found.setdefault(None if inferred is None else inferred.freqstr, ids[begin])
     found.pop(None, None)
     if not found:
         raise TimeIndexError(

@@ -132,3 +132,29 @@ def test_global_forecaster_predicts_every_series_in_original_units_and_round_tri
     loaded = GlobalForecaster.load(tmp_path / "global")
     np.testing.assert_allclose(loaded.predict(panel)["kseq"], frame["kseq"], rtol=1e-6)
     keras.backend.clear_session()
+
+
+def test_frequencies_are_checked_across_and_within_series():
+    daily = pd.DataFrame(
+        {
+            "unique_id": ["a"] * 30 + ["b"] * 30,
+            "ds": list(pd.date_range("2020-01-01", periods=30, freq="D"))
+            # Same frequency, another time of day: off the first series' grid, still regular.
+            + list(pd.date_range("2020-01-05 12:00", periods=30, freq="D")),
+            "y": np.arange(60.0),
+        }
+    )
+    panel = read_panel(daily)
+    assert panel.freq == "D" and list(panel.lengths) == [30, 30]
+    # A gap long after the dates that the frequency is inferred from is still found.
+    with pytest.raises(TimeIndexError, match=r"series 'b' has a gap .* at 2020-01-26"):
+        read_panel(daily.drop(index=50))
+    quarterly = pd.DataFrame(
+        {
+            "unique_id": ["q"] * 8,
+            "ds": pd.date_range("2020-01-01", periods=8, freq="QS"),
+            "y": np.arange(8.0),
+        }
+    )
+    with pytest.raises(TimeIndexError, match="different frequencies"):
+        read_panel(pd.concat([make_frame(), quarterly]))
