@@ -70,8 +70,8 @@ def rescore(origin_dir):
         choice=choice,
         chosen=pick_lowest(choice),
     )
-    intervals, note = calibrate_intervals(forecaster, data, recipe, 24)
-    if intervals is None:
+    intervals, note = calibrate_intervals(forecaster, data, recipe, 24, validation.chosen)
+    if not intervals:
         raise SystemExit(f"{origin_dir}: {note}")
     test = evaluate_test(forecaster, data, recipe, validation=validation, intervals=intervals)
     for row in ("model (recursive, 24-step)", "model (one-step)"):
@@ -88,7 +88,13 @@ def rescore(origin_dir):
         test.one_step[:, 0], {k: v["one_step"] for k, v in baselines.items()}
     )
     per_horizon = score(test_truth, candidates[one_step_pick], history, season)["mape"]
+    coverage = test.band_coverage
     return {
+        "chosen_coverage": {
+            # The model itself chosen: its intervals are the chosen forecast's.
+            horizon: coverage.get(f"chosen {horizon}", coverage[horizon])
+            for horizon in ("24-step", "one-step")
+        },
         "mape": {
             **{row: test.metrics[row]["mape"] for row in ROWS},
             "one-step picked on one-step validation": per_horizon,
@@ -98,10 +104,12 @@ def rescore(origin_dir):
             "24-step": test.metrics["sarima (24-step)"]["mape"],
             "one-step": test.metrics["sarima (one-step)"]["mape"],
         },
-        "coverage": test.band_coverage,
+        "coverage": {h: coverage[h] for h in ("24-step", "one-step")},
         "picks": {"24-step": validation.chosen, "one-step (not kept)": one_step_pick},
-        "scale": intervals.scale,
-        "quantiles": dict(zip(map(str, intervals.levels), intervals.quantiles, strict=True)),
+        "scale": intervals["model"].scale,
+        "quantiles": dict(
+            zip(map(str, intervals["model"].levels), intervals["model"].quantiles, strict=True)
+        ),
     }
 
 
@@ -145,10 +153,18 @@ def summarise(origins):
         }
         for source in ("coverage", "sarima_coverage")
     }
+    chosen = [o["chosen_coverage"] for o in origins.values()]
+    coverage["chosen_coverage"] = {
+        horizon: {
+            level: statistics.fmean(c[horizon][level] for c in chosen) for level in ("80", "95")
+        }
+        for horizon in ("24-step", "one-step")
+    }
     return {
         "mean_mape": mean,
         "mean_coverage": coverage["coverage"],
         "sarima_mean_coverage": coverage["sarima_coverage"],
+        "chosen_mean_coverage": coverage["chosen_coverage"],
     }
 
 
@@ -177,6 +193,7 @@ def main(argv=None):
         print("  mean MAPE:", {k: round(v, 2) for k, v in s["mean_mape"].items()})
         print("  mean coverage:", s["mean_coverage"])
         print("  SARIMA's own intervals, mean coverage:", s["sarima_mean_coverage"])
+        print("  chosen's conformal intervals:", s["chosen_mean_coverage"])
     pooled = {
         horizon: {
             level: statistics.fmean(r["mean_coverage"][horizon][level] for r in results.values())

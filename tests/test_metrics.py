@@ -107,3 +107,28 @@ def test_the_choice_scores_every_candidate_on_the_validation_part():
     combined = list_candidates(np.ones(3), {"sarima": np.full(3, 3.0), "naive": np.zeros(3)})
     np.testing.assert_allclose(combined["model+sarima"], 2.0)
     assert "model+naive" not in combined  # only the classical model is averaged in
+
+
+@pytest.mark.skipif(not sarima_available(), reason="statsmodels is not installed")
+def test_baseline_paths_forecast_from_every_origin():
+    from kseq.data import load_airpassengers
+    from kseq.evaluation.baselines import sarima_airline
+    from kseq.pipeline.evaluate import make_baseline_paths
+    from kseq.recipes.config import EvaluationSection
+
+    series = load_airpassengers().to_numpy()[:120]
+    evaluation = EvaluationSection(
+        season_length=12, baselines=["naive", "seasonal_naive", "sarima"]
+    )
+    origins = np.array([100, 108, 115])
+    paths = make_baseline_paths(series, 108, origins, 24, evaluation)
+    assert {name: p.shape for name, p in paths.items()} == {
+        "naive": (3, 24),
+        "seasonal_naive": (3, 24),
+        "sarima": (3, 24),
+    }
+    np.testing.assert_array_equal(paths["naive"][1], np.full(24, series[107]))
+    np.testing.assert_array_equal(paths["seasonal_naive"][2], np.tile(series[103:115], 2))
+    # From the end of the fitted history, the path is the baseline's own multi-step forecast.
+    fitted = sarima_airline(series[:108], series[108:120], 12)["multi_step"]
+    np.testing.assert_allclose(paths["sarima"][1, :12], fitted, rtol=1e-6)

@@ -57,3 +57,20 @@ def sarima_airline(history, test, season_length):
         extended = fitted.append(test, refit=False)
         one = extended.predict(start=len(history), end=len(history) + len(test) - 1)
     return {"multi_step": np.exp(multi), "one_step": np.exp(one)}
+
+
+def sarima_airline_paths(history, series, origins, steps, season_length):
+    """The airline model fitted on `history` (log values), then `steps` forecasts from each
+    origin of `series` with those parameters (no refit): ``(origins, steps)``."""
+    from statsmodels.tsa.statespace.sarimax import SARIMAX
+
+    logs = np.log(np.asarray(series, dtype="float64").ravel())
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fitted = SARIMAX(
+            np.log(np.asarray(history, dtype="float64").ravel()),
+            order=(0, 1, 1),
+            seasonal_order=(0, 1, 1, season_length),
+        ).fit(disp=False)
+        paths = [fitted.apply(logs[:origin]).forecast(steps) for origin in origins]
+    return np.exp(np.stack(paths))

@@ -79,45 +79,82 @@ def pick_lowest(choice):
     return min(defined, key=defined.get) if defined else None
 
 
-def calibrate_intervals(forecaster, data, recipe, steps):
-    """Conformal intervals for up to `steps` steps ahead from the validation part's residuals
-    (`ConformalIntervals`), or ``(None, note)`` when they cannot be honest.
+def arrange_by_step(paths, first, start, stop):
+    """Forecast paths from consecutive origins ``first, first + 1, ...`` (``(origins,
+    steps)``) rearranged per forecast point: row ``p - start`` for each point ``p`` in
+    ``[start, stop)``, column ``s`` its forecast from ``s + 1`` steps before it (NaN where that
+    origin is not among the paths)."""
+    steps = paths.shape[1]
+    ahead = np.arange(steps)
+    row = np.arange(start, stop)[:, None] - ahead[None, :] - first
+    valid = (row >= 0) & (row < len(paths))
+    return np.where(valid, paths[np.clip(row, 0, len(paths) - 1), ahead], np.nan)
 
-    Every validation point is forecast from each origin 1 to `steps` steps before it, by the
-    members trained on the training part only (`forecaster`), so every residual is out of
-    sample. Multiplicative when the recipe models logs."""
+
+def calibrate_intervals(forecaster, data, recipe, steps, chosen=None):
+    """Conformal intervals for up to `steps` steps ahead from the validation part's residuals:
+    ``({"model": ConformalIntervals, "chosen": ...}, note)``; no intervals and a note saying why
+    when they cannot be honest.
+
+    Every validation point is forecast from each origin 1 to `steps` steps before it by the
+    members trained on the training part only (`forecaster`) and, for the `chosen` candidate
+    of the validation choice, by that candidate fitted on the training part (a baseline, or
+    the model's mean with one), so every residual is out of sample. Multiplicative when the
+    recipe models logs."""
     levels = recipe.evaluation.intervals
     split = data.split
     start, stop = split.validation.start, split.validation.stop
     if not levels:
-        return None, None
+        return {}, None
     if stop <= start:
-        return None, "No intervals: they are calibrated on the validation part, and there is none."
+        return {}, "No intervals: they are calibrated on the validation part, and there is none."
     if recipe.training.train_on != "train":
-        return None, (
+        return {}, (
             "No intervals: the model trained on the validation part ([training] train_on = "
             f"{recipe.training.train_on!r}), so its residuals there are not out of sample."
         )
     values = data.values[:stop]
     first = max(start - steps + 1, forecaster.context_length)
     if first >= stop:
-        return None, "No intervals: the validation part has no point with enough history."
+        return {}, "No intervals: the validation part has no point with enough history."
     origins = np.arange(first, stop)
-    paths = forecaster.predict_origins(values, origins, steps)[:, :, 0]  # (origins, steps)
-    points = np.arange(start, stop)
-    # Column s: each point's forecast from s + 1 steps before it (NaN where that origin is
-    # missing).
-    ahead = np.arange(steps)
-    row = points[:, None] - ahead[None, :] - first
-    valid = (row >= 0) & (row < len(origins))
-    by_step = np.where(valid, paths[np.clip(row, 0, len(origins) - 1), ahead], np.nan)
+    paths = {"model": forecaster.predict_origins(values, origins, steps)[:, :, 0]}
+    if chosen not in (None, "model"):
+        baselines = make_baseline_paths(values[:, 0], start, origins, steps, recipe.evaluation)
+        candidate = list_candidates(paths["model"], baselines).get(chosen)
+        if candidate is not None:
+            paths["chosen"] = candidate
     truth = values[start:stop, 0]
     multiplicative = recipe.transforms.log and bool((truth > 0).all())
-    try:
-        intervals = ConformalIntervals.fit(truth, by_step, levels, multiplicative=multiplicative)
-    except ValueError as error:
-        return None, f"No intervals: {error}"
+    intervals = {}
+    for name, candidate in paths.items():
+        by_step = arrange_by_step(candidate, first, start, stop)
+        try:
+            intervals[name] = ConformalIntervals.fit(
+                truth, by_step, levels, multiplicative=multiplicative
+            )
+        except ValueError as error:
+            return {}, f"No intervals: {error}"
     return intervals, None
+
+
+def make_baseline_paths(series, train_stop, origins, steps, evaluation):
+    """``{name: (origins, steps)}``: each of the recipe's baselines (fitted on
+    ``series[:train_stop]``) forecasting `steps` points from every origin of `series`."""
+    season = evaluation.season_length
+    history, later = series[:train_stop], series[train_stop:]
+    paths = {"naive": np.repeat(series[origins - 1][:, None], steps, axis=1)}
+    if season > 1 and origins.min() >= season:
+        paths["seasonal_naive"] = series[
+            origins[:, None] - season + np.arange(steps)[None, :] % season
+        ]
+    if (
+        "sarima" in evaluation.baselines
+        and season > 1
+        and sarima_skip_reason(history, later, season) is None
+    ):
+        paths["sarima"] = classical.sarima_airline_paths(history, series, origins, steps, season)
+    return {k: v for k, v in paths.items() if k in evaluation.baselines}
 
 
 def forecast_strategy(steps, horizon):
@@ -130,8 +167,8 @@ def forecast_strategy(steps, horizon):
 def evaluate_test(forecaster, data, recipe, validation=None, intervals=None):
     """Multi-step and one-step forecasts of the test part, the baselines, and their scores;
     with `validation` (`ValidationScores`), the candidates it picked as the rows
-    ``chosen (...)``; with `intervals` (`ConformalIntervals`), the model's intervals and their
-    empirical coverage."""
+    ``chosen (...)``; with `intervals` (``{"model": ConformalIntervals, "chosen": ...}``), the
+    intervals of those forecasts and their empirical coverage."""
     num_test = data.num_test
     if not num_test:
         return None
@@ -168,6 +205,7 @@ def evaluate_test(forecaster, data, recipe, validation=None, intervals=None):
             test_values[:, 0], forecasts["one_step"], target_history, season
         )
     chosen = validation.chosen if validation is not None else None
+    chosen_forecasts = {}
     if chosen is not None:
         multi_candidates = list_candidates(
             multi[:, 0], {k: v["multi_step"][:steps] for k, v in baselines.items()}
@@ -176,34 +214,47 @@ def evaluate_test(forecaster, data, recipe, validation=None, intervals=None):
             one_step[:, 0], {k: v["one_step"] for k, v in baselines.items()}
         )
         if chosen in multi_candidates:
+            chosen_forecasts = {
+                "multi_step": multi_candidates[chosen],
+                "one_step": one_candidates[chosen],
+            }
             metrics[f"chosen ({steps}-step)"] = score(
-                truth, multi_candidates[chosen], target_history, season
+                truth, chosen_forecasts["multi_step"], target_history, season
             )
             # One pick for both horizons: picking the one-step forecast on the validation
             # part's one-step scores instead was tried on the quality protocol and did worse
             # (docs/airpassengers.md).
             metrics["chosen (one-step)"] = score(
-                test_values[:, 0], one_candidates[chosen], target_history, season
+                test_values[:, 0], chosen_forecasts["one_step"], target_history, season
             )
             notes.append(f"chosen on the validation part (lowest multi-step MASE): {chosen}.")
         else:
             notes.append(f"{chosen}, chosen on the validation part, is not available here.")
+    intervals = intervals or {}
+    forecasts = {"model": {"multi_step": multi[:, 0], "one_step": one_step[:, 0]}}
+    if chosen_forecasts:
+        forecasts["chosen"] = chosen_forecasts
     bands, band_coverage = {}, {}
-    if intervals is not None:
+    for name, calibrated in intervals.items():
+        if name not in forecasts:
+            continue
         one_ahead = np.ones(len(one_step), dtype="int64")
-        for level in intervals.levels:
-            bands[level] = {
-                "multi_step": intervals.bounds(multi[:, 0], level),
-                "one_step": intervals.bounds(one_step[:, 0], level, steps_ahead=one_ahead),
+        bands[name] = {
+            level: {
+                "multi_step": calibrated.bounds(forecasts[name]["multi_step"], level),
+                "one_step": calibrated.bounds(
+                    forecasts[name]["one_step"], level, steps_ahead=one_ahead
+                ),
             }
-        band_coverage = {
-            f"{steps}-step": measure_coverage(
-                truth, {k: b["multi_step"] for k, b in bands.items()}
-            ),
-            "one-step": measure_coverage(
-                test_values[:, 0], {k: b["one_step"] for k, b in bands.items()}
-            ),
+            for level in calibrated.levels
         }
+        prefix = "" if name == "model" else f"{name} "
+        band_coverage[f"{prefix}{steps}-step"] = measure_coverage(
+            truth, {k: b["multi_step"] for k, b in bands[name].items()}
+        )
+        band_coverage[f"{prefix}one-step"] = measure_coverage(
+            test_values[:, 0], {k: b["one_step"] for k, b in bands[name].items()}
+        )
     notes += explain_undefined(metrics, target_history, season)
     return TestEvaluation(
         metrics=metrics,
@@ -215,6 +266,7 @@ def evaluate_test(forecaster, data, recipe, validation=None, intervals=None):
         coverage=coverage,
         bands=bands,
         band_coverage=band_coverage,
+        chosen=chosen_forecasts,
         baselines={k: v["multi_step"][:steps] for k, v in baselines.items()},
         notes=notes,
     )
@@ -254,40 +306,44 @@ def explain_undefined(metrics, history, season_length):
     return notes
 
 
+def sarima_skip_reason(history, test, season):
+    """Why the airline SARIMA cannot be fitted on `history` to forecast `test`, or `None`."""
+    if not classical.sarima_available():
+        return "pip install 'kseq[classical]'."
+    if (history <= 0).any() or (test <= 0).any():
+        return "the airline model is fitted on log values and the series has values <= 0."
+    if season > MAX_SARIMA_SEASON:
+        # Measured: season 52 on 5 years of weekly data took 6.5 minutes in statsmodels.
+        return (
+            f"a seasonal period of {season} (over {MAX_SARIMA_SEASON}) makes its state-space "
+            "fit take minutes; compare with seasonal_naive, or forecast a coarser frequency."
+        )
+    if len(history) < 2 * season + 2:
+        return (
+            f"it needs two seasons ({2 * season + 2} points) of history; the series has "
+            f"{len(history)} before the test part."
+        )
+    return None
+
+
 def compute_baselines(history, test, evaluation):
     """The recipe's baselines: ``{name: {"multi_step", "one_step"}}`` and notes on skips."""
     season = evaluation.season_length
     forecasts = classical.naive_baselines(history, test, season)
     notes = []
     if "sarima" in evaluation.baselines and season > 1:
-        if not classical.sarima_available():
-            notes.append("SARIMA baseline skipped: pip install 'kseq[classical]'.")
-        elif (history <= 0).any() or (test <= 0).any():
-            notes.append(
-                "SARIMA baseline skipped: the airline model is fitted on log values and the "
-                "series has values <= 0."
-            )
-        elif season > MAX_SARIMA_SEASON:
-            # Measured: season 52 on 5 years of weekly data took 6.5 minutes in statsmodels.
-            notes.append(
-                f"SARIMA baseline skipped: a seasonal period of {season} (over "
-                f"{MAX_SARIMA_SEASON}) makes its state-space fit take minutes; compare with "
-                "seasonal_naive, or forecast a coarser frequency."
-            )
-        elif len(history) < 2 * season + 2:
-            notes.append(
-                f"SARIMA baseline skipped: it needs two seasons ({2 * season + 2} points) of "
-                f"history; the series has {len(history)} before the test part."
-            )
-        else:
+        reason = sarima_skip_reason(history, test, season)
+        if reason is None:
             forecasts["sarima"] = classical.sarima_airline(history, test, season)
+        else:
+            notes.append(f"SARIMA baseline skipped: {reason}")
     chosen = {k: v for k, v in forecasts.items() if k in evaluation.baselines}
     return chosen, notes
 
 
 def forecast_future(forecaster, series, steps, intervals=None):
     """`steps` forecasts past the end of `series` (a `SeriesData`), dated by its frequency,
-    with the intervals' bounds when there are `intervals`."""
+    with the bounds of the model's `intervals` (a `ConformalIntervals`) when given."""
     values = forecaster.predict(series.values, steps)[:, 0]
     dates = make_future_index(series.index, steps)
     bounds = {}

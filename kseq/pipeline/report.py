@@ -26,7 +26,7 @@ def write_forecast_outputs(run_dir, recipe, data, fit, test, future, title):
             interval=test.interval,
             bands={
                 f"{100 * level:g} % interval": band["multi_step"][: test.steps]
-                for level, band in test.bands.items()
+                for level, band in test.bands.get("model", {}).items()
             },
             baselines=test.baselines,
         )
@@ -60,8 +60,13 @@ def write_forecast_outputs(run_dir, recipe, data, fit, test, future, title):
 
 def make_test_frame(positions, test):
     """One row per test point: truth, one-step and multi-step forecasts (and the interval)."""
-    multi = np.full(len(test.truth), np.nan)
-    multi[: test.steps] = test.multi_step[:, 0]
+
+    def pad(values):  # a multi-step column over the whole test part (NaN past the steps)
+        column = np.full(len(test.truth), np.nan)
+        column[: test.steps] = values[: test.steps]
+        return column
+
+    multi = pad(test.multi_step[:, 0])
     frame = pd.DataFrame(
         {
             "ds": format_dates(positions),
@@ -72,14 +77,20 @@ def make_test_frame(positions, test):
     )
     if test.interval is not None:
         frame["lower"], frame["upper"] = test.interval
-    # Conformal bounds, named as statsforecast names them (lo-80 → one_step_lo_80).
-    for level, band in test.bands.items():
-        name = f"{100 * level:g}"
-        frame[f"one_step_lo_{name}"], frame[f"one_step_hi_{name}"] = band["one_step"]
-        for side, values in zip(("lo", "hi"), band["multi_step"], strict=True):
-            column = np.full(len(test.truth), np.nan)
-            column[: test.steps] = values
-            frame[f"multi_step_{side}_{name}"] = column
+    if test.chosen:
+        frame["chosen_one_step"] = test.chosen["one_step"]
+        frame["chosen_multi_step"] = pad(test.chosen["multi_step"])
+    # Conformal bounds, named as statsforecast names them (lo-80 → one_step_lo_80,
+    # chosen_multi_step_hi_95).
+    for source, bands in test.bands.items():
+        prefix = "" if source == "model" else f"{source}_"
+        for level, band in bands.items():
+            name = f"{100 * level:g}"
+            low, high = band["one_step"]
+            frame[f"{prefix}one_step_lo_{name}"], frame[f"{prefix}one_step_hi_{name}"] = low, high
+            low, high = band["multi_step"]
+            frame[f"{prefix}multi_step_lo_{name}"] = pad(low)
+            frame[f"{prefix}multi_step_hi_{name}"] = pad(high)
     return frame.set_index("ds")
 
 

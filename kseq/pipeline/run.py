@@ -110,10 +110,16 @@ def run_forecast(recipe, run_dir, *, resume=False, verbose="auto", callbacks=())
     steps = recipe.evaluation.forecast_steps
     test_steps = min(recipe.evaluation.horizon or data.num_test, data.num_test)
     intervals, interval_note = calibrate_intervals(
-        fit.forecaster, data, recipe, max(steps, test_steps, 1)
+        fit.forecaster,
+        data,
+        recipe,
+        max(steps, test_steps, 1),
+        chosen=validation.chosen if validation is not None else None,
     )
     test = evaluate_test(fit.final, data, recipe, validation=validation, intervals=intervals)
-    future = forecast_future(fit.final, data.series, steps, intervals) if steps else None
+    future = (
+        forecast_future(fit.final, data.series, steps, intervals.get("model")) if steps else None
+    )
     title = f"{recipe.name} ({keras.backend.backend()})"
     outputs = write_forecast_outputs(run_dir, recipe, data, fit, test, future, title)
     timings["evaluation_s"] = round(time.perf_counter() - tick, 2)
@@ -140,7 +146,7 @@ def run_forecast(recipe, run_dir, *, resume=False, verbose="auto", callbacks=())
         metrics=test.metrics if test is not None else {},
         validation=validation,
         interval=test.coverage if test is not None else None,
-        intervals=intervals.to_dict() if intervals is not None else None,
+        intervals={name: calibrated.to_dict() for name, calibrated in intervals.items()},
         interval_coverage=test.band_coverage if test is not None else {},
         future=future,
         outputs=["run_card.json", "run_card.md", *outputs],

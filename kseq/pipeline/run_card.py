@@ -70,9 +70,10 @@ class RunCard:
     metrics: dict = field(default_factory=dict)
     validation: ValidationScores | None = None
     interval: IntervalCoverage | None = None
-    # Conformal intervals (`ConformalIntervals.to_dict`) and their empirical coverage on the
-    # test part: {"24-step": {"80": share inside, "95": ...}, "one-step": {...}}.
-    intervals: dict | None = None
+    # Conformal intervals of the model and of the validation-chosen candidate ({"model":
+    # `ConformalIntervals.to_dict`, "chosen": ...}) and their empirical coverage on the test
+    # part: {"24-step": {"80": share inside, "95": ...}, "chosen one-step": {...}, ...}.
+    intervals: dict = field(default_factory=dict)
     interval_coverage: dict = field(default_factory=dict)
     future: FutureForecast | None = None
     panel: PanelSummary | None = None
@@ -144,12 +145,12 @@ class RunCard:
                 f"- validation MASE (multi-step) per candidate: {listed}; chosen: "
                 f"**{self.validation.chosen}**"
             )
-        if self.intervals is not None:
-            kind = "multiplicative" if self.intervals["multiplicative"] else "additive"
-            levels = ", ".join(f"{level:.0%}" for level in self.intervals["levels"])
+        for name, calibrated in self.intervals.items():
+            kind = "multiplicative" if calibrated["multiplicative"] else "additive"
+            levels = ", ".join(f"{level:.0%}" for level in calibrated["levels"])
             lines.append(
-                f"- conformal intervals ({levels}; {kind}) from "
-                f"{self.intervals['num_residuals']} validation residuals"
+                f"- conformal intervals of the {name} forecast ({levels}; {kind}) from "
+                f"{calibrated['num_residuals']} validation residuals"
             )
             for horizon, shares in self.interval_coverage.items():
                 listed = ", ".join(f"{level} % → {share:.0%}" for level, share in shares.items())

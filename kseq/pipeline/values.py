@@ -112,10 +112,13 @@ class TestEvaluation:
     one_step: np.ndarray  # (num_test, num_targets)
     interval: tuple | None = None  # (low, high), each (num_test,)
     coverage: IntervalCoverage | None = None
-    # Conformal intervals: {level: {"multi_step": (low, high), "one_step": (low, high)}}
-    # and their empirical coverage {"24-step": {"80": share inside, ...}, "one-step": {...}}.
+    # Conformal intervals of the model's and the chosen candidate's forecasts:
+    # {"model" | "chosen": {level: {"multi_step": (low, high), "one_step": (low, high)}}}, and
+    # their coverage {"24-step": {"80": share inside, ...}, "chosen one-step": {...}, ...}.
     bands: dict = field(default_factory=dict)
     band_coverage: dict = field(default_factory=dict)
+    # The validation-chosen candidate's forecasts: {"multi_step": (steps,), "one_step": ...}.
+    chosen: dict = field(default_factory=dict)
     baselines: dict = field(default_factory=dict)  # name -> (steps,) multi-step forecast
     notes: list = field(default_factory=list)
 

@@ -83,17 +83,24 @@ def test_airpassengers_run_directory_and_reload(tmp_path, backend, few_epochs):
     assert card.metrics["model (one-step)"]["mape"] == pytest.approx(mape, rel=1e-9)
     # Conformal 80 % and 95 % intervals: nested around both forecasts, wider further ahead,
     # and the card's coverage is the share of the truth inside them.
-    assert card.intervals["levels"] == [0.8, 0.95] and card.intervals["multiplicative"]
-    assert card.intervals["num_residuals"] == 12 * 24  # 12 validation months x 24 steps
-    for kind, forecast in (("one_step", table["one_step"]), ("multi_step", table["multi_step"])):
-        lo80, hi80 = table[f"{kind}_lo_80"], table[f"{kind}_hi_80"]
-        lo95, hi95 = table[f"{kind}_lo_95"], table[f"{kind}_hi_95"]
-        assert (lo95 <= lo80).all() and (lo80 < forecast).all() and (forecast < hi80).all()
-        assert (hi80 <= hi95).all()
-        label = "one-step" if kind == "one_step" else "24-step"
-        for level, low, high in (("80", lo80, hi80), ("95", lo95, hi95)):
-            inside = ((table["truth"] >= low) & (table["truth"] <= high)).mean()
-            assert card.interval_coverage[label][level] == pytest.approx(inside)
+    model = card.intervals["model"]
+    assert model["levels"] == [0.8, 0.95] and model["multiplicative"]
+    assert model["num_residuals"] == 12 * 24  # 12 validation months x 24 steps
+    # The validation-chosen candidate gets its own, calibrated on its own residuals.
+    chosen = card.validation.chosen
+    assert ("chosen" in card.intervals) == (chosen != "model")
+    sources = [("", "")] + [("chosen_", "chosen ")] * (chosen != "model")
+    for prefix, label_prefix in sources:
+        for kind in ("one_step", "multi_step"):
+            forecast = table[f"{prefix}{kind}"] if prefix else table[kind]
+            lo80, hi80 = table[f"{prefix}{kind}_lo_80"], table[f"{prefix}{kind}_hi_80"]
+            lo95, hi95 = table[f"{prefix}{kind}_lo_95"], table[f"{prefix}{kind}_hi_95"]
+            assert (lo95 <= lo80).all() and (lo80 < forecast).all() and (forecast < hi80).all()
+            assert (hi80 <= hi95).all()
+            label = label_prefix + ("one-step" if kind == "one_step" else "24-step")
+            for level, low, high in (("80", lo80, hi80), ("95", lo95, hi95)):
+                inside = ((table["truth"] >= low) & (table["truth"] <= high)).mean()
+                assert card.interval_coverage[label][level] == pytest.approx(inside)
     relative = (table["multi_step_hi_80"] / table["multi_step"]).to_numpy()
     assert (np.diff(relative) >= -1e-12).all()  # never narrower further ahead
     np.testing.assert_allclose(table["one_step_hi_80"] / table["one_step"], relative[0])
