@@ -3,8 +3,9 @@
     KERAS_BACKEND=jax python benchmarks/airpassengers_protocol.py runs/protocol-jax-seed0 ...
 
 Each argument is a folder written by
-`kseq backtest airpassengers --origins 1955-01 1955-07 1956-01 1956-07 1957-01 --length 24
---out DIR` (one sub-folder per origin, each with its saved forecaster and run card). For
+`python -m kseq.recipes.airpassengers --protocol --out DIR` (the same as `kseq backtest
+airpassengers --origins 1955-01 1955-07 1956-01 1956-07 1957-01 --length 24 --out DIR`; one
+sub-folder per origin, each with its saved forecaster and run card). For
 every origin the saved forecaster (trained on the origin's training part only; the recipe does
 not refit) is loaded, its run's data rebuilt from the recipe in the card, and the evaluate
 stage of today's pipeline is applied: conformal intervals from the validation part's

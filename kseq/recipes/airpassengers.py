@@ -1,8 +1,12 @@
-"""Runs the bundled ``airpassengers`` recipe.
+"""Runs the bundled ``airpassengers`` recipe, or its held-out protocol.
 
-Usage: ``python -m kseq.recipes.airpassengers [--backend jax] [--epochs N]``.
+Usage: ``python -m kseq.recipes.airpassengers [--backend jax] [--epochs N]``, or
+``python -m kseq.recipes.airpassengers --protocol [--backend jax] [--out DIR]`` for the
+quality protocol's backtest (five origins 1955-01 … 1957-01, 24 months each; it never reaches
+1959, the test years; `kseq.evaluation.protocol.AIRPASSENGERS_PROTOCOL`).
 
-The recipe itself is ``recipes/airpassengers.toml``; any ``kseq run`` flag works here too.
+The recipe itself is ``recipes/airpassengers.toml``; any ``kseq run`` (or, with
+``--protocol``, ``kseq backtest``) flag works here too.
 """
 
 import sys
@@ -11,8 +15,13 @@ import sys
 def main(argv=None):
     # kseq.cli chooses the backend from --backend before anything imports Keras.
     from kseq.cli import main as kseq_main
+    from kseq.evaluation.protocol import AIRPASSENGERS_PROTOCOL
 
-    return kseq_main(["run", "airpassengers", *(sys.argv[1:] if argv is None else argv)])
+    args = list(sys.argv[1:] if argv is None else argv)
+    if "--protocol" in args:
+        args.remove("--protocol")
+        return kseq_main([*AIRPASSENGERS_PROTOCOL.command(), *args])
+    return kseq_main(["run", "airpassengers", *args])
 
 
 if __name__ == "__main__":
