@@ -8,8 +8,9 @@ airpassengers --origins 1955-01 1955-07 1956-01 1956-07 1957-01 --length 24 --ou
 sub-folder per origin, each with its saved forecaster and run card). For
 every origin the saved forecaster (trained on the origin's training part only; the recipe does
 not refit) is loaded, its run's data rebuilt from the recipe in the card, and the evaluate
-stage of today's pipeline is applied: conformal intervals from the validation part's
-residuals, the choice made per horizon on the validation part, the test part's scores. The
+stage of today's pipeline is applied: the choice on the validation part, conformal intervals
+of the model and of the chosen candidate from their validation residuals, the test part's
+scores (and, for the record, a per-horizon pick that was tried and not kept). The
 model's own test scores must equal the card's (checked), so the numbers describe the same
 models. The folder's backend must be the one running this script.
 
