@@ -365,10 +365,16 @@ def _check_regular(frame, groups, name, id_column, time_column, offset, freq):
     times = frame[time_column]
     position = groups.cumcount().to_numpy()
     first_row = np.maximum.accumulate(np.where(position == 0, np.arange(len(frame)), 0))
-    grid = pd.date_range(times.min(), times.max(), freq=offset)
-    on_grid = grid.get_indexer(pd.DatetimeIndex(times))
-    regular = (on_grid >= 0) & (on_grid[first_row] >= 0)
-    regular &= on_grid - on_grid[first_row] == position
+    if isinstance(offset, pd.offsets.Tick):
+        # A fixed step (days, hours, ...): each date is the series' first plus k steps.
+        stamps = pd.DatetimeIndex(times).asi8
+        regular = stamps - stamps[first_row] == position * offset.nanos
+    else:
+        # Calendar steps (months, quarters, weeks): positions on one shared date grid.
+        grid = pd.date_range(times.min(), times.max(), freq=offset)
+        on_grid = grid.get_indexer(pd.DatetimeIndex(times))
+        regular = (on_grid >= 0) & (on_grid[first_row] >= 0)
+        regular &= on_grid - on_grid[first_row] == position
     if regular.all():
         return
     suspects = frame.loc[~regular, id_column].unique()
