@@ -17,7 +17,14 @@ from kseq.data.series_covariates import SeriesCovariates
 from kseq.data.sharded_panel_window_dataset import ShardedPanelWindowDataset
 from kseq.errors import DataError, NotFittedError, SavedStateError, SeriesTooShortError
 from kseq.models.builders import head_of
-from kseq.saving import MODEL_FILE, of_type, positive_int, read_saved_folder, write_saved_folder
+from kseq.saving import (
+    MODEL_FILE,
+    of_type,
+    plain_value,
+    positive_int,
+    read_saved_folder,
+    write_saved_folder,
+)
 from kseq.training_config import TrainingConfig
 from kseq.transforms.panel_scaler import PanelScaler
 
@@ -96,10 +103,9 @@ class GlobalForecaster:
 
     # Transforms ----------------------------------------------------------------------------
 
-    def _prepare(self, panel):
-        """Transformed values, the per-position "scaled" flags and phases of `panel`."""
-        if self.log_ids_ is None:
-            raise NotFittedError("The GlobalForecaster is not fitted yet; call `fit` first.")
+    def _log_values(self, panel):
+        """``(total,)`` float64 values with the series of `log_ids_` on log scale, and the
+        per-position mask of those series."""
         on_log = np.isin(panel.ids, list(self.log_ids_))
         mask = np.repeat(on_log, panel.lengths)
         values = panel.values.astype("float64")
@@ -112,6 +118,13 @@ class GlobalForecaster:
                 "fitted (log scale) and now hold zeros or negatives; refit on the new data."
             )
         values[mask] = np.log(values[mask])
+        return values, mask
+
+    def _prepare(self, panel):
+        """Transformed values, the per-position "scaled" flags and phases of `panel`."""
+        if self.log_ids_ is None:
+            raise NotFittedError("The GlobalForecaster is not fitted yet; call `fit` first.")
+        values, mask = self._log_values(panel)
         values = self.scaler.transform(values, panel.ids, panel.lengths)
         phases = panel.phases(self.season_length) if self.calendar else None
         # Windows of series off the log scale are divided by their mean absolute value,
@@ -176,9 +189,7 @@ class GlobalForecaster:
             std = float(values.std())
             self.static_stats_[column] = (float(values.mean()), std if std > 0 else 1.0)
         if self.scaler.method != "none":
-            on_log = np.repeat(np.isin(panel.ids, list(self.log_ids_)), panel.lengths)
-            values = panel.values.astype("float64")
-            values[on_log] = np.log(values[on_log])
+            values, _ = self._log_values(panel)
             # Statistics of the (log) values before each series' last `validation` points.
             self.scaler.fit(values, panel.ids, panel.lengths, panel.lengths - validation)
 
@@ -418,7 +429,7 @@ class GlobalForecaster:
             "scaler": self.scaler.get_state(),
             "static_columns": self.static_columns,
             "static_stats": {k: list(v) for k, v in self.static_stats_.items()},
-            "series_ids": [_plain(sid) for sid in self.series_ids_],
+            "series_ids": [plain_value(sid) for sid in self.series_ids_],
         }
 
     def save(self, directory):
@@ -492,11 +503,6 @@ def read_static(panel, column):
             f"{', '.join(map(str, bad[:5]))}."
         )
     return values
-
-
-def _plain(value):
-    """A numpy scalar id as the Python value JSON writes."""
-    return value.item() if isinstance(value, np.generic) else value
 
 
 def _positive_ids(panel, validation):

@@ -19,6 +19,8 @@ import os
 import shutil
 from pathlib import Path
 
+import numpy as np
+
 from kseq._io import make_staging_dir
 from kseq.errors import SavedStateError
 
@@ -118,6 +120,11 @@ def read_saved_folder(directory, *, kind, state_file, schema):
     if problems:
         raise SavedStateError(f"{path} does not match its schema: {'; '.join(problems)}.")
     return state
+
+
+def plain_value(value):
+    """A numpy scalar (a series id, say) as the Python value JSON writes; others unchanged."""
+    return value.item() if isinstance(value, np.generic) else value
 
 
 def positive_int(value):

@@ -75,8 +75,9 @@ def cut_panel(panel, end, min_length, on_short="raise"):
     except ValueError:
         raise ConfigError(f"[split] end = {end!r} is not a date.") from None
     reasons = {}
-    for i in np.flatnonzero(panel.end_dates() < stamp):
-        reasons[panel.ids[i]] = f"ends on {panel.end_dates()[i].date()}, before [split] end {end}"
+    ends = panel.end_dates()
+    for i in np.flatnonzero(ends < stamp):
+        reasons[panel.ids[i]] = f"ends on {ends[i].date()}, before [split] end {end}"
     for i in np.flatnonzero(counts < min_length):
         reasons.setdefault(
             panel.ids[i],

@@ -4,6 +4,7 @@ import numpy as np
 import pandas as pd
 
 from kseq.errors import DataError, NotFittedError
+from kseq.saving import plain_value
 
 SCALERS = ("none", "standard", "robust", "mean_abs", "minmax")
 
@@ -116,7 +117,7 @@ class PanelScaler:
         ids = list(self.stats_)
         return {
             "method": self.method,
-            "ids": [_plain(sid) for sid in ids],
+            "ids": [plain_value(sid) for sid in ids],
             "loc": [self.stats_[sid][0] for sid in ids],
             "scale": [self.stats_[sid][1] for sid in ids],
         }
@@ -134,8 +135,3 @@ class PanelScaler:
             for sid, m, s in zip(state["ids"], state["loc"], state["scale"], strict=True)
         }
         return scaler
-
-
-def _plain(value):
-    """A numpy scalar id as the Python value JSON writes."""
-    return value.item() if isinstance(value, np.generic) else value
