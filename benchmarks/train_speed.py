@@ -1,6 +1,6 @@
 """Training speed: kseq vs stock Keras layers vs plain PyTorch, side by side in one run.
 
-    KERAS_BACKEND=jax python benchmarks/train_speed.py [--repeats 3] [--steps 60]
+    KERAS_BACKEND=jax python benchmarks/train_speed.py [--repeats 5] [--steps 60]
     for b in tensorflow torch jax; do KERAS_BACKEND=$b python benchmarks/train_speed.py; done
 
 Workloads (see shared reference figures):
@@ -12,9 +12,9 @@ Workloads (see shared reference figures):
   E  End to end: `python -m kseq.recipes.airpassengers` process wall time (import included).
 
 Each variant runs `--repeats` times, in rounds (every variant once per round), each Keras run in
-a fresh process of the same backend (`--same-process` to keep them here); medians and ratios to
-plain PyTorch are printed as a Markdown table and written to
-benchmarks/results/train_speed-<backend>.json.
+a fresh process of the same backend (`--same-process` to keep them here); medians, and the
+ratio to plain PyTorch in each round (median and range over rounds), are printed as a Markdown
+table and written to benchmarks/results/train_speed-<backend>.json.
 Plain PyTorch needs torch installed; without it those columns are skipped. On a machine with a
 CUDA GPU, Keras trains there and plain PyTorch runs cuDNN's `nn.LSTM` there (results go to
 `train_speed-<backend>-gpu.json`); `--steps-per-execution N` compiles the Keras variants with
@@ -282,7 +282,7 @@ def cpu_peak():
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--repeats", "--repeat", type=int, default=5, help="rounds (interleaved)")
     parser.add_argument("--epochs", type=int, default=12, help="epochs per run of workload A")
     parser.add_argument("--steps", type=int, default=60, help="timed steps of workload B")
     parser.add_argument(
@@ -364,17 +364,16 @@ def main(argv=None):
         f"medians of {args.repeats} (E: {args.e_repeats})",
         "",
         "| workload | variant | s/epoch (A) | first epoch s (A) | windows/s (B) | wall s (E) | "
-        "vs plain PyTorch |",
+        "vs plain PyTorch, median (range) of rounds |",
         "|---|---|---|---|---|---|---|",
     ]
     for key, row in results.items():
         workload, name = key.split(": ")
-        reference = results.get(f"{workload}: plain PyTorch")
         ratio = ""
-        if reference and "epoch_s" in row:
-            ratio = f"{reference['epoch_s'] / row['epoch_s']:.2f}x"
-        elif reference and "windows_per_s" in row:
-            ratio = f"{row['windows_per_s'] / reference['windows_per_s']:.2f}x"
+        paired = round_ratios(samples, workload, name)
+        if paired:
+            row["ratios_to_plain_pytorch"] = paired
+            ratio = f"{statistics.median(paired):.2f}x ({min(paired):.2f}-{max(paired):.2f})"
         lines.append(
             f"| {workload} | {name} | {_fmt(row, 'epoch_s')} | {_fmt(row, 'first_epoch_s')} | "
             f"{_fmt(row, 'windows_per_s', '.0f')} | {_fmt(row, 'wall_s')} | {ratio} |"
@@ -413,6 +412,22 @@ def main(argv=None):
 def _kseq_b():
     # The sine study's body without its dropout, like for like with the other variants.
     return build_forecaster(30, units=(128, 128))
+
+
+def round_ratios(samples, workload, name):
+    """Speed relative to plain PyTorch in each round (higher is faster): each sample is divided
+    by the plain-PyTorch sample of its own round, so the machine's drift between rounds
+    cancels; empty without a plain-PyTorch reference."""
+    reference = samples.get(f"{workload}: plain PyTorch")
+    runs = samples[f"{workload}: {name}"]
+    if not reference:
+        return []
+    if "epoch_s" in runs[0]:
+        return [ref["epoch_s"] / run["epoch_s"] for run, ref in zip(runs, reference, strict=True)]
+    if "windows_per_s" in runs[0]:
+        pairs = zip(runs, reference, strict=True)
+        return [run["windows_per_s"] / ref["windows_per_s"] for run, ref in pairs]
+    return []
 
 
 def _fmt(row, key, spec=".3g"):

@@ -432,14 +432,22 @@ class GlobalForecaster:
             "series_ids": [plain_value(sid) for sid in self.series_ids_],
         }
 
-    def save(self, directory):
+    def save(self, directory, extra=None):
         """Saves ``model.keras`` and ``global_forecaster.json`` into `directory`, every file
-        hashed (`kseq.saving`), written beside it and renamed into place."""
+        hashed (`kseq.saving`), written beside it and renamed into place.
+
+        Args:
+            directory: target folder (replaced if it exists).
+            extra: more JSON values to record under ``"extra"`` (e.g. the recipe config);
+                `load` returns them as ``saved_state_["extra"]``.
+        """
+        state = self.get_state()
+        state["extra"] = extra or {}
         return write_saved_folder(
             directory,
             kind="global_forecaster",
             state_file=STATE_FILE,
-            state=self.get_state(),
+            state=state,
             write_files=lambda staging: self.model.save(staging / MODEL_FILE),
         )
 
@@ -479,6 +487,7 @@ class GlobalForecaster:
                 f"says {state['horizon']}."
             )
         forecaster.log_ids_ = set(state["log_ids"])
+        forecaster.saved_state_ = state
         return forecaster
 
 

@@ -56,17 +56,24 @@ def write_saved_folder(directory, *, kind, state_file, state, write_files):
         body = {"format_version": FORMAT_VERSION, "kind": kind, "files": files, "state": state}
         body["sha256"] = _digest(body)
         (staging / state_file).write_text(json.dumps(body, indent=2, allow_nan=False) + "\n")
-        if directory.exists():
-            old = make_staging_dir(directory.with_name(directory.name + ".old"))
-            os.replace(directory, old / "previous")
-            os.replace(staging, directory)
-            shutil.rmtree(old)
-        else:
-            os.replace(staging, directory)
+        replace_folder(staging, directory)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return directory
+
+
+def replace_folder(staging, directory):
+    """Moves the filled `staging` folder onto `directory` (a folder of the same parent),
+    replacing what is there; a reader sees the old folder or the new one, never a mix."""
+    directory = Path(directory)
+    if directory.exists():
+        old = make_staging_dir(directory.with_name(directory.name + ".old"))
+        os.replace(directory, old / "previous")
+        os.replace(staging, directory)
+        shutil.rmtree(old)
+    else:
+        os.replace(staging, directory)
 
 
 def read_saved_folder(directory, *, kind, state_file, schema):

@@ -130,8 +130,20 @@ class ConformalIntervals:
     def to_dict(self):
         return {
             "levels": list(self.levels),
-            "quantiles": list(self.quantiles),
+            # JSON has no infinity: an unbounded level (too few residuals) is None.
+            "quantiles": [q if math.isfinite(q) else None for q in self.quantiles],
             "scale": list(self.scale),
             "multiplicative": self.multiplicative,
             "num_residuals": self.num_residuals,
         }
+
+    @classmethod
+    def from_dict(cls, config):
+        """The inverse of `to_dict` (a saved run's intervals)."""
+        return cls(
+            levels=tuple(float(v) for v in config["levels"]),
+            quantiles=tuple(math.inf if v is None else float(v) for v in config["quantiles"]),
+            scale=tuple(float(v) for v in config["scale"]),
+            multiplicative=bool(config["multiplicative"]),
+            num_residuals=int(config["num_residuals"]),
+        )

@@ -1,16 +1,22 @@
 """Forecasts from a saved run (`kseq forecast`): load the forecaster, read the history it
-forecasts from (the run's own data or a newer CSV with the same columns), forecast, date."""
+forecasts from (the run's own data or a newer CSV with the same columns), forecast, date.
+A panel run's saved ensemble forecasts every series (a long frame)."""
 
 import dataclasses
+import warnings
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from kseq.data.dates import make_future_index
-from kseq.errors import ConfigError, DataError
+from kseq.errors import ConfigError, DataError, KseqWarning
+from kseq.evaluation.conformal_intervals import ConformalIntervals
+from kseq.evaluation.panel_baselines import forecast_baselines
+from kseq.evaluation.panel_intervals import add_panel_bounds
 from kseq.forecaster import Forecaster
-from kseq.pipeline.load import load_series
+from kseq.pipeline.load import load_panel, load_series
+from kseq.pipeline.panel import is_saved_global_fit, load_global_fit, panel_intervals
 from kseq.recipes.config import validate
 
 
@@ -40,9 +46,14 @@ def read_history(recipe, csv=None):
 
 
 def forecast_saved_run(run_dir, horizon, csv=None):
-    """Forecasts `horizon` steps after the history; a DataFrame indexed by the future dates."""
+    """Forecasts `horizon` steps after the history; a DataFrame indexed by the future dates
+    (by ``unique_id`` and ``ds`` for a panel run)."""
     if isinstance(horizon, bool) or not isinstance(horizon, int) or horizon < 1:
         raise ConfigError(f"--horizon must be a positive number of steps; received {horizon!r}.")
+    run_dir = Path(run_dir)
+    folder = run_dir / "forecaster" if (run_dir / "forecaster").is_dir() else run_dir
+    if is_saved_global_fit(folder):
+        return forecast_saved_panel(folder, horizon, csv)
     forecaster, recipe = load_saved_run(run_dir)
     series = read_history(recipe, csv)
     forecasts = forecaster.predict(series.values, horizon)
@@ -52,3 +63,57 @@ def forecast_saved_run(run_dir, horizon, csv=None):
     )
     frame.index.name = series.index.name or "time"
     return frame
+
+
+def read_panel_history(recipe, min_length, csv=None):
+    """The panel to forecast from: the recipe's data, or `csv` (long format) read with the
+    recipe's columns (``unique_id``, ``ds``, ``y`` for the bundled panel). Series too short to
+    forecast from are an error, or skipped with a warning when the recipe skips short
+    series."""
+    data = recipe.data
+    if csv is not None:
+        data = dataclasses.replace(data, source="panel", path=str(csv))
+    panel = load_panel(data, min_length)
+    if panel.skipped:
+        warnings.warn(
+            f'Not forecast (too short to forecast from, [data] on_short = "skip"): {panel.skipped}',
+            KseqWarning,
+            stacklevel=2,
+        )
+    return panel
+
+
+def forecast_saved_panel(folder, horizon, csv=None):
+    """A panel run's forecasts `horizon` steps after each series: the ensemble's mean
+    (``kseq``), the forecast of the method the run chose on its validation part (``chosen``;
+    a classical model is refitted on the whole history), and the intervals: a quantile head's
+    own, and the run's conformal intervals (``chosen-lo-80``, ...) scaled by each series'
+    whole history."""
+    fit, extra = load_global_fit(folder)
+    if "recipe" not in extra:
+        raise DataError(f"{folder} records no recipe; it was not saved by `kseq run`.")
+    recipe = validate(extra["recipe"], source=f"the recipe saved in {folder}")
+    lookback, most = fit.members[0].lookback, fit.members[0].horizon
+    if horizon > most:
+        raise ConfigError(
+            f"--horizon {horizon} is beyond what this run's net forecasts ({most} steps, its "
+            "[windows] horizon): ask for at most that, or run the recipe with a longer horizon."
+        )
+    history = read_panel_history(recipe, lookback, csv)
+    frame = fit.forecast(history, horizon, panel_intervals(recipe))
+    chosen = extra.get("chosen", "kseq")
+    if chosen != "kseq":
+        classical = chosen.removeprefix("kseq+")
+        baselines = forecast_baselines(
+            history, horizon, recipe.evaluation.season_length, [classical]
+        )
+        frame = frame.merge(baselines.frame, on=["unique_id", "ds"], validate="one_to_one")
+        if chosen != classical:
+            frame[chosen] = (frame["kseq"] + frame[classical]) / 2
+    frame["chosen"] = frame[chosen]
+    intervals = {
+        name: ConformalIntervals.from_dict(config)
+        for name, config in extra.get("intervals", {}).items()
+    }
+    add_panel_bounds(frame, intervals, history, recipe.evaluation.season_length)
+    return frame.set_index(["unique_id", "ds"])

@@ -11,6 +11,7 @@ test part begins.
 """
 
 import dataclasses
+import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,9 +19,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from kseq._io import write_json_atomic, write_text_atomic
+from kseq._io import make_staging_dir, write_json_atomic, write_text_atomic
 from kseq._keras import keras
+from kseq.errors import SavedStateError
 from kseq.evaluation.panel_baselines import forecast_baselines
+from kseq.evaluation.panel_intervals import add_panel_bounds, calibrate_panel_intervals
 from kseq.evaluation.panel_metrics import (
     measure_panel_coverage,
     score_panel,
@@ -43,6 +46,7 @@ from kseq.pipeline.progress import StageProgress
 from kseq.pipeline.run_card import PanelSummary, RunCard
 from kseq.pipeline.split import cut_panel
 from kseq.recipes.config import PANEL_CLASSICAL
+from kseq.saving import replace_folder
 from kseq.training_config import TrainingConfig
 
 
@@ -66,10 +70,21 @@ class PanelSplit:
 
 @dataclass
 class GlobalFit:
+    """The trained ensemble. With ``[training] refit`` the members were retrained on the
+    validation part too; `validated` then holds the members trained before it, whose
+    forecasts of the validation part are out of sample (`validation_fit`)."""
+
     members: list
     histories: list
     refit_epochs: list | None = None
     distribution: dict | None = None  # `DataParallel.describe()` when trained data-parallel
+    validated: list | None = None
+
+    def validation_fit(self):
+        """The fit whose forecasts of the validation part never saw it."""
+        if self.validated is None:
+            return self
+        return dataclasses.replace(self, members=self.validated, validated=None)
 
     def forecast(self, history, steps, intervals=()):
         """The members' mean forecast after each series of `history` (long DataFrame), with
@@ -79,6 +94,47 @@ class GlobalFit:
         for column in frame.columns.drop(["unique_id", "ds"]):
             frame[column] = np.mean([f[column].to_numpy() for f in frames], axis=0)
         return frame
+
+
+MEMBER_PREFIX = "member_"
+
+
+def save_global_fit(fit, directory, extra):
+    """Saves every member of `fit` as ``directory/member_<k>`` (`GlobalForecaster.save`, each
+    with `extra`); the folder is filled beside its place and renamed onto it."""
+    directory = Path(directory)
+    staging = make_staging_dir(directory)
+    try:
+        for k, member in enumerate(fit.members):
+            member.save(staging / f"{MEMBER_PREFIX}{k}", extra=extra)
+        replace_folder(staging, directory)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return directory
+
+
+def is_saved_global_fit(directory):
+    return (Path(directory) / f"{MEMBER_PREFIX}0").is_dir()
+
+
+def load_global_fit(directory):
+    """The `GlobalFit` saved by `save_global_fit` (its members; no training histories) and
+    the `extra` it was saved with; `SavedStateError` when members are missing or disagree."""
+    directory = Path(directory)
+    folders = {p.name: p for p in directory.iterdir() if p.name.startswith(MEMBER_PREFIX)}
+    expected = [f"{MEMBER_PREFIX}{k}" for k in range(len(folders))]
+    if sorted(folders) != sorted(expected):
+        raise SavedStateError(
+            f"{directory} holds members {sorted(folders)}; expected {expected}: save the run again."
+        )
+    members = [GlobalForecaster.load(folders[name]) for name in expected]
+    extras = [member.saved_state_.get("extra", {}) for member in members]
+    if any(extra != extras[0] for extra in extras):
+        raise SavedStateError(
+            f"The members in {directory} were saved by different runs: save the run again."
+        )
+    return GlobalFit(members, histories=[]), extras[0]
 
 
 def split_panel(panel, split):
@@ -104,7 +160,7 @@ def fit_global(recipe, split, *, run_dir, resume=False, verbose="auto", callback
     num_features = 3 if windows.calendar and recipe.evaluation.season_length > 1 else 1
     num_features += len(recipe.data.static_columns)
     num_series = len(split.before_test)  # rows of the id embedding, when there is one
-    members, histories, refit_epochs = [], [], []
+    members, histories, refit_epochs, validated = [], [], [], []
     progress = None
     if verbose not in (0, "0"):
         # One bar for the whole stage; Keras's own bars (one per epoch and member) stay off.
@@ -148,6 +204,7 @@ def fit_global(recipe, split, *, run_dir, resume=False, verbose="auto", callback
         )
         histories.append(history)
         if training.refit:
+            validated.append(forecaster)
             # Again from the same initial weights, on every point before the test part, for
             # the epochs that were best on validation.
             epochs = kept_epoch(history["val_loss"], training)
@@ -186,7 +243,11 @@ def fit_global(recipe, split, *, run_dir, resume=False, verbose="auto", callback
     if progress is not None:
         progress.close()
     return GlobalFit(
-        members, histories, refit_epochs or None, engine.describe() if engine else None
+        members,
+        histories,
+        refit_epochs or None,
+        engine.describe() if engine else None,
+        validated=validated or None,
     )
 
 
@@ -243,6 +304,13 @@ def panel_intervals(recipe):
     return (recipe.evaluation.interval,) if recipe.model.head == "quantile" else ()
 
 
+def conformal_columns(recipe, chosen):
+    """``{name: forecast column}`` of the conformal intervals a panel run fits: the chosen
+    method's, and the net's unless its head forecasts its own quantiles."""
+    columns = {} if panel_intervals(recipe) else {"kseq": "kseq"}
+    return {**columns, "chosen": chosen}
+
+
 def choose_method(validation_summary, choose, baselines):
     """The candidate (`list_candidates`) with the lowest mean validation MASE, and why."""
     mase = validation_summary["mase"]
@@ -280,7 +348,7 @@ def run_panel(recipe, run_dir, *, resume=False, verbose="auto", callbacks=()):
         tail_frame(split.before_test, split.validation).groupby("unique_id", sort=False).head(steps)
     )
     validation_forecasts, validation_baselines, seconds_v = forecast_all(
-        fit, split.before_validation, steps, recipe, cache_dir
+        fit.validation_fit(), split.before_validation, steps, recipe, cache_dir
     )
     validation_scores = score_panel(
         validation_truth, validation_forecasts, split.before_validation, season
@@ -289,21 +357,37 @@ def run_panel(recipe, run_dir, *, resume=False, verbose="auto", callbacks=()):
     chosen, reason = choose_method(
         validation_summary, recipe.evaluation.choose, recipe.evaluation.baselines
     )
+    intervals = {}
+    if split.validation and recipe.evaluation.intervals:
+        intervals = calibrate_panel_intervals(
+            validation_truth,
+            validation_forecasts,
+            split.before_validation,
+            season,
+            recipe.evaluation.intervals,
+            conformal_columns(recipe, chosen),
+        )
 
     test_truth = tail_frame(panel, steps)
     test_forecasts, test_baselines, seconds_t = forecast_all(
         fit, split.before_test, steps, recipe, cache_dir
     )
     test_forecasts["chosen"] = test_forecasts[chosen]
+    add_panel_bounds(test_forecasts, intervals, split.before_test, season)
     test_scores = score_panel(test_truth, test_forecasts, split.before_test, season)
     summary = summarise_scores(test_scores)
-    coverage = {}
+    # Coverage per part, method and level: the conformal intervals' on the test part only
+    # (they were fitted on the validation part), a quantile head's on both.
+    coverage = {"test": {}}
+    for method in ["kseq"] * bool(panel_intervals(recipe)) + list(intervals):
+        coverage["test"][method] = measure_panel_coverage(test_truth, test_forecasts, method)
     if panel_intervals(recipe):
-        coverage = {
-            "validation": measure_panel_coverage(validation_truth, validation_forecasts),
-            "test": measure_panel_coverage(test_truth, test_forecasts),
-        }
-        summary["coverage"] = {"kseq": coverage["test"]}
+        kseq_validation = measure_panel_coverage(validation_truth, validation_forecasts)
+        coverage["validation"] = {"kseq": kseq_validation}
+    if coverage["test"]:
+        summary["coverage"] = coverage["test"]
+    else:
+        coverage = {}
     timings["kseq_forecast_s"] = round(seconds_v + seconds_t, 2)
     baseline_seconds = {
         name: round(validation_baselines.seconds[name] + test_baselines.seconds[name], 2)
@@ -315,6 +399,14 @@ def run_panel(recipe, run_dir, *, resume=False, verbose="auto", callbacks=()):
     outputs = write_panel_outputs(
         run_dir, recipe, split, test_truth, test_forecasts, test_scores, summary
     )
+    # `kseq forecast` forecasts with these members and the method chosen here.
+    extra = {
+        "recipe": recipe.to_dict(),
+        "chosen": chosen,
+        "intervals": {name: calibration.to_dict() for name, calibration in intervals.items()},
+    }
+    save_global_fit(fit, run_dir / "forecaster", extra=extra)
+    outputs.append("forecaster/")
     timings["report_s"] = round(time.perf_counter() - tick, 2)
     timings["kseq_s"] = round(
         timings["data_s"]

@@ -21,7 +21,9 @@ class PanelSummary:
     baseline_seconds: dict = field(default_factory=dict)
     cached_baselines: list = field(default_factory=list)
     skipped: dict = field(default_factory=dict)
-    # A probabilistic net's interval coverage: {"validation": {"80": share inside}, "test": ...}
+    # Interval coverage by part, method and level: {"test": {"kseq": {"80": share inside},
+    # "chosen": {...}}, "validation": {"kseq": ...}} (conformal intervals: the test part only,
+    # being fitted on the validation part; a quantile head's: both parts).
     coverage: dict = field(default_factory=dict)
 
 
@@ -167,9 +169,12 @@ class RunCard:
                 f"({self.panel.reason}); baselines took {self.panel.baseline_seconds} s "
                 f"(cached: {self.panel.cached_baselines or 'none'})"
             )
-            for part, shares in self.panel.coverage.items():
-                listed = ", ".join(f"{level} % → {share:.0%}" for level, share in shares.items())
-                lines.append(f"- kseq's interval coverage on the {part} part: {listed}")
+            for part, methods in self.panel.coverage.items():
+                for method, shares in methods.items():
+                    listed = ", ".join(
+                        f"{level} % → {share:.0%}" for level, share in shares.items()
+                    )
+                    lines.append(f"- {method}'s interval coverage on the {part} part: {listed}")
         if self.future is not None:
             bounds = self.future.intervals
             header = "| ds | forecast |" + "".join(f" {lvl} % interval |" for lvl in bounds)

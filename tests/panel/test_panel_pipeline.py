@@ -7,6 +7,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from kseq.cli import main
+from kseq.data import read_panel
+from kseq.global_forecaster import GlobalForecaster
+from kseq.pipeline.forecast import forecast_saved_run
+from kseq.pipeline.panel import load_global_fit, save_global_fit
 from kseq.pipeline.run import run_recipe
 from kseq.pipeline.run_card import RunCard
 from kseq.recipes.config import load_recipe
@@ -153,8 +158,11 @@ def test_a_quantile_head_forecasts_intervals_for_every_series(tmp_path):
     inside = ((forecasts["truth"] >= low) & (forecasts["truth"] <= high)).mean()
     metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
     assert metrics["coverage"]["kseq"]["80"] == pytest.approx(inside)
-    assert card.panel.coverage["test"]["80"] == pytest.approx(inside)
-    assert set(card.panel.coverage["validation"]) == {"80"}
+    assert card.panel.coverage["test"]["kseq"]["80"] == pytest.approx(inside)
+    assert set(card.panel.coverage["validation"]["kseq"]) == {"80"}
+    # The head's quantiles stand for kseq; the chosen forecast gets conformal intervals.
+    assert set(card.panel.coverage["test"]) == {"kseq", "chosen"}
+    assert set(card.panel.coverage["test"]["chosen"]) == {"80", "95"}
     # Bounds are not methods: no score rows for them.
     assert set(pd.read_csv(tmp_path / "run" / "metrics.csv")["method"]) == {
         "kseq",
@@ -163,3 +171,88 @@ def test_a_quantile_head_forecasts_intervals_for_every_series(tmp_path):
         "kseq+ets",
         "chosen",
     }
+
+
+def test_a_saved_panel_run_forecasts_every_series_past_its_end(tmp_path, capsys):
+
+    frame = make_panel_frame()
+    recipe = write_recipe(tmp_path, frame, "saved")
+    recipe = dataclasses.replace(recipe, training=dataclasses.replace(recipe.training, ensemble=2))
+    card = run_recipe(recipe, run_dir=tmp_path / "run", verbose=0)
+    out = tmp_path / "future.csv"
+    assert main(["forecast", str(tmp_path / "run"), "--horizon", "4", "--out", str(out)]) == 0
+    future = pd.read_csv(out, parse_dates=["ds"])
+
+    # The members' mean, each member loaded on its own, from every series' whole history.
+    members = [
+        GlobalForecaster.load(tmp_path / "run" / "forecaster" / f"member_{k}") for k in (0, 1)
+    ]
+    panel = read_panel(frame)
+    expected = np.mean([m.predict(panel, 4)["kseq"].to_numpy() for m in members], axis=0)
+    np.testing.assert_allclose(future["kseq"], expected, rtol=1e-5)
+    for sid, rows in future.groupby("unique_id"):
+        last = frame.loc[frame["unique_id"] == sid, "ds"].max()
+        assert list(rows["ds"]) == list(pd.date_range(last, periods=5, freq="MS")[1:])
+    assert set(future["unique_id"]) == {f"id{i}" for i in range(5)}
+    if card.panel.chosen == "kseq":
+        np.testing.assert_allclose(future["chosen"], future["kseq"])
+    # The run's conformal intervals around both, scaled by each series' whole history.
+    for method in ("kseq", "chosen"):
+        for level in ("80", "95"):
+            low, high = future[f"{method}-lo-{level}"], future[f"{method}-hi-{level}"]
+            assert (low < future[method]).all() and (future[method] < high).all()
+        assert (future[f"{method}-lo-95"] <= future[f"{method}-lo-80"]).all()
+
+    # A run that chose the net's mean with ETS forecasts that mean, ETS refitted on the
+    # whole history of each series.
+    from statsforecast import StatsForecast
+    from statsforecast.models import AutoETS
+
+    fit, extra = load_global_fit(tmp_path / "run" / "forecaster")
+    save_global_fit(fit, tmp_path / "combined" / "forecaster", {**extra, "chosen": "kseq+ets"})
+    combined = forecast_saved_run(tmp_path / "combined", 4).reset_index()
+    # kseq stores a panel's values as float32; ETS's fit is sensitive to the last digits.
+    stored = frame.assign(y=frame["y"].astype("float32").astype("float64"))
+    ets = StatsForecast(models=[AutoETS(season_length=SEASON)], freq="MS").forecast(df=stored, h=4)
+    merged = combined.merge(ets, on=["unique_id", "ds"])
+    assert len(merged) == 5 * 4
+    np.testing.assert_allclose(merged["ets"], merged["AutoETS"], rtol=1e-5)
+    np.testing.assert_allclose(merged["kseq"], expected, rtol=1e-5)
+    np.testing.assert_allclose(
+        merged["chosen"], (merged["AutoETS"] + merged["kseq"]) / 2, rtol=1e-5
+    )
+
+    # Beyond the net's horizon: one line naming the option, exit code 2.
+    capsys.readouterr()
+    assert main(["forecast", str(tmp_path / "run"), "--horizon", str(TEST + 1)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "--horizon" in err[0]
+
+
+def test_a_refit_run_chooses_with_the_members_trained_before_the_validation_part(
+    tmp_path, monkeypatch
+):
+    import kseq.pipeline.panel as panel_pipeline
+
+    calls = []
+    original = panel_pipeline.forecast_all
+
+    def recording(fit, history, steps, recipe, cache_dir):
+        calls.append((fit, history.lengths.copy()))
+        return original(fit, history, steps, recipe, cache_dir)
+
+    monkeypatch.setattr(panel_pipeline, "forecast_all", recording)
+    frame = make_panel_frame()
+    recipe = write_recipe(tmp_path, frame, "refit")
+    recipe = dataclasses.replace(recipe, training=dataclasses.replace(recipe.training, refit=True))
+    card = run_recipe(recipe, run_dir=tmp_path / "run", verbose=0)
+    assert card.refit_epochs_per_member is not None
+    (validation_fit, validation_lengths), (test_fit, test_lengths) = calls
+    np.testing.assert_array_equal(validation_lengths, test_lengths - VALIDATION)
+    # The validation part is forecast by the member trained before it, the test part by the
+    # member retrained on it.
+    assert validation_fit.members != test_fit.members
+    assert validation_fit.members == test_fit.validated
+    refit_weights = test_fit.members[0].model.get_weights()
+    first_weights = validation_fit.members[0].model.get_weights()
+    assert any(not np.allclose(a, b) for a, b in zip(refit_weights, first_weights, strict=True))
