@@ -13,6 +13,7 @@ the state is then checked against its schema (keys, types, ranges) before it is 
 folder is written beside its final place and renamed into it, with the user's umask.
 """
 
+import contextlib
 import hashlib
 import json
 import os
@@ -49,18 +50,26 @@ def write_saved_folder(directory, *, kind, state_file, state, write_files):
             staging folder.
     """
     directory = Path(directory)
-    staging = make_staging_dir(directory)
-    try:
+    with staged_folder(directory) as staging:
         write_files(staging)
         files = {p.name: _file_digest(p) for p in sorted(staging.iterdir()) if p.name != state_file}
         body = {"format_version": FORMAT_VERSION, "kind": kind, "files": files, "state": state}
         body["sha256"] = _digest(body)
         (staging / state_file).write_text(json.dumps(body, indent=2, allow_nan=False) + "\n")
+    return directory
+
+
+@contextlib.contextmanager
+def staged_folder(directory):
+    """Yields an empty folder beside `directory` to fill; on success it replaces `directory`
+    (`replace_folder`), on any error it is removed and `directory` is left as it was."""
+    staging = make_staging_dir(directory)
+    try:
+        yield staging
         replace_folder(staging, directory)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    return directory
 
 
 def replace_folder(staging, directory):

@@ -11,7 +11,6 @@ test part begins.
 """
 
 import dataclasses
-import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from kseq._io import make_staging_dir, write_json_atomic, write_text_atomic
+from kseq._io import write_json_atomic, write_text_atomic
 from kseq._keras import keras
 from kseq.errors import SavedStateError
 from kseq.evaluation.panel_baselines import forecast_baselines
@@ -46,7 +45,7 @@ from kseq.pipeline.progress import StageProgress
 from kseq.pipeline.run_card import PanelSummary, RunCard
 from kseq.pipeline.split import cut_panel
 from kseq.recipes.config import PANEL_CLASSICAL
-from kseq.saving import replace_folder
+from kseq.saving import staged_folder
 from kseq.training_config import TrainingConfig
 
 
@@ -103,14 +102,9 @@ def save_global_fit(fit, directory, extra):
     """Saves every member of `fit` as ``directory/member_<k>`` (`GlobalForecaster.save`, each
     with `extra`); the folder is filled beside its place and renamed onto it."""
     directory = Path(directory)
-    staging = make_staging_dir(directory)
-    try:
+    with staged_folder(directory) as staging:
         for k, member in enumerate(fit.members):
             member.save(staging / f"{MEMBER_PREFIX}{k}", extra=extra)
-        replace_folder(staging, directory)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
     return directory
 
 
