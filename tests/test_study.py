@@ -166,18 +166,33 @@ def test_shared_postgresql_study_reruns_the_trial_of_a_killed_worker(tmp_path, p
     path = write_study(tmp_path, text)
     command = [sys.executable, "-m", "kseq.cli", "study", str(path), "--storage", postgresql_url]
     logs = [open(tmp_path / f"worker{i}.log", "w") for i in range(2)]  # noqa: SIM115
-    first, second = (
-        subprocess.Popen(
+
+    def start(i):
+        return subprocess.Popen(
             [*command, "--out", str(tmp_path / f"out{i}")],
             stdout=logs[i],
             stderr=logs[i],
             start_new_session=True,
         )
-        for i in range(2)
-    )
+
+    # The second worker starts once the first has queued the grid: two workers queueing at the
+    # same moment may queue a point twice, and that point's twin (not the retry) may re-run the
+    # killed trial — also correct (every point once), but then this test could not see the retry.
+    first, second = start(0), None
     killed = None
-    deadline = time.time() + 300
     try:
+        deadline = time.time() + 300
+        while second is None and time.time() < deadline:
+            time.sleep(0.1)
+            assert first.poll() is None, (tmp_path / "worker0.log").read_text()[-2000:]
+            try:
+                study = optuna.load_study(study_name="tiny", storage=postgresql_url)
+            except KeyError:
+                continue  # not created yet
+            if len(study.get_trials(deepcopy=False)) >= 6:
+                second = start(1)
+        assert second is not None, "the first worker never queued the grid"
+        deadline = time.time() + 300
         while killed is None and time.time() < deadline:
             time.sleep(0.1)
             assert first.poll() is None, (tmp_path / "worker0.log").read_text()[-2000:]
@@ -193,7 +208,7 @@ def test_shared_postgresql_study_reruns_the_trial_of_a_killed_worker(tmp_path, p
         assert killed is not None, "the second worker never ran a trial"
         assert first.wait(timeout=600) == 0, (tmp_path / "worker0.log").read_text()[-2000:]
     finally:
-        for process in (first, second):
+        for process in (p for p in (first, second) if p is not None):
             if process.poll() is None:
                 os.killpg(process.pid, signal.SIGKILL)
             process.wait()
