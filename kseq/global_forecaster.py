@@ -104,12 +104,14 @@ class GlobalForecaster:
     # Transforms ----------------------------------------------------------------------------
 
     def _log_values(self, panel):
-        """``(total,)`` float64 values with the series of `log_ids_` on log scale, and the
+        """``(total,)`` float32 values with the series of `log_ids_` on log scale, and the
         per-position mask of those series."""
         on_log = np.isin(panel.ids, list(self.log_ids_))
         mask = np.repeat(on_log, panel.lengths)
-        values = panel.values.astype("float64")
-        if (values[mask] <= 0).any():
+        # float32 like the panel, logged in place: a panel of N values costs 4N bytes here,
+        # not the 8N of float64 plus the 4N of a masked copy.
+        values = np.array(panel.values, dtype="float32")
+        if (values <= 0)[mask].any():
             bad = panel.ids[
                 on_log & np.array([(panel.series(i) <= 0).any() for i in range(len(panel))])
             ]
@@ -117,7 +119,7 @@ class GlobalForecaster:
                 f"Series {', '.join(map(str, bad[:5]))} were positive when the forecaster was "
                 "fitted (log scale) and now hold zeros or negatives; refit on the new data."
             )
-        values[mask] = np.log(values[mask])
+        np.log(values, out=values, where=mask)
         return values, mask
 
     def _prepare(self, panel):
@@ -297,7 +299,6 @@ class GlobalForecaster:
                 f"No series has lookback + horizon = {window} points before its last "
                 f"{validation}; shorten the lookback or the validation part."
             )
-        series_of = np.searchsorted(panel.offsets, starts, side="right") - 1
         options = {**self._window_options(training), "covariates": self._covariates(panel)}
         data = PanelWindowDataset(
             values,
@@ -305,7 +306,7 @@ class GlobalForecaster:
             phases,
             starts,
             sampling=self.sampling,
-            series_of=series_of,
+            offsets=panel.offsets,
             shuffle=training.shuffle,
             steps_per_epoch=training.steps_per_epoch,
             seed=training.seed,

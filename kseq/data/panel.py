@@ -6,7 +6,7 @@ per series (no DataFrame per series). Series may start and end at different date
 """
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -23,6 +23,8 @@ from kseq.errors import (
 )
 
 _SHOW = 5
+# Values per step when phases are computed (bounds the int64 temporaries to 32 MB).
+_PHASE_CHUNK = 1 << 22
 
 
 @dataclass(frozen=True)
@@ -78,8 +80,15 @@ class Panel:
             min(origin, self.starts.min()), max(origin, self.starts.max()), freq=self.freq
         )
         first = grid.searchsorted(self.starts) - grid.searchsorted(origin)
-        steps = np.arange(len(self.values)) - np.repeat(self.offsets[:-1], self.lengths)
-        return (np.repeat(first, self.lengths) + steps) % season_length
+        # Value p of series i sits at phase (shift[i] + p) % season_length.
+        shift = (first - self.offsets[:-1]) % season_length
+        # One byte a value for seasons up to 256, filled in chunks: no (total,) int64 array.
+        phases = np.empty(len(self.values), dtype=np.min_scalar_type(season_length - 1))
+        for begin in range(0, len(phases), _PHASE_CHUNK):
+            positions = np.arange(begin, min(begin + _PHASE_CHUNK, len(phases)))
+            series = np.searchsorted(self.offsets, positions, side="right") - 1
+            phases[begin : begin + len(positions)] = (shift[series] + positions) % season_length
+        return phases
 
     def to_frame(self, value_name="y"):
         """The panel in long format: ``unique_id``, ``ds``, `value_name`."""
@@ -197,7 +206,10 @@ def read_panel(
             on_short=on_short,
             freq=freq,
         )
-        return concat_panels([shards.read(i) for i in range(len(shards))])
+        # One shard in memory at a time, its values copied into one array sized up front.
+        return concat_panels(
+            (shards.read(i) for i in range(len(shards))), num_values=shards.num_values
+        )
     if name is None:
         name = source if isinstance(source, (str, os.PathLike)) else "the DataFrame"
     frame = _read_frame(source, name)
@@ -296,23 +308,42 @@ def read_panel(
     )
 
 
-def concat_panels(panels):
-    """One `Panel` of the series of `panels` (same frequency, no id twice), in order."""
-    freqs = {p.freq for p in panels}
+def concat_panels(panels, *, num_values=None):
+    """One `Panel` of the series of `panels` (same frequency, no id twice), in order.
+
+    `panels` may be an iterator; with `num_values` (an upper bound of their values, such as
+    `PanelShards.num_values`) the values are copied into one array allocated up front, so
+    only one input panel need be alive at a time.
+    """
+    values = None if num_values is None else np.empty(int(num_values), dtype=np.float32)
+    parts, filled = [], 0
+    for panel in panels:
+        if values is not None:
+            values[filled : filled + len(panel.values)] = panel.values
+            filled += len(panel.values)
+            panel = replace(panel, values=panel.values[:0])
+        parts.append(panel)
+    if not parts:
+        raise EmptyDataError("There is no panel to join.")
+    freqs = {p.freq for p in parts}
     if len(freqs) > 1:
         raise TimeIndexError(f"The shards have different frequencies: {sorted(freqs)}.")
-    ids = np.concatenate([p.ids for p in panels])
+    ids = np.concatenate([p.ids for p in parts])
     if len(set(ids)) < len(ids):
         raise DataError("A series id is in two shards; keep each series in one file.")
-    lengths = np.concatenate([p.lengths for p in panels])
+    if values is None:
+        values = np.concatenate([p.values for p in parts])
+    elif filled < len(values):  # short series were skipped
+        values.resize(filled, refcheck=False)
+    lengths = np.concatenate([p.lengths for p in parts])
     return Panel(
         ids=ids,
-        values=np.concatenate([p.values for p in panels]),
+        values=values,
         offsets=np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64),
-        starts=pd.DatetimeIndex(np.concatenate([p.starts.to_numpy() for p in panels])),
-        freq=panels[0].freq,
-        static={k: np.concatenate([p.static[k] for p in panels]) for k in panels[0].static},
-        skipped={k: v for p in panels for k, v in p.skipped.items()},
+        starts=pd.DatetimeIndex(np.concatenate([p.starts.to_numpy() for p in parts])),
+        freq=parts[0].freq,
+        static={k: np.concatenate([p.static[k] for p in parts]) for k in parts[0].static},
+        skipped={k: v for p in parts for k, v in p.skipped.items()},
     )
 
 

@@ -8,18 +8,28 @@ import numpy as np
 from kseq._keras import keras
 from kseq.data.windows import count_served_windows
 
+# Windows per step when window starts are computed (bounds the temporaries).
+_CHUNK = 1 << 22
+
 
 def make_panel_starts(offsets, ends, window):
-    """``(num_windows,)`` int64 absolute start positions of every window of `window` points
-    that lies inside ``[offsets[i], ends[i])`` of one series (O(windows) memory, no copies)."""
+    """``(num_windows,)`` absolute start positions, ascending, of every window of `window`
+    points that lies inside ``[offsets[i], ends[i])`` of one series (O(windows) memory, no
+    copies): int32 while the panel's positions fit in it (4 bytes a window), else int64."""
     offsets = np.asarray(offsets[: len(ends)], dtype=np.int64)
     ends = np.asarray(ends, dtype=np.int64)
     counts = np.maximum(ends - offsets - window + 1, 0)
     total = int(counts.sum())
-    # Each window's series start, plus its index inside that series.
-    first = np.repeat(offsets, counts)
-    within = np.arange(total, dtype=np.int64) - np.repeat(np.cumsum(counts) - counts, counts)
-    return first + within
+    dtype = np.int32 if len(ends) == 0 or ends.max() < np.iinfo(np.int32).max else np.int64
+    # Each window's series start, plus its index inside that series; written series by
+    # series run into one array (no (num_windows,) int64 temporaries).
+    ends_of_runs = np.cumsum(counts)
+    starts = np.arange(total, dtype=dtype)
+    shift = (offsets - (ends_of_runs - counts)).astype(dtype)
+    for begin in range(0, total, _CHUNK):
+        rows = starts[begin : begin + _CHUNK]  # a view: updated in place
+        rows += shift[np.searchsorted(ends_of_runs, rows, side="right")]
+    return starts
 
 
 def make_window_features(values, scaled, phases, starts, lookback, season_length):
@@ -56,7 +66,7 @@ class PanelWindowDataset(keras.utils.PyDataset):
         batch_size: windows per batch.
         sampling: ``"windows"`` (each window once per epoch, shuffled) or ``"series"`` (each
             draw picks a series uniformly, then one of its windows).
-        series_of: ``(num_windows,)`` series index of each window (for ``"series"``).
+        offsets: ``(num_series + 1,)`` the panel's series offsets (for ``"series"``).
         steps_per_epoch: batches per epoch; one pass over the windows by default.
         seed: seed of the order.
         initial_epoch: the first epoch served (a resumed fit's `initial_epoch`).
@@ -76,7 +86,7 @@ class PanelWindowDataset(keras.utils.PyDataset):
         season_length=1,
         batch_size=256,
         sampling="windows",
-        series_of=None,
+        offsets=None,
         shuffle=True,
         steps_per_epoch=None,
         seed=None,
@@ -92,7 +102,9 @@ class PanelWindowDataset(keras.utils.PyDataset):
         if not len(starts):
             raise ValueError("The panel holds no window of lookback + horizon points.")
         self.values, self.scaled, self.phases = values, scaled, phases
-        self.starts = np.asarray(starts, dtype=np.int64)
+        self.starts = np.asarray(starts)  # int32 or int64 (`make_panel_starts`)
+        if self.starts.dtype.kind not in "iu":
+            raise ValueError(f"`starts` must be integers. Received dtype {self.starts.dtype}")
         self.lookback, self.horizon, self.season_length = lookback, horizon, season_length
         self.batch_size = int(batch_size)
         self.sampling, self.shuffle, self.seed = sampling, shuffle, seed
@@ -100,12 +112,17 @@ class PanelWindowDataset(keras.utils.PyDataset):
         self._served = count_served_windows(len(self.starts), self.batch_size, batch_multiple)
         self._steps = steps_per_epoch or math.ceil(self._served / self.batch_size)
         if sampling == "series":
-            series_of = np.asarray(series_of)
-            # Windows grouped by series: draw a series, then a window inside its run.
-            self._order_by_series = np.argsort(series_of, kind="stable")
-            _, self._first, self._count = np.unique(
-                series_of[self._order_by_series], return_index=True, return_counts=True
-            )
+            if offsets is None:
+                raise ValueError("`sampling='series'` needs the panel's `offsets`.")
+            # Each series' windows as one run of the sorted starts (O(series), no per-window
+            # series index): draw a series with windows, then a window inside its run.
+            ordered, self._order_by_series = self.starts, None
+            if (ordered[1:] < ordered[:-1]).any():  # not from `make_panel_starts`
+                self._order_by_series = np.argsort(self.starts, kind="stable")
+                ordered = self.starts[self._order_by_series]
+            first = np.searchsorted(ordered, np.asarray(offsets[:-1]))
+            count = np.searchsorted(ordered, np.asarray(offsets[1:])) - first
+            self._first, self._count = first[count > 0], count[count > 0]
         # The order of epoch e depends on (seed, e) only: a resumed fit gets the same batches.
         self._epoch = int(initial_epoch)
         self._order = self._make_order()
@@ -116,8 +133,11 @@ class PanelWindowDataset(keras.utils.PyDataset):
         if self.sampling == "series":
             series = rng.integers(0, len(self._count), size=draws)
             inside = (rng.random(draws) * self._count[series]).astype(np.int64)
-            return self._order_by_series[self._first[series] + inside]
-        order = np.arange(len(self.starts))
+            rows = self._first[series] + inside
+            return rows if self._order_by_series is None else self._order_by_series[rows]
+        # int32 while it fits: the one (num_windows,) array made per epoch.
+        dtype = np.int32 if len(self.starts) < np.iinfo(np.int32).max else np.int64
+        order = np.arange(len(self.starts), dtype=dtype)
         if self.shuffle:
             rng.shuffle(order)
         if not self.steps_per_epoch:

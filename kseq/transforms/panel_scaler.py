@@ -92,13 +92,17 @@ class PanelScaler:
 
     def transform(self, values, ids, lengths):
         """Scales ``(total,)`` panel values, series after series (`ids`, `lengths`)."""
+        values = np.asarray(values)
+        # Keeps a float32 panel in float32 (a large panel's memory), anything else float64.
+        dtype = values.dtype if values.dtype == np.float32 else np.dtype("float64")
         if self.method == "none":
-            return np.asarray(values, dtype="float64")
+            return values.astype(dtype, copy=False)
         loc, scale = self._lookup(ids)
         lengths = np.asarray(lengths, dtype="int64")
-        return (np.asarray(values, dtype="float64") - np.repeat(loc, lengths)) / np.repeat(
-            scale, lengths
-        )
+        scaled = values.astype(dtype)  # a copy: the caller's values stay as they are
+        scaled -= np.repeat(loc.astype(dtype), lengths)
+        scaled /= np.repeat(scale.astype(dtype), lengths)
+        return scaled
 
     def inverse_transform(self, values, ids):
         """Unscales ``(num_series, ...)`` values, row ``i`` of series ``ids[i]``."""

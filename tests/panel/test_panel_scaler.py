@@ -97,7 +97,10 @@ def test_global_forecaster_with_a_series_scaler_round_trips(tmp_path, method):
     neg = panel.series(list(panel.ids).index("neg"))[:-4].astype("float64")
     np.testing.assert_allclose(forecaster.scaler.stats_["neg"], expected_stats(method, neg))
     big = np.log(panel.series(list(panel.ids).index("big"))[:-4].astype("float64"))
-    np.testing.assert_allclose(forecaster.scaler.stats_["big"], expected_stats(method, big))
+    # The forecaster takes logs in float32, like the panel's values (memory): float32 precision.
+    np.testing.assert_allclose(
+        forecaster.scaler.stats_["big"], expected_stats(method, big), rtol=1e-5
+    )
     frame = forecaster.predict(panel)
     # Each series' forecasts come back in its own units (levels from -50 to 100,000).
     level = {sid: panel.series(i)[-8:].mean() for i, sid in enumerate(panel.ids)}
