@@ -169,6 +169,7 @@ def read_panel(
     on_short="raise",
     freq=None,
     name=None,
+    min_series=1,
 ):
     """Reads and validates a long-format panel from a CSV or Parquet file, a folder of such
     files (shards, each holding whole series; see `kseq.data.read_panel_shards` to read them
@@ -188,6 +189,8 @@ def read_panel(
             out and listed in `Panel.skipped`).
         freq: the pandas frequency; inferred from the series when `None`.
         name: what errors call the source (the path, or "the DataFrame", by default).
+        min_series: the fewest series left after skipping (0: an empty panel is no error,
+            as for one shard of a folder whose series are all too short).
 
     Returns:
         A `Panel`.
@@ -207,9 +210,13 @@ def read_panel(
             freq=freq,
         )
         # One shard in memory at a time, its values copied into one array sized up front.
-        return concat_panels(
-            (shards.read(i) for i in range(len(shards))), num_values=shards.num_values
+        panel = concat_panels(
+            (shards.read(i, min_series=0) for i in range(len(shards))),
+            num_values=shards.num_values,
         )
+        if not len(panel):
+            raise SeriesTooShortError(f"{source}: no series has {min_length} points or more.")
+        return panel
     if name is None:
         name = source if isinstance(source, (str, os.PathLike)) else "the DataFrame"
     frame = _read_frame(source, name)
@@ -284,7 +291,7 @@ def read_panel(
             f"{_rows(skipped)}. Pass on_short='skip' (recipe: --set data.on_short=skip) to leave "
             "them out; the run card lists them."
         )
-    if not ids:
+    if len(ids) < min_series:
         raise SeriesTooShortError(f"{name}: no series has {min_length} points or more.")
     kept = frame[np.repeat(~short, sizes.to_numpy())]
     static = {}

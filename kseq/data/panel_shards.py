@@ -54,8 +54,9 @@ class PanelShards:
     def num_values(self):
         return int(sum(int(lengths.sum()) for lengths in self.lengths))
 
-    def read(self, i):
-        """Shard `i` as a validated `Panel` (errors name the file and the series id)."""
+    def read(self, i, *, min_series=1):
+        """Shard `i` as a validated `Panel` (errors name the file and the series id);
+        `min_series` as in `read_panel`."""
         from kseq.data.panel import read_panel
 
         return read_panel(
@@ -67,6 +68,7 @@ class PanelShards:
             on_short=self.on_short,
             freq=self.freq,
             name=str(self.paths[i]),
+            min_series=min_series,
         )
 
     def part(self, index, count):

@@ -78,7 +78,10 @@ def test_short_series_are_an_error_or_skipped_and_listed():
     assert list(panel.ids) == ["s0", "s2"] and list(panel.skipped) == ["s1"]
 
 
-def test_windows_never_cross_a_series_boundary():
+def test_windows_never_cross_a_series_boundary(monkeypatch):
+    import kseq.data.panel_window_dataset
+
+    monkeypatch.setattr(kseq.data.panel_window_dataset, "_CHUNK", 5)  # chunks that cut series
     panel = read_panel(make_frame())
     window = 7
     starts = make_panel_starts(panel.offsets, panel.offsets[1:], window)
@@ -92,6 +95,55 @@ def test_windows_never_cross_a_series_boundary():
     cut = make_panel_starts(panel.offsets, ends, window)
     series = np.searchsorted(panel.offsets, cut, side="right") - 1
     assert (cut + window <= ends[series]).all() and len(cut) == len(starts) - 15
+
+
+@pytest.mark.parametrize("shuffled", [False, True])
+def test_series_sampling_draws_each_series_alike_and_stays_inside_it(shuffled):
+    # Series of 30, 20 and 25 points give 24, 14 and 19 windows of 7: windows sampling would
+    # favour s0, series sampling draws each series a third of the time.
+    from kseq.data.panel_window_dataset import PanelWindowDataset
+
+    panel = read_panel(make_frame())
+    starts = make_panel_starts(panel.offsets, panel.offsets[1:], 7)
+    if shuffled:  # starts in any order: each draw still lands inside one series
+        starts = np.random.default_rng(0).permutation(starts)
+    data = PanelWindowDataset(
+        panel.values,
+        np.zeros(len(panel.values), dtype=bool),
+        None,
+        starts,
+        lookback=4,
+        horizon=3,
+        batch_size=300,
+        sampling="series",
+        offsets=panel.offsets,
+        steps_per_epoch=10,
+        seed=0,
+    )
+    drawn = data.starts[data._order]
+    windows = panel.values[drawn[:, None] + np.arange(7)]
+    np.testing.assert_array_equal(np.diff(windows, axis=1), 1.0)  # never across series
+    series = np.searchsorted(panel.offsets, drawn, side="right") - 1
+    share = np.bincount(series, minlength=3) / len(series)
+    # 3,000 draws: a share's standard deviation is under 0.009.
+    np.testing.assert_allclose(share, 1 / 3, atol=0.04)
+    # Every window of a series can be drawn (here: each one of s1's 14).
+    assert len(np.unique(drawn[series == 1])) == 14
+    with pytest.raises(ValueError, match="offsets"):
+        PanelWindowDataset(
+            panel.values, None, None, starts, lookback=4, horizon=3, sampling="series"
+        )
+
+
+def test_phases_are_the_month_of_each_date_in_one_byte(monkeypatch):
+    import kseq.data.panel
+
+    monkeypatch.setattr(kseq.data.panel, "_PHASE_CHUNK", 7)  # chunks that cut series
+    panel = read_panel(make_frame())
+    phases = panel.phases(12)
+    months = np.concatenate([panel.dates(i).month - 1 for i in range(len(panel))])
+    assert phases.dtype == np.uint8
+    np.testing.assert_array_equal(phases, months)
 
 
 def test_bundled_us_employment_matches_its_provenance():

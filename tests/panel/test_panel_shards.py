@@ -62,6 +62,19 @@ def test_a_folder_of_shards_reads_like_one_file(tmp_path):
     assert joined.freq == whole.freq
 
 
+def test_a_folder_read_skips_short_series_like_one_file(tmp_path):
+    # The folder is read into one array sized for every row; skipped series shrink it.
+    frame = make_frame()
+    folder = write_shards(tmp_path / "shards", frame)
+    whole = read_panel(frame, min_length=30, on_short="skip")
+    joined = read_panel(folder, min_length=30, on_short="skip")
+    assert sorted(joined.skipped) == sorted(whole.skipped) == ["s0", "s1", "s2", "s3"]
+    assert len(joined.values) == joined.offsets[-1] == len(whole.values)
+    for sid in whole.ids:
+        i, j = list(whole.ids).index(sid), list(joined.ids).index(sid)
+        np.testing.assert_array_equal(joined.series(j), whole.series(i))
+
+
 def test_shard_errors_name_the_series_and_the_files(tmp_path):
     frame = make_frame()
     folder = write_shards(tmp_path / "twice", frame, groups=((0, 1, 2), (2, 3), (4, 5, 6)))
