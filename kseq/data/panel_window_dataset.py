@@ -10,6 +10,9 @@ from kseq.data.windows import count_served_windows
 
 # Windows per step when window starts are computed (bounds the temporaries).
 _CHUNK = 1 << 22
+# An epoch of steps_per_epoch batches drawing at most 1/16 of the windows samples them
+# directly instead of shuffling them all.
+_SAMPLE_FRACTION = 16
 
 
 def make_panel_starts(offsets, ends, window):
@@ -124,8 +127,10 @@ class PanelWindowDataset(keras.utils.PyDataset):
             count = np.searchsorted(ordered, np.asarray(offsets[1:])) - first
             self._first, self._count = first[count > 0], count[count > 0]
         # The order of epoch e depends on (seed, e) only: a resumed fit gets the same batches.
+        # It is made when first served: Keras also calls `on_epoch_end` as a fit starts, and a
+        # large panel's order costs seconds.
         self._epoch = int(initial_epoch)
-        self._order = self._make_order()
+        self._order = None
 
     def _make_order(self):
         rng = np.random.default_rng(None if self.seed is None else (self.seed, self._epoch))
@@ -135,9 +140,17 @@ class PanelWindowDataset(keras.utils.PyDataset):
             inside = (rng.random(draws) * self._count[series]).astype(np.int64)
             rows = self._first[series] + inside
             return rows if self._order_by_series is None else self._order_by_series[rows]
+        count = len(self.starts)
+        if self.steps_per_epoch and draws <= count:
+            if not self.shuffle:
+                return np.arange(draws)
+            if draws * _SAMPLE_FRACTION <= count:
+                # A few of many windows (a large panel): drawn without replacement in
+                # O(draws), not a shuffled copy of every window (4 bytes and ~0.1 µs each).
+                return rng.choice(count, size=draws, replace=False)
         # int32 while it fits: the one (num_windows,) array made per epoch.
-        dtype = np.int32 if len(self.starts) < np.iinfo(np.int32).max else np.int64
-        order = np.arange(len(self.starts), dtype=dtype)
+        dtype = np.int32 if count < np.iinfo(np.int32).max else np.int64
+        order = np.arange(count, dtype=dtype)
         if self.shuffle:
             rng.shuffle(order)
         if not self.steps_per_epoch:
@@ -148,8 +161,15 @@ class PanelWindowDataset(keras.utils.PyDataset):
     def __len__(self):
         return self._steps
 
+    @property
+    def order(self):
+        """Rows of `starts` served this epoch, in order (batch i is ``order[i*b:(i+1)*b]``)."""
+        if self._order is None:
+            self._order = self._make_order()
+        return self._order
+
     def __getitem__(self, index):
-        rows = self._order[index * self.batch_size : (index + 1) * self.batch_size]
+        rows = self.order[index * self.batch_size : (index + 1) * self.batch_size]
         starts = self.starts[rows]
         x, loc, scale = make_window_features(
             self.values, self.scaled, self.phases, starts, self.lookback, self.season_length
@@ -163,4 +183,4 @@ class PanelWindowDataset(keras.utils.PyDataset):
     def on_epoch_end(self):
         self._epoch += 1
         if self.shuffle or self.sampling == "series":
-            self._order = self._make_order()
+            self._order = None  # made anew when the next epoch is first served

@@ -23,6 +23,8 @@ _MODELS = {
     "arima": ("AutoARIMA", "AutoARIMA"),
 }
 PANEL_BASELINES = tuple(_MODELS)
+# The cache folder, next to the run folders (one cache for every run of an output folder).
+BASELINE_CACHE = ".kseq-baseline-cache"
 
 
 @dataclass(frozen=True)

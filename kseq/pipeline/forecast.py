@@ -12,7 +12,7 @@ import pandas as pd
 from kseq.data.dates import make_future_index
 from kseq.errors import ConfigError, DataError, KseqWarning
 from kseq.evaluation.conformal_intervals import ConformalIntervals
-from kseq.evaluation.panel_baselines import forecast_baselines
+from kseq.evaluation.panel_baselines import BASELINE_CACHE, forecast_baselines
 from kseq.evaluation.panel_intervals import add_panel_bounds
 from kseq.forecaster import Forecaster
 from kseq.pipeline.load import load_panel, load_series
@@ -104,8 +104,14 @@ def forecast_saved_panel(folder, horizon, csv=None):
     chosen = extra.get("chosen", "kseq")
     if chosen != "kseq":
         classical = chosen.removeprefix("kseq+")
+        # Cached like the runs' baselines (keyed by the history's checksum and the horizon):
+        # a second forecast from the same data does not refit AutoARIMA on every series.
         baselines = forecast_baselines(
-            history, horizon, recipe.evaluation.season_length, [classical]
+            history,
+            horizon,
+            recipe.evaluation.season_length,
+            [classical],
+            cache_dir=Path(folder).resolve().parent / BASELINE_CACHE,
         )
         frame = frame.merge(baselines.frame, on=["unique_id", "ds"], validate="one_to_one")
         if chosen != classical:

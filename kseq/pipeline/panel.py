@@ -21,7 +21,7 @@ import pandas as pd
 from kseq._io import write_json_atomic, write_text_atomic
 from kseq._keras import keras
 from kseq.errors import SavedStateError
-from kseq.evaluation.panel_baselines import forecast_baselines
+from kseq.evaluation.panel_baselines import BASELINE_CACHE, forecast_baselines
 from kseq.evaluation.panel_intervals import add_panel_bounds, calibrate_panel_intervals
 from kseq.evaluation.panel_metrics import (
     measure_panel_coverage,
@@ -321,7 +321,7 @@ def run_panel(recipe, run_dir, *, resume=False, verbose="auto", callbacks=()):
     from kseq.pipeline.run import versions
 
     run_dir = Path(run_dir)
-    cache_dir = run_dir.parent / ".kseq-baseline-cache"
+    cache_dir = run_dir.parent / BASELINE_CACHE
     timings = {}
     tick = time.perf_counter()
     split_section = recipe.split

@@ -120,7 +120,7 @@ def test_series_sampling_draws_each_series_alike_and_stays_inside_it(shuffled):
         steps_per_epoch=10,
         seed=0,
     )
-    drawn = data.starts[data._order]
+    drawn = data.starts[data.order]
     windows = panel.values[drawn[:, None] + np.arange(7)]
     np.testing.assert_array_equal(np.diff(windows, axis=1), 1.0)  # never across series
     series = np.searchsorted(panel.offsets, drawn, side="right") - 1
@@ -210,3 +210,28 @@ def test_frequencies_are_checked_across_and_within_series():
     )
     with pytest.raises(TimeIndexError, match="different frequencies"):
         read_panel(pd.concat([make_frame(), quarterly]))
+
+
+def test_a_few_batches_of_many_windows_are_drawn_without_replacement():
+    # steps_per_epoch × batch_size ≤ 1/16 of the windows: sampled directly, each window at
+    # most once, inside its series; the same seed and epoch give the same draws.
+    from kseq.data.panel_window_dataset import PanelWindowDataset
+
+    panel = read_panel(make_frame(lengths=(400, 300, 500), starts=("2000-01-01",) * 3))
+    starts = make_panel_starts(panel.offsets, panel.offsets[1:], 7)
+
+    def make(seed):
+        return PanelWindowDataset(
+            panel.values, None, None, starts, lookback=4, horizon=3, batch_size=8,
+            steps_per_epoch=9, seed=seed,
+        )  # fmt: skip
+
+    data = make(0)
+    assert len(data.order) == 72 and len(set(data.order)) == 72
+    windows = panel.values[data.starts[data.order][:, None] + np.arange(7)]
+    np.testing.assert_array_equal(np.diff(windows, axis=1), 1.0)
+    np.testing.assert_array_equal(make(0).order, data.order)
+    assert not np.array_equal(make(1).order, data.order)
+    first = data.order.copy()
+    data.on_epoch_end()
+    assert not np.array_equal(data.order, first)  # a new draw each epoch

@@ -173,7 +173,7 @@ def test_a_quantile_head_forecasts_intervals_for_every_series(tmp_path):
     }
 
 
-def test_a_saved_panel_run_forecasts_every_series_past_its_end(tmp_path, capsys):
+def test_a_saved_panel_run_forecasts_every_series_past_its_end(tmp_path, capsys, monkeypatch):
 
     frame = make_panel_frame()
     recipe = write_recipe(tmp_path, frame, "saved")
@@ -221,6 +221,17 @@ def test_a_saved_panel_run_forecasts_every_series_past_its_end(tmp_path, capsys)
     np.testing.assert_allclose(
         merged["chosen"], (merged["AutoETS"] + merged["kseq"]) / 2, rtol=1e-5
     )
+    # ETS's forecasts are cached next to the run: a second forecast refits nothing.
+    import kseq.evaluation.panel_baselines as panel_baselines
+
+    assert len(list((tmp_path / ".kseq-baseline-cache").glob("ets-*.csv"))) == 1
+
+    def refit(*args):
+        raise AssertionError("refitted instead of read from the cache")
+
+    monkeypatch.setattr(panel_baselines, "_forecast_one", refit)
+    again = forecast_saved_run(tmp_path / "combined", 4).reset_index()
+    pd.testing.assert_frame_equal(again, combined, rtol=1e-12)
 
     # Beyond the net's horizon: one line naming the option, exit code 2.
     capsys.readouterr()
