@@ -13,8 +13,10 @@ from kseq.data.panel_window_dataset import (
     make_panel_starts,
     make_window_features,
 )
+from kseq.data.prepared_panel import PreparedPanel
 from kseq.data.series_covariates import SeriesCovariates
 from kseq.data.sharded_panel_window_dataset import ShardedPanelWindowDataset
+from kseq.data.window_starts import WindowStarts
 from kseq.errors import DataError, NotFittedError, SavedStateError, SeriesTooShortError
 from kseq.models.builders import head_of
 from kseq.saving import (
@@ -104,35 +106,49 @@ class GlobalForecaster:
     # Transforms ----------------------------------------------------------------------------
 
     def _log_values(self, panel):
-        """``(total,)`` float32 values with the series of `log_ids_` on log scale, and the
-        per-position mask of those series."""
-        on_log = np.isin(panel.ids, list(self.log_ids_))
-        mask = np.repeat(on_log, panel.lengths)
-        # float32 like the panel, logged in place: a panel of N values costs 4N bytes here,
-        # not the 8N of float64 plus the 4N of a masked copy.
+        """``(total,)`` float32 values with the series of `log_ids_` on log scale (what a
+        per-series scaler is fitted on)."""
+        on_log = self._on_log(panel)
         values = np.array(panel.values, dtype="float32")
-        if (values <= 0)[mask].any():
-            bad = panel.ids[
-                on_log & np.array([(panel.series(i) <= 0).any() for i in range(len(panel))])
-            ]
+        np.log(values, out=values, where=np.repeat(on_log, panel.lengths))
+        return values
+
+    def _on_log(self, panel):
+        """``(num_series,)`` bool: the series of `panel` modelled on log scale, checked to be
+        still positive."""
+        on_log = np.isin(panel.ids, list(self.log_ids_))
+        # Each series' minimum (O(series), no per-value temporaries); series are never empty.
+        lowest = np.minimum.reduceat(panel.values, panel.offsets[:-1])
+        bad = panel.ids[on_log & (lowest <= 0)]
+        if len(bad):
             raise DataError(
                 f"Series {', '.join(map(str, bad[:5]))} were positive when the forecaster was "
                 "fitted (log scale) and now hold zeros or negatives; refit on the new data."
             )
-        np.log(values, out=values, where=mask)
-        return values, mask
+        return on_log
 
     def _prepare(self, panel):
-        """Transformed values, the per-position "scaled" flags and phases of `panel`."""
+        """The transformed values, the "scaled" flags and the phases of `panel`, each indexed
+        by absolute positions like a ``(total,)`` array but computed per batch
+        (`PreparedPanel`): no transformed copy of the panel is held."""
         if self.log_ids_ is None:
             raise NotFittedError("The GlobalForecaster is not fitted yet; call `fit` first.")
-        values, mask = self._log_values(panel)
-        values = self.scaler.transform(values, panel.ids, panel.lengths)
-        phases = panel.phases(self.season_length) if self.calendar else None
-        # Windows of series off the log scale are divided by their mean absolute value,
-        # unless a per-series scaler has already set every series' scale.
-        scaled = ~mask if self.scaler.method == "none" else np.zeros_like(mask)
-        return values, scaled, phases
+        on_log = self._on_log(panel)
+        stats = self.scaler.stats_of(panel.ids)
+        loc, scale = (None, None) if stats is None else (s.astype("float32") for s in stats)
+        prepared = PreparedPanel(
+            raw=panel.values,
+            offsets=panel.offsets,
+            on_log=on_log,
+            loc=loc,
+            scale=scale,
+            # Windows of series off the log scale are divided by their mean absolute value,
+            # unless a per-series scaler has already set every series' scale.
+            scaled=~on_log if stats is None else np.zeros_like(on_log),
+            phase_shift=panel.phase_shifts(self.season_length) if self.calendar else None,
+            season_length=self.season_length,
+        )
+        return prepared.arrays()
 
     @property
     def has_series_embedding(self):
@@ -191,7 +207,7 @@ class GlobalForecaster:
             std = float(values.std())
             self.static_stats_[column] = (float(values.mean()), std if std > 0 else 1.0)
         if self.scaler.method != "none":
-            values, _ = self._log_values(panel)
+            values = self._log_values(panel)
             # Statistics of the (log) values before each series' last `validation` points.
             self.scaler.fit(values, panel.ids, panel.lengths, panel.lengths - validation)
 
@@ -293,7 +309,8 @@ class GlobalForecaster:
         window = self.lookback + self.horizon
         self.fit_transforms(panel, validation)
         values, scaled, phases = self._prepare(panel)
-        starts = self._train_starts(panel, validation)
+        # Computed per batch (`WindowStarts`): the same windows as `_train_starts`, O(series).
+        starts = WindowStarts.of(panel.offsets, panel.offsets[1:] - validation, window)
         if not len(starts):
             raise SeriesTooShortError(
                 f"No series has lookback + horizon = {window} points before its last "

@@ -71,18 +71,23 @@ class Panel:
             [start + (n - 1) * offset for start, n in zip(self.starts, self.lengths, strict=True)]
         )
 
-    def phases(self, season_length):
-        """``(total,)`` int: each value's position in its season (month of year for monthly
-        data with season 12), aligned on calendar dates so all series share one phase."""
+    def phase_shifts(self, season_length):
+        """``(num_series,)`` int64: value ``p`` of series ``i`` (an absolute position in
+        `values`) sits at position ``(shift[i] + p) % season_length`` in its season, aligned on
+        calendar dates so all series share one phase."""
         # Steps from a fixed calendar origin, read off one date range (not one per series).
         origin = pd.Timestamp("2000-01-01")
         grid = pd.date_range(
             min(origin, self.starts.min()), max(origin, self.starts.max()), freq=self.freq
         )
         first = grid.searchsorted(self.starts) - grid.searchsorted(origin)
-        # Value p of series i sits at phase (shift[i] + p) % season_length.
-        shift = (first - self.offsets[:-1]) % season_length
-        # One byte a value for seasons up to 256, filled in chunks: no (total,) int64 array.
+        return (first - self.offsets[:-1]) % season_length
+
+    def phases(self, season_length):
+        """``(total,)`` each value's position in its season (month of year for monthly data
+        with season 12), one byte a value for seasons up to 256."""
+        shift = self.phase_shifts(season_length)
+        # Filled in chunks: no (total,) int64 temporaries.
         phases = np.empty(len(self.values), dtype=np.min_scalar_type(season_length - 1))
         for begin in range(0, len(phases), _PHASE_CHUNK):
             positions = np.arange(begin, min(begin + _PHASE_CHUNK, len(phases)))

@@ -6,6 +6,7 @@ import math
 import numpy as np
 
 from kseq._keras import keras
+from kseq.data.window_starts import WindowStarts
 from kseq.data.windows import count_served_windows
 
 # Windows per step when window starts are computed (bounds the temporaries).
@@ -18,20 +19,16 @@ _SAMPLE_FRACTION = 16
 def make_panel_starts(offsets, ends, window):
     """``(num_windows,)`` absolute start positions, ascending, of every window of `window`
     points that lies inside ``[offsets[i], ends[i])`` of one series (O(windows) memory, no
-    copies): int32 while the panel's positions fit in it (4 bytes a window), else int64."""
-    offsets = np.asarray(offsets[: len(ends)], dtype=np.int64)
+    copies): int32 while the panel's positions fit in it (4 bytes a window), else int64.
+    `WindowStarts` holds the same starts in O(series) memory."""
+    index = WindowStarts.of(offsets, ends, window)
     ends = np.asarray(ends, dtype=np.int64)
-    counts = np.maximum(ends - offsets - window + 1, 0)
-    total = int(counts.sum())
     dtype = np.int32 if len(ends) == 0 or ends.max() < np.iinfo(np.int32).max else np.int64
-    # Each window's series start, plus its index inside that series; written series by
-    # series run into one array (no (num_windows,) int64 temporaries).
-    ends_of_runs = np.cumsum(counts)
-    starts = np.arange(total, dtype=dtype)
-    shift = (offsets - (ends_of_runs - counts)).astype(dtype)
-    for begin in range(0, total, _CHUNK):
-        rows = starts[begin : begin + _CHUNK]  # a view: updated in place
-        rows += shift[np.searchsorted(ends_of_runs, rows, side="right")]
+    starts = np.empty(len(index), dtype=dtype)
+    # Filled in chunks: no (num_windows,) int64 temporaries.
+    for begin in range(0, len(starts), _CHUNK):
+        stop = min(begin + _CHUNK, len(starts))
+        starts[begin:stop] = index[np.arange(begin, stop)]
     return starts
 
 
@@ -64,7 +61,8 @@ class PanelWindowDataset(keras.utils.PyDataset):
             on a log scale).
         phases: ``(total,)`` position in the season of each value, or `None` for no calendar
             features.
-        starts: ``(num_windows,)`` window starts (`make_panel_starts`).
+        starts: ``(num_windows,)`` window starts (`make_panel_starts`), or a `WindowStarts`
+            (the same starts computed per batch: O(series) memory).
         lookback, horizon, season_length: window sizes and the season of the phases.
         batch_size: windows per batch.
         sampling: ``"windows"`` (each window once per epoch, shuffled) or ``"series"`` (each
@@ -105,9 +103,11 @@ class PanelWindowDataset(keras.utils.PyDataset):
         if not len(starts):
             raise ValueError("The panel holds no window of lookback + horizon points.")
         self.values, self.scaled, self.phases = values, scaled, phases
-        self.starts = np.asarray(starts)  # int32 or int64 (`make_panel_starts`)
-        if self.starts.dtype.kind not in "iu":
-            raise ValueError(f"`starts` must be integers. Received dtype {self.starts.dtype}")
+        if not isinstance(starts, WindowStarts):
+            starts = np.asarray(starts)  # int32 or int64 (`make_panel_starts`)
+            if starts.dtype.kind not in "iu":
+                raise ValueError(f"`starts` must be integers. Received dtype {starts.dtype}")
+        self.starts = starts
         self.lookback, self.horizon, self.season_length = lookback, horizon, season_length
         self.batch_size = int(batch_size)
         self.sampling, self.shuffle, self.seed = sampling, shuffle, seed
@@ -119,12 +119,16 @@ class PanelWindowDataset(keras.utils.PyDataset):
                 raise ValueError("`sampling='series'` needs the panel's `offsets`.")
             # Each series' windows as one run of the sorted starts (O(series), no per-window
             # series index): draw a series with windows, then a window inside its run.
-            ordered, self._order_by_series = self.starts, None
-            if (ordered[1:] < ordered[:-1]).any():  # not from `make_panel_starts`
-                self._order_by_series = np.argsort(self.starts, kind="stable")
-                ordered = self.starts[self._order_by_series]
-            first = np.searchsorted(ordered, np.asarray(offsets[:-1]))
-            count = np.searchsorted(ordered, np.asarray(offsets[1:])) - first
+            self._order_by_series = None
+            if isinstance(self.starts, WindowStarts):
+                first, count = self.starts.run_starts, self.starts.counts
+            else:
+                ordered = self.starts
+                if (ordered[1:] < ordered[:-1]).any():  # not from `make_panel_starts`
+                    self._order_by_series = np.argsort(self.starts, kind="stable")
+                    ordered = self.starts[self._order_by_series]
+                first = np.searchsorted(ordered, np.asarray(offsets[:-1]))
+                count = np.searchsorted(ordered, np.asarray(offsets[1:])) - first
             self._first, self._count = first[count > 0], count[count > 0]
         # The order of epoch e depends on (seed, e) only: a resumed fit gets the same batches.
         # It is made when first served: Keras also calls `on_epoch_end` as a fit starts, and a

@@ -53,7 +53,9 @@ def forecast_saved_run(run_dir, horizon, csv=None):
     run_dir = Path(run_dir)
     folder = run_dir / "forecaster" if (run_dir / "forecaster").is_dir() else run_dir
     if is_saved_global_fit(folder):
-        return forecast_saved_panel(folder, horizon, csv)
+        # The classical refits are cached next to the run folders, as the runs' baselines.
+        cache_dir = run_dir.resolve().parent / BASELINE_CACHE
+        return forecast_saved_panel(folder, horizon, csv, cache_dir=cache_dir)
     forecaster, recipe = load_saved_run(run_dir)
     series = read_history(recipe, csv)
     forecasts = forecaster.predict(series.values, horizon)
@@ -83,12 +85,13 @@ def read_panel_history(recipe, min_length, csv=None):
     return panel
 
 
-def forecast_saved_panel(folder, horizon, csv=None):
+def forecast_saved_panel(folder, horizon, csv=None, *, cache_dir=None):
     """A panel run's forecasts `horizon` steps after each series: the ensemble's mean
     (``kseq``), the forecast of the method the run chose on its validation part (``chosen``;
     a classical model is refitted on the whole history), and the intervals: a quantile head's
     own, and the run's conformal intervals (``chosen-lo-80``, ...) scaled by each series'
-    whole history."""
+    whole history. The refitted classical forecasts are cached in `cache_dir` (`None`: not
+    cached)."""
     fit, extra = load_global_fit(folder)
     if "recipe" not in extra:
         raise DataError(f"{folder} records no recipe; it was not saved by `kseq run`.")
@@ -104,14 +107,10 @@ def forecast_saved_panel(folder, horizon, csv=None):
     chosen = extra.get("chosen", "kseq")
     if chosen != "kseq":
         classical = chosen.removeprefix("kseq+")
-        # Cached like the runs' baselines (keyed by the history's checksum and the horizon):
-        # a second forecast from the same data does not refit AutoARIMA on every series.
+        # With `cache_dir`, keyed by the history's checksum and the horizon: a second
+        # forecast from the same data does not refit AutoARIMA on every series.
         baselines = forecast_baselines(
-            history,
-            horizon,
-            recipe.evaluation.season_length,
-            [classical],
-            cache_dir=Path(folder).resolve().parent / BASELINE_CACHE,
+            history, horizon, recipe.evaluation.season_length, [classical], cache_dir=cache_dir
         )
         frame = frame.merge(baselines.frame, on=["unique_id", "ds"], validate="one_to_one")
         if chosen != classical:

@@ -90,6 +90,13 @@ class PanelScaler:
         stats = np.array([self.stats_[sid] for sid in ids], dtype="float64").reshape(-1, 2)
         return stats[:, 0], stats[:, 1]
 
+    def stats_of(self, ids):
+        """``(loc, scale)``, each ``(len(ids),)`` float64: what `transform` subtracts from and
+        divides each series by; `None` when the method is ``"none"``."""
+        if self.method == "none":
+            return None
+        return self._lookup(ids)
+
     def transform(self, values, ids, lengths):
         """Scales ``(total,)`` panel values, series after series (`ids`, `lengths`)."""
         values = np.asarray(values)

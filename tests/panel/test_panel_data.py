@@ -235,3 +235,28 @@ def test_a_few_batches_of_many_windows_are_drawn_without_replacement():
     first = data.order.copy()
     data.on_epoch_end()
     assert not np.array_equal(data.order, first)  # a new draw each epoch
+
+
+@pytest.mark.parametrize("sampling", ["windows", "series"])
+def test_windows_computed_per_batch_are_the_stored_windows(sampling):
+    # WindowStarts (O(series)) and PreparedPanel-style lookups serve the batches that stored
+    # starts serve, batch by batch.
+    from kseq.data.panel_window_dataset import PanelWindowDataset
+    from kseq.data.window_starts import WindowStarts
+
+    panel = read_panel(make_frame())
+    ends = panel.offsets[1:] - 3
+    stored = make_panel_starts(panel.offsets, ends, 9)
+    computed = WindowStarts.of(panel.offsets, ends, 9)
+    assert len(computed) == len(stored)
+    np.testing.assert_array_equal(computed[np.arange(len(stored))], stored)
+    options = dict(lookback=5, horizon=4, batch_size=16, sampling=sampling, seed=2)
+    scaled = np.zeros(len(panel.values), dtype=bool)
+    datasets = [
+        PanelWindowDataset(panel.values, scaled, None, s, offsets=panel.offsets, **options)
+        for s in (stored, computed)
+    ]
+    assert len(datasets[0]) == len(datasets[1])
+    for i in range(len(datasets[0])):
+        for a, b in zip(datasets[0][i], datasets[1][i], strict=True):
+            np.testing.assert_array_equal(a, b)

@@ -224,7 +224,7 @@ def test_a_saved_panel_run_forecasts_every_series_past_its_end(tmp_path, capsys,
     # ETS's forecasts are cached next to the run: a second forecast refits nothing.
     import kseq.evaluation.panel_baselines as panel_baselines
 
-    assert len(list((tmp_path / ".kseq-baseline-cache").glob("ets-*.csv"))) == 1
+    assert len(list((tmp_path / ".kseq-baseline-cache").glob("ets-*-h4-*.csv"))) == 1
 
     def refit(*args):
         raise AssertionError("refitted instead of read from the cache")

@@ -111,3 +111,43 @@ def test_global_forecaster_with_a_series_scaler_round_trips(tmp_path, method):
     assert loaded.scaler.stats_ == forecaster.scaler.stats_
     np.testing.assert_allclose(loaded.predict(panel)["kseq"], frame["kseq"], rtol=1e-6)
     keras.backend.clear_session()
+
+
+@pytest.mark.parametrize("method", ["none", "standard", "robust", "minmax", "mean_abs"])
+def test_prepared_values_are_the_transformed_panel_value_by_value(method):
+    # What the forecaster's windows read (computed per batch) equals the transformed copy of
+    # the whole panel: float32 logs of the positive series, then the series' scaler.
+    from kseq.global_forecaster import GlobalForecaster
+    from kseq.models import build_forecaster
+
+    rng = np.random.default_rng(3)
+    frames = [
+        pd.DataFrame(
+            {
+                "unique_id": f"s{i}",
+                "ds": pd.date_range("2000-01-01", periods=n, freq="MS") + pd.DateOffset(months=i),
+                "y": level + rng.normal(0, abs(level) / 10 + 1, n),
+            }
+        )
+        for i, (n, level) in enumerate([(40, 100.0), (36, -50.0), (50, 1e5), (30, 3.0)])
+    ]
+    panel = read_panel(pd.concat(frames, ignore_index=True))
+    model = build_forecaster(6, 3, horizon=4, units=[4], seed=0)
+    forecaster = GlobalForecaster(model, lookback=6, season_length=12, scaler=method)
+    forecaster.fit_transforms(panel, validation=4)
+    values, scaled, phases = forecaster._prepare(panel)
+    on_log = np.repeat([sid in forecaster.log_ids_ for sid in panel.ids], panel.lengths)
+    expected = panel.values.copy()
+    expected[on_log] = np.log(expected[on_log])
+    if method != "none":
+        stats = np.array([forecaster.scaler.stats_[sid] for sid in panel.ids], "float32")
+        expected = (expected - np.repeat(stats[:, 0], panel.lengths)) / np.repeat(
+            stats[:, 1], panel.lengths
+        )
+    positions = np.arange(len(panel.values))
+    np.testing.assert_allclose(values[positions], expected, rtol=1e-6)
+    np.testing.assert_array_equal(scaled[positions], ~on_log if method == "none" else False)
+    np.testing.assert_array_equal(phases[positions], panel.phases(12))
+    # Any shape of positions, as a batch of windows reads them.
+    rows = positions[:30].reshape(5, 6)
+    np.testing.assert_array_equal(values[rows], values[positions][rows])
