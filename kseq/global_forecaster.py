@@ -136,17 +136,13 @@ class GlobalForecaster:
         on_log = self._on_log(panel)
         stats = self.scaler.stats_of(panel.ids)
         loc, scale = (None, None) if stats is None else (s.astype("float32") for s in stats)
-        prepared = PreparedPanel(
-            raw=panel.values,
-            offsets=panel.offsets,
-            on_log=on_log,
+        prepared = PreparedPanel.of(
+            panel,
+            on_log,
             loc=loc,
             scale=scale,
-            # Windows of series off the log scale are divided by their mean absolute value,
-            # unless a per-series scaler has already set every series' scale.
-            scaled=~on_log if stats is None else np.zeros_like(on_log),
-            phase_shift=panel.phase_shifts(self.season_length) if self.calendar else None,
             season_length=self.season_length,
+            calendar=self.calendar,
         )
         return prepared.arrays()
 

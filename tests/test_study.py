@@ -175,36 +175,39 @@ def test_shared_postgresql_study_reruns_the_trial_of_a_killed_worker(tmp_path, p
             start_new_session=True,
         )
 
-    # The second worker starts once the first has queued the grid: two workers queueing at the
-    # same moment may queue a point twice, and that point's twin (not the retry) may re-run the
-    # killed trial — also correct (every point once), but then this test could not see the retry.
+    def poll_study(found):
+        """Looks at the study every 0.1 s (the first worker must stay alive) until
+        `found(study)` returns something; returns it, or `None` after 300 s."""
+        deadline = time.time() + 300
+        while time.time() < deadline:
+            time.sleep(0.1)
+            assert first.poll() is None, (tmp_path / "worker0.log").read_text()[-2000:]
+            try:
+                study = optuna.load_study(study_name="tiny", storage=postgresql_url)
+            except KeyError:
+                continue  # not created yet
+            result = found(study)
+            if result is not None:
+                return result
+        return None
+
+    def kill_second_in_a_trial(study):
+        for trial in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
+            if trial.user_attrs.get("worker", "").endswith(f":{second.pid}"):
+                os.killpg(second.pid, signal.SIGKILL)
+                return trial
+        return None
+
     first, second = start(0), None
-    killed = None
     try:
-        deadline = time.time() + 300
-        while second is None and time.time() < deadline:
-            time.sleep(0.1)
-            assert first.poll() is None, (tmp_path / "worker0.log").read_text()[-2000:]
-            try:
-                study = optuna.load_study(study_name="tiny", storage=postgresql_url)
-            except KeyError:
-                continue  # not created yet
-            if len(study.get_trials(deepcopy=False)) >= 6:
-                second = start(1)
-        assert second is not None, "the first worker never queued the grid"
-        deadline = time.time() + 300
-        while killed is None and time.time() < deadline:
-            time.sleep(0.1)
-            assert first.poll() is None, (tmp_path / "worker0.log").read_text()[-2000:]
-            try:
-                study = optuna.load_study(study_name="tiny", storage=postgresql_url)
-            except KeyError:
-                continue  # not created yet
-            for trial in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
-                if trial.user_attrs.get("worker", "").endswith(f":{second.pid}"):
-                    os.killpg(second.pid, signal.SIGKILL)
-                    killed = trial
-                    break
+        queued = poll_study(lambda study: len(study.get_trials(deepcopy=False)) >= 6 or None)
+        assert queued, "the first worker never queued the grid"
+        # The second worker starts once the first has queued the grid: two workers queueing at
+        # the same moment may queue a point twice, and that point's twin (not the retry) may
+        # re-run the killed trial — also correct (every point once), but then this test could
+        # not see the retry.
+        second = start(1)
+        killed = poll_study(kill_second_in_a_trial)
         assert killed is not None, "the second worker never ran a trial"
         assert first.wait(timeout=600) == 0, (tmp_path / "worker0.log").read_text()[-2000:]
     finally:

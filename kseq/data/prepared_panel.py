@@ -49,6 +49,23 @@ class PreparedPanel:
     phase_shift: np.ndarray | None
     season_length: int = 1
 
+    @classmethod
+    def of(cls, panel, on_log, *, loc=None, scale=None, season_length=1, calendar=True):
+        """The prepared values of `panel` (a `kseq.data.Panel`): the series flagged `on_log`
+        on log scale, then scaled by `loc` and `scale` when given. Windows of series off the
+        log scale are divided by their mean absolute value unless a scaler has already set
+        every series' scale."""
+        return cls(
+            raw=panel.values,
+            offsets=panel.offsets,
+            on_log=on_log,
+            loc=loc,
+            scale=scale,
+            scaled=~on_log if loc is None else np.zeros_like(on_log),
+            phase_shift=panel.phase_shifts(season_length) if calendar else None,
+            season_length=season_length,
+        )
+
     def series_of(self, positions):
         """The series index of each absolute position."""
         return np.searchsorted(self.offsets, positions, side="right") - 1
