@@ -12,6 +12,7 @@ import pytest
 
 optuna = pytest.importorskip("optuna")
 from optuna.trial import TrialState  # noqa: E402
+from sqlalchemy.pool import NullPool  # noqa: E402 (Optuna's own dependency)
 
 from kseq.errors import ConfigError  # noqa: E402
 from kseq.recipes.config import load_recipe  # noqa: E402
@@ -166,6 +167,11 @@ def test_shared_postgresql_study_reruns_the_trial_of_a_killed_worker(tmp_path, p
     path = write_study(tmp_path, text)
     command = [sys.executable, "-m", "kseq.cli", "study", str(path), "--storage", postgresql_url]
     logs = [open(tmp_path / f"worker{i}.log", "w") for i in range(2)]  # noqa: SIM115
+    # One storage for all the test's looks, each look on a connection of its own that is closed
+    # after it: a fresh `load_study(storage=url)` every 0.1 s leaves pooled connections open
+    # until garbage collection (40 at once here), and three backends' runs of this test on one
+    # server then exhausted its 100 connection slots.
+    storage = optuna.storages.RDBStorage(postgresql_url, engine_kwargs={"poolclass": NullPool})
 
     def start(i):
         return subprocess.Popen(
@@ -183,7 +189,7 @@ def test_shared_postgresql_study_reruns_the_trial_of_a_killed_worker(tmp_path, p
             time.sleep(0.1)
             assert first.poll() is None, (tmp_path / "worker0.log").read_text()[-2000:]
             try:
-                study = optuna.load_study(study_name="tiny", storage=postgresql_url)
+                study = optuna.load_study(study_name="tiny", storage=storage)
             except KeyError:
                 continue  # not created yet
             result = found(study)
@@ -217,7 +223,7 @@ def test_shared_postgresql_study_reruns_the_trial_of_a_killed_worker(tmp_path, p
             process.wait()
         for log in logs:
             log.close()
-    study = optuna.load_study(study_name="tiny", storage=postgresql_url)
+    study = optuna.load_study(study_name="tiny", storage=storage)
     trials = {t.number: t for t in study.get_trials(deepcopy=False)}
     assert trials[killed.number].state == TrialState.FAIL
     complete = [t for t in trials.values() if t.state == TrialState.COMPLETE]
@@ -231,6 +237,6 @@ def test_shared_postgresql_study_reruns_the_trial_of_a_killed_worker(tmp_path, p
     assert table.loc[table["trial"] == rerun.number, "retry_of"].item() == killed.number
     # Resumed (the same command again): nothing left to run, nothing run twice.
     summary = run_study(path, storage=postgresql_url, out_dir=tmp_path / "out0")
-    again = optuna.load_study(study_name="tiny", storage=postgresql_url)
+    again = optuna.load_study(study_name="tiny", storage=storage)
     assert summary.failed_workers == 0
     assert sum(t.state == TrialState.COMPLETE for t in again.trials) == 6
