@@ -333,7 +333,8 @@ def concat_panels(panels, *, num_values=None):
         if values is not None:
             values[filled : filled + len(panel.values)] = panel.values
             filled += len(panel.values)
-            panel = replace(panel, values=panel.values[:0])
+            # A fresh empty array: a view (`values[:0]`) would keep the shard's buffer alive.
+            panel = replace(panel, values=np.empty(0, dtype=np.float32))
         parts.append(panel)
     if not parts:
         raise EmptyDataError("There is no panel to join.")

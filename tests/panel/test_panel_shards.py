@@ -62,6 +62,35 @@ def test_a_folder_of_shards_reads_like_one_file(tmp_path):
     assert joined.freq == whole.freq
 
 
+def test_joining_shards_keeps_only_one_shard_alive():
+    # `concat_panels(..., num_values=)` copies each shard's values into the joined array; no
+    # shard's own buffer may outlive its turn (a view of it would keep it alive: one more
+    # copy of the whole panel by the end).
+    import gc
+    import weakref
+
+    from kseq.data.panel import concat_panels
+
+    alive = []
+
+    def shards():
+        for k, ids in enumerate(((0, 1, 2), (3, 4), (5, 6))):
+            frame = make_frame()
+            panel = read_panel(frame[frame["unique_id"].isin([f"s{i}" for i in ids])])
+            alive.append(weakref.ref(panel.values))
+            yield panel
+            del panel
+            gc.collect()
+            assert sum(ref() is not None for ref in alive) == 0, f"shard {k} still alive"
+
+    whole = read_panel(make_frame())
+    joined = concat_panels(shards(), num_values=len(whole.values))
+    gc.collect()
+    assert all(ref() is None for ref in alive)
+    np.testing.assert_array_equal(joined.values, whole.values)
+    np.testing.assert_array_equal(joined.offsets, whole.offsets)
+
+
 def test_a_folder_read_skips_short_series_like_one_file(tmp_path):
     # The folder is read into one array sized for every row; skipped series shrink it.
     frame = make_frame()
