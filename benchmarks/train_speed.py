@@ -15,7 +15,8 @@ Each variant runs `--repeats` times, in rounds (every variant once per round), e
 a fresh process of the same backend (`--same-process` to keep them here); medians, and the
 ratio to plain PyTorch in each round (median and range over rounds), are printed as a Markdown
 table and written to benchmarks/results/train_speed-<backend>.json.
-Plain PyTorch needs torch installed; without it those columns are skipped. On a machine with a
+Plain PyTorch needs torch installed (or `--torch-python` naming a Python that has it); without
+it those columns are skipped. On a machine with a
 CUDA GPU, Keras trains there and plain PyTorch runs cuDNN's `nn.LSTM` there (results go to
 `train_speed-<backend>-gpu.json`); `--steps-per-execution N` compiles the Keras variants with
 Keras's `steps_per_execution` (JAX and TensorFlow only).
@@ -198,7 +199,7 @@ def torch_b(steps, warmup=5):
 
 def plain_torch(workload, args):
     command = [
-        sys.executable,
+        args.torch_python or sys.executable,
         __file__,
         "--plain-torch",
         workload,
@@ -304,6 +305,11 @@ def main(argv=None):
         help="run every Keras variant in this process (by default each repetition gets a fresh "
         "process: on TensorFlow a process's speed drifts after its first training run)",
     )
+    parser.add_argument(
+        "--torch-python",
+        help="the Python that runs plain PyTorch (one with torch and kseq installed, such as "
+        ".tox/torch/bin/python), when this backend's environment lacks torch",
+    )
     parser.add_argument("--plain-torch", choices=("A", "B"), help=argparse.SUPPRESS)
     parser.add_argument("--one", help=argparse.SUPPRESS)  # "B: kseq": run once, print JSON
     args = parser.parse_args(argv)
@@ -328,7 +334,7 @@ def main(argv=None):
         },
         "E": {"kseq": end_to_end},
     }
-    if HAS_TORCH:
+    if HAS_TORCH or args.torch_python:
         # A separate process: another framework's thread pools in this one slow torch down
         # (measured: 2.4x on workload A next to JAX).
         variants["A"]["plain PyTorch"] = lambda: plain_torch("A", args)
