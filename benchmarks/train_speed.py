@@ -16,10 +16,10 @@ a fresh process of the same backend (`--same-process` to keep them here); median
 ratio to plain PyTorch in each round (median and range over rounds), are printed as a Markdown
 table and written to benchmarks/results/train_speed-<backend>.json.
 Plain PyTorch needs torch installed (or `--torch-python` naming a Python that has it); without
-it those columns are skipped. On a machine with a
-CUDA GPU, Keras trains there and plain PyTorch runs cuDNN's `nn.LSTM` there (results go to
-`train_speed-<backend>-gpu.json`); `--steps-per-execution N` compiles the Keras variants with
-Keras's `steps_per_execution` (JAX and TensorFlow only).
+it those columns are skipped. On a machine with a CUDA GPU, Keras trains there and plain
+PyTorch runs cuDNN's `nn.LSTM` there (results go to `train_speed-<backend>-gpu.json`);
+`--steps-per-execution N` compiles the Keras variants with Keras's `steps_per_execution` (JAX
+and TensorFlow only).
 """
 
 import argparse
