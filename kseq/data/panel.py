@@ -224,8 +224,26 @@ def read_panel(
         return panel
     if name is None:
         name = source if isinstance(source, (str, os.PathLike)) else "the DataFrame"
-    frame = _read_frame(source, name)
     static_columns = [static_columns] if isinstance(static_columns, str) else list(static_columns)
+    if not static_columns and _is_parquet_file(source):
+        from kseq.data.parquet_panel import read_sorted_parquet_panel
+
+        # Series stored sorted, one run of rows each, read from their Arrow columns; anything
+        # else (or any problem) is read and reported by the pandas validation below.
+        panel = read_sorted_parquet_panel(
+            source,
+            id_column,
+            time_column,
+            target_column,
+            min_length=min_length,
+            on_short=on_short,
+            freq=freq,
+            name=name,
+            min_series=min_series,
+        )
+        if panel is not None:
+            return panel
+    frame = _read_frame(source, name)
     needed = [id_column, time_column, target_column, *static_columns]
     missing = [c for c in needed if c not in frame.columns]
     if missing:
@@ -282,23 +300,59 @@ def read_panel(
     # Rows are sorted by id, so each series is one run of rows, in the order of `groups`.
     sizes = groups.size()
     first_rows = frame[time_column].to_numpy()[groups.cumcount().to_numpy() == 0]
-    short = sizes.to_numpy() < min_length
+    return make_panel(
+        sizes.index,
+        frame[target_column].to_numpy(),
+        sizes.to_numpy(),
+        first_rows,
+        offset.freqstr,
+        name=name,
+        min_length=min_length,
+        on_short=on_short,
+        min_series=min_series,
+        static_of=lambda keep: _read_static(
+            frame[np.repeat(keep, sizes.to_numpy())], static_columns, name, id_column
+        ),
+    )
+
+
+def make_panel(
+    ids, values, lengths, starts, freq, *, name, min_length, on_short, min_series, static_of=None
+):
+    """The `Panel` of validated series laid end to end (``values``: ``(sum(lengths),)``, the
+    series in the order of `ids`), short ones raised or skipped as `read_panel` documents.
+
+    `static_of(keep)` gives the static values of the kept series (``keep``: a mask over
+    `ids`)."""
+    lengths = np.asarray(lengths, dtype=np.int64)
+    short = lengths < min_length
     skipped = {
         sid: f"{n} points, fewer than the {min_length} needed"
-        for sid, n in zip(sizes.index[short], sizes.to_numpy()[short], strict=True)
+        for sid, n in zip(np.asarray(ids)[short], lengths[short], strict=True)
     }
-    ids = list(sizes.index[~short])
-    starts = list(pd.DatetimeIndex(first_rows[~short]))
-    lengths = list(sizes.to_numpy()[~short])
     if skipped and on_short == "raise":
         raise SeriesTooShortError(
             f"{name}: {len(skipped)} series have fewer than {min_length} points: "
             f"{_rows(skipped)}. Pass on_short='skip' (recipe: --set data.on_short=skip) to leave "
             "them out; the run card lists them."
         )
-    if len(ids) < min_series:
+    keep = ~short
+    if int(keep.sum()) < min_series:
         raise SeriesTooShortError(f"{name}: no series has {min_length} points or more.")
-    kept = frame[np.repeat(~short, sizes.to_numpy())]
+    if skipped:
+        values = values[np.repeat(keep, lengths)]
+    return Panel(
+        ids=np.asarray(list(np.asarray(ids)[keep]), dtype=object),
+        values=np.asarray(values, dtype=np.float32),
+        offsets=np.concatenate([[0], np.cumsum(lengths[keep])]).astype(np.int64),
+        starts=pd.DatetimeIndex(np.asarray(starts)[keep]),
+        freq=freq,
+        static={} if static_of is None else static_of(keep),
+        skipped=skipped,
+    )
+
+
+def _read_static(kept, static_columns, name, id_column):
     static = {}
     for column in static_columns:
         per_series = kept.groupby(id_column, sort=False)[column]
@@ -309,15 +363,7 @@ def read_panel(
                 f"{_rows(varying.index[varying])}; static values are one per series."
             )
         static[column] = per_series.first().to_numpy()
-    return Panel(
-        ids=np.asarray(ids, dtype=object),
-        values=kept[target_column].to_numpy(dtype=np.float32),
-        offsets=np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64),
-        starts=pd.DatetimeIndex(starts),
-        freq=offset.freqstr,
-        static=static,
-        skipped=skipped,
-    )
+    return static
 
 
 def concat_panels(panels, *, num_values=None):
@@ -358,6 +404,18 @@ def concat_panels(panels, *, num_values=None):
         static={k: np.concatenate([p.static[k] for p in parts]) for k in parts[0].static},
         skipped={k: v for p in parts for k, v in p.skipped.items()},
     )
+
+
+def _is_parquet_file(source):
+    if not isinstance(source, (str, os.PathLike)) or not str(source).endswith(".parquet"):
+        return False
+    if not os.path.isfile(source):
+        return False
+    try:
+        import pyarrow  # noqa: F401
+    except ImportError:  # `_read_frame` says what to install
+        return False
+    return True
 
 
 def _read_frame(source, name):
@@ -436,11 +494,14 @@ def _check_regular(frame, groups, name, id_column, time_column, offset, freq):
 
 
 def _infer_freq(frame, name, id_column, time_column):
-    """The panel's frequency, inferred on each series' first dates; series that start with
-    the same spacing are inferred once."""
     heads = frame.groupby(id_column, sort=False).head(_INFER_POINTS)
-    ids = heads[id_column].to_numpy()
-    stamps = heads[time_column].to_numpy()
+    return infer_panel_freq(heads[id_column].to_numpy(), heads[time_column].to_numpy(), name)
+
+
+def infer_panel_freq(ids, stamps, name):
+    """The panel's frequency, inferred on each series' first dates (`ids`, `stamps`: the
+    first `_INFER_POINTS` rows of each series, one run of rows per series, datetime64);
+    series that start with the same spacing are inferred once."""
     found, seen = {}, set()
     bounds = np.flatnonzero(np.r_[True, ids[1:] != ids[:-1], True])
     for begin, end in zip(bounds[:-1], bounds[1:], strict=True):

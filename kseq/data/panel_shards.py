@@ -59,8 +59,10 @@ class PanelShards:
         `min_series` as in `read_panel`."""
         from kseq.data.panel import read_panel
 
+        path = self.paths[i]
         return read_panel(
-            read_shard_frame(self.paths[i], None),
+            # A Parquet shard is read from its columns when well formed (`read_panel`).
+            path if path.suffix == ".parquet" else read_shard_frame(path, None),
             self.id_column,
             self.time_column,
             self.target_column,
@@ -116,6 +118,38 @@ def read_shard_frame(path, columns):
     return frame
 
 
+def _count_rows_per_id(path, id_column):
+    """The rows of each series id of one shard (a Series indexed by id). A Parquet file's
+    string ids are counted on their dictionary codes, not as one Python string per row."""
+    if path.suffix == ".parquet":
+        try:
+            import pyarrow as pa
+            import pyarrow.parquet as pq
+        except ImportError:
+            pa = None  # `read_shard_frame` says what to install
+        if pa is not None:
+            try:
+                column = pq.read_table(
+                    path, columns=[id_column], read_dictionary=[id_column]
+                ).column(id_column)
+            except ValueError as error:  # pyarrow's ArrowInvalid: no such column
+                raise ColumnNotFoundError(
+                    f"{path}: cannot read column(s) {[id_column]}: {error}"
+                ) from None
+            kind = column.type
+            if (
+                pa.types.is_dictionary(kind)
+                and pa.types.is_string(kind.value_type)
+                and column.null_count == 0
+                and len(column)
+            ):
+                ids = pa.concat_arrays(column.unify_dictionaries().chunks)
+                counts = np.bincount(ids.indices.to_numpy(), minlength=len(ids.dictionary))
+                labels = np.asarray(ids.dictionary.to_pylist(), dtype=object)
+                return pd.Series(counts[counts > 0], index=labels[counts > 0])
+    return read_shard_frame(path, [id_column])[id_column].astype(str).value_counts(sort=False)
+
+
 def read_panel_shards(
     directory,
     id_column="unique_id",
@@ -145,8 +179,7 @@ def read_panel_shards(
         )
     lengths, owner = [], {}
     for path in paths:
-        ids = read_shard_frame(path, [id_column])[id_column].astype(str)
-        counts = ids.value_counts(sort=False)
+        counts = _count_rows_per_id(path, id_column)
         for sid in counts.index:
             if sid in owner:
                 raise DataError(
