@@ -40,32 +40,32 @@ def read_sorted_parquet_panel(
     import pyarrow.parquet as pq
 
     try:
-        table = pq.read_table(
-            path, columns=[id_column, time_column, target_column], read_dictionary=[id_column]
-        )
-    except (pa.ArrowException, ValueError, OSError):
+        schema = pq.read_schema(path)
+        # One column at a time, each turned into numpy and its Arrow buffers released before
+        # the next is decoded: the read's peak is one column's decoding, not the table's.
+        ids = _read_column(pa, pq, path, id_column, read_dictionary=[id_column])
+        if ids is None:
+            return None
+        kind = ids.type
+        if not (
+            pa.types.is_dictionary(kind)
+            and (pa.types.is_string(kind.value_type) or pa.types.is_large_string(kind.value_type))
+            and pa.types.is_timestamp(schema.field(time_column).type)
+            and _is_number(pa, schema.field(target_column).type)
+        ):
+            return None
+        ids = pa.concat_arrays(ids.unify_dictionaries().chunks)
+        codes, dictionary = ids.indices.to_numpy(), ids.dictionary
+        del ids
+        # Timestamps with a time zone hold UTC instants: `read_panel` converts to naive UTC too.
+        stamps = _read_column(pa, pq, path, time_column, cast=pa.timestamp("ns"))
+        # float64 first, as `read_panel` does, so integers round to float32 the same way.
+        y = _read_column(pa, pq, path, target_column)
+    except (pa.ArrowException, ValueError, OSError, KeyError):  # out of range, missing, ...
         return None
-    if table.num_rows == 0 or any(column.null_count for column in table.columns):
+    if stamps is None or y is None or len(stamps) != len(codes) or not len(codes):
         return None
-    table = table.unify_dictionaries()
-    id_type, time_type = table.schema.field(id_column).type, table.schema.field(time_column).type
-    if not (
-        pa.types.is_dictionary(id_type)
-        and (pa.types.is_string(id_type.value_type) or pa.types.is_large_string(id_type.value_type))
-        and pa.types.is_timestamp(time_type)
-        and _is_number(pa, table.schema.field(target_column).type)
-    ):
-        return None
-    ids = pa.concat_arrays(table.column(id_column).chunks)
-    codes = ids.indices.to_numpy()
-    # Timestamps with a time zone hold UTC instants: `read_panel` converts to naive UTC too.
-    try:
-        stamps = table.column(time_column).cast(pa.timestamp("ns")).to_numpy().view(np.int64)
-    except pa.ArrowInvalid:  # out of datetime64[ns]'s range
-        return None
-    # float64 first, as `read_panel` does, so integers round to float32 the same way.
-    y = table.column(target_column).to_numpy().astype(np.float64, copy=False)
-    del table
+    stamps, y = stamps.view(np.int64), y.astype(np.float64, copy=False)
     if not np.isfinite(y).all():
         return None
 
@@ -76,8 +76,8 @@ def read_sorted_parquet_panel(
     if len(np.unique(run_codes)) < len(run_codes):
         return None
     lengths = np.diff(np.concatenate([run_starts, [len(codes)]]))
-    labels = np.asarray(ids.dictionary.to_pylist(), dtype=object)[run_codes]
-    del codes, ids
+    labels = np.asarray(dictionary.to_pylist(), dtype=object)[run_codes]
+    del codes
 
     if freq is None:
         head = np.minimum(lengths, _INFER_POINTS)
@@ -112,6 +112,29 @@ def read_sorted_parquet_panel(
     )
 
 
+def _read_column(pa, pq, path, column, cast=None, **options):
+    """One column as numpy (an Arrow array for dictionary columns), `None` when it has
+    missing values; Arrow's freed buffers go back to the system before numpy's temporaries
+    (numpy cannot reuse them)."""
+    # Without pre-buffering or threads: one column chunk decoded at a time.
+    values = (
+        pq.ParquetFile(path, pre_buffer=False, **options)
+        .read(columns=[column], use_threads=False)
+        .column(column)
+    )
+    if values.null_count:
+        return None
+    if pa.types.is_dictionary(values.type):
+        return values
+    if cast is not None:
+        values = values.cast(cast)
+    # A copy owned by numpy, so that no Arrow buffer outlives this call.
+    out = np.array(values.to_numpy(), copy=True)
+    del values
+    pa.default_memory_pool().release_unused()
+    return out
+
+
 def _is_number(pa, dtype):
     return pa.types.is_floating(dtype) or pa.types.is_integer(dtype)
 
@@ -122,14 +145,29 @@ def _positions(lengths):
     return np.arange(total) - np.repeat(np.cumsum(lengths) - lengths, lengths)
 
 
+# Rows per block of the regularity check (bounds its int64 temporaries to a few MB).
+_CHUNK = 1 << 18
+
+
 def _is_regular(stamps, same_series, offset):
     """Whether consecutive rows of a series are exactly one `offset` apart (which rules out
-    unsorted rows, duplicates and gaps too)."""
+    unsorted rows, duplicates and gaps too); checked in blocks of `_CHUNK` rows."""
     if isinstance(offset, pd.offsets.Tick):
-        return bool((np.diff(stamps)[same_series] == offset.nanos).all())
-    # Calendar steps (months, quarters, weeks): one step = the next date of one shared grid.
-    grid = pd.date_range(pd.Timestamp(stamps.min()), pd.Timestamp(stamps.max()), freq=offset).asi8
-    position = np.searchsorted(grid, stamps)  # (rows,) int64
-    if (position >= len(grid)).any() or not (grid[position] == stamps).all():
-        return False
-    return bool((np.diff(position)[same_series] == 1).all())
+        step, grid = offset.nanos, None
+    else:
+        # Calendar steps (months, quarters, weeks): one step = the next date of a shared grid.
+        step = 1
+        grid = pd.date_range(pd.Timestamp(stamps.min()), pd.Timestamp(stamps.max()), freq=offset)
+        grid = grid.asi8
+    for begin in range(0, len(stamps), _CHUNK):
+        # Rows begin-1 .. end-1: the row before the block links it to the previous one.
+        first = max(begin - 1, 0)
+        part = stamps[first : begin + _CHUNK]
+        if grid is not None:
+            position = np.searchsorted(grid, part)  # (rows,) int64
+            if (position >= len(grid)).any() or not (grid[position] == part).all():
+                return False
+            part = position
+        if not (np.diff(part)[same_series[first : begin + _CHUNK - 1]] == step).all():
+            return False
+    return True

@@ -157,3 +157,21 @@ def test_shard_listing_counts_ids_from_their_codes(tmp_path):
     for lengths, counts in zip(shards.lengths, expected, strict=True):
         assert sorted(lengths) == sorted(counts.to_numpy())
     assert shards.num_values == len(frame)
+
+
+@pytest.mark.parametrize("freq", ["MS", "D"])
+def test_the_regularity_check_holds_across_its_blocks(tmp_path, monkeypatch, freq):
+    # Blocks of 7 rows: series and their gaps fall on and across block boundaries.
+    from kseq.data import parquet_panel
+
+    monkeypatch.setattr(parquet_panel, "_CHUNK", 7)
+    frame = make_frame(freq)
+    path = tmp_path / "panel.parquet"
+    frame.to_parquet(path, index=False)
+    assert_same_panel(read_fast(path), read_panel(frame))
+    ids = frame["unique_id"]
+    assert ids[147] != ids[146]  # a series starts exactly on a block's first row
+    for row in (6, 7, 8, 13, 20, 21):  # a block's last, first and second rows
+        assert ids[row - 1] == ids[row] == ids[row + 1]
+        frame.drop(index=row).to_parquet(path, index=False)
+        assert read_fast(path) is None, row  # a gap inside a series
