@@ -182,6 +182,9 @@ def read_panel(
 
     Inside each series the rules of `read_series` hold: sorted dates (unsorted rows are
     sorted), no duplicate dates, no gaps, finite numbers, one frequency for the whole panel.
+    A Parquet file (or shard) that holds each series as one run of rows in date order is
+    checked on its Arrow columns, without a DataFrame (`kseq.data.parquet_panel`); any other
+    input, or any problem, goes through pandas, whose errors name the series and rows.
     Errors are typed (`kseq.errors`) and name the series id and the rows (row numbers count
     data rows from 0).
 
