@@ -327,11 +327,11 @@ def make_panel(
 
     `static_of(keep)` gives the static values of the kept series (``keep``: a mask over
     `ids`)."""
-    lengths = np.asarray(lengths, dtype=np.int64)
+    ids, lengths = np.asarray(ids, dtype=object), np.asarray(lengths, dtype=np.int64)
     short = lengths < min_length
     skipped = {
         sid: f"{n} points, fewer than the {min_length} needed"
-        for sid, n in zip(np.asarray(ids)[short], lengths[short], strict=True)
+        for sid, n in zip(ids[short], lengths[short], strict=True)
     }
     if skipped and on_short == "raise":
         raise SeriesTooShortError(
@@ -345,7 +345,7 @@ def make_panel(
     if skipped:
         values = values[np.repeat(keep, lengths)]
     return Panel(
-        ids=np.asarray(list(np.asarray(ids)[keep]), dtype=object),
+        ids=ids[keep],
         values=np.asarray(values, dtype=np.float32),
         offsets=np.concatenate([[0], np.cumsum(lengths[keep])]).astype(np.int64),
         starts=pd.DatetimeIndex(np.asarray(starts)[keep]),

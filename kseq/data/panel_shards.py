@@ -8,6 +8,7 @@ needed. `PanelShards.part(index, count)` is the share of one worker of a data-pa
 (every `count`-th shard), so each host reads its own files only.
 """
 
+import importlib.util
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -120,33 +121,21 @@ def read_shard_frame(path, columns):
 
 def _count_rows_per_id(path, id_column):
     """The rows of each series id of one shard (a Series indexed by id). A Parquet file's
-    string ids are counted on their dictionary codes, not as one Python string per row."""
-    if path.suffix == ".parquet":
+    text ids are counted on their dictionary codes, not as one Python string per row."""
+    if path.suffix == ".parquet" and importlib.util.find_spec("pyarrow") is not None:
+        from kseq.data.parquet_panel import read_id_codes
+
         try:
-            import pyarrow as pa
-            import pyarrow.parquet as pq
-        except ImportError:
-            pa = None  # `read_shard_frame` says what to install
-        if pa is not None:
-            try:
-                column = pq.read_table(
-                    path, columns=[id_column], read_dictionary=[id_column]
-                ).column(id_column)
-            except ValueError as error:  # pyarrow's ArrowInvalid: no such column
-                raise ColumnNotFoundError(
-                    f"{path}: cannot read column(s) {[id_column]}: {error}"
-                ) from None
-            kind = column.type
-            if (
-                pa.types.is_dictionary(kind)
-                and pa.types.is_string(kind.value_type)
-                and column.null_count == 0
-                and len(column)
-            ):
-                ids = pa.concat_arrays(column.unify_dictionaries().chunks)
-                counts = np.bincount(ids.indices.to_numpy(), minlength=len(ids.dictionary))
-                labels = np.asarray(ids.dictionary.to_pylist(), dtype=object)
-                return pd.Series(counts[counts > 0], index=labels[counts > 0])
+            ids = read_id_codes(path, id_column)
+        except ValueError as error:  # pyarrow's ArrowInvalid: no such column
+            raise ColumnNotFoundError(
+                f"{path}: cannot read column(s) {[id_column]}: {error}"
+            ) from None
+        if ids is not None:
+            codes, labels = ids
+            counts = np.bincount(codes, minlength=len(labels))
+            return pd.Series(counts[counts > 0], index=labels[counts > 0])
+    # CSV, or ids the codes cannot count (numbers, missing values): as `read_panel` reads them.
     return read_shard_frame(path, [id_column])[id_column].astype(str).value_counts(sort=False)
 
 

@@ -41,22 +41,17 @@ def read_sorted_parquet_panel(
 
     try:
         schema = pq.read_schema(path)
-        # One column at a time, each turned into numpy and its Arrow buffers released before
-        # the next is decoded: the read's peak is one column's decoding, not the table's.
-        ids = _read_column(pa, pq, path, id_column, read_dictionary=[id_column])
-        if ids is None:
-            return None
-        kind = ids.type
         if not (
-            pa.types.is_dictionary(kind)
-            and (pa.types.is_string(kind.value_type) or pa.types.is_large_string(kind.value_type))
-            and pa.types.is_timestamp(schema.field(time_column).type)
+            pa.types.is_timestamp(schema.field(time_column).type)
             and _is_number(pa, schema.field(target_column).type)
         ):
             return None
-        ids = pa.concat_arrays(ids.unify_dictionaries().chunks)
-        codes, dictionary = ids.indices.to_numpy(), ids.dictionary
-        del ids
+        # One column at a time, each turned into numpy and its Arrow buffers released before
+        # the next is decoded: the read's peak is one column's decoding, not the table's.
+        ids = read_id_codes(path, id_column)
+        if ids is None:
+            return None
+        codes, all_labels = ids
         # Timestamps with a time zone hold UTC instants: `read_panel` converts to naive UTC too.
         stamps = _read_column(pa, pq, path, time_column, cast=pa.timestamp("ns"))
         # float64 first, as `read_panel` does, so integers round to float32 the same way.
@@ -76,7 +71,7 @@ def read_sorted_parquet_panel(
     if len(np.unique(run_codes)) < len(run_codes):
         return None
     lengths = np.diff(np.concatenate([run_starts, [len(codes)]]))
-    labels = np.asarray(dictionary.to_pylist(), dtype=object)[run_codes]
+    labels = all_labels[run_codes]
     del codes
 
     if freq is None:
@@ -110,6 +105,24 @@ def read_sorted_parquet_panel(
         on_short=on_short,
         min_series=min_series,
     )
+
+
+def read_id_codes(path, id_column):
+    """A Parquet file's text ids as ``(codes, labels)``: ``(rows,)`` integer codes into
+    ``(distinct,)`` object labels, read dictionary-encoded (no Python string per row); `None`
+    when the column is empty, has missing values or is not text. pyarrow's errors (a missing
+    column: ``ArrowInvalid``, a `ValueError`) are the caller's."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    ids = _read_column(pa, pq, path, id_column, read_dictionary=[id_column])
+    if ids is None or not len(ids) or not pa.types.is_dictionary(ids.type):
+        return None
+    text = ids.type.value_type
+    if not (pa.types.is_string(text) or pa.types.is_large_string(text)):
+        return None
+    ids = pa.concat_arrays(ids.unify_dictionaries().chunks)
+    return ids.indices.to_numpy(), np.asarray(ids.dictionary.to_pylist(), dtype=object)
 
 
 def _read_column(pa, pq, path, column, cast=None, **options):
