@@ -9,6 +9,7 @@ from kseq._keras import keras
 from kseq.data.window_dataset import WindowDataset
 from kseq.data.windows import make_windows
 from kseq.errors import DataError, NotFittedError, SavedStateError
+from kseq.layers._kernels import make_fit_inputs
 from kseq.models.builders import head_of
 from kseq.saving import MODEL_FILE, of_type, positive_int, read_saved_folder, write_saved_folder
 from kseq.training_config import TrainingConfig
@@ -140,25 +141,16 @@ class Forecaster:
             )
         if not self.model.compiled:
             self.model.compile(optimizer="adam", loss=self.head.default_loss())
-        served = data.to_backend_dataset()
-        callbacks = list(callbacks or [])
-        if served is not data:
-            # A native pipeline reads the dataset's order each epoch; Keras calls
-            # `on_epoch_end` only for a PyDataset, so the next epoch's order is drawn here.
-            callbacks.append(
-                keras.callbacks.LambdaCallback(on_epoch_end=lambda epoch, logs: data.on_epoch_end())
-            )
+        served = make_fit_inputs(data, validation_data)
         self.history_ = self.model.fit(
-            served,
-            validation_data=(
-                None if validation_data is None else validation_data.to_backend_dataset()
-            ),
+            served.data,
+            validation_data=served.validation_data,
             epochs=training.epochs,
             initial_epoch=training.initial_epoch,
             # The WindowDataset owns the order (seeded, or none when shuffle=False); Keras's own
             # shuffle would reorder its batches again with Python's `random` (and warns on TF).
             shuffle=False,
-            callbacks=callbacks,
+            callbacks=[*(callbacks or ()), *served.callbacks],
             verbose=training.verbose,
         )
         return self.history_

@@ -18,6 +18,7 @@ from kseq.data.series_covariates import SeriesCovariates
 from kseq.data.sharded_panel_window_dataset import ShardedPanelWindowDataset
 from kseq.data.window_starts import WindowStarts
 from kseq.errors import DataError, NotFittedError, SavedStateError, SeriesTooShortError
+from kseq.layers._kernels import make_fit_inputs
 from kseq.models.builders import head_of
 from kseq.saving import (
     MODEL_FILE,
@@ -341,13 +342,15 @@ class GlobalForecaster:
     def _fit_model(self, data, validation_data, training, callbacks):
         if not self.model.compiled:
             self.model.compile(optimizer="adam", loss="mae")
+        # On TensorFlow, a native pipeline of the same batches (`make_fit_inputs`).
+        served = make_fit_inputs(data, validation_data)
         self.history_ = self.model.fit(
-            data,
-            validation_data=validation_data,
+            served.data,
+            validation_data=served.validation_data,
             epochs=training.epochs,
             initial_epoch=training.initial_epoch,
             shuffle=False,
-            callbacks=callbacks,
+            callbacks=[*(callbacks or ()), *served.callbacks],
             verbose=training.verbose,
         )
         return self.history_

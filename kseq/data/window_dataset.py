@@ -133,9 +133,10 @@ class WindowDataset(keras.utils.PyDataset):
         On TensorFlow, windows that are sliding views (`make_windows` output) are served by a
         `tf.data` pipeline that gathers them from the series: Keras runs a `PyDataset` there
         through one Python callback per batch, ~3x slower on a 2x LSTM(128) model
-        (docs/speed.md). That pipeline reads `order` once per epoch; Keras does not call
-        `on_epoch_end` for it, so the caller does (`Forecaster.fit`). Everywhere else, and for
-        windows that are not views, it returns `self`.
+        (docs/speed.md); other windows by a pipeline making each batch with one
+        `tf.numpy_function` call. Those pipelines read `order` as they serve it; Keras does not
+        call `on_epoch_end` for them, so the caller does (`make_fit_inputs`). On the other
+        backends it returns `self`.
         """
         from kseq.layers._kernels import backend_dataset
 

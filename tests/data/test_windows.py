@@ -145,7 +145,17 @@ def test_backend_dataset_random_windows_respect_steps():
         np.testing.assert_array_equal(by[:, :, 0], bx[:, :1, 0] + 3 + np.arange(2))
 
 
-def test_backend_dataset_keeps_arrays_that_are_not_views():
+def test_backend_dataset_serves_arrays_that_are_not_views_batch_by_batch():
+    # Copies, not sliding views: nothing to gather from; served as the dataset's batches.
     x, y = make_windows(np.arange(20.0), lookback=3)
-    dataset = WindowDataset(np.ascontiguousarray(x), y, batch_size=4)
-    assert dataset.to_backend_dataset() is dataset
+    dataset = WindowDataset(np.ascontiguousarray(x), y, batch_size=4, shuffle=True, seed=2)
+    reference = WindowDataset(np.ascontiguousarray(x), y, batch_size=4, shuffle=True, seed=2)
+    fit_input = dataset.to_backend_dataset()
+    for _ in range(2):
+        served = _batches(fit_input, dataset)
+        assert len(served) == len(reference) == 5
+        for (bx, by), i in zip(served, range(len(reference)), strict=True):
+            np.testing.assert_array_equal(bx, reference[i][0])
+            np.testing.assert_array_equal(by, reference[i][1])
+            np.testing.assert_array_equal(by[:, 0, 0], bx[:, -1, 0] + 1)
+        reference.on_epoch_end()

@@ -34,6 +34,9 @@ class _Counting:
     def window_dataset(self, dataset):
         return self.native.window_dataset(dataset)
 
+    def batch_dataset(self, dataset):
+        return self.native.batch_dataset(dataset)
+
 
 def _keras_on_gpu():
     backend = keras.backend.backend()

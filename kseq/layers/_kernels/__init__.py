@@ -70,7 +70,10 @@ class Kernels(Protocol):
         """The outputs of the Keras recurrent `layer` on `inputs` (no mask), or `None`."""
 
     def window_dataset(self, dataset):
-        """A native pipeline serving the batches of a `WindowDataset`, or `None`."""
+        """A native pipeline gathering the batches of a `WindowDataset` itself, or `None`."""
+
+    def batch_dataset(self, dataset):
+        """A native pipeline serving any `keras.utils.PyDataset`'s batches, or `None`."""
 
     def data_parallel(self):
         """The backend's `DataParallel` engine over every visible device, or `None`."""
@@ -118,9 +121,46 @@ def distribution_scope(engine):
 
 
 def backend_dataset(dataset):
-    """Returns what `model.fit` should receive for a `WindowDataset` on the active backend."""
-    native = get_kernels().window_dataset(dataset)
+    """Returns what `model.fit` should receive for a `keras.utils.PyDataset` on the active
+    backend: a native pipeline of the same batches in the same order, or `dataset` itself.
+
+    A native pipeline reads the dataset's order as it serves it; Keras calls `on_epoch_end`
+    only for a `PyDataset`, so whoever fits on it advances the epoch (`make_fit_inputs`)."""
+    kernels = get_kernels()
+    native = kernels.window_dataset(dataset)
+    if native is None:
+        native = kernels.batch_dataset(dataset)
     return dataset if native is None else native
+
+
+@dataclass(frozen=True)
+class FitInputs:
+    """What `model.fit` receives for a training and a validation `PyDataset`.
+
+    Attributes:
+        data, validation_data: `backend_dataset` of each (`validation_data` may be `None`).
+        callbacks: the callbacks fit then needs (each epoch's order drawn after the epoch
+            where a native pipeline serves the training batches).
+    """
+
+    data: object
+    validation_data: object
+    callbacks: tuple
+
+
+def make_fit_inputs(data, validation_data=None):
+    """`FitInputs` of the `PyDataset`s `data` and `validation_data` on the active backend."""
+    served = backend_dataset(data)
+    callbacks = ()
+    if served is not data:
+        callbacks = (
+            keras.callbacks.LambdaCallback(on_epoch_end=lambda epoch, logs: data.on_epoch_end()),
+        )
+    return FitInputs(
+        data=served,
+        validation_data=None if validation_data is None else backend_dataset(validation_data),
+        callbacks=callbacks,
+    )
 
 
 def cell_eligible(layer, training):

@@ -1,9 +1,12 @@
-"""TensorFlow kernels: the fused `BlockLSTM` op for small LSTM layers on the CPU, and a native
-`tf.data` pipeline for sliding-window datasets.
+"""TensorFlow kernels: the fused `BlockLSTM` op for small LSTM layers on the CPU, and native
+`tf.data` pipelines for window datasets.
 
 Keras feeds a `PyDataset` to TensorFlow through `tf.data.Dataset.from_generator`, one Python
-callback per batch; on workload B of benchmarks/train_speed.py that ran at ~500 windows/s
-against ~1,500 for the same batches gathered natively from the series with `tf.gather`.
+callback per batch through a generator, and every training step slows down next to it: on
+workload B of benchmarks/train_speed.py ~500 windows/s against ~1,500 for the same batches
+gathered natively from the series with `tf.gather`; on the us_employment global model ~1,200
+against ~1,900 for the same `PanelWindowDataset` batches made by one `tf.numpy_function` call
+each (docs/speed.md).
 """
 
 import functools
@@ -24,7 +27,13 @@ def run_recurrent(layer, inputs, training):
 
 
 def window_dataset(dataset):
-    return _tf_window_dataset(dataset)
+    from kseq.data.window_dataset import WindowDataset
+
+    return _tf_window_dataset(dataset) if isinstance(dataset, WindowDataset) else None
+
+
+def batch_dataset(dataset):
+    return _tf_batch_dataset(dataset)
 
 
 @functools.cache
@@ -213,3 +222,27 @@ def _tf_window_dataset(dataset):
             positions = positions.repeat()
         batches = positions.batch(batch_size)
     return batches.take(steps).map(gather).prefetch(1)
+
+
+def _tf_batch_dataset(dataset):
+    import tensorflow as tf  # backend-dispatch
+
+    # The first batch gives the structure ((x or {name: x}, y)) and dtypes; batches differ
+    # only in their first dimension (a last partial batch).
+    first = tf.nest.map_structure(np.asarray, dataset[0])
+    specs = [tf.TensorSpec((None, *a.shape[1:]), a.dtype) for a in tf.nest.flatten(first)]
+
+    def serve(index):
+        return [np.asarray(a) for a in tf.nest.flatten(dataset[int(index)])]
+
+    def load(index):
+        # One Python call per batch, made by tf.data's own thread: the dataset's order of the
+        # current epoch is read as each batch is made.
+        arrays = tf.numpy_function(serve, [index], [s.dtype for s in specs], stateful=True)
+        arrays = [tf.ensure_shape(a, s.shape) for a, s in zip(arrays, specs, strict=True)]
+        return tf.nest.pack_sequence_as(first, arrays)
+
+    steps = len(dataset)
+    batches = tf.data.Dataset.range(steps).map(load).prefetch(2)
+    # Known length: Keras then plans the epoch's steps (and steps_per_execution) from it.
+    return batches.apply(tf.data.experimental.assert_cardinality(steps))

@@ -17,6 +17,10 @@ def window_dataset(dataset):
     return None  # Keras's PyDataset path
 
 
+def batch_dataset(dataset):
+    return None  # Keras iterates a PyDataset in Python, without tf.data in between
+
+
 def data_parallel():
     # Keras 3.15's keras.distribution runs on JAX only; its torch trainer has no data-parallel
     # path. `make_data_parallel` turns this into one line naming the alternatives.
