@@ -197,20 +197,23 @@ def main(argv=None):
         print(json.dumps(measure(args.one, args.steps, args.single, args.folder)))
         return 0
     rows = []
+    # The children measure this checkout's kseq, not an installed copy.
+    env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[1]))
     with tempfile.TemporaryDirectory(dir=args.workdir) as workdir:
         for num_series in args.series:
             child = [sys.executable, __file__, "--one", str(num_series), "--steps", str(args.steps)]
             if args.source == "shards":
                 folder = Path(workdir) / f"panel-{num_series}"
                 tick = time.perf_counter()
-                subprocess.run([*child, "--write", str(folder)], check=True)
+                subprocess.run([*child, "--write", str(folder)], check=True, env=env)
                 write_s = round(time.perf_counter() - tick, 1)
                 files_mb = sum(p.stat().st_size for p in folder.iterdir()) / 2**20
                 commands = [[*child, "--folder", str(folder)]]
             else:
                 commands = [child, [*child, "--single"]]
             for command in commands:
-                out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+                out = subprocess.run(command, capture_output=True, text=True, check=True, env=env)
+                out = out.stdout
                 rows.append(json.loads(out.strip().splitlines()[-1]))
                 if args.source == "shards":
                     rows[-1].update(write_s=write_s, files_mb=round(files_mb, 1))

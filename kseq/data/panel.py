@@ -454,6 +454,12 @@ def _check_finite(frame, name, id_column, target_column):
     for mask, error, what in (
         (y.isna(), MissingValueError, "missing values (NaN)"),
         (np.isinf(y), InfiniteValueError, "infinite values"),
+        # A Panel holds float32: larger magnitudes would become infinite there.
+        (
+            y.abs() > np.finfo(np.float32).max,
+            InfiniteValueError,
+            f"values beyond float32's range (±{np.finfo(np.float32).max:.3g}; rescale them)",
+        ),
     ):
         if mask.any():
             sid = frame.loc[mask, id_column].iloc[0]

@@ -54,15 +54,11 @@ def read_sorted_parquet_panel(
         codes, all_labels = ids
         # Timestamps with a time zone hold UTC instants: `read_panel` converts to naive UTC too.
         stamps = _read_column(pa, pq, path, time_column, cast=pa.timestamp("ns"))
-        # float64 first, as `read_panel` does, so integers round to float32 the same way.
-        y = _read_column(pa, pq, path, target_column)
     except (pa.ArrowException, ValueError, OSError, KeyError):  # out of range, missing, ...
         return None
-    if stamps is None or y is None or len(stamps) != len(codes) or not len(codes):
+    if stamps is None or len(stamps) != len(codes) or not len(codes):
         return None
-    stamps, y = stamps.view(np.int64), y.astype(np.float64, copy=False)
-    if not np.isfinite(y).all():
-        return None
+    stamps = stamps.view(np.int64)
 
     # Each series one run of rows: as many runs as distinct ids.
     same_series = codes[1:] == codes[:-1]  # (rows - 1,) bool
@@ -86,6 +82,19 @@ def read_sorted_parquet_panel(
     offset = pd.tseries.frequencies.to_offset(freq)
     if not _is_regular(stamps, same_series, offset):
         return None
+    starts = stamps[run_starts].view("datetime64[ns]")
+    # The dates are checked: only the values are read next, so the read's peak holds the
+    # codes and one column, not every column at once.
+    num_rows = len(stamps)
+    del stamps, same_series
+    try:
+        # Converted from Arrow's buffer straight to float32 (through float64, as `read_panel`
+        # does, so integers round the same way).
+        y = _read_column(pa, pq, path, target_column, convert=_finite_float32)
+    except (pa.ArrowException, ValueError, OSError, KeyError):
+        return None
+    if y is None or len(y) != num_rows:
+        return None
 
     # `read_panel` orders the series by id; runs are moved as whole blocks.
     order = np.argsort(labels, kind="stable")
@@ -98,7 +107,7 @@ def read_sorted_parquet_panel(
         labels[order],
         values,
         lengths[order],
-        stamps[run_starts[order]].view("datetime64[ns]"),
+        starts[order],
         offset.freqstr,
         name=name,
         min_length=min_length,
@@ -125,10 +134,18 @@ def read_id_codes(path, id_column):
     return ids.indices.to_numpy(), np.asarray(ids.dictionary.to_pylist(), dtype=object)
 
 
-def _read_column(pa, pq, path, column, cast=None, **options):
+def _finite_float32(values):
+    """`values` as float32 (rounded from float64), or `None` when one is not finite there
+    (infinite, missing, or beyond float32's range)."""
+    values = np.asarray(values, dtype=np.float64).astype(np.float32)
+    return values if np.isfinite(values).all() else None
+
+
+def _read_column(pa, pq, path, column, cast=None, convert=None, **options):
     """One column as numpy (an Arrow array for dictionary columns), `None` when it has
-    missing values; Arrow's freed buffers go back to the system before numpy's temporaries
-    (numpy cannot reuse them)."""
+    missing values; ``convert(array)`` makes the numpy array (or `None`) from a view of
+    Arrow's buffer, a copy by default. Arrow's freed buffers go back to the system before
+    numpy's temporaries (numpy cannot reuse them)."""
     # Without pre-buffering or threads: one column chunk decoded at a time.
     values = (
         pq.ParquetFile(path, pre_buffer=False, **options)
@@ -141,8 +158,10 @@ def _read_column(pa, pq, path, column, cast=None, **options):
         return values
     if cast is not None:
         values = values.cast(cast)
-    # A copy owned by numpy, so that no Arrow buffer outlives this call.
-    out = np.array(values.to_numpy(), copy=True)
+    # An array owned by numpy, so that no Arrow buffer outlives this call.
+    view = values.to_numpy()
+    out = np.array(view, copy=True) if convert is None else convert(view)
+    del view
     del values
     pa.default_memory_pool().release_unused()
     return out

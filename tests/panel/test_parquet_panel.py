@@ -116,6 +116,9 @@ def break_frame(frame, how):
     if how == "inf":
         frame.loc[s3[5], "y"] = np.inf
         return frame, InfiniteValueError, "series 's3' has infinite values"
+    if how == "huge":  # finite as float64, infinite as the panel's float32
+        frame.loc[s3[5], "y"] = 1e39
+        return frame, InfiniteValueError, "series 's3' has values beyond float32's range"
     if how == "missing id":
         frame["unique_id"] = frame["unique_id"].astype(object)
         frame.loc[s3[5], "unique_id"] = None
@@ -128,7 +131,7 @@ def break_frame(frame, how):
 
 
 @pytest.mark.parametrize(
-    "how", ["unsorted", "split", "gap", "duplicate", "nan", "inf", "missing id", "text"]
+    "how", ["unsorted", "split", "gap", "duplicate", "nan", "inf", "huge", "missing id", "text"]
 )
 def test_files_the_column_read_cannot_vouch_for_are_read_by_the_frame_read(tmp_path, how):
     frame, error, message = break_frame(make_frame(), how)
