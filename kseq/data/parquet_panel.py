@@ -137,7 +137,8 @@ def read_id_codes(path, id_column):
 def _finite_float32(values):
     """`values` as float32 (rounded from float64), or `None` when one is not finite there
     (infinite, missing, or beyond float32's range)."""
-    values = np.asarray(values, dtype=np.float64).astype(np.float32)
+    with np.errstate(over="ignore"):  # an overflow is an infinity, reported by `None`
+        values = np.asarray(values, dtype=np.float64).astype(np.float32)
     return values if np.isfinite(values).all() else None
 
 
