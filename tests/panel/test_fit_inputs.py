@@ -63,7 +63,7 @@ def test_the_fit_input_serves_the_dataset_s_batches_epoch_after_epoch():
                 np.testing.assert_array_equal(y, want_y)
                 assert x["history"].dtype == np.float32 and x["series"].dtype == np.int32
             # Independently of the dataset: each window's step-to-step differences are 1
-            # inside one series, and its id code is the series its values encode.
+            # (never across a series boundary) and its targets continue the same steps.
             x, y = served[0]
             history = x["history"][..., 0]
             np.testing.assert_array_equal(np.diff(history, axis=1), 1.0)
