@@ -166,6 +166,18 @@ class PanelWindowDataset(keras.utils.PyDataset):
         return self._steps
 
     @property
+    def full_batch_size(self):
+        """`batch_size` when every batch of an epoch holds exactly that many windows (a set
+        `steps_per_epoch`, or one pass that divides evenly), else `None`. A native pipeline then
+        gives the batch axis a static size, which some kernels choose by."""
+        full = (
+            self.sampling == "series"  # steps x batch_size draws
+            or bool(self.steps_per_epoch)
+            or self._served % self.batch_size == 0
+        )
+        return self.batch_size if full else None
+
+    @property
     def order(self):
         """Rows of `starts` served this epoch, in order (batch i is ``order[i*b:(i+1)*b]``)."""
         if self._order is None:

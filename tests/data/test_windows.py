@@ -159,3 +159,25 @@ def test_backend_dataset_serves_arrays_that_are_not_views_batch_by_batch():
             np.testing.assert_array_equal(by, reference[i][1])
             np.testing.assert_array_equal(by[:, 0, 0], bx[:, -1, 0] + 1)
         reference.on_epoch_end()
+
+
+def test_backend_dataset_batch_axis_is_static_only_where_every_batch_is_full():
+    # 37 windows: one pass in batches of 8 ends with a partial batch; batches of 37, a set
+    # steps_per_epoch or random windows (steps x batch_size draws) fill every batch.
+    x, y = make_windows(np.arange(40.0), lookback=3)
+    for options, batch_size in (
+        ({"batch_size": 8}, None),
+        ({"batch_size": 8, "shuffle": True, "seed": 0}, None),
+        ({"batch_size": 37}, 37),
+        ({"batch_size": 8, "shuffle": True, "seed": 0, "steps_per_epoch": 9}, 8),
+        ({"batch_size": 8, "random_windows": True, "seed": 0}, 8),
+    ):
+        dataset = WindowDataset(x, y, **options)
+        sizes = [len(dataset[i][1]) for i in range(len(dataset))]
+        assert (set(sizes) == {options["batch_size"]}) == (batch_size is not None), options
+        assert dataset.full_batch_size == batch_size, options
+        fit_input = dataset.to_backend_dataset()
+        if hasattr(fit_input, "element_spec"):  # a tf.data pipeline (TensorFlow)
+            x_spec, y_spec = fit_input.element_spec
+            assert x_spec.shape[0] == y_spec.shape[0] == batch_size, options
+            assert [len(by) for _, by in _batches(fit_input, dataset)] == sizes, options

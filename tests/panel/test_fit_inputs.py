@@ -109,3 +109,24 @@ def test_every_batch_of_an_epoch_is_made_from_that_epoch_s_order():
     served_epochs = made[..., 0]
     assert (served_epochs == served_epochs[:, :1]).all()  # one order per epoch
     np.testing.assert_array_equal(np.diff(served_epochs[:, 0]), 1)  # a new one each epoch
+
+
+def test_the_batch_axis_is_static_only_where_every_batch_is_full():
+    # 32 + 17 + 25 = 74 windows: one pass in batches of 16 ends with a partial batch; a set
+    # steps_per_epoch or series sampling (steps x batch_size draws) fill every batch.
+    for options, batch_size in (
+        ({}, None),
+        ({"steps_per_epoch": 7}, 16),
+        ({"sampling": "series"}, 16),
+        ({"shuffle": False}, None),
+    ):
+        dataset = make_dataset(**options)
+        sizes = {len(dataset[i][1]) for i in range(len(dataset))}
+        assert (sizes == {16}) == (batch_size is not None), options
+        assert dataset.full_batch_size == batch_size, options
+        fit_input = backend_dataset(dataset)
+        if hasattr(fit_input, "element_spec"):  # a tf.data pipeline (TensorFlow)
+            x_spec, y_spec = fit_input.element_spec
+            assert x_spec.shape[0] == y_spec.shape[0] == batch_size, options
+            served = served_batches(fit_input)
+            assert [len(y) for _, y in served] == [len(dataset[i][1]) for i in range(len(dataset))]

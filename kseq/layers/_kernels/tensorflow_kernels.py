@@ -98,7 +98,8 @@ def data_parallel():
 # forward + backward (benchmarks/rnn_kernels.py, docs/speed.md): 2.3x faster at batch 32 x 50
 # units, 1.2x at 64 x 64, 0.9x at 128 x 64, 0.74x at 256 x 128. Small layers are where the
 # loop's per-step op overhead dominates; larger ones where its bigger matmuls win. So: up to 64
-# units, and up to 4096 batch rows x units when the batch size is known at tracing time.
+# units, and up to 4096 batch rows x units when the batch size is known at tracing time (kseq's
+# pipelines make it known when every batch is full: `full_batch_size`).
 TF_FUSED_MAX_UNITS = 64
 TF_FUSED_MAX_BATCH_UNITS = 4096
 
@@ -185,6 +186,8 @@ def _tf_window_dataset(dataset):
     if source_x is None or source_y is None:
         return None  # not sliding views: Keras's PyDataset path
     num, batch_size, steps = len(dataset.x), dataset.batch_size, len(dataset)
+    # Every batch full: a static batch axis (the LSTM kernel is chosen by its size).
+    full = dataset.full_batch_size is not None
     series_x = tf.constant(source_x.astype(dataset.dtype))
     series_y = tf.constant(source_y.astype(dataset.dtype))
     offsets_x = tf.range(dataset.x.shape[1], dtype=tf.int64)
@@ -212,7 +215,9 @@ def _tf_window_dataset(dataset):
                 [None],
             )
         )
-        batches = order.flat_map(lambda o: tf.data.Dataset.from_tensor_slices(o).batch(batch_size))
+        batches = order.flat_map(
+            lambda o: tf.data.Dataset.from_tensor_slices(o).batch(batch_size, drop_remainder=full)
+        )
         # Known length: Keras then plans the epoch's steps (and steps_per_execution) from it.
         count = -(-len(dataset.order) // batch_size)
         batches = batches.apply(tf.data.experimental.assert_cardinality(count))
@@ -220,7 +225,7 @@ def _tf_window_dataset(dataset):
         positions = tf.data.Dataset.range(num)
         if dataset.steps_per_epoch is not None:
             positions = positions.repeat()
-        batches = positions.batch(batch_size)
+        batches = positions.batch(batch_size, drop_remainder=full)
     return batches.take(steps).map(gather).prefetch(1)
 
 
@@ -228,9 +233,13 @@ def _tf_batch_dataset(dataset):
     import tensorflow as tf  # backend-dispatch
 
     # The first batch gives the structure ((x or {name: x}, y)) and dtypes; batches differ
-    # only in their first dimension (a last partial batch).
+    # only in their first dimension (a last partial batch), which is static when the dataset
+    # says that every batch is full: the LSTM kernel is chosen by the batch size
+    # (`_tf_eligible`), and an unknown size takes the fused op, which is slower on large
+    # batches (us_employment's 256 windows x 64 units: ~3,200 against ~4,000 windows/s).
     first = tf.nest.map_structure(np.asarray, dataset[0])
-    specs = [tf.TensorSpec((None, *a.shape[1:]), a.dtype) for a in tf.nest.flatten(first)]
+    batch_size = getattr(dataset, "full_batch_size", None)
+    specs = [tf.TensorSpec((batch_size, *a.shape[1:]), a.dtype) for a in tf.nest.flatten(first)]
 
     def serve(index):
         return [np.asarray(a) for a in tf.nest.flatten(dataset[int(index)])]
