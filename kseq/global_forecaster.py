@@ -177,9 +177,12 @@ class GlobalForecaster:
     # Training ------------------------------------------------------------------------------
 
     def fit_transforms(self, panel, validation=0):
-        """Fits the per-series choices (log scale where a series' training part is positive)
-        on each series without its last `validation` points; `fit` does it too. `panel` may
-        be `PanelShards`: each shard is read once, one at a time."""
+        """Fits the per-series choices on each series without its last `validation` points
+        (the scaler's statistics), except the log scale: that is taken where every value of
+        the series in `panel` is positive, validation part included, since the validation
+        windows and later forecasts read those values as inputs (a series that turns
+        negative there cannot be on log scale). `fit` does it too. `panel` may be
+        `PanelShards`: each shard is read once, one at a time."""
         if isinstance(panel, PanelShards):
             if self.static_columns or self.has_series_embedding:
                 raise ValueError(
@@ -193,9 +196,9 @@ class GlobalForecaster:
                 )
             self.log_ids_ = set()
             for i in range(len(panel)):
-                self.log_ids_ |= _positive_ids(panel.read(i), validation)
+                self.log_ids_ |= _positive_ids(panel.read(i))
             return
-        self.log_ids_ = _positive_ids(panel, validation)
+        self.log_ids_ = _positive_ids(panel)
         self.series_ids_ = list(panel.ids)
         # Static values are not in time: their scaling comes from every training series.
         self.static_stats_ = {}
@@ -531,10 +534,7 @@ def read_static(panel, column):
     return values
 
 
-def _positive_ids(panel, validation):
-    """Ids of the series whose values before their last `validation` are all positive."""
-    return {
-        sid
-        for i, sid in enumerate(panel.ids)
-        if (panel.series(i)[: panel.lengths[i] - validation] > 0).all()
-    }
+def _positive_ids(panel):
+    """Ids of the series whose values are all positive."""
+    lowest = np.minimum.reduceat(panel.values, panel.offsets[:-1])  # series are never empty
+    return set(panel.ids[lowest > 0])

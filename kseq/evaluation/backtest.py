@@ -82,18 +82,23 @@ def make_panel_cut(recipe, length):
     """``origin -> recipe`` of the panel run whose test part is the `length` months (steps of
     the panel's frequency) from `origin` (a date) in every series: each series is cut at
     ``origin + length - 1`` and its last `length` points are scored."""
-    if length > recipe.windows.horizon:
+    auto = recipe.auto  # left out: chosen per origin with test = length (`load_run_panel`)
+    if length > recipe.windows.horizon and "windows.horizon" not in auto:
         raise ConfigError(
             f"--length {length} is longer than the panel recipe's [windows] horizon = "
             f"{recipe.windows.horizon}; the global model forecasts its horizon directly."
         )
-    if recipe.evaluation.choose and length > recipe.split.validation:
+    if (
+        recipe.evaluation.choose
+        and length > recipe.split.validation
+        and "split.validation" not in auto
+    ):
         raise ConfigError(
             f"--length {length} is longer than the panel recipe's [split] validation = "
             f"{recipe.split.validation}, on which the choice is made; set validation >= "
             "the length, or evaluation.choose = false."
         )
-    panel = load_panel(recipe.data, panel_min_length(recipe))
+    panel = load_panel(recipe.data, 1 if auto else panel_min_length(recipe))
     offset = pd.tseries.frequencies.to_offset(panel.freq)
 
     def make_run(origin):
@@ -109,7 +114,9 @@ def make_panel_cut(recipe, length):
         end = stamp + (length - 1) * offset
         end = end.strftime("%Y-%m-%d") if end == end.normalize() else end.isoformat()
         return dataclasses.replace(
-            recipe, split=dataclasses.replace(recipe.split, test=length, end=end)
+            recipe,
+            split=dataclasses.replace(recipe.split, test=length, end=end),
+            auto=auto - {"split.test"},
         )
 
     return make_run

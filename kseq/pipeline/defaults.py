@@ -19,6 +19,10 @@ its file did not set; `infer_defaults` fills them from the loaded series, before
 Every choice is fitted on the training part only (the part before validation and test) and
 recorded with its reason in the run card (`RunCard.inferred`). A key the recipe sets is never
 changed.
+
+A panel recipe (``source = "panel"``) gets the same for `PANEL_AUTO_KEYS` from
+`infer_panel_defaults`, sized on its shortest series; its model and training keys default to
+a global model's (`PANEL_DEFAULTS`).
 """
 
 import dataclasses
@@ -28,7 +32,13 @@ import pandas as pd
 
 from kseq.recipes.config import AUTO_KEYS
 
-__all__ = ["AUTO_KEYS", "describe_frequency", "infer_defaults", "measure_seasonal_strength"]
+__all__ = [
+    "AUTO_KEYS",
+    "describe_frequency",
+    "infer_defaults",
+    "infer_panel_defaults",
+    "measure_seasonal_strength",
+]
 # (pandas offset class names, season length, what it is called, M4 horizon)
 _FREQUENCIES = (
     (("YearBegin", "YearEnd", "BYearBegin", "BYearEnd"), 1, "yearly", 6),
@@ -186,6 +196,80 @@ def infer_defaults(recipe, series):
         windows=dataclasses.replace(recipe.windows, horizon=horizon, lookback=lookback),
         split=split,
         transforms=dataclasses.replace(transforms, log=log, difference=difference),
+        auto=frozenset(),
+    )
+    return recipe, inferred
+
+
+def infer_panel_defaults(recipe, panel):
+    """Fills the panel recipe keys in ``recipe.auto`` (`PANEL_AUTO_KEYS`) from `panel`.
+
+    Sizes are chosen so that the shortest series keeps its windows (no series is left out
+    because of a default): the season from the frequency (1 when the shortest series' training
+    part holds fewer than two seasons); the horizon is the recipe's test part when it sets one,
+    else the M4 horizon for the frequency, at most a quarter of the shortest series; test and
+    validation one horizon each; the lookback twice the horizon and at least two seasons, at
+    most what the shortest series leaves after horizon, validation and test.
+
+    Returns:
+        ``(recipe, inferred)``: the recipe with those keys set, and ``{"section.key": reason}``.
+    """
+    auto = set(getattr(recipe, "auto", ()))
+    if not auto:
+        return recipe, {}
+    lengths = np.asarray(panel.lengths)
+    shortest = int(lengths.min())
+    frequency = describe_frequency(panel.dates(int(np.argmax(lengths))))
+    inferred = {}
+    split, windows = recipe.split, recipe.windows
+
+    horizon = windows.horizon
+    if "windows.horizon" in auto:
+        if "split.test" not in auto:
+            horizon = split.test
+            inferred["windows.horizon"] = f"{horizon}: the recipe's test part"
+        else:
+            horizon = max(1, min(frequency.horizon, shortest // 4))
+            inferred["windows.horizon"] = (
+                f"{horizon}: the M4 horizon for {frequency.name} ({frequency.horizon}), at "
+                f"most a quarter of the shortest series ({shortest} points)"
+            )
+    test = split.test
+    if "split.test" in auto:
+        test = horizon
+        inferred["split.test"] = f"{test}: one horizon"
+    validation = split.validation
+    if "split.validation" in auto:
+        validation = test
+        inferred["split.validation"] = f"{validation}: the test part's length"
+
+    train = shortest - test - validation  # the shortest series' training part
+    season = recipe.evaluation.season_length
+    if "evaluation.season_length" in auto:
+        season = frequency.season_length
+        reason = frequency.name
+        if season > 1 and train < 2 * season:
+            reason = (
+                f"{frequency.name}, but the shortest series' training part ({train} points) "
+                "holds fewer than two seasons"
+            )
+            season = 1
+        inferred["evaluation.season_length"] = f"{season}: {reason}"
+
+    lookback = windows.lookback
+    if "windows.lookback" in auto:
+        wanted = max(2 * horizon, 2 * season if season > 1 else 4)
+        room = train - horizon
+        lookback = max(1, min(wanted, room))
+        inferred["windows.lookback"] = (
+            f"{lookback}: twice the horizon and at least two seasons ({wanted}), at most what "
+            f"the shortest series leaves after horizon, validation and test ({room})"
+        )
+    recipe = dataclasses.replace(
+        recipe,
+        evaluation=dataclasses.replace(recipe.evaluation, season_length=season),
+        windows=dataclasses.replace(windows, horizon=horizon, lookback=lookback),
+        split=dataclasses.replace(split, test=test, validation=validation),
         auto=frozenset(),
     )
     return recipe, inferred

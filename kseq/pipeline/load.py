@@ -1,8 +1,12 @@
 """Stage 1, load: a recipe's ``[data]`` section → `SeriesData` (validated, original units),
 or a `Panel` for a panel source. Keras-free: the CLI runs it before the backend is imported."""
 
+import numpy as np
+
 from kseq.data import load_airpassengers, load_us_employment, make_sine, read_panel, read_series
-from kseq.errors import DataError
+from kseq.errors import DataError, SeriesTooShortError
+from kseq.pipeline.defaults import infer_panel_defaults
+from kseq.pipeline.split import cut_panel
 from kseq.pipeline.values import SeriesData
 
 # `read_series`'s advice names its arguments; a recipe user sets [data] keys instead.
@@ -59,8 +63,6 @@ def load_panel(data, min_length):
         panel = load_us_employment()
         short = panel.ids[panel.lengths < min_length]
         if len(short) and data.on_short == "raise":
-            from kseq.errors import SeriesTooShortError
-
             raise SeriesTooShortError(f"Series {list(short)} are shorter than {min_length} points.")
         return panel
     return read_panel(
@@ -72,3 +74,42 @@ def load_panel(data, min_length):
         min_length=min_length,
         on_short=data.on_short,
     )
+
+
+def load_run_panel(recipe):
+    """What a run of a panel recipe starts from: ``(recipe, panel, inferred)``.
+
+    The panel is loaded and cut at ``[split] end``; the keys the recipe left out are chosen
+    from it (`infer_panel_defaults`; ``inferred`` says why, for the run card); then series too
+    short for the recipe's windows and parts are an error naming them, or left out and listed
+    with ``[data] on_short = "skip"``.
+    """
+    minimum = 1 if recipe.auto else panel_min_length(recipe)
+    panel = load_panel(recipe.data, minimum)
+    panel = cut_panel(panel, recipe.split.end, minimum, recipe.data.on_short)
+    recipe, inferred = infer_panel_defaults(recipe, panel)
+    if inferred:
+        panel = drop_short_series(panel, panel_min_length(recipe), recipe.data.on_short)
+    return recipe, panel, inferred
+
+
+def drop_short_series(panel, min_length, on_short):
+    """`panel` without its series shorter than `min_length` (listed in `Panel.skipped`) when
+    `on_short` is ``"skip"``; a `SeriesTooShortError` naming them otherwise."""
+    short = np.flatnonzero(panel.lengths < min_length)
+    reasons = {
+        panel.ids[i]: f"{panel.lengths[i]} points, fewer than the {min_length} needed (lookback "
+        "+ horizon + validation + test)"
+        for i in short
+    }
+    if reasons and on_short != "skip":
+        listed = "; ".join(f"{sid}: {why}" for sid, why in list(reasons.items())[:5])
+        more = f" (and {len(reasons) - 5} more)" if len(reasons) > 5 else ""
+        raise SeriesTooShortError(
+            f"{len(reasons)} series are too short for the recipe: {listed}{more}. Set [data] "
+            'on_short = "skip" to leave them out (listed in the run card), or shorter [windows] '
+            "lookback / horizon."
+        )
+    if len(reasons) == len(panel):
+        raise SeriesTooShortError(f"No series has the {min_length} points the recipe needs.")
+    return panel.drop(reasons) if reasons else panel

@@ -40,10 +40,9 @@ from kseq.pipeline.fit import (
     make_distribution,
     make_optimizer,
 )
-from kseq.pipeline.load import load_panel, panel_min_length
+from kseq.pipeline.load import load_run_panel
 from kseq.pipeline.progress import StageProgress
 from kseq.pipeline.run_card import PanelSummary, RunCard
-from kseq.pipeline.split import cut_panel
 from kseq.recipes.config import PANEL_CLASSICAL
 from kseq.saving import staged_folder
 from kseq.training_config import TrainingConfig
@@ -324,10 +323,9 @@ def run_panel(recipe, run_dir, *, resume=False, verbose="auto", callbacks=()):
     cache_dir = run_dir.parent / BASELINE_CACHE
     timings = {}
     tick = time.perf_counter()
-    split_section = recipe.split
-    panel = load_panel(recipe.data, panel_min_length(recipe))
-    panel = cut_panel(panel, split_section.end, panel_min_length(recipe), recipe.data.on_short)
-    split = split_panel(panel, split_section)
+    # Keys the recipe left out are chosen from the panel (recorded in the card with why).
+    recipe, panel, inferred = load_run_panel(recipe)
+    split = split_panel(panel, recipe.split)
     timings["data_s"] = round(time.perf_counter() - tick, 2)
 
     tick = time.perf_counter()
@@ -420,6 +418,7 @@ def run_panel(recipe, run_dir, *, resume=False, verbose="auto", callbacks=()):
         versions=versions(),
         timings=timings,
         notes=notes,
+        inferred=inferred,
         epochs_run=len(history.get("loss", [])),
         epochs_run_per_member=[len(h.get("loss", [])) for h in fit.histories],
         best_epoch_per_member=[kept_epoch(h["val_loss"], recipe.training) for h in fit.histories]

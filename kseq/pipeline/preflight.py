@@ -6,8 +6,8 @@ import warnings
 
 from kseq.errors import KseqWarning
 from kseq.pipeline.defaults import infer_defaults
-from kseq.pipeline.load import load_panel, load_series, panel_min_length
-from kseq.pipeline.split import cut_panel, split_run
+from kseq.pipeline.load import load_run_panel, load_series
+from kseq.pipeline.split import split_run
 from kseq.pipeline.transform import check_transforms
 from kseq.recipes.config import AR1Recipe
 
@@ -23,13 +23,7 @@ def check_inputs(recipe):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", KseqWarning)
         if recipe.data.is_panel:
-            minimum = panel_min_length(recipe)
-            cut_panel(
-                load_panel(recipe.data, minimum),
-                recipe.split.end,
-                minimum,
-                recipe.data.on_short,
-            )
+            load_run_panel(recipe)
             return
         series = load_series(recipe.data, recipe.recipe.seed)
         recipe, _ = infer_defaults(recipe, series)

@@ -187,6 +187,22 @@ PANEL_SOURCES = ("us_employment", "panel")
 PANEL_BASELINES = ("seasonal_naive", "ets", "theta", "arima")
 # The per-series models a panel's choice weighs against the net (alone and averaged with it).
 PANEL_CLASSICAL = ("ets", "theta", "arima")
+# What a panel recipe gets for the keys it leaves out: a global model's sizes and budget (those
+# of the bundled us_employment recipe, the field's plain global LSTM) and every classical
+# baseline, so that the default run chooses between the net, the classical models and their
+# combinations on the validation part.
+PANEL_DEFAULTS = {
+    "model": {"units": [64, 64]},
+    "training": {
+        "batch_size": 256,
+        "epochs": 15,
+        "steps_per_epoch": 100,
+        "early_stopping": True,
+        "patience": 4,
+        "ensemble": 3,
+    },
+    "evaluation": {"baselines": list(PANEL_BASELINES)},
+}
 
 
 @dataclass(frozen=True)
@@ -243,14 +259,18 @@ AUTO_KEYS = (
     "transforms.log",
     "transforms.difference",
 )
+# The same for a panel (`infer_panel_defaults`: the frequency and the shortest series). A panel
+# takes logs per series where positive, so the transforms are not among them.
+PANEL_AUTO_KEYS = AUTO_KEYS[:5]
 
 
 @dataclass(frozen=True)
 class Recipe(_RecipeBase):
     """A validated forecasting recipe: one series (or a CSV of target columns).
 
-    `auto` names the `AUTO_KEYS` a ``source = "csv"`` recipe left out; they hold their
-    placeholders until `kseq.pipeline.defaults.infer_defaults` sets them from the data.
+    `auto` names the `AUTO_KEYS` a ``source = "csv"`` recipe left out (`PANEL_AUTO_KEYS` for a
+    panel); they hold their placeholders until `kseq.pipeline.defaults.infer_defaults` (or
+    `infer_panel_defaults`) sets them from the data.
     """
 
     recipe: RecipeSection
@@ -456,16 +476,25 @@ def validate(raw, source="the recipe", backend=None):
         raise ConfigError(
             f"{source}: unknown section [{unknown[0]}]; sections are {', '.join(sections)}."
         )
+    data = raw.get("data")
+    panel = kind is Recipe and isinstance(data, dict) and data.get("source") in PANEL_SOURCES
     values = {}
     for section, cls in sections.items():
         given = raw.get(section, {})
         fixed = None
         if section == "model":
             fixed = _builder_defaults(given, source)
+        if panel and isinstance(given, dict):
+            defaults = PANEL_DEFAULTS.get(section, {})
+            if "num_layers" in given:  # the recipe sizes the stack itself
+                defaults = {k: v for k, v in defaults.items() if k != "units"}
+            given = {**defaults, **given}
         values[section] = _read_section(cls, section, given, source, fixed)
-    if kind is Recipe and values["data"].source == "csv":
+    if kind is Recipe and (panel or values["data"].source == "csv"):
         values["auto"] = frozenset(
-            key for key in AUTO_KEYS if key.split(".")[1] not in (raw.get(key.split(".")[0]) or {})
+            key
+            for key in (PANEL_AUTO_KEYS if panel else AUTO_KEYS)
+            if key.split(".")[1] not in (raw.get(key.split(".")[0]) or {})
         )
     recipe = kind(**values)
     if kind is AR1Recipe:
@@ -634,9 +663,10 @@ def _check_panel(recipe, source):
                 f"{source}: [split] {key} of a panel is a number of points per series; "
                 f"received {value!r}."
             )
-    if split.test < 1:
+    auto = recipe.auto  # left out: chosen from the panel so that these checks hold
+    if split.test < 1 and "split.test" not in auto:
         raise ConfigError(f"{source}: [split] test must be >= 1 point per series for a panel.")
-    if split.test > recipe.windows.horizon:
+    if split.test > recipe.windows.horizon and not {"split.test", "windows.horizon"} & auto:
         raise ConfigError(
             f"{source}: [split] test = {split.test} is longer than [windows] horizon = "
             f"{recipe.windows.horizon}; the global model forecasts its horizon directly."
@@ -666,7 +696,7 @@ def _check_panel(recipe, source):
                 f"{', '.join(PANEL_BASELINES)} (statsforecast)."
             )
     if evaluation.choose:
-        if split.validation < split.test:
+        if split.validation < split.test and not {"split.test", "split.validation"} & auto:
             raise ConfigError(
                 f"{source}: [evaluation] choose = true picks a method on the validation part; "
                 f"set [split] validation >= test ({split.test}), or choose = false."

@@ -1,0 +1,143 @@
+"""A panel recipe that sets only its data: sizes chosen from the panel, a global model's
+training budget, and every classical baseline to choose from."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from kseq.data import read_panel
+from kseq.errors import SeriesTooShortError
+from kseq.pipeline.defaults import infer_panel_defaults
+from kseq.pipeline.load import load_run_panel
+from kseq.recipes.config import PANEL_AUTO_KEYS, PANEL_BASELINES, load_recipe
+
+
+def make_frame(lengths, freq="QS", negative_tail=()):
+    parts = []
+    for i, n in enumerate(lengths):
+        sid = f"s{i}"
+        y = 100.0 + 10 * i + np.arange(n) + 5 * np.sin(np.arange(n))
+        if sid in negative_tail:
+            y[-3:] = -1.0  # turns negative at the end (a validation or test part)
+        dates = pd.date_range("2000-01-01", periods=n, freq=freq)
+        parts.append(pd.DataFrame({"unique_id": sid, "ds": dates, "y": y}))
+    return pd.concat(parts, ignore_index=True)
+
+
+def write_recipe(tmp_path, frame, extra=""):
+    frame.to_csv(tmp_path / "panel.csv", index=False)
+    path = tmp_path / "panel.toml"
+    path.write_text(
+        f"[recipe]\nname = 'p'\n[data]\nsource = 'panel'\npath = '{tmp_path / 'panel.csv'}'\n"
+        + extra
+    )
+    return load_recipe(path)
+
+
+def test_a_data_only_panel_recipe_gets_a_global_model_and_every_baseline(tmp_path):
+    recipe = write_recipe(tmp_path, make_frame([40, 50]))
+    assert recipe.auto == set(PANEL_AUTO_KEYS)
+    assert recipe.model.units == [64, 64] and recipe.training.ensemble == 3
+    assert recipe.training.batch_size == 256 and recipe.training.steps_per_epoch == 100
+    assert recipe.training.early_stopping and recipe.evaluation.choose
+    assert recipe.evaluation.baselines == list(PANEL_BASELINES)
+    # What the recipe sets stays; num_layers sizes the stack without the default widths.
+    recipe = write_recipe(
+        tmp_path,
+        make_frame([40, 50]),
+        "[split]\ntest = 4\n[model]\nunits = 16\nnum_layers = 3\n[training]\nensemble = 1\n",
+    )
+    assert recipe.auto == set(PANEL_AUTO_KEYS) - {"split.test"}
+    assert recipe.model.layer_units == [16, 16, 16] and recipe.training.ensemble == 1
+
+
+@pytest.mark.parametrize(
+    "lengths, freq, extra, want",
+    [
+        # Quarterly, shortest 36: M4's 8 quarters (36 // 4 = 9 allows it); the lookback
+        # wants 2 x 8 = 16 but the shortest series leaves 36 - 3 x 8 = 12.
+        ([36, 60], "QS", "", dict(horizon=8, test=8, validation=8, season=4, lookback=12)),
+        # Monthly, shortest 40: M4's 18 months capped at 40 // 4 = 10; its training part
+        # (40 - 20 = 20) holds fewer than two seasons of 12: season 1, lookback 2 x 10 = 20
+        # capped at 40 - 30 = 10.
+        ([40, 90], "MS", "", dict(horizon=10, test=10, validation=10, season=1, lookback=10)),
+        # A test part the recipe sets is the horizon; validation follows it.
+        (
+            [60, 80],
+            "MS",
+            "[split]\ntest = 6\n",
+            dict(horizon=6, test=6, validation=6, season=12, lookback=24),
+        ),
+    ],
+)
+def test_sizes_are_chosen_from_the_frequency_and_the_shortest_series(
+    tmp_path, lengths, freq, extra, want
+):
+    frame = make_frame(lengths, freq)
+    recipe = write_recipe(tmp_path, frame, extra)
+    chosen, inferred = infer_panel_defaults(recipe, read_panel(frame))
+    got = dict(
+        horizon=chosen.windows.horizon,
+        test=chosen.split.test,
+        validation=chosen.split.validation,
+        season=chosen.evaluation.season_length,
+        lookback=chosen.windows.lookback,
+    )
+    assert got == want
+    assert chosen.auto == frozenset()
+    assert set(inferred) == set(recipe.auto)  # each chosen key says why
+    # The shortest series keeps at least one training window.
+    assert min(lengths) >= got["lookback"] + got["horizon"] + got["validation"] + got["test"]
+
+
+def test_series_too_short_for_the_recipe_s_own_sizes_are_named_or_skipped(tmp_path):
+    frame = make_frame([30, 80, 31])
+    # lookback 40 + horizon, validation and test (7 each, from 30 // 4) = 61 points.
+    recipe = write_recipe(tmp_path, frame, "[windows]\nlookback = 40\n")
+    with pytest.raises(SeriesTooShortError, match=r"s0: 30 points.*s2: 31 points.*on_short"):
+        load_run_panel(recipe)
+    skip = write_recipe(tmp_path, frame, "on_short = 'skip'\n[windows]\nlookback = 40\n")
+    chosen, panel, inferred = load_run_panel(skip)
+    assert list(panel.ids) == ["s1"] and set(panel.skipped) == {"s0", "s2"}
+    assert chosen.windows.lookback == 40 and "windows.lookback" not in inferred
+
+
+def test_a_series_that_turns_negative_in_its_validation_part_is_not_on_log_scale():
+    from kseq.global_forecaster import GlobalForecaster
+    from kseq.models import build_forecaster
+
+    frame = make_frame([30, 30], "MS", negative_tail=("s1",))
+    panel = read_panel(frame)
+    model = build_forecaster(6, 3, horizon=4, units=[4], seed=0)
+    forecaster = GlobalForecaster(model, lookback=6, season_length=12)
+    # The last 3 points of s1 are negative: inside the validation part (the last 4).
+    forecaster.fit_transforms(panel, validation=4)
+    assert forecaster.log_ids_ == {"s0"}
+    # The validation windows and a forecast from the whole history read s1's negatives.
+    forecast = forecaster.predict(panel, 4)
+    assert len(forecast) == 2 * 4 and np.isfinite(forecast["kseq"]).all()
+
+
+@pytest.mark.slow
+def test_a_data_only_panel_recipe_runs_and_says_what_it_chose(tmp_path):
+    pytest.importorskip("statsforecast")
+    from kseq.pipeline.run import run_recipe
+
+    # A budget small enough for a test; everything else is the defaults.
+    recipe = write_recipe(
+        tmp_path,
+        make_frame([36, 44, 52], negative_tail=("s2",)),
+        "[model]\nunits = [8]\n[training]\nepochs = 1\nsteps_per_epoch = 2\nensemble = 1\n",
+    )
+    card = run_recipe(recipe, run_dir=tmp_path / "run", verbose=0)
+    assert set(card.inferred) == set(PANEL_AUTO_KEYS)
+    assert card.config["windows"]["horizon"] == card.config["split"]["test"] == 8
+    forecasts = pd.read_csv(tmp_path / "run" / "forecasts.csv")
+    assert len(forecasts) == 3 * 8
+    assert set(forecasts) >= {"kseq", *PANEL_BASELINES, "kseq+ets", "chosen"}
+    candidates = {"kseq", "ets", "theta", "arima", "kseq+ets", "kseq+theta", "kseq+arima"}
+    assert card.panel.chosen in candidates
+    validation = card.panel.validation["mase"]
+    assert validation[card.panel.chosen] == min(validation[m] for m in candidates)
+    text = (tmp_path / "run" / "run_card.md").read_text()
+    assert "chosen from the data: `windows.lookback`" in text
