@@ -50,6 +50,10 @@ _FREQUENCIES = (
     (("Hour",), 24, "hourly", 48),
 )
 STRENGTH_THRESHOLD = 0.64
+# A panel's choice compares mean validation MASEs of seven candidates; one short window of a
+# small panel scores few values, so earlier windows are added (`choice_origins`) until about
+# this many values per method are scored, each costing one more training of the net.
+CHOICE_SCORED, CHOICE_ORIGINS_MAX = 1000, 3
 
 
 @dataclasses.dataclass(frozen=True)
@@ -205,11 +209,13 @@ def infer_panel_defaults(recipe, panel):
     """Fills the panel recipe keys in ``recipe.auto`` (`PANEL_AUTO_KEYS`) from `panel`.
 
     Sizes are chosen so that the shortest series keeps its windows (no series is left out
-    because of a default): the season from the frequency (1 when the shortest series' training
-    part holds fewer than two seasons); the horizon is the recipe's test part when it sets one,
-    else the M4 horizon for the frequency, at most a quarter of the shortest series; test and
-    validation one horizon each; the lookback twice the horizon and at least two seasons, at
-    most what the shortest series leaves after horizon, validation and test.
+    because of a default; earlier choice origins score the series that have room): the season
+    from the frequency (1 when the shortest series' training part holds fewer than two
+    seasons); the horizon is the recipe's test part when it sets one, else the M4 horizon for
+    the frequency, at most a quarter of the shortest series; test and validation one horizon
+    each; the lookback twice the horizon and at least two seasons, at most what the shortest
+    series leaves after horizon, validation and test; the choice's origins enough for
+    ~`CHOICE_SCORED` scored values per method, at most `CHOICE_ORIGINS_MAX`.
 
     Returns:
         ``(recipe, inferred)``: the recipe with those keys set, and ``{"section.key": reason}``.
@@ -265,9 +271,24 @@ def infer_panel_defaults(recipe, panel):
             f"{lookback}: twice the horizon and at least two seasons ({wanted}), at most what "
             f"the shortest series leaves after horizon, validation and test ({room})"
         )
+    origins = recipe.evaluation.choice_origins
+    if "evaluation.choice_origins" in auto:
+        scored = len(panel) * validation
+        origins = 1
+        if recipe.evaluation.choose and scored:
+            origins = max(1, min(CHOICE_ORIGINS_MAX, -(-CHOICE_SCORED // scored)))
+        inferred["evaluation.choice_origins"] = (
+            f"{origins}: {len(panel)} series x {validation} validation points = {scored} scored "
+            f"values per method on one origin; origins for ~{CHOICE_SCORED:,}, at most "
+            f"{CHOICE_ORIGINS_MAX} (each one more training of the net)"
+            if recipe.evaluation.choose
+            else "1: evaluation.choose = false"
+        )
     recipe = dataclasses.replace(
         recipe,
-        evaluation=dataclasses.replace(recipe.evaluation, season_length=season),
+        evaluation=dataclasses.replace(
+            recipe.evaluation, season_length=season, choice_origins=origins
+        ),
         windows=dataclasses.replace(windows, horizon=horizon, lookback=lookback),
         split=dataclasses.replace(split, test=test, validation=validation),
         auto=frozenset(),

@@ -40,7 +40,7 @@ from kseq.pipeline.fit import (
     make_distribution,
     make_optimizer,
 )
-from kseq.pipeline.load import load_run_panel
+from kseq.pipeline.load import load_run_panel, panel_min_length
 from kseq.pipeline.progress import StageProgress
 from kseq.pipeline.run_card import PanelSummary, RunCard
 from kseq.recipes.config import PANEL_CLASSICAL
@@ -304,7 +304,7 @@ def conformal_columns(recipe, chosen):
     return {**columns, "chosen": chosen}
 
 
-def choose_method(validation_summary, choose, baselines):
+def choose_method(validation_summary, choose, baselines, where="the validation part"):
     """The candidate (`list_candidates`) with the lowest mean validation MASE, and why."""
     mase = validation_summary["mase"]
     if not choose:
@@ -312,7 +312,43 @@ def choose_method(validation_summary, choose, baselines):
     scores = {m: mase[m] for m in list_candidates(baselines) if mase.get(m) is not None}
     chosen = min(scores, key=scores.get)
     listed = ", ".join(f"{m} {v:.3f}" for m, v in scores.items())
-    return chosen, f"lowest mean MASE on the validation part ({listed})"
+    return chosen, f"lowest mean MASE on {where} ({listed})"
+
+
+def score_earlier_origins(recipe, panel, cache_dir, *, run_dir, **fit_options):
+    """Per-series scores of every candidate at the choice's earlier origins.
+
+    Origin ``j`` (1 ... ``choice_origins - 1``) is the validation part moved ``j`` windows of
+    ``[split] validation`` points back: each series is cut before its last ``j × validation``
+    points and split as the run splits the whole panel, a net is trained on it as the run's
+    (checkpoints under the run's own), and every candidate forecasts that origin's validation
+    window from the history before it. Series too short for an origin sit it out.
+    """
+    split, steps = recipe.split, recipe.split.test
+    season = recipe.evaluation.season_length
+    # Only the validation forecasts count here: no refit on the validation part.
+    recipe = dataclasses.replace(recipe, training=dataclasses.replace(recipe.training, refit=False))
+    frames = []
+    for j in range(1, recipe.evaluation.choice_origins):
+        lengths = panel.lengths - j * split.validation
+        short = lengths < panel_min_length(recipe)
+        if short.all():
+            break
+        reasons = {sid: f"no room for choice origin {j}" for sid in panel.ids[short]}
+        moved = split_panel(panel.drop(reasons).head(lengths[~short]), split)
+        fit = fit_global(
+            recipe, moved, run_dir=checkpoint_dir(run_dir, f"origin_{j}"), **fit_options
+        )
+        truth = (
+            tail_frame(moved.before_test, split.validation)
+            .groupby("unique_id", sort=False)
+            .head(steps)
+        )
+        forecasts, _, _ = forecast_all(
+            fit.validation_fit(), moved.before_validation, steps, recipe, cache_dir
+        )
+        frames.append(score_panel(truth, forecasts, moved.before_validation, season))
+    return frames
 
 
 def run_panel(recipe, run_dir, *, resume=False, verbose="auto", callbacks=()):
@@ -345,9 +381,28 @@ def run_panel(recipe, run_dir, *, resume=False, verbose="auto", callbacks=()):
     validation_scores = score_panel(
         validation_truth, validation_forecasts, split.before_validation, season
     )
-    validation_summary = summarise_scores(validation_scores)
+    # More origins for the choice: the windows before the validation part, a net each.
+    tick = time.perf_counter()
+    earlier = score_earlier_origins(
+        recipe,
+        panel,
+        cache_dir,
+        run_dir=run_dir,
+        resume=resume,
+        verbose=verbose,
+    )
+    timings["choice_origins_s"] = round(time.perf_counter() - tick, 2)
+    validation_summary = summarise_scores(pd.concat([validation_scores, *earlier]))
+    where = "the validation part"
+    if earlier:
+        counts = ", ".join(str(frame["unique_id"].nunique()) for frame in earlier)
+        where = (
+            f"{1 + len(earlier)} origins: the validation part ({len(panel)} series) and the "
+            f"{len(earlier)} window(s) of {split.validation} points before it ({counts} series "
+            "with room), the net retrained for each"
+        )
     chosen, reason = choose_method(
-        validation_summary, recipe.evaluation.choose, recipe.evaluation.baselines
+        validation_summary, recipe.evaluation.choose, recipe.evaluation.baselines, where
     )
     intervals = {}
     if split.validation and recipe.evaluation.intervals:
@@ -403,6 +458,7 @@ def run_panel(recipe, run_dir, *, resume=False, verbose="auto", callbacks=()):
     timings["kseq_s"] = round(
         timings["data_s"]
         + timings["training_s"]
+        + timings["choice_origins_s"]
         + timings["kseq_forecast_s"]
         + timings["report_s"],
         2,

@@ -222,6 +222,10 @@ class EvaluationSection:
     # ARIMA among the baselines) or the net's mean with one of them. One series: the model,
     # a baseline, or the model's mean with SARIMA (multi-step forecasts of the validation part).
     choose: bool = _key((bool,), True)
+    # Panels: the choice is scored on this many origins — the validation part and the windows
+    # of the same length before it, the net retrained for each (series without room for an
+    # earlier window sit that one out). Left out: enough for ~1,000 scored values, at most 3.
+    choice_origins: int = _key((int,), 1, low=1)
 
     @property
     def interval_levels(self):
@@ -261,7 +265,7 @@ AUTO_KEYS = (
 )
 # The same for a panel (`infer_panel_defaults`: the frequency and the shortest series). A panel
 # takes logs per series where positive, so the transforms are not among them.
-PANEL_AUTO_KEYS = AUTO_KEYS[:5]
+PANEL_AUTO_KEYS = (*AUTO_KEYS[:5], "evaluation.choice_origins")
 
 
 @dataclass(frozen=True)
@@ -565,6 +569,11 @@ def _check_forecast(recipe, source):
     if data.is_panel:
         _check_panel(recipe, source)
         return
+    if recipe.evaluation.choice_origins != 1:
+        raise ConfigError(
+            f"{source}: [evaluation] choice_origins applies to panel recipes (source = 'panel'); "
+            "a single series' recipe chooses on its validation part."
+        )
     if recipe.model.series_embedding or recipe.data.static_columns:
         raise ConfigError(
             f"{source}: [model] series_embedding and [data] static_columns describe the series "
@@ -683,6 +692,12 @@ def _check_panel(recipe, source):
         raise ConfigError(
             f"{source}: [data] static_columns reads columns of a long CSV (source = 'panel'); "
             f"{data.source} has none."
+        )
+    has_validation = split.validation or "split.validation" in auto
+    if evaluation.choice_origins > 1 and not (evaluation.choose and has_validation):
+        raise ConfigError(
+            f"{source}: [evaluation] choice_origins = {evaluation.choice_origins} scores the "
+            "choice on validation windows; it needs choose = true and [split] validation > 0."
         )
     if any(not isinstance(c, str) for c in data.static_columns):
         raise ConfigError(

@@ -50,6 +50,7 @@ def write_recipe(tmp_path, frame, name):
         f"[windows]\nlookback = 12\nhorizon = {TEST}\n[model]\nunits = [8]\n"
         "[training]\nepochs = 2\nsteps_per_epoch = 5\nbatch_size = 32\n"
         f"[evaluation]\nseason_length = {SEASON}\nbaselines = ['seasonal_naive', 'ets']\n"
+        "choice_origins = 1\n"
     )
     return load_recipe(path)
 
@@ -267,3 +268,30 @@ def test_a_refit_run_chooses_with_the_members_trained_before_the_validation_part
     refit_weights = test_fit.members[0].model.get_weights()
     first_weights = validation_fit.members[0].model.get_weights()
     assert any(not np.allclose(a, b) for a, b in zip(refit_weights, first_weights, strict=True))
+
+
+def test_the_choice_is_scored_on_earlier_origins_too(tmp_path):
+    frame = make_panel_frame()
+    recipe = write_recipe(tmp_path, frame, "origins")
+    recipe = dataclasses.replace(
+        recipe, evaluation=dataclasses.replace(recipe.evaluation, choice_origins=2)
+    )
+    card = run_recipe(recipe, run_dir=tmp_path / "run", verbose=0)
+    # Seasonal naive, computed here: every series at the validation part's origin and at the
+    # window of VALIDATION points before it (each series has room for both).
+    scores = []
+    for _, rows in frame.groupby("unique_id"):
+        y = rows["y"].to_numpy()
+        for back in (TEST + VALIDATION, TEST + 2 * VALIDATION):
+            history, truth = y[:-back], y[-back:][:TEST]
+            forecast = history[-SEASON:][:TEST]
+            scale = np.mean(np.abs(history[SEASON:] - history[:-SEASON]))
+            scores.append(np.mean(np.abs(forecast - truth)) / scale)
+    assert len(scores) == 10
+    mase = card.panel.validation["mase"]
+    assert mase["seasonal_naive"] == pytest.approx(np.mean(scores), rel=1e-5)
+    assert "2 origins" in card.panel.reason and card.timings["choice_origins_s"] > 0
+    candidates = ("kseq", "ets", "kseq+ets")
+    assert card.panel.chosen == min(candidates, key=lambda m: mase[m])
+    # The earlier origin's checkpoints went with the run's own.
+    assert not (tmp_path / "run" / "checkpoints").exists()
