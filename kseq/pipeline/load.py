@@ -6,7 +6,7 @@ import numpy as np
 from kseq.data import load_airpassengers, load_us_employment, make_sine, read_panel, read_series
 from kseq.errors import DataError, SeriesTooShortError
 from kseq.pipeline.defaults import infer_panel_defaults
-from kseq.pipeline.split import cut_panel
+from kseq.pipeline.split import cut_panel, list_reasons
 from kseq.pipeline.values import SeriesData
 
 # `read_series`'s advice names its arguments; a recipe user sets [data] keys instead.
@@ -103,10 +103,9 @@ def drop_short_series(panel, min_length, on_short):
         for i in short
     }
     if reasons and on_short != "skip":
-        listed = "; ".join(f"{sid}: {why}" for sid, why in list(reasons.items())[:5])
-        more = f" (and {len(reasons) - 5} more)" if len(reasons) > 5 else ""
         raise SeriesTooShortError(
-            f"{len(reasons)} series are too short for the recipe: {listed}{more}. Set [data] "
+            f"{len(reasons)} series are too short for the recipe: {list_reasons(reasons)}. "
+            "Set [data] "
             'on_short = "skip" to leave them out (listed in the run card), or shorter [windows] '
             "lookback / horizon."
         )

@@ -55,6 +55,13 @@ def split_run(series, section):
     return SplitSeries(cut, split)
 
 
+def list_reasons(reasons, shown=5):
+    """``"id: why; id: why (and N more)"`` for an error message naming series."""
+    listed = "; ".join(f"{sid}: {why}" for sid, why in list(reasons.items())[:shown])
+    more = f" (and {len(reasons) - shown} more)" if len(reasons) > shown else ""
+    return listed + more
+
+
 def cut_panel(panel, end, min_length, on_short="raise"):
     """Keeps each series of `panel` up to `end` (its last date, inclusive; `None`: all).
 
@@ -85,10 +92,9 @@ def cut_panel(panel, end, min_length, on_short="raise"):
             "horizon + validation + test)",
         )
     if reasons and on_short != "skip":
-        listed = "; ".join(f"{sid}: {why}" for sid, why in list(reasons.items())[:5])
-        more = f" (and {len(reasons) - 5} more)" if len(reasons) > 5 else ""
         raise ConfigError(
-            f"[split] end = {end!r} leaves series without their test part: {listed}{more}. "
+            f"[split] end = {end!r} leaves series without their test part: "
+            f"{list_reasons(reasons)}. "
             'Choose an earlier end, or set [data] on_short = "skip" to leave them out (listed '
             "in the run card)."
         )
