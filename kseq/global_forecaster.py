@@ -118,9 +118,7 @@ class GlobalForecaster:
         """``(num_series,)`` bool: the series of `panel` modelled on log scale, checked to be
         still positive."""
         on_log = np.isin(panel.ids, list(self.log_ids_))
-        # Each series' minimum (O(series), no per-value temporaries); series are never empty.
-        lowest = np.minimum.reduceat(panel.values, panel.offsets[:-1])
-        bad = panel.ids[on_log & (lowest <= 0)]
+        bad = panel.ids[on_log & (_series_minima(panel) <= 0)]
         if len(bad):
             raise DataError(
                 f"Series {', '.join(map(str, bad[:5]))} were positive when the forecaster was "
@@ -534,7 +532,12 @@ def read_static(panel, column):
     return values
 
 
+def _series_minima(panel):
+    """``(num_series,)`` each series' smallest value (O(series), no per-value temporaries;
+    series are never empty)."""
+    return np.minimum.reduceat(panel.values, panel.offsets[:-1])
+
+
 def _positive_ids(panel):
     """Ids of the series whose values are all positive."""
-    lowest = np.minimum.reduceat(panel.values, panel.offsets[:-1])  # series are never empty
-    return set(panel.ids[lowest > 0])
+    return set(panel.ids[_series_minima(panel) > 0])

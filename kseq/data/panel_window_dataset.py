@@ -167,9 +167,9 @@ class PanelWindowDataset(keras.utils.PyDataset):
 
     @property
     def full_batch_size(self):
-        """`batch_size` when every batch of an epoch holds exactly that many windows (a set
-        `steps_per_epoch`, or one pass that divides evenly), else `None`. A native pipeline then
-        gives the batch axis a static size, which some kernels choose by."""
+        """`batch_size` when every batch of an epoch holds exactly that many windows (series
+        sampling, a set `steps_per_epoch`, or one pass that divides evenly), else `None`. A native
+        pipeline then gives the batch axis a static size, which some kernels choose by."""
         full = (
             self.sampling == "series"  # steps x batch_size draws
             or bool(self.steps_per_epoch)

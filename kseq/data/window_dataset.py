@@ -110,9 +110,9 @@ class WindowDataset(keras.utils.PyDataset):
 
     @property
     def full_batch_size(self):
-        """`batch_size` when every batch of an epoch holds exactly that many windows (a set
-        `steps_per_epoch`, or one pass that divides evenly), else `None`. A native pipeline then
-        gives the batch axis a static size, which some kernels choose by."""
+        """`batch_size` when every batch of an epoch holds exactly that many windows (random
+        windows, a set `steps_per_epoch`, or one pass that divides evenly), else `None`. A native
+        pipeline then gives the batch axis a static size, which some kernels choose by."""
         full = (
             self.random_windows  # steps x batch_size draws
             or self.steps_per_epoch is not None

@@ -105,9 +105,8 @@ def drop_short_series(panel, min_length, on_short):
     if reasons and on_short != "skip":
         raise SeriesTooShortError(
             f"{len(reasons)} series are too short for the recipe: {list_reasons(reasons)}. "
-            "Set [data] "
-            'on_short = "skip" to leave them out (listed in the run card), or shorter [windows] '
-            "lookback / horizon."
+            'Set [data] on_short = "skip" to leave them out (listed in the run card), or a '
+            "shorter [windows] lookback / horizon."
         )
     if len(reasons) == len(panel):
         raise SeriesTooShortError(f"No series has the {min_length} points the recipe needs.")

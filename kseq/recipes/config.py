@@ -265,7 +265,14 @@ AUTO_KEYS = (
 )
 # The same for a panel (`infer_panel_defaults`: the frequency and the shortest series). A panel
 # takes logs per series where positive, so the transforms are not among them.
-PANEL_AUTO_KEYS = (*AUTO_KEYS[:5], "evaluation.choice_origins")
+PANEL_AUTO_KEYS = (
+    "evaluation.season_length",
+    "windows.horizon",
+    "windows.lookback",
+    "split.test",
+    "split.validation",
+    "evaluation.choice_origins",
+)
 
 
 @dataclass(frozen=True)
