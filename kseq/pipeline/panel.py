@@ -21,6 +21,7 @@ import pandas as pd
 from kseq._io import write_json_atomic, write_text_atomic
 from kseq._keras import keras
 from kseq.errors import SavedStateError
+from kseq.evaluation.choice import Choice, choose_by_evidence
 from kseq.evaluation.panel_baselines import BASELINE_CACHE, forecast_baselines
 from kseq.evaluation.panel_intervals import add_panel_bounds, calibrate_panel_intervals
 from kseq.evaluation.panel_metrics import (
@@ -304,15 +305,20 @@ def conformal_columns(recipe, chosen):
     return {**columns, "chosen": chosen}
 
 
-def choose_method(validation_summary, choose, baselines, where="the validation part"):
-    """The candidate (`list_candidates`) with the lowest mean validation MASE, and why."""
-    mase = validation_summary["mase"]
-    if not choose:
-        return "kseq", "evaluation.choose = false: the global net as it is"
-    scores = {m: mase[m] for m in list_candidates(baselines) if mase.get(m) is not None}
-    chosen = min(scores, key=scores.get)
-    listed = ", ".join(f"{m} {v:.3f}" for m, v in scores.items())
-    return chosen, f"lowest mean MASE on {where} ({listed})"
+def choose_method(scores, evaluation, where="the validation part"):
+    """The `Choice` among the candidates (`list_candidates`) from per-series validation
+    scores (``origin``, ``unique_id``, ``method``, ``mase``): the incumbent classical model
+    unless another candidate is better on evidence (`choose_by_evidence`)."""
+    if not evaluation.choose:
+        return Choice("kseq", "evaluation.choose = false: the global net as it is")
+    classical = [name for name in PANEL_CLASSICAL if name in evaluation.baselines]
+    choice = choose_by_evidence(
+        scores,
+        list_candidates(evaluation.baselines),
+        classical[0] if classical else None,
+        evaluation.choice_alpha,
+    )
+    return dataclasses.replace(choice, reason=f"on {where}, {choice.reason}")
 
 
 def score_earlier_origins(recipe, panel, cache_dir, *, run_dir, **fit_options):
@@ -397,7 +403,11 @@ def run_panel(recipe, run_dir, *, resume=False, verbose="auto", callbacks=()):
     # kseq's part only: the baselines' fits at those origins are reported with the baselines.
     elapsed = time.perf_counter() - tick - sum(earlier_baseline_seconds.values())
     timings["choice_origins_s"] = round(elapsed, 2)
-    validation_summary = summarise_scores(pd.concat([validation_scores, *earlier]))
+    # One row per origin, series and method: the choice pairs the candidates by (origin, series).
+    scored = pd.concat(
+        [validation_scores, *earlier], keys=range(1 + len(earlier)), names=["origin", None]
+    ).reset_index(level="origin")
+    validation_summary = summarise_scores(scored)
     where = "the validation part"
     if earlier:
         counts = ", ".join(str(frame["unique_id"].nunique()) for frame in earlier)
@@ -406,9 +416,8 @@ def run_panel(recipe, run_dir, *, resume=False, verbose="auto", callbacks=()):
             f"{len(earlier)} window(s) of {split.validation} points before it ({counts} series "
             "with room), the net retrained for each"
         )
-    chosen, reason = choose_method(
-        validation_summary, recipe.evaluation.choose, recipe.evaluation.baselines, where
-    )
+    choice = choose_method(scored, recipe.evaluation, where)
+    chosen, reason = choice.chosen, choice.reason
     intervals = {}
     if split.validation and recipe.evaluation.intervals:
         intervals = calibrate_panel_intervals(
@@ -502,6 +511,8 @@ def run_panel(recipe, run_dir, *, resume=False, verbose="auto", callbacks=()):
             num_series=len(panel),
             chosen=chosen,
             reason=reason,
+            incumbent=choice.incumbent,
+            p_values=choice.p_values,
             validation=validation_summary,
             baseline_seconds=baseline_seconds,
             cached_baselines=sorted(set(validation_baselines.cached) | set(test_baselines.cached)),

@@ -18,6 +18,10 @@ class PanelSummary:
     chosen: str
     reason: str
     validation: dict  # {"mase": {method: mean}, "smape": {...}} on the validation part
+    # The classical model the choice keeps unless a candidate beats it on evidence, and each
+    # challenger's one-sided p-value against it (kseq.evaluation.choice).
+    incumbent: str | None = None
+    p_values: dict = field(default_factory=dict)
     baseline_seconds: dict = field(default_factory=dict)
     cached_baselines: list = field(default_factory=list)
     skipped: dict = field(default_factory=dict)

@@ -226,6 +226,10 @@ class EvaluationSection:
     # of the same length before it, the net retrained for each (series without room for an
     # earlier window sit that one out). Left out: enough for ~1,000 scored values, at most 3.
     choice_origins: int = _key((int,), 1, low=1)
+    # Panels: the choice keeps the first classical model among the baselines (ETS by default)
+    # unless a candidate's per-series MASE is lower by a one-sided Wilcoxon test at this level
+    # over all comparisons (kseq.evaluation.choice); 1: the lowest mean wins, no test.
+    choice_alpha: float = _key(_NUM, 0.05, low=0.0, high=1.0)
 
     @property
     def interval_levels(self):
@@ -580,6 +584,11 @@ def _check_forecast(recipe, source):
         raise ConfigError(
             f"{source}: [evaluation] choice_origins applies to panel recipes (source = 'panel'); "
             "a single series' recipe chooses on its validation part."
+        )
+    if recipe.evaluation.choice_alpha != EvaluationSection.choice_alpha:
+        raise ConfigError(
+            f"{source}: [evaluation] choice_alpha applies to panel recipes (source = 'panel'); "
+            "a single series' recipe scores one window, too few pairs for the choice's test."
         )
     if recipe.model.series_embedding or recipe.data.static_columns:
         raise ConfigError(

@@ -60,7 +60,13 @@ def test_panel_run_scores_every_method_from_its_forecasts(tmp_path):
     card = run_recipe(write_recipe(tmp_path, frame, "tiny"), run_dir=tmp_path / "run", verbose=0)
     run_dir = tmp_path / "run"
     assert RunCard.from_json((run_dir / "run_card.json").read_text()) == card
-    assert card.panel.num_series == 5 and card.panel.chosen in ("kseq", "ets", "kseq+ets")
+    # The choice keeps ETS unless a candidate is lower on evidence: 5 pairs (one validation
+    # window of 5 series) cannot get there — the smallest exact one-sided signed-rank p-value
+    # of 5 pairs is 1 / 2 ** 5, above 0.05 / 2 comparisons.
+    assert card.panel.num_series == 5 and card.panel.incumbent == "ets"
+    assert set(card.panel.p_values) == {"kseq", "kseq+ets"}
+    assert min(card.panel.p_values.values()) >= 1 / 2**5 - 1e-12
+    assert card.panel.chosen == "ets" and "kept ets" in card.panel.reason
     forecasts = pd.read_csv(run_dir / "forecasts.csv", parse_dates=["ds"])
     assert len(forecasts) == 5 * TEST and (forecasts["kseq"] > 0).all()  # original units
     # Seasonal naive repeats each series' last season before the test part.
@@ -274,7 +280,9 @@ def test_the_choice_is_scored_on_earlier_origins_too(tmp_path):
     frame = make_panel_frame()
     recipe = write_recipe(tmp_path, frame, "origins")
     recipe = dataclasses.replace(
-        recipe, evaluation=dataclasses.replace(recipe.evaluation, choice_origins=2)
+        # choice_alpha = 1: the lowest mean over both origins wins (no test).
+        recipe,
+        evaluation=dataclasses.replace(recipe.evaluation, choice_origins=2, choice_alpha=1.0),
     )
     card = run_recipe(recipe, run_dir=tmp_path / "run", verbose=0)
     # Seasonal naive, computed here: every series at the validation part's origin and at the
