@@ -63,7 +63,7 @@ def rescore(origin_dir):
     history = data.values[split.train][:, 0]
     multi = forecaster.predict(data.values[:start], len(truth))[:, 0]
     one = forecaster.predict_one_step(data.values[: split.validation.stop], start)[:, 0]
-    choice, one_choice = score_candidates(multi, one, history, truth, recipe.evaluation)
+    choice, one_choice, _ = score_candidates(multi, one, history, truth, recipe.evaluation)
     season = recipe.evaluation.season_length
     validation = ValidationScores(
         best_val_loss=float("nan"),

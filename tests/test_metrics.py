@@ -2,7 +2,12 @@ import numpy as np
 import pytest
 
 from kseq.data import load_airpassengers
-from kseq.evaluation.baselines import naive_baselines, sarima_airline, sarima_available
+from kseq.evaluation.baselines import (
+    ets_available,
+    naive_baselines,
+    sarima_airline,
+    sarima_available,
+)
 from kseq.evaluation.metrics import mae, mape, mase, rmse, seasonal_naive_forecast, smape
 
 
@@ -94,7 +99,10 @@ def test_the_choice_scores_every_candidate_on_the_validation_part():
     # In-sample scale: the seasonal naive's error, 0.1 * 12 = 1.2 at every step; the seasonal
     # naive forecast of the next season is off by the same 1.2 (MASE 1); a model off by 0.6
     # scores 0.5.
-    choice, one_step = score_candidates(truth + 0.6, truth - 0.3, history, truth, evaluation)
+    choice, one_step, forecasts = score_candidates(
+        truth + 0.6, truth - 0.3, history, truth, evaluation
+    )
+    np.testing.assert_allclose(forecasts["model"], truth + 0.6)
     assert set(choice) == set(one_step) == {"model", "naive", "seasonal_naive"}
     assert choice["model"] == pytest.approx(0.5)
     assert choice["seasonal_naive"] == pytest.approx(1.0)
@@ -132,3 +140,68 @@ def test_baseline_paths_forecast_from_every_origin():
     # From the end of the fitted history, the path is the baseline's own multi-step forecast.
     fitted = sarima_airline(series[:108], series[108:120], 12)["multi_step"]
     np.testing.assert_allclose(paths["sarima"][1, :12], fitted, rtol=1e-6)
+
+
+def _trend_and_season(n, season=4):
+    # A noiseless trend plus season: its continuation is exact under additive ETS.
+    t = np.arange(n, dtype=float)
+    return 100 + t + 10 * np.sin(2 * np.pi * t / season)
+
+
+@pytest.mark.skipif(not ets_available(), reason="statsforecast is not installed")
+def test_ets_baseline_continues_a_noiseless_trend_and_season():
+    from kseq.evaluation.baselines import ets_forecast
+    from kseq.pipeline.evaluate import make_baseline_paths
+    from kseq.recipes.config import EvaluationSection
+
+    y = _trend_and_season(60)
+    forecast = ets_forecast(y[:48], y[48:56], 4)
+    np.testing.assert_allclose(forecast["multi_step"], y[48:56], rtol=1e-4)
+    np.testing.assert_allclose(forecast["one_step"], y[48:56], rtol=1e-4)
+    evaluation = EvaluationSection(season_length=4, baselines=["ets"])
+    paths = make_baseline_paths(y, 48, np.array([48, 51]), 5, evaluation)
+    assert paths["ets"].shape == (2, 5)
+    np.testing.assert_allclose(paths["ets"][1], y[51:56], rtol=1e-4)
+
+
+@pytest.mark.skipif(not ets_available(), reason="statsforecast is not installed")
+def test_one_series_keeps_ets_unless_every_step_says_otherwise():
+    from kseq.pipeline.evaluate import choose_candidate, compute_baselines, list_candidates
+    from kseq.recipes.config import EvaluationSection
+
+    rng = np.random.default_rng(0)
+    y = _trend_and_season(72) + rng.normal(0, 2, 72)
+    history, truth = y[:54], y[54:]
+    evaluation = EvaluationSection(season_length=4, baselines=["naive", "seasonal_naive", "ets"])
+    baselines, notes = compute_baselines(history, truth, evaluation)
+    assert set(baselines) == {"naive", "seasonal_naive", "ets"} and not notes
+    # The choice reads forecasts only: ETS off by 1 + a little (distinct) at each of 18 steps.
+    off = 1 + 0.01 * np.arange(18)
+    multi = {"naive": truth + 5, "seasonal_naive": truth - 4, "ets": truth + off}
+    # A model closer to the truth than ETS at every step: every paired difference negative,
+    # exact one-sided p = 2 ** -18, far below 0.05 over 4 comparisons.
+    choice = choose_candidate(list_candidates(truth - off / 10, multi), truth, history, evaluation)
+    assert choice.chosen == "model" and choice.p_values["model"] == pytest.approx(2.0**-18)
+    # Better on the mean only through two steps (exact there, 1.1 times ETS's error at the
+    # other 16): ETS stays.
+    model = truth + 1.1 * off
+    model[:2] = truth[:2]
+    assert np.abs(model - truth).mean() < off.mean()
+    choice = choose_candidate(list_candidates(model, multi), truth, history, evaluation)
+    assert choice.chosen == "ets" and choice.incumbent == "ets"
+    assert choice.p_values["model"] > 0.5
+    # Without ETS among the baselines, the lowest MASE (the bundled recipes' rule).
+    evaluation = EvaluationSection(season_length=4, baselines=["naive", "seasonal_naive"])
+    plain = {name: multi[name] for name in ("naive", "seasonal_naive")}
+    choice = choose_candidate(list_candidates(model, plain), truth, history, evaluation)
+    assert choice.chosen == "model" and choice.incumbent is None
+
+
+def test_ets_that_cannot_be_fitted_is_skipped_with_a_note():
+    from kseq.pipeline.evaluate import compute_baselines
+    from kseq.recipes.config import EvaluationSection
+
+    evaluation = EvaluationSection(season_length=1, baselines=["naive", "ets"])
+    baselines, notes = compute_baselines(np.arange(1.0, 5.0), np.arange(5.0, 7.0), evaluation)
+    assert set(baselines) == {"naive"}
+    assert len(notes) == 1 and notes[0].startswith("ETS baseline skipped:")

@@ -1,4 +1,5 @@
-"""Classical baselines printed beside the network (NumPy; statsmodels for SARIMA)."""
+"""Classical baselines printed beside the network (NumPy; statsmodels for SARIMA, statsforecast
+for ETS)."""
 
 import importlib.util
 import warnings
@@ -74,3 +75,52 @@ def sarima_airline_paths(history, series, origins, steps, season_length):
         ).fit(disp=False)
         paths = [fitted.apply(logs[:origin]).forecast(steps) for origin in origins]
     return np.exp(np.stack(paths))
+
+
+def ets_available():
+    return importlib.util.find_spec("statsforecast") is not None
+
+
+# statsforecast's AutoETS fits no seasonal model past this period (as R's forecast::ets).
+MAX_ETS_SEASON = 24
+
+
+def _fit_ets(history, season_length):
+    from statsforecast.models import AutoETS
+
+    season = season_length if season_length <= MAX_ETS_SEASON else 1
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return AutoETS(season_length=season).fit(np.asarray(history, dtype="float64").ravel())
+
+
+def ets_forecast(history, test, season_length):
+    """statsforecast's AutoETS (the model and its parameters chosen by AICc) fitted on
+    `history` only.
+
+    Returns:
+        ``{"multi_step": (steps,), "one_step": (steps,)}``; each one-step forecast applies the
+        fitted model to the series up to the point before it (no refit).
+    """
+    history = np.asarray(history, dtype="float64").ravel()
+    full = np.concatenate([history, np.asarray(test, dtype="float64").ravel()])
+    model = _fit_ets(history, season_length)
+    steps = len(full) - len(history)
+    multi = model.predict(h=steps)["mean"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        one = [
+            model.forward(y=full[:stop], h=1)["mean"][0] for stop in range(len(history), len(full))
+        ]
+    return {"multi_step": np.asarray(multi, dtype="float64"), "one_step": np.asarray(one)}
+
+
+def ets_paths(history, series, origins, steps, season_length):
+    """AutoETS fitted on `history`, then `steps` forecasts from each origin of `series` with
+    that model (no refit): ``(origins, steps)``."""
+    series = np.asarray(series, dtype="float64").ravel()
+    model = _fit_ets(history, season_length)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        paths = [model.forward(y=series[:origin], h=steps)["mean"] for origin in origins]
+    return np.stack(paths).astype("float64")

@@ -15,6 +15,9 @@ its file did not set; `infer_defaults` fills them from the loaded series, before
 - ``transforms.difference``: ``[season_length]`` when the training part's seasonal strength
   (a classical decomposition: 1 − var(remainder) / var(seasonal + remainder), on log scale
   when logged) exceeds 0.64 — the rule of R's ``forecast::nsdiffs(test = "seas")``.
+- ``evaluation.baselines``: naive, seasonal naive (with a season) and ETS (statsforecast's
+  AutoETS), so that the validation choice weighs the net against the per-series reference and
+  keeps ETS unless another candidate is better on evidence (`kseq.evaluation.choice`).
 
 Every choice is fitted on the training part only (the part before validation and test) and
 recorded with its reason in the run card (`RunCard.inferred`). A key the recipe sets is never
@@ -194,9 +197,19 @@ def infer_defaults(recipe, series):
             if season > 1
             else "[]: no season"
         )
+    baselines = recipe.evaluation.baselines
+    if "evaluation.baselines" in auto:
+        baselines = ["naive", *(["seasonal_naive"] * (season > 1)), "ets"]
+        inferred["evaluation.baselines"] = (
+            f"{baselines}: the naive forecasts and statsforecast's AutoETS, the per-series "
+            "reference that the choice keeps unless the net, a naive forecast or the net's mean "
+            "with ETS is better on the validation part on evidence"
+        )
     recipe = dataclasses.replace(
         recipe,
-        evaluation=dataclasses.replace(recipe.evaluation, season_length=season),
+        evaluation=dataclasses.replace(
+            recipe.evaluation, season_length=season, baselines=baselines
+        ),
         windows=dataclasses.replace(recipe.windows, horizon=horizon, lookback=lookback),
         split=split,
         transforms=dataclasses.replace(transforms, log=log, difference=difference),

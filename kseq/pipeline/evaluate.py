@@ -3,11 +3,13 @@ baselines, and forecasts past the end. All in original units; the baselines are 
 same history as the model."""
 
 import numpy as np
+import pandas as pd
 
 from kseq.data.dates import format_dates, make_future_index
 from kseq.evaluation import baselines as classical
+from kseq.evaluation.choice import choose_by_evidence
 from kseq.evaluation.conformal_intervals import ConformalIntervals
-from kseq.evaluation.metrics import score
+from kseq.evaluation.metrics import mase, score
 from kseq.pipeline.fit import kept_epoch
 from kseq.pipeline.values import (
     FutureForecast,
@@ -29,12 +31,16 @@ def evaluate_validation(fit, data, recipe):
     recursive = fit.forecaster.predict(values[:start], len(truth))[:, 0]
     one_step = fit.forecaster.predict_one_step(values[: split.validation.stop], start)[:, 0]
     val_loss = fit.history["val_loss"]  # the first member's
-    choice = {}
+    choice, picked = {}, None
     if recipe.evaluation.choose:
-        choice, _ = score_candidates(recursive, one_step, history, truth, recipe.evaluation)
+        choice, _, candidates = score_candidates(
+            recursive, one_step, history, truth, recipe.evaluation
+        )
+        picked = choose_candidate(candidates, truth, history, recipe.evaluation)
     return ValidationScores(
         choice=choice,
-        chosen=pick_lowest(choice),
+        chosen=picked.chosen if picked else None,
+        reason=picked.reason if picked else "",
         best_val_loss=float(val_loss[kept_epoch(val_loss, recipe.training) - 1])
         if recipe.training.early_stopping
         else float(min(val_loss)),
@@ -44,7 +50,7 @@ def evaluate_validation(fit, data, recipe):
 
 
 # Baselines whose forecasts are averaged with the model's as candidates of the choice.
-COMBINABLE = ("sarima",)
+COMBINABLE = ("sarima", "ets")
 
 
 def list_candidates(model, baselines):
@@ -59,7 +65,8 @@ def list_candidates(model, baselines):
 
 def score_candidates(model, model_one_step, history, truth, evaluation):
     """MASE on `truth` of every candidate, the baselines fitted on `history`: multi-step
-    ``{name: mase}`` (what the choice follows) and one-step ``{name: mase}``."""
+    ``{name: mase}`` (what the choice follows), one-step ``{name: mase}``, and the candidates'
+    multi-step forecasts ``{name: (steps,)}``."""
     baselines, _ = compute_baselines(history, truth, evaluation)
     steps = len(truth)
     season = evaluation.season_length
@@ -70,7 +77,30 @@ def score_candidates(model, model_one_step, history, truth, evaluation):
     return (
         {name: score(truth, f, history, season)["mase"] for name, f in multi.items()},
         {name: score(truth, f, history, season)["mase"] for name, f in one.items()},
+        multi,
     )
+
+
+def choose_candidate(candidates, truth, history, evaluation):
+    """The `Choice` among `candidates` (``{name: multi-step forecast of truth}``) on one
+    series' validation part: with ETS among them, ETS unless a candidate's per-step scaled
+    errors are lower on evidence (`choose_by_evidence`, the steps as the pairs); else the
+    lowest MASE (the bundled recipes' rule, which list no ETS)."""
+    season = evaluation.season_length
+    # 1 / MASE's scale (the in-sample seasonal-naive MAE): a unit error's MASE.
+    per_unit = mase(np.ones(1), np.zeros(1), history, season)
+    if not np.isfinite(per_unit):  # no scale: MAE orders the candidates the same on one series
+        per_unit = 1.0
+    rows = [
+        (0, step, name, value)
+        for name, forecast in candidates.items()
+        for step, value in enumerate(np.abs(np.asarray(forecast) - truth) * per_unit)
+    ]
+    frame = pd.DataFrame(rows, columns=["origin", "unique_id", "method", "mase"])
+    if not np.isfinite(frame["mase"]).any():
+        return None
+    incumbent = "ets" if "ets" in candidates else None
+    return choose_by_evidence(frame, list(candidates), incumbent, evaluation.choice_alpha)
 
 
 def pick_lowest(choice):
@@ -154,6 +184,13 @@ def make_baseline_paths(series, train_stop, origins, steps, evaluation):
         and sarima_skip_reason(history, later, season) is None
     ):
         paths["sarima"] = classical.sarima_airline_paths(history, series, origins, steps, season)
+    if "ets" in evaluation.baselines:
+        try:
+            paths["ets"] = fit_ets_baseline(
+                classical.ets_paths, history, series, origins, steps, season
+            )
+        except ValueError:
+            pass  # the note on the skip comes with the baselines' forecasts
     return {k: v for k, v in paths.items() if k in evaluation.baselines}
 
 
@@ -227,7 +264,7 @@ def evaluate_test(forecaster, data, recipe, validation=None, intervals=None):
             metrics["chosen (one-step)"] = score(
                 test_values[:, 0], chosen_forecasts["one_step"], target_history, season
             )
-            notes.append(f"chosen on the validation part (lowest multi-step MASE): {chosen}.")
+            notes.append(f"chosen on the validation part: {validation.reason or chosen}.")
         else:
             notes.append(f"{chosen}, chosen on the validation part, is not available here.")
     intervals = intervals or {}
@@ -337,8 +374,26 @@ def compute_baselines(history, test, evaluation):
             forecasts["sarima"] = classical.sarima_airline(history, test, season)
         else:
             notes.append(f"SARIMA baseline skipped: {reason}")
+    if "ets" in evaluation.baselines:
+        try:
+            forecasts["ets"] = fit_ets_baseline(classical.ets_forecast, history, test, season)
+        except ValueError as error:
+            notes.append(f"ETS baseline skipped: {error}")
     chosen = {k: v for k, v in forecasts.items() if k in evaluation.baselines}
     return chosen, notes
+
+
+def fit_ets_baseline(forecast, history, *args):
+    """`forecast` (an ETS function of `kseq.evaluation.baselines`) of `history`, or a
+    `ValueError` saying why ETS cannot be fitted there."""
+    if not classical.ets_available():
+        raise ValueError("pip install 'kseq[classical]' (statsforecast).")
+    try:
+        return forecast(history, *args)
+    except NotImplementedError as error:  # statsforecast's "tiny datasets"
+        raise ValueError(
+            f"statsforecast's AutoETS cannot fit {len(history)} points ({error})."
+        ) from None
 
 
 def forecast_future(forecaster, series, steps, intervals=None):

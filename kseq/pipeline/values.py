@@ -88,6 +88,7 @@ class ValidationScores:
     # ``[evaluation] choose``: each candidate's multi-step MASE here, and the lowest.
     choice: dict = field(default_factory=dict)
     chosen: str | None = None
+    reason: str = ""  # why `chosen` (kseq.evaluation.choice)
 
 
 @dataclass(frozen=True)

@@ -182,7 +182,7 @@ class TrainingSection:
     distribution: str = _key((str,), "none", choices=("none", "data_parallel"))
 
 
-BASELINES = ("naive", "seasonal_naive", "sarima")
+BASELINES = ("naive", "seasonal_naive", "sarima", "ets")
 PANEL_SOURCES = ("us_employment", "panel")
 PANEL_BASELINES = ("seasonal_naive", "ets", "theta", "arima")
 # The per-series models a panel's choice weighs against the net (alone and averaged with it).
@@ -226,9 +226,10 @@ class EvaluationSection:
     # of the same length before it, the net retrained for each (series without room for an
     # earlier window sit that one out). Left out: enough for ~1,000 scored values, at most 3.
     choice_origins: int = _key((int,), 1, low=1)
-    # Panels: the choice keeps the first classical model among the baselines (ETS by default)
-    # unless a candidate's per-series MASE is lower by a one-sided Wilcoxon test at this level
-    # over all comparisons (kseq.evaluation.choice); 1: the lowest mean wins, no test.
+    # The choice keeps the incumbent classical model (panels: the first among the baselines,
+    # ETS by default; one series: ETS when listed) unless a candidate's MASE is lower by a
+    # one-sided Wilcoxon test at this level over all comparisons, paired by series and
+    # origin (one series: by step); 1: the lowest mean wins, no test (kseq.evaluation.choice).
     choice_alpha: float = _key(_NUM, 0.05, low=0.0, high=1.0)
 
     @property
@@ -266,6 +267,7 @@ AUTO_KEYS = (
     "split.validation",
     "transforms.log",
     "transforms.difference",
+    "evaluation.baselines",
 )
 # The same for a panel (`infer_panel_defaults`: the frequency and the shortest series). A panel
 # takes logs per series where positive, so the transforms are not among them.
@@ -584,11 +586,6 @@ def _check_forecast(recipe, source):
         raise ConfigError(
             f"{source}: [evaluation] choice_origins applies to panel recipes (source = 'panel'); "
             "a single series' recipe chooses on its validation part."
-        )
-    if recipe.evaluation.choice_alpha != EvaluationSection.choice_alpha:
-        raise ConfigError(
-            f"{source}: [evaluation] choice_alpha applies to panel recipes (source = 'panel'); "
-            "a single series' recipe scores one window, too few pairs for the choice's test."
         )
     if recipe.model.series_embedding or recipe.data.static_columns:
         raise ConfigError(

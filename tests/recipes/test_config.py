@@ -81,7 +81,6 @@ def test_missing_file_and_missing_csv_keys(tmp_path):
         (("transforms", "scaler", "robust"), r"scaler = 'robust' scales the series of a panel"),
         (("transforms", "scaler", "zscore"), r"scaler = 'zscore' is not one of none, standard"),
         (("evaluation", "choice_alpha", 1.5), r"choice_alpha must be in \[0.0, 1.0\]; received"),
-        (("evaluation", "choice_alpha", 0.1), r"choice_alpha applies to panel recipes"),
         (("evaluation", "choice_origins", 2), r"choice_origins applies to panel recipes"),
     ],
 )
