@@ -118,3 +118,15 @@ def test_hourly_data_gets_a_daily_season(tmp_path):
     assert resolved.evaluation.season_length == 24
     assert resolved.windows.horizon == 48
     assert resolved.transforms.difference == [24]
+
+
+def test_log_is_off_when_a_later_part_reaches_zero(tmp_path):
+    # Positive through the training part, negative in the test part: the model reads the test
+    # values as inputs of its one-step forecasts, so the series cannot be put on log scale.
+    values = 20 + np.sin(np.arange(60))
+    values[-3:] = -1.0
+    recipe = _write(tmp_path, values)
+    resolved, inferred = infer_defaults(recipe, load_series(recipe.data))
+    assert resolved.transforms.log is False
+    assert "validation or test part has values <= 0" in inferred["transforms.log"]
+    check_inputs(resolved)

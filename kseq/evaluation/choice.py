@@ -46,7 +46,7 @@ def compare_paired(candidate, incumbent):
     return float(wilcoxon(difference, alternative="less").pvalue), len(difference)
 
 
-def choose_by_evidence(scores, candidates, incumbent, alpha=0.05):
+def choose_by_evidence(scores, candidates, incumbent, alpha=0.05, pairs="(origin, series)"):
     """The `Choice` among `candidates` from per-series scores.
 
     Args:
@@ -56,6 +56,7 @@ def choose_by_evidence(scores, candidates, incumbent, alpha=0.05):
         incumbent: the candidate kept unless another is better on evidence; `None`: the
             lowest mean wins.
         alpha: the test's level over all comparisons together (1: no test).
+        pairs: what a pair is, in the reason (one series: its steps).
     """
     table = scores.pivot_table(
         index=["origin", "unique_id"], columns="method", values="mase", dropna=False
@@ -70,18 +71,16 @@ def choose_by_evidence(scores, candidates, incumbent, alpha=0.05):
         return Choice(lowest, f"lowest mean MASE ({listed})")
     comparisons = len(means) - 1
     level = alpha / max(1, comparisons)
-    p_values, pairs = {}, {}
+    p_values, counts = {}, {}
     for name in means:
         if name != incumbent:
-            p_values[name], pairs[name] = compare_paired(table[name], table[incumbent])
+            p_values[name], counts[name] = compare_paired(table[name], table[incumbent])
     passing = [name for name, p in p_values.items() if means[name] < means[incumbent] and p < level]
     tested = ", ".join(
-        f"{name} {means[name]:.3f} (p = {p_values[name]:.2g}, {pairs[name]} pairs)"
+        f"{name} {means[name]:.3f} (p = {p_values[name]:.2g}, {counts[name]} pairs)"
         for name in p_values
     )
-    rule = (
-        f"one-sided Wilcoxon over (origin, series) pairs at {alpha:g}/{comparisons} = {level:.3g}"
-    )
+    rule = f"one-sided Wilcoxon paired by {pairs} at {alpha:g}/{comparisons} = {level:.3g}"
     if not passing:
         return Choice(
             incumbent,

@@ -11,7 +11,7 @@ its file did not set; `infer_defaults` fills them from the loaded series, before
   otherwise), at most a sixth of the series;
 - ``windows.lookback``: twice the horizon, at least two seasons, and at most half of what the
   training part leaves after one horizon (so that windows remain);
-- ``transforms.log``: on when every training value is positive;
+- ``transforms.log``: on when every value is positive (the later parts are read as inputs);
 - ``transforms.difference``: ``[season_length]`` when the training part's seasonal strength
   (a classical decomposition: 1 − var(remainder) / var(seasonal + remainder), on log scale
   when logged) exceeds 0.64 — the rule of R's ``forecast::nsdiffs(test = "seas")``.
@@ -182,9 +182,15 @@ def infer_defaults(recipe, series):
     transforms = recipe.transforms
     log = transforms.log
     if "transforms.log" in auto:
-        log = bool(len(train)) and bool((train > 0).all())
+        # Every value the model reads as an input must be positive on log scale, the later
+        # parts' too (one-step forecasts read them): the sign decides, no statistic is fitted.
+        log = bool(len(values)) and bool((values > 0).all())
         inferred["transforms.log"] = f"{str(log).lower()}: " + (
-            "every training value is positive" if log else "the training part has values <= 0"
+            "every value is positive"
+            if log
+            else "the training part has values <= 0"
+            if (train <= 0).any()
+            else "the validation or test part has values <= 0 (the model reads them as inputs)"
         )
     difference = transforms.difference
     if "transforms.difference" in auto:

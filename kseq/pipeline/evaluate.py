@@ -100,7 +100,9 @@ def choose_candidate(candidates, truth, history, evaluation):
     if not np.isfinite(frame["mase"]).any():
         return None
     incumbent = "ets" if "ets" in candidates else None
-    return choose_by_evidence(frame, list(candidates), incumbent, evaluation.choice_alpha)
+    return choose_by_evidence(
+        frame, list(candidates), incumbent, evaluation.choice_alpha, pairs="step"
+    )
 
 
 def pick_lowest(choice):
