@@ -83,26 +83,24 @@ def score_candidates(model, model_one_step, history, truth, evaluation):
 
 def choose_candidate(candidates, truth, history, evaluation):
     """The `Choice` among `candidates` (``{name: multi-step forecast of truth}``) on one
-    series' validation part: with ETS among them, ETS unless a candidate's per-step scaled
-    errors are lower on evidence (`choose_by_evidence`, the steps as the pairs); else the
-    lowest MASE (the bundled recipes' rule, which list no ETS)."""
+    series' validation part: with ETS among them, ETS unless a candidate is better on evidence
+    (`choose_by_evidence`, paired by (origin, series) as for panels); else the lowest MASE
+    (the bundled recipes' rule, which list no ETS).
+
+    One window of one series is one pair — its steps are not independent evidence (a level
+    error puts every step on the same side) — so a single series keeps ETS; the other
+    candidates' validation MASE is reported next to it.
+    """
     season = evaluation.season_length
-    # 1 / MASE's scale (the in-sample seasonal-naive MAE): a unit error's MASE.
-    per_unit = mase(np.ones(1), np.zeros(1), history, season)
-    if not np.isfinite(per_unit):  # no scale: MAE orders the candidates the same on one series
-        per_unit = 1.0
-    rows = [
-        (0, step, name, value)
-        for name, forecast in candidates.items()
-        for step, value in enumerate(np.abs(np.asarray(forecast) - truth) * per_unit)
-    ]
-    frame = pd.DataFrame(rows, columns=["origin", "unique_id", "method", "mase"])
-    if not np.isfinite(frame["mase"]).any():
-        return None
-    incumbent = "ets" if "ets" in candidates else None
-    return choose_by_evidence(
-        frame, list(candidates), incumbent, evaluation.choice_alpha, pairs="step"
+    scores = {name: mase(truth, forecast, history, season) for name, forecast in candidates.items()}
+    if not any(np.isfinite(list(scores.values()))):
+        # No MASE scale (a series repeating its seasons): MAE orders them the same here.
+        scores = {name: float(np.abs(f - truth).mean()) for name, f in candidates.items()}
+    frame = pd.DataFrame(
+        {"origin": 0, "unique_id": "series", "method": list(scores), "mase": list(scores.values())}
     )
+    incumbent = "ets" if "ets" in candidates else None
+    return choose_by_evidence(frame, list(candidates), incumbent, evaluation.choice_alpha)
 
 
 def pick_lowest(choice):
