@@ -130,3 +130,32 @@ def test_log_is_off_when_a_later_part_reaches_zero(tmp_path):
     assert resolved.transforms.log is False
     assert "validation or test part has values <= 0" in inferred["transforms.log"]
     check_inputs(resolved)
+
+
+@pytest.mark.slow
+def test_a_data_only_run_keeps_ets_and_forecasts_it_past_the_end(tmp_path, few_epochs):
+    pytest.importorskip("statsforecast")
+    from statsforecast.models import AutoETS
+
+    from kseq.pipeline.forecast import forecast_saved_run
+    from kseq.pipeline.run import run_recipe
+
+    rng = np.random.default_rng(3)
+    t = np.arange(64)
+    values = 50 + 0.3 * t + 5 * np.sin(2 * np.pi * t / 4) + rng.normal(0, 1, 64)
+    recipe = _write(tmp_path, values, freq="QS", extra="[evaluation]\nforecast_steps = 4\n")
+    card = run_recipe(recipe, run_dir=tmp_path / "run", verbose=0)
+    assert card.config["evaluation"]["baselines"] == ["naive", "seasonal_naive", "ets"]
+    # One validation window of one series is one pair: ETS stays, whatever the scores.
+    assert card.validation.chosen == "ets" and "kept ets" in card.validation.reason
+    assert "ets (8-step)" in card.metrics and "chosen (8-step)" in card.metrics
+    assert card.metrics["chosen (8-step)"] == card.metrics["ets (8-step)"]
+    # Past the end: AutoETS fitted here on the whole series.
+    expected = AutoETS(season_length=4).fit(values).predict(h=4)["mean"]
+    np.testing.assert_allclose(card.future.chosen_values, expected, rtol=1e-6)
+    future = pd.read_csv(tmp_path / "run" / "future_forecast.csv")
+    np.testing.assert_allclose(future["chosen"], expected, rtol=1e-6)
+    assert (future["chosen_lo_80"] < future["chosen"]).all()
+    frame = forecast_saved_run(tmp_path / "run", 4)
+    np.testing.assert_allclose(frame["chosen"], expected, rtol=1e-6)
+    assert list(frame.columns) == ["y", "chosen"]

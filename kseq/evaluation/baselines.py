@@ -124,3 +124,25 @@ def ets_paths(history, series, origins, steps, season_length):
         warnings.simplefilter("ignore")
         paths = [model.forward(y=series[:origin], h=steps)["mean"] for origin in origins]
     return np.stack(paths).astype("float64")
+
+
+def forecast_ahead(name, history, steps, season_length):
+    """`steps` forecasts after `history` of the baseline `name` fitted on all of it:
+    ``(steps,)``. What `kseq forecast` gives when a run chose a baseline."""
+    history = np.asarray(history, dtype="float64").ravel()
+    if name == "naive":
+        return naive_forecast(history, steps)[:, 0]
+    if name == "seasonal_naive":
+        return seasonal_naive_forecast(history, steps, season_length)[:, 0]
+    if name == "ets":
+        return np.asarray(_fit_ets(history, season_length).predict(h=steps)["mean"], "float64")
+    if name == "sarima":
+        from statsmodels.tsa.statespace.sarimax import SARIMAX
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            fitted = SARIMAX(
+                np.log(history), order=(0, 1, 1), seasonal_order=(0, 1, 1, season_length)
+            ).fit(disp=False)
+            return np.exp(fitted.forecast(steps))
+    raise ValueError(f"No baseline named {name!r}; one of naive, seasonal_naive, ets, sarima.")

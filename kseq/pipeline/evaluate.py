@@ -396,16 +396,43 @@ def fit_ets_baseline(forecast, history, *args):
         ) from None
 
 
-def forecast_future(forecaster, series, steps, intervals=None):
+def forecast_future(forecaster, series, steps, intervals=None, chosen=None, evaluation=None):
     """`steps` forecasts past the end of `series` (a `SeriesData`), dated by its frequency,
-    with the bounds of the model's `intervals` (a `ConformalIntervals`) when given."""
+    with the bounds of `intervals` (``{"model" | "chosen": ConformalIntervals}``) when given;
+    with `chosen` (the validation choice, another candidate than the model), that candidate's
+    forecast too, its baseline fitted on the whole series (`forecast_chosen`)."""
+    intervals = intervals or {}
     values = forecaster.predict(series.values, steps)[:, 0]
     dates = make_future_index(series.index, steps)
-    bounds = {}
-    if intervals is not None:
-        for level in intervals.levels:
-            low, high = intervals.bounds(values, level)
-            bounds[format_level(level)] = [[float(v) for v in low], [float(v) for v in high]]
+    chosen_values = None
+    if chosen not in (None, "model"):
+        chosen_values = forecast_chosen(chosen, values, series.values[:, 0], evaluation)
     return FutureForecast(
-        ds=format_dates(dates), values=[float(v) for v in values], intervals=bounds
+        ds=format_dates(dates),
+        values=[float(v) for v in values],
+        intervals=format_bounds(intervals.get("model"), values),
+        chosen=chosen if chosen_values is not None else None,
+        chosen_values=[] if chosen_values is None else [float(v) for v in chosen_values],
+        chosen_intervals=format_bounds(intervals.get("chosen"), chosen_values),
     )
+
+
+def format_bounds(intervals, values):
+    """``{"80": [lower, upper], ...}`` (lists) of a `ConformalIntervals` around `values`."""
+    if intervals is None or values is None:
+        return {}
+    bounds = {}
+    for level in intervals.levels:
+        low, high = intervals.bounds(values, level)
+        bounds[format_level(level)] = [[float(v) for v in low], [float(v) for v in high]]
+    return bounds
+
+
+def forecast_chosen(chosen, model_forecast, history, evaluation):
+    """The forecast of the candidate `chosen` on validation (a baseline, or the model's mean
+    with one: ``"model+ets"``) after `history`, its baseline fitted on all of `history`."""
+    baseline = chosen.removeprefix("model+")
+    forecast = classical.forecast_ahead(
+        baseline, history, len(model_forecast), evaluation.season_length
+    )
+    return (model_forecast + forecast) / 2 if baseline != chosen else forecast

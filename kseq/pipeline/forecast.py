@@ -15,6 +15,7 @@ from kseq.evaluation.conformal_intervals import ConformalIntervals
 from kseq.evaluation.panel_baselines import BASELINE_CACHE, forecast_baselines
 from kseq.evaluation.panel_intervals import add_panel_bounds
 from kseq.forecaster import Forecaster
+from kseq.pipeline.evaluate import forecast_chosen
 from kseq.pipeline.load import load_panel, load_series
 from kseq.pipeline.panel import is_saved_global_fit, load_global_fit, panel_intervals
 from kseq.recipes.config import validate
@@ -63,6 +64,13 @@ def forecast_saved_run(run_dir, horizon, csv=None):
     frame = pd.DataFrame(
         np.asarray(forecasts), index=future, columns=series.columns[: forecaster.num_targets]
     )
+    # The candidate the run chose on validation, when not the model: its baseline refitted
+    # on the whole history (of the first target, which the baselines forecast).
+    chosen = forecaster.saved_state_.get("extra", {}).get("chosen")
+    if chosen not in (None, "model"):
+        frame["chosen"] = forecast_chosen(
+            chosen, frame.iloc[:, 0].to_numpy(), series.values[:, 0], recipe.evaluation
+        )
     frame.index.name = series.index.name or "time"
     return frame
 

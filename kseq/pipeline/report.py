@@ -9,9 +9,10 @@ from kseq.data.dates import format_dates, make_future_index
 from kseq.evaluation.plots import plot_forecast, plot_loss
 
 
-def write_forecast_outputs(run_dir, recipe, data, fit, test, future, title):
+def write_forecast_outputs(run_dir, recipe, data, fit, test, future, title, chosen=None):
     """Writes forecast.png, loss.png, forecasts.npz/.csv, future_forecast.csv and the
-    forecaster; returns the names written."""
+    forecaster (with the recipe and the validation's `chosen` candidate, which `kseq forecast`
+    forecasts too); returns the names written."""
     series = data.series
     outputs = ["forecast.png", "loss.png", "forecaster/model.keras", "forecaster/forecaster.json"]
     test_start = data.test_start
@@ -50,11 +51,15 @@ def write_forecast_outputs(run_dir, recipe, data, fit, test, future, title):
         frame = pd.DataFrame({"ds": future.ds, "forecast": future.values})
         for level, (low, high) in future.intervals.items():
             frame[f"lo_{level}"], frame[f"hi_{level}"] = low, high
+        if future.chosen is not None:
+            frame["chosen"] = future.chosen_values
+            for level, (low, high) in future.chosen_intervals.items():
+                frame[f"chosen_lo_{level}"], frame[f"chosen_hi_{level}"] = low, high
         write_text_atomic(run_dir / "future_forecast.csv", frame.to_csv(index=False))
         outputs.append("future_forecast.csv")
     plot_forecast(run_dir / "forecast.png", title=title, **plot)
     plot_loss(run_dir / "loss.png", fit.history)
-    fit.final.save(run_dir / "forecaster", extra={"recipe": recipe.to_dict()})
+    fit.final.save(run_dir / "forecaster", extra={"recipe": recipe.to_dict(), "chosen": chosen})
     return outputs
 
 

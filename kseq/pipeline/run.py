@@ -117,11 +117,14 @@ def run_forecast(recipe, run_dir, *, resume=False, verbose="auto", callbacks=())
         chosen=validation.chosen if validation is not None else None,
     )
     test = evaluate_test(fit.final, data, recipe, validation=validation, intervals=intervals)
+    chosen = validation.chosen if validation is not None else None
     future = (
-        forecast_future(fit.final, data.series, steps, intervals.get("model")) if steps else None
+        forecast_future(fit.final, data.series, steps, intervals, chosen, recipe.evaluation)
+        if steps
+        else None
     )
     title = f"{recipe.name} ({keras.backend.backend()})"
-    outputs = write_forecast_outputs(run_dir, recipe, data, fit, test, future, title)
+    outputs = write_forecast_outputs(run_dir, recipe, data, fit, test, future, title, chosen)
     timings["evaluation_s"] = round(time.perf_counter() - tick, 2)
 
     history = fit.history

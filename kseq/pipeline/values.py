@@ -132,3 +132,8 @@ class FutureForecast:
     ds: list
     values: list
     intervals: dict = field(default_factory=dict)
+    # The validation choice's forecast when it is not the model (a baseline fitted on the
+    # whole series, or the model's mean with one), and its intervals.
+    chosen: str | None = None
+    chosen_values: list = field(default_factory=list)
+    chosen_intervals: dict = field(default_factory=dict)
