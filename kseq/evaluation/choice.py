@@ -1,16 +1,18 @@
-"""The choice of a panel run's method: a classical incumbent, replaced on evidence only.
+"""The choice of a run's method: a classical incumbent, replaced on evidence only.
 
-A panel's choice compares several candidates (the net, ETS, Theta, ARIMA and the net's mean
-with each) on a few validation windows. Picking the lowest mean MASE among seven noisy means
-picks noise when the windows are few and short (a few dozen quarterly series give a few hundred
-scored values, and a regime shift between the validation and test windows punishes whatever
-fitted the validation windows best). So the choice starts from the incumbent — the first
+A run's choice compares several candidates (a panel's: the net, ETS, Theta, ARIMA and the
+net's mean with each; one series': the net, the naive forecasts, ETS and the net's mean with it)
+on a few validation windows. Picking the lowest mean MASE among seven noisy means picks noise
+when the windows are few and short (a few dozen quarterly series give a few hundred scored
+values, and a regime shift between the validation and test windows punishes whatever fitted
+the validation windows best). So the choice starts from the incumbent — a panel's first
 classical model among the baselines, ETS by default, the field's per-series reference — and
-moves to another candidate only when that candidate's mean MASE is lower *and* its per-series
-MASE is lower than the incumbent's by a one-sided Wilcoxon signed-rank test, paired over the
-scored (origin, series) pairs, at level ``alpha`` divided by the number of comparisons
-(Bonferroni: the risk of leaving the incumbent by chance stays below ``alpha``). Among the
-candidates that pass, the lowest mean wins. ``alpha = 1`` skips the test (the lowest mean wins).
+moves to another candidate only when that candidate's mean MASE is lower *and* its MASE is
+lower than the incumbent's by a one-sided Wilcoxon signed-rank test, paired over the scored
+(origin, series) pairs, at level ``alpha`` divided by the number of comparisons (Bonferroni:
+the risk of leaving the incumbent by chance stays below ``alpha``). Among the candidates that
+pass, the lowest mean wins. ``alpha = 1`` skips the test (the lowest mean wins). One window of
+one series is one pair, which never passes (its smallest p-value is 1/2).
 """
 
 from dataclasses import dataclass, field
@@ -46,7 +48,7 @@ def compare_paired(candidate, incumbent):
     return float(wilcoxon(difference, alternative="less").pvalue), len(difference)
 
 
-def choose_by_evidence(scores, candidates, incumbent, alpha=0.05, pairs="(origin, series)"):
+def choose_by_evidence(scores, candidates, incumbent, alpha=0.05):
     """The `Choice` among `candidates` from per-series scores.
 
     Args:
@@ -56,7 +58,6 @@ def choose_by_evidence(scores, candidates, incumbent, alpha=0.05, pairs="(origin
         incumbent: the candidate kept unless another is better on evidence; `None`: the
             lowest mean wins.
         alpha: the test's level over all comparisons together (1: no test).
-        pairs: what a pair is, in the reason (one series: its steps).
     """
     table = scores.pivot_table(
         index=["origin", "unique_id"], columns="method", values="mase", dropna=False
@@ -80,7 +81,7 @@ def choose_by_evidence(scores, candidates, incumbent, alpha=0.05, pairs="(origin
         f"{name} {means[name]:.3f} (p = {p_values[name]:.2g}, {counts[name]} pairs)"
         for name in p_values
     )
-    rule = f"one-sided Wilcoxon paired by {pairs} at {alpha:g}/{comparisons} = {level:.3g}"
+    rule = f"one-sided Wilcoxon paired by (origin, series) at {alpha:g}/{comparisons} = {level:.3g}"
     if not passing:
         return Choice(
             incumbent,
