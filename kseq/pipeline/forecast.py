@@ -17,7 +17,12 @@ from kseq.evaluation.panel_intervals import add_panel_bounds
 from kseq.forecaster import Forecaster
 from kseq.pipeline.evaluate import forecast_chosen
 from kseq.pipeline.load import load_panel, load_series
-from kseq.pipeline.panel import is_saved_global_fit, load_global_fit, panel_intervals
+from kseq.pipeline.panel import (
+    add_combinations,
+    is_saved_global_fit,
+    load_global_fit,
+    panel_intervals,
+)
 from kseq.recipes.config import validate
 
 
@@ -114,15 +119,15 @@ def forecast_saved_panel(folder, horizon, csv=None, *, cache_dir=None):
     frame = fit.forecast(history, horizon, panel_intervals(recipe))
     chosen = extra.get("chosen", "kseq")
     if chosen != "kseq":
-        classical = chosen.removeprefix("kseq+")
-        # With `cache_dir`, keyed by the history's checksum and the horizon: a second
-        # forecast from the same data does not refit AutoARIMA on every series.
+        # The classical models the choice names ("ets", "kseq+arima", "ets+theta+arima"),
+        # refitted on the whole history. With `cache_dir`, keyed by the history's checksum and
+        # the horizon: a second forecast from the same data does not refit AutoARIMA.
+        classical = [name for name in chosen.split("+") if name != "kseq"]
         baselines = forecast_baselines(
-            history, horizon, recipe.evaluation.season_length, [classical], cache_dir=cache_dir
+            history, horizon, recipe.evaluation.season_length, classical, cache_dir=cache_dir
         )
         frame = frame.merge(baselines.frame, on=["unique_id", "ds"], validate="one_to_one")
-        if chosen != classical:
-            frame[chosen] = (frame["kseq"] + frame[classical]) / 2
+        add_combinations(frame, [chosen])
     frame["chosen"] = frame[chosen]
     intervals = {
         name: ConformalIntervals.from_dict(config)

@@ -2,9 +2,10 @@
 
 load → split (per series: train | validation | test) → fit the global net on everything before
 the test part (validation targets only score early stopping) → forecast the validation part
-from its origin, with the baselines fitted on the history before it → choose the net, a
-classical model or the net's mean with one (`list_candidates`) by mean MASE there → forecast
-the test part the same way → report.
+from its origin, with the baselines fitted on the history before it → choose among the net, the
+classical models, the net's mean with each and the classical models' mean (`list_candidates`;
+a classical model unless another is better on evidence, `choose_method`) → forecast the test
+part the same way → report.
 
 The choice never sees the test part: it is made on the validation part, which ends where the
 test part begins.
@@ -51,9 +52,22 @@ from kseq.training_config import TrainingConfig
 
 def list_candidates(baselines):
     """What a panel's choice weighs: the net, each classical per-series model among the
-    baselines, and the mean of the net with each (``"kseq+ets"``, ...)."""
+    baselines, the mean of the net with each (``"kseq+ets"``, ...) and, with two or more, the
+    mean of the classical models (``"ets+theta+arima"``: the combination that won the M3 and M4
+    comparisons against its members). A name joins with ``+`` the forecasts it averages."""
     classical = [name for name in PANEL_CLASSICAL if name in baselines]
-    return ["kseq", *classical, *(f"kseq+{name}" for name in classical)]
+    combination = ["+".join(classical)] if len(classical) > 1 else []
+    return ["kseq", *classical, *(f"kseq+{name}" for name in classical), *combination]
+
+
+def add_combinations(forecasts, names):
+    """Adds to `forecasts` (a long frame) a column per name of `names` that joins others with
+    ``+``: their mean."""
+    for name in names:
+        members = name.split("+")
+        if len(members) > 1:
+            forecasts[name] = forecasts[members].mean(axis=1)
+    return forecasts
 
 
 @dataclass(frozen=True)
@@ -286,9 +300,7 @@ def forecast_all(fit, history, steps, recipe, cache_dir):
         cache_dir=cache_dir,
     )
     forecasts = forecasts.merge(baselines.frame, on=["unique_id", "ds"], validate="one_to_one")
-    for name in PANEL_CLASSICAL:
-        if name in forecasts:
-            forecasts[f"kseq+{name}"] = (forecasts["kseq"] + forecasts[name]) / 2
+    add_combinations(forecasts, list_candidates(recipe.evaluation.baselines))
     return forecasts, baselines, kseq_seconds
 
 

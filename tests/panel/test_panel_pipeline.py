@@ -232,6 +232,12 @@ def test_a_saved_panel_run_forecasts_every_series_past_its_end(tmp_path, capsys,
     import kseq.evaluation.panel_baselines as panel_baselines
 
     assert len(list((tmp_path / ".kseq-baseline-cache").glob("ets-*-h4-*.csv"))) == 1
+    # A run that chose the classical models' mean forecasts that mean, each refitted.
+    save_global_fit(fit, tmp_path / "classical" / "forecaster", {**extra, "chosen": "ets+theta"})
+    mean = forecast_saved_run(tmp_path / "classical", 4).reset_index()
+    np.testing.assert_allclose(mean["ets"], combined["ets"], rtol=1e-6)
+    assert (mean["theta"] != mean["ets"]).all()
+    np.testing.assert_allclose(mean["chosen"], (mean["ets"] + mean["theta"]) / 2, rtol=1e-6)
 
     def refit(*args):
         raise AssertionError("refitted instead of read from the cache")
