@@ -159,3 +159,7 @@ def test_a_data_only_run_keeps_ets_and_forecasts_it_past_the_end(tmp_path, few_e
     frame = forecast_saved_run(tmp_path / "run", 4)
     np.testing.assert_allclose(frame["chosen"], expected, rtol=1e-6)
     assert list(frame.columns) == ["y", "chosen"]
+    # The card lists each forecast's interval coverage once, under its own intervals.
+    text = (tmp_path / "run" / "run_card.md").read_text()
+    assert set(card.interval_coverage) == {"8-step", "one-step", "chosen 8-step", "chosen one-step"}
+    assert text.count("empirical coverage on the test part") == 4

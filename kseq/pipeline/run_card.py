@@ -158,9 +158,17 @@ class RunCard:
                 f"- conformal intervals of the {name} forecast ({levels}; {kind}) from "
                 f"{calibrated['num_residuals']} validation residuals"
             )
+            # Coverage keys: "24-step" and "one-step" for the model, "chosen 24-step", ...
+            prefix = "" if name == "model" else f"{name} "
             for horizon, shares in self.interval_coverage.items():
+                own = horizon.startswith(prefix) if prefix else " " not in horizon
+                if not own:
+                    continue  # another forecast's
                 listed = ", ".join(f"{level} % → {share:.0%}" for level, share in shares.items())
-                lines.append(f"  - empirical coverage on the test part, {horizon}: {listed}")
+                lines.append(
+                    f"  - empirical coverage on the test part, {horizon.removeprefix(prefix)}: "
+                    f"{listed}"
+                )
         if self.interval is not None:
             lines.append(
                 f"- one-step {self.interval.level:.0%} interval ({self.interval.lower:g}–"
