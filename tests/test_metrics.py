@@ -206,3 +206,21 @@ def test_ets_that_cannot_be_fitted_is_skipped_with_a_note():
     baselines, notes = compute_baselines(np.arange(1.0, 5.0), np.arange(5.0, 7.0), evaluation)
     assert set(baselines) == {"naive"}
     assert len(notes) == 1 and notes[0].startswith("ETS baseline skipped:")
+
+
+def test_a_chosen_baseline_that_cannot_be_refitted_is_a_data_error():
+    from kseq.errors import DataError
+    from kseq.pipeline.evaluate import forecast_chosen
+    from kseq.recipes.config import EvaluationSection
+
+    evaluation = EvaluationSection(season_length=4)
+    # A newer history with a zero: the airline model is fitted on logs (no NaN forecast).
+    history = np.r_[np.arange(1.0, 30.0), 0.0]
+    with pytest.raises(DataError, match="model\\+sarima; its SARIMA cannot be refitted"):
+        forecast_chosen("model+sarima", np.ones(3), history, evaluation)
+    # Too few points for AutoETS (or no statsforecast): named, not a traceback.
+    with pytest.raises(DataError, match="The run chose ets; ETS cannot be refitted"):
+        forecast_chosen("ets", np.ones(3), np.arange(1.0, 4.0), evaluation)
+    # The naive forecasts need nothing: the mean of the model's and the last value.
+    mean = forecast_chosen("model+naive", np.zeros(3), np.arange(1.0, 6.0), evaluation)
+    np.testing.assert_allclose(mean, 2.5)

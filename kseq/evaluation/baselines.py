@@ -38,6 +38,15 @@ def sarima_available():
     return importlib.util.find_spec("statsmodels") is not None
 
 
+def _fit_airline(history, season_length):
+    """The airline model SARIMA(0,1,1)(0,1,1)ₘ fitted on the logs of `history` (positive)."""
+    from statsmodels.tsa.statespace.sarimax import SARIMAX
+
+    logs = np.log(np.asarray(history, dtype="float64").ravel())
+    model = SARIMAX(logs, order=(0, 1, 1), seasonal_order=(0, 1, 1, season_length))
+    return model.fit(disp=False)
+
+
 def sarima_airline(history, test, season_length):
     """The airline model SARIMA(0,1,1)(0,1,1)ₘ on log values, fitted on `history` only.
 
@@ -45,34 +54,24 @@ def sarima_airline(history, test, season_length):
         ``{"multi_step": (steps,), "one_step": (steps,)}``; the one-step forecasts filter the
         test values with the parameters fitted on `history` (no refit).
     """
-    from statsmodels.tsa.statespace.sarimax import SARIMAX
-
-    history = np.log(np.asarray(history, dtype="float64").ravel())
+    start = len(np.asarray(history).ravel())
     test = np.log(np.asarray(test, dtype="float64").ravel())
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        fitted = SARIMAX(history, order=(0, 1, 1), seasonal_order=(0, 1, 1, season_length)).fit(
-            disp=False
-        )
+        fitted = _fit_airline(history, season_length)
         multi = fitted.forecast(len(test))
         extended = fitted.append(test, refit=False)
-        one = extended.predict(start=len(history), end=len(history) + len(test) - 1)
+        one = extended.predict(start=start, end=start + len(test) - 1)
     return {"multi_step": np.exp(multi), "one_step": np.exp(one)}
 
 
 def sarima_airline_paths(history, series, origins, steps, season_length):
     """The airline model fitted on `history` (log values), then `steps` forecasts from each
     origin of `series` with those parameters (no refit): ``(origins, steps)``."""
-    from statsmodels.tsa.statespace.sarimax import SARIMAX
-
     logs = np.log(np.asarray(series, dtype="float64").ravel())
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        fitted = SARIMAX(
-            np.log(np.asarray(history, dtype="float64").ravel()),
-            order=(0, 1, 1),
-            seasonal_order=(0, 1, 1, season_length),
-        ).fit(disp=False)
+        fitted = _fit_airline(history, season_length)
         paths = [fitted.apply(logs[:origin]).forecast(steps) for origin in origins]
     return np.exp(np.stack(paths))
 
@@ -137,12 +136,7 @@ def forecast_ahead(name, history, steps, season_length):
     if name == "ets":
         return np.asarray(_fit_ets(history, season_length).predict(h=steps)["mean"], "float64")
     if name == "sarima":
-        from statsmodels.tsa.statespace.sarimax import SARIMAX
-
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            fitted = SARIMAX(
-                np.log(history), order=(0, 1, 1), seasonal_order=(0, 1, 1, season_length)
-            ).fit(disp=False)
-            return np.exp(fitted.forecast(steps))
+            return np.exp(_fit_airline(history, season_length).forecast(steps))
     raise ValueError(f"No baseline named {name!r}; one of naive, seasonal_naive, ets, sarima.")

@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 
 from kseq.data.dates import format_dates, make_future_index
+from kseq.errors import DataError
 from kseq.evaluation import baselines as classical
 from kseq.evaluation.choice import choose_by_evidence
 from kseq.evaluation.conformal_intervals import ConformalIntervals
@@ -383,17 +384,15 @@ def compute_baselines(history, test, evaluation):
     return chosen, notes
 
 
-def fit_ets_baseline(forecast, history, *args):
-    """`forecast` (an ETS function of `kseq.evaluation.baselines`) of `history`, or a
-    `ValueError` saying why ETS cannot be fitted there."""
+def fit_ets_baseline(forecast, *args):
+    """`forecast(*args)` (an ETS function of `kseq.evaluation.baselines`), or a `ValueError`
+    saying why ETS cannot be fitted there."""
     if not classical.ets_available():
         raise ValueError("pip install 'kseq[classical]' (statsforecast).")
     try:
-        return forecast(history, *args)
+        return forecast(*args)
     except NotImplementedError as error:  # statsforecast's "tiny datasets"
-        raise ValueError(
-            f"statsforecast's AutoETS cannot fit {len(history)} points ({error})."
-        ) from None
+        raise ValueError(f"statsforecast's AutoETS cannot fit so few points ({error}).") from None
 
 
 def forecast_future(forecaster, series, steps, intervals=None, chosen=None, evaluation=None):
@@ -431,8 +430,20 @@ def format_bounds(intervals, values):
 def forecast_chosen(chosen, model_forecast, history, evaluation):
     """The forecast of the candidate `chosen` on validation (a baseline, or the model's mean
     with one: ``"model+ets"``) after `history`, its baseline fitted on all of `history`."""
-    baseline = chosen.removeprefix("model+")
-    forecast = classical.forecast_ahead(
-        baseline, history, len(model_forecast), evaluation.season_length
-    )
+    baseline, season = chosen.removeprefix("model+"), evaluation.season_length
+    # The history may be a newer CSV than the run's: say why the baseline cannot be refitted
+    # there instead of writing NaN (SARIMA on logs) or failing with a traceback.
+    if baseline == "sarima" and (reason := sarima_skip_reason(history, history[-1:], season)):
+        raise DataError(f"The run chose {chosen}; its SARIMA cannot be refitted here: {reason}")
+    if baseline == "ets":
+        try:
+            forecast = fit_ets_baseline(
+                classical.forecast_ahead, "ets", history, len(model_forecast), season
+            )
+        except ValueError as error:
+            raise DataError(
+                f"The run chose {chosen}; ETS cannot be refitted here: {error}"
+            ) from None
+    else:
+        forecast = classical.forecast_ahead(baseline, history, len(model_forecast), season)
     return (model_forecast + forecast) / 2 if baseline != chosen else forecast

@@ -228,8 +228,9 @@ class EvaluationSection:
     choice_origins: int = _key((int,), 1, low=1)
     # The choice keeps the incumbent classical model (panels: the first among the baselines,
     # ETS by default; one series: ETS when listed) unless a candidate's MASE is lower by a
-    # one-sided Wilcoxon test at this level over all comparisons, paired by series and
-    # origin (one series: by step); 1: the lowest mean wins, no test (kseq.evaluation.choice).
+    # one-sided Wilcoxon test at this level over all comparisons, paired by (origin, series) —
+    # one series' window is one pair, so it keeps ETS; 1: the lowest mean wins, no test
+    # (kseq.evaluation.choice).
     choice_alpha: float = _key(_NUM, 0.05, low=0.0, high=1.0)
 
     @property
