@@ -2,7 +2,7 @@
 
 from kseq._keras import keras
 from kseq.initializers.forget_bias import ForgetBias
-from kseq.layers._kernels import run_recurrent
+from kseq.layers._kernels import run_recurrent, run_stacked
 
 CELLS = ("lstm", "gru", "simple_rnn")
 
@@ -124,6 +124,10 @@ class StackedRNN(keras.layers.Layer):
         self.built = True
 
     def call(self, inputs, training=None, mask=None):
+        fused = run_stacked(self, inputs, training=training, mask=mask)
+        if fused is not None:
+            last = self.output_dropouts[-1]
+            return fused if last is None else last(fused, training=training)
         x = inputs
         for i, rnn in enumerate(self.rnn_layers):
             if self.input_dropouts[i] is not None:

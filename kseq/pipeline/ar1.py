@@ -10,6 +10,7 @@ from kseq._keras import keras
 from kseq.data import make_ar1
 from kseq.data.ar1_dataset import AR1Dataset
 from kseq.evaluation.plots import plot_loss, plot_scatter
+from kseq.layers._kernels import choose_steps_per_execution
 from kseq.models import build_ar1_model
 from kseq.pipeline.fit import checkpoint_dir, fit_member, make_optimizer
 from kseq.pipeline.run_card import RunCard
@@ -60,7 +61,7 @@ def run_ar1(recipe, run_dir, *, resume=False, verbose="auto", callbacks=()):
         model.compile(
             optimizer=make_optimizer(training),
             loss="mse",
-            steps_per_execution=training.steps_per_execution,
+            steps_per_execution=choose_steps_per_execution(training.steps_per_execution),
         )
         tick = time.perf_counter()
 

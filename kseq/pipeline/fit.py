@@ -22,7 +22,11 @@ from kseq.callbacks import (
 )
 from kseq.errors import ConfigError
 from kseq.forecaster import Forecaster
-from kseq.layers._kernels import distribution_scope, make_data_parallel
+from kseq.layers._kernels import (
+    choose_steps_per_execution,
+    distribution_scope,
+    make_data_parallel,
+)
 from kseq.models.builders import build_ensemble
 from kseq.models.registry import build_model
 from kseq.pipeline.progress import StageProgress
@@ -156,7 +160,7 @@ def build_member(recipe, num_features, member, transforms):
     model.compile(
         optimizer=make_optimizer(training),
         loss=forecaster.head.default_loss(),
-        steps_per_execution=training.steps_per_execution,
+        steps_per_execution=choose_steps_per_execution(training.steps_per_execution),
     )
     return forecaster
 

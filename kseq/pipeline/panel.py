@@ -32,7 +32,7 @@ from kseq.evaluation.panel_metrics import (
 )
 from kseq.evaluation.plots import plot_panel_grid
 from kseq.global_forecaster import GlobalForecaster
-from kseq.layers._kernels import distribution_scope
+from kseq.layers._kernels import choose_steps_per_execution, distribution_scope
 from kseq.models.builders import head_of
 from kseq.models.registry import build_model
 from kseq.pipeline.fit import (
@@ -275,7 +275,11 @@ def _new_member(recipe, num_features, num_series, seed, member):
     # pinball loss.
     head = head_of(model)
     loss = head.default_loss() if head.is_probabilistic else "mae"
-    model.compile(optimizer=make_optimizer(recipe.training), loss=loss)
+    model.compile(
+        optimizer=make_optimizer(recipe.training),
+        loss=loss,
+        steps_per_execution=choose_steps_per_execution(recipe.training.steps_per_execution),
+    )
     return GlobalForecaster(
         model,
         lookback=recipe.windows.lookback,

@@ -159,8 +159,9 @@ class TrainingSection:
     batch_size: int = _key((int,), 32, low=1)
     steps_per_epoch: int | None = _key((int,), low=1)
     # Training steps per compiled call (Keras's compile argument). Same numbers; on a GPU it
-    # hides per-step host work (docs/speed.md).
-    steps_per_execution: int = _key((int,), 1, low=1)
+    # hides per-step host work (docs/speed.md). "auto": the backend's choice for the device
+    # it trains on (`choose_steps_per_execution`: 16 on a JAX or TensorFlow accelerator, else 1).
+    steps_per_execution: int | str = _key((int, str), "auto", low=1)
     shuffle: bool = _key((bool,), True)
     early_stopping: bool = _key((bool,), False)
     patience: int = _key((int,), 10, low=0)
@@ -778,7 +779,13 @@ def _check_training(training, source, backend):
                 f"{source}: [training] start_from_epoch must be between 0 and epochs - 1 "
                 f"({training.epochs - 1}); received {start}."
             )
-    if backend == "torch" and training.steps_per_execution > 1:
+    steps = training.steps_per_execution
+    if isinstance(steps, str) and steps != "auto":
+        raise ConfigError(
+            f'{source}: [training] steps_per_execution must be a positive integer or "auto"; '
+            f"received {steps!r}."
+        )
+    if backend == "torch" and isinstance(steps, int) and steps > 1:
         # Keras's torch trainer raises deep inside compile(); say it in the recipe's terms.
         raise ConfigError(
             f"{source}: [training] steps_per_execution = {training.steps_per_execution}: "

@@ -31,6 +31,12 @@ class _Counting:
             FUSED_CALLS.append(type(layer).__name__)
         return outputs
 
+    def run_stacked(self, stack, inputs, training):
+        outputs = self.native.run_stacked(stack, inputs, training)
+        if outputs is not None:
+            FUSED_CALLS.append("stack")
+        return outputs
+
     def window_dataset(self, dataset):
         return self.native.window_dataset(dataset)
 
@@ -51,19 +57,19 @@ def _keras_on_gpu():
     return False
 
 
-def _model(cell):
+def _model(cell, units=(6, 5), dropout=0.0):
     keras.utils.set_random_seed(3)
     inputs = keras.Input((9, 3))
-    outputs = keras.layers.Dense(1)(StackedRNN([6, 5], cell=cell)(inputs))
+    outputs = keras.layers.Dense(1)(StackedRNN(list(units), cell=cell, dropout=dropout)(inputs))
     return keras.Model(inputs, outputs)
 
 
-def _train(cell, monkeypatch, fused):
+def _train(cell, monkeypatch, fused, units=(6, 5)):
     # Fused: the backend's kernels (counted); not fused: JAX's, which decline everything, so
     # Keras's own loop runs.
     chosen = _Counting(get_kernels()) if fused else get_kernels("jax")
     monkeypatch.setattr(kernels, "get_kernels", lambda backend=None: chosen)
-    model = _model(cell)
+    model = _model(cell, units)
     model.compile(keras.optimizers.SGD(0.1), "mse")
     before = keras.ops.convert_to_numpy(model(X))
     model.fit(X, Y, batch_size=4, epochs=2, shuffle=False, verbose=0)
@@ -82,7 +88,7 @@ def test_fused_path_matches_the_keras_loop_through_training(cell, monkeypatch):
         np.testing.assert_allclose(fused, loop, atol=1e-5)
     backend = keras.backend.backend()
     fused_expected = backend == "torch" or (backend == "tensorflow" and cell == "lstm")
-    if fused_expected and not _keras_on_gpu():  # on a GPU Keras runs cuDNN itself
+    if fused_expected and (backend == "torch" or not _keras_on_gpu()):
         assert FUSED_CALLS  # the fused kernel ran in the first run
     else:
         assert not FUSED_CALLS
@@ -90,6 +96,43 @@ def test_fused_path_matches_the_keras_loop_through_training(cell, monkeypatch):
         np.abs(a - b).max() for a, b in zip(weights_fused, _model(cell).get_weights(), strict=True)
     ]
     assert max(moved) > 1e-3  # training changed the weights: the comparison is not vacuous
+
+
+@pytest.mark.parametrize("cell", ["lstm", "gru", "simple_rnn"])
+def test_a_stack_of_equal_layers_is_one_fused_call_with_the_keras_numbers(cell, monkeypatch):
+    # Three layers of one size: PyTorch runs them as one multi-layer module.
+    FUSED_CALLS.clear()
+    out_fused, weights_fused = _train(cell, monkeypatch, fused=True, units=(4, 4, 4))
+    out_loop, weights_loop = _train(cell, monkeypatch, fused=False, units=(4, 4, 4))
+    np.testing.assert_allclose(out_fused, out_loop, atol=1e-6)
+    for fused, loop in zip(weights_fused, weights_loop, strict=True):
+        np.testing.assert_allclose(fused, loop, atol=1e-5)
+    if keras.backend.backend() == "torch":
+        assert FUSED_CALLS and set(FUSED_CALLS) == {"stack"}  # never layer by layer
+    else:
+        assert "stack" not in FUSED_CALLS  # (TensorFlow fuses LSTM layers one by one)
+
+
+def test_a_fused_stack_drops_out_between_layers_in_training_only(monkeypatch):
+    inputs = keras.ops.convert_to_tensor(X)
+
+    def draw():
+        # The same weights and dropout seeds each time; PyTorch's inner dropout draws from the
+        # global stream that `set_random_seed` seeds.
+        model = _model("lstm", units=(16, 16), dropout=0.5)
+        stack = next(layer for layer in model.layers if isinstance(layer, StackedRNN))
+        keras.utils.set_random_seed(7)
+        return stack, keras.ops.convert_to_numpy(stack(inputs, training=True))
+
+    stack, first = draw()
+    np.testing.assert_array_equal(first, draw()[1])  # seeded: the same masks
+    zeros = np.mean(first == 0)
+    assert 0.35 < zeros < 0.65  # the last layer's dropout at rate 0.5 (128 values)
+    inference = keras.ops.convert_to_numpy(stack(inputs, training=False))
+    monkeypatch.setattr(kernels, "get_kernels", lambda backend=None: get_kernels("jax"))
+    loop = keras.ops.convert_to_numpy(stack(inputs, training=False))
+    np.testing.assert_allclose(inference, loop, atol=1e-6)  # no dropout outside training
+    assert not np.allclose(first[first != 0], 2 * inference[first != 0], atol=1e-3)
 
 
 @pytest.mark.skipif(keras.backend.backend() != "torch", reason="the fused kernels are torch's")
@@ -115,8 +158,7 @@ def test_eligibility_is_decided_without_serializing(monkeypatch):
         layer.build((2, 4, 3))
         fused = get_kernels("torch").run_recurrent(layer, inputs, training=True)
         assert (fused is not None) is expected, layer
-    # Only CPU tensors: symbolic ("meta") tracing and GPUs (Keras runs cuDNN there) take
-    # Keras's path.
+    # Symbolic ("meta") tracing takes Keras's path.
     layer = keras.layers.LSTM(5)
     layer.build((2, 4, 3))
     assert get_kernels("torch").run_recurrent(layer, inputs.to("meta"), training=True) is None

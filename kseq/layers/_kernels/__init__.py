@@ -69,6 +69,10 @@ class Kernels(Protocol):
     def run_recurrent(self, layer, inputs, training):
         """The outputs of the Keras recurrent `layer` on `inputs` (no mask), or `None`."""
 
+    def run_stacked(self, stack, inputs, training):
+        """The outputs of a `StackedRNN`'s layers and the dropouts between them (not the one
+        after its last layer) on `inputs` (no mask) as one fused call, or `None`."""
+
     def window_dataset(self, dataset):
         """A native pipeline gathering the batches of a `WindowDataset` itself, or `None`."""
 
@@ -77,6 +81,9 @@ class Kernels(Protocol):
 
     def data_parallel(self):
         """The backend's `DataParallel` engine over every visible device, or `None`."""
+
+    def steps_per_execution(self):
+        """Training steps per compiled call that suit the device the backend trains on."""
 
 
 _MODULES = {
@@ -103,6 +110,23 @@ def run_recurrent(layer, inputs, training=None, mask=None):
         if outputs is not None:
             return outputs
     return layer(inputs, training=training, mask=mask)
+
+
+def run_stacked(stack, inputs, training=None, mask=None):
+    """A `StackedRNN`'s layers and inner dropouts as one fused call, or `None` (run them one
+    by one)."""
+    if mask is not None:
+        return None
+    return get_kernels().run_stacked(stack, inputs, training)
+
+
+def choose_steps_per_execution(setting):
+    """Keras's `steps_per_execution` for a recipe's setting: an integer as it is, ``"auto"``
+    the active backend's choice (several steps per call on a JAX or TensorFlow accelerator,
+    where each call's host work would leave the device waiting; one elsewhere)."""
+    if setting == "auto":
+        return get_kernels().steps_per_execution()
+    return int(setting)
 
 
 def make_data_parallel():

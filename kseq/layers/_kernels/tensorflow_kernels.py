@@ -26,6 +26,10 @@ def run_recurrent(layer, inputs, training):
     return _tf_lstm(layer, inputs)
 
 
+def run_stacked(stack, inputs, training):
+    return None  # layer by layer, through `run_recurrent`
+
+
 def window_dataset(dataset):
     from kseq.data.window_dataset import WindowDataset
 
@@ -105,6 +109,11 @@ TF_FUSED_MAX_BATCH_UNITS = 4096
 
 
 @functools.cache
+def steps_per_execution():
+    # Several steps per call on a GPU, as on JAX (jax_kernels.ACCELERATOR_STEPS says why).
+    return 16 if _tf_has_gpu() else 1
+
+
 def _tf_has_gpu():
     import tensorflow as tf  # backend-dispatch
 
