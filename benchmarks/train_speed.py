@@ -19,7 +19,7 @@ Plain PyTorch needs torch installed (or `--torch-python` naming a Python that ha
 it those columns are skipped. On a machine with a CUDA GPU, Keras trains there and plain
 PyTorch runs cuDNN's `nn.LSTM` there (results go to `train_speed-<backend>-gpu.json`);
 `--steps-per-execution N` compiles the Keras variants with Keras's `steps_per_execution` (JAX
-and TensorFlow only).
+and TensorFlow only; `auto`: kseq's choice for the device, 16 on a GPU, 1 on a CPU).
 """
 
 import argparse
@@ -43,6 +43,7 @@ ensure_backend()
 import keras  # noqa: E402
 
 from kseq.data import WindowDataset, load_airpassengers, make_windows  # noqa: E402
+from kseq.layers._kernels import choose_steps_per_execution  # noqa: E402
 from kseq.models import build_airpassengers_tutorial, build_forecaster  # noqa: E402
 
 HAS_TORCH = importlib.util.find_spec("torch") is not None
@@ -288,9 +289,9 @@ def main(argv=None):
     parser.add_argument("--steps", type=int, default=60, help="timed steps of workload B")
     parser.add_argument(
         "--steps-per-execution",
-        type=int,
-        default=1,
-        help="Keras compile(steps_per_execution=...) for the Keras variants",
+        default="1",
+        help="Keras compile(steps_per_execution=...) for the Keras variants: a number, or "
+        "'auto' for kseq's choice on this device (16 on a JAX/TensorFlow GPU, else 1)",
     )
     parser.add_argument("--skip", default="", help="comma list of workloads to skip: A,B,E")
     parser.add_argument(
@@ -320,7 +321,11 @@ def main(argv=None):
     skip = set(args.skip.upper().split(",")) - {""}
     backend = keras.backend.backend()
 
-    spe = args.steps_per_execution
+    spe = choose_steps_per_execution(
+        args.steps_per_execution
+        if args.steps_per_execution == "auto"
+        else int(args.steps_per_execution)
+    )
     variants = {
         "A": {
             "kseq": lambda: keras_a(build_airpassengers_tutorial(), args.epochs, spe),

@@ -1,8 +1,10 @@
+import keras
 import numpy as np
 import pytest
 
 from kseq.data import WindowDataset, make_windows
 from kseq.errors import SeriesTooShortError
+from kseq.layers._kernels import make_fit_inputs
 
 
 def test_one_step_windows_on_arange():
@@ -181,3 +183,44 @@ def test_backend_dataset_batch_axis_is_static_only_where_every_batch_is_full():
             x_spec, y_spec = fit_input.element_spec
             assert x_spec.shape[0] == y_spec.shape[0] == batch_size, options
             assert [len(by) for _, by in _batches(fit_input, dataset)] == sizes, options
+
+
+@pytest.mark.skipif(keras.backend.backend() != "jax", reason="JAX's device-side windows")
+def test_jax_accelerator_windows_serve_the_same_batches(monkeypatch):
+    # On a GPU, JAX gathers the batches on the device from the series; here the CPU stands in
+    # for it, and the tests above run again against that pipeline.
+    from kseq.layers._kernels import jax_kernels
+
+    monkeypatch.setattr(jax_kernels, "_on_accelerator", lambda: True)
+    x, y = make_windows(np.arange(40.0) / 40, lookback=3)
+    assert type(WindowDataset(x, y, 8).to_backend_dataset()).__name__ == "_DeviceWindows"
+    test_backend_dataset_serves_the_same_windows_in_order()
+    test_backend_dataset_shuffles_every_window_once_per_epoch()
+    test_backend_dataset_random_windows_respect_steps()
+    test_backend_dataset_serves_arrays_that_are_not_views_batch_by_batch()
+
+    def fit(dataset):
+        keras.utils.set_random_seed(0)
+        model = keras.Sequential(
+            [
+                keras.Input((3, 1)),
+                keras.layers.Flatten(),
+                keras.layers.Dense(1),
+                keras.layers.Reshape((1, 1)),
+            ]
+        )
+        model.compile(keras.optimizers.SGD(0.01), "mse")
+        inputs = make_fit_inputs(dataset)
+        model.fit(inputs.data, epochs=3, shuffle=False, verbose=0, callbacks=list(inputs.callbacks))
+        return inputs.data, model.get_weights()
+
+    def shuffled():
+        return WindowDataset(x, y, batch_size=8, shuffle=True, seed=4)
+
+    served, on_device = fit(shuffled())
+    assert type(served).__name__ == "_DeviceWindows"
+    monkeypatch.setattr(jax_kernels, "_on_accelerator", lambda: False)
+    served, on_host = fit(shuffled())
+    assert isinstance(served, WindowDataset)
+    for a, b in zip(on_device, on_host, strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-6)  # same batches, same order, every epoch

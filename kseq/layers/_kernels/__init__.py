@@ -24,6 +24,8 @@ import importlib
 from dataclasses import dataclass, field
 from typing import Protocol
 
+import numpy as np
+
 from kseq._keras import keras
 from kseq.errors import ConfigError
 
@@ -149,7 +151,8 @@ def backend_dataset(dataset):
     backend: a native pipeline of the same batches in the same order, or `dataset` itself.
 
     A native pipeline reads the dataset's order as it serves it; Keras calls `on_epoch_end`
-    only for a `PyDataset`, so whoever fits on it advances the epoch (`make_fit_inputs`)."""
+    only for a `PyDataset` (one that serves another forwards it), so whoever fits on any other
+    pipeline advances the epoch (`make_fit_inputs`)."""
     kernels = get_kernels()
     native = kernels.window_dataset(dataset)
     if native is None:
@@ -176,7 +179,7 @@ def make_fit_inputs(data, validation_data=None):
     """`FitInputs` of the `PyDataset`s `data` and `validation_data` on the active backend."""
     served = backend_dataset(data)
     callbacks = ()
-    if served is not data:
+    if not isinstance(served, keras.utils.PyDataset):
         callbacks = (
             keras.callbacks.LambdaCallback(on_epoch_end=lambda epoch, logs: data.on_epoch_end()),
         )
@@ -185,6 +188,19 @@ def make_fit_inputs(data, validation_data=None):
         validation_data=None if validation_data is None else backend_dataset(validation_data),
         callbacks=callbacks,
     )
+
+
+def sliding_source(windows):
+    """The series that `windows` slide over, or `None`.
+
+    (num, length, columns) windows with ``windows[i, j] == series[i + j]`` (what `make_windows`
+    returns: consecutive windows one time step apart in memory) -> series (num + length - 1,
+    columns); `None` for any other array. Native pipelines gather batches from it."""
+    if windows.ndim != 3 or not len(windows):
+        return None
+    if windows.shape[1] > 1 and windows.strides[0] != windows.strides[1]:
+        return None
+    return np.concatenate([windows[:, 0], windows[-1, 1:]])
 
 
 def cell_eligible(layer, training):

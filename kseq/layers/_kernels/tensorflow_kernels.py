@@ -17,7 +17,7 @@ import numpy as np
 
 from kseq._keras import keras
 from kseq.errors import ConfigError
-from kseq.layers._kernels import DataParallel, cell_eligible
+from kseq.layers._kernels import DataParallel, cell_eligible, sliding_source
 
 
 def run_recurrent(layer, inputs, training):
@@ -177,21 +177,10 @@ def _tf_lstm(layer, inputs):
     return tf.transpose(hidden, [1, 0, 2]) if layer.return_sequences else hidden[-1]
 
 
-def _sliding_source(windows):
-    # (num, length, columns) windows with windows[i, j] == series[i + j] (what make_windows
-    # returns: consecutive windows one time step apart in memory) -> series (num + length - 1,
-    # columns); None for any other array.
-    if windows.ndim != 3 or not len(windows):
-        return None
-    if windows.shape[1] > 1 and windows.strides[0] != windows.strides[1]:
-        return None
-    return np.concatenate([windows[:, 0], windows[-1, 1:]])
-
-
 def _tf_window_dataset(dataset):
     import tensorflow as tf  # backend-dispatch
 
-    source_x, source_y = _sliding_source(dataset.x), _sliding_source(dataset.y)
+    source_x, source_y = sliding_source(dataset.x), sliding_source(dataset.y)
     if source_x is None or source_y is None:
         return None  # not sliding views: Keras's PyDataset path
     num, batch_size, steps = len(dataset.x), dataset.batch_size, len(dataset)
