@@ -7,12 +7,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-import kseq.layers._kernels as kernels
 from kseq.cli import main as cli_main
 from kseq.data import load_airpassengers
 from kseq.errors import ConfigError
 from kseq.evaluation.backtest import backtest_recipe
-from kseq.layers._kernels import choose_steps_per_execution
 from kseq.pipeline.fit import best_epoch, fit_member
 from kseq.pipeline.run import run_recipe
 from kseq.pipeline.split import cut_series
@@ -213,30 +211,6 @@ def test_steps_per_execution_is_checked():
         load_recipe(recipe_path("airpassengers"), [("training", "steps_per_execution", "fast")])
 
 
-def test_automatic_steps_per_execution_follows_the_device(monkeypatch):
+def test_steps_per_execution_defaults_to_the_devices_choice():
     config = load_recipe(recipe_path("airpassengers"), backend=keras.backend.backend())
-    assert config.training.steps_per_execution == "auto"  # the default, on every backend
-    assert choose_steps_per_execution(3) == 3
-    # This machine's choice: one step per call on a CPU (and always on PyTorch).
-    on_accelerator = keras.backend.backend() != "torch" and _keras_on_accelerator()
-    assert choose_steps_per_execution("auto") == (16 if on_accelerator else 1)
-
-    class OnAccelerator:
-        def steps_per_execution(self):
-            return 16
-
-    monkeypatch.setattr(kernels, "get_kernels", lambda backend=None: OnAccelerator())
-    assert choose_steps_per_execution("auto") == 16
-
-
-def _keras_on_accelerator():
-    backend = keras.backend.backend()
-    if backend == "jax":
-        import jax
-
-        return jax.default_backend() != "cpu"
-    if backend == "tensorflow":
-        import tensorflow as tf
-
-        return bool(tf.config.list_physical_devices("GPU"))
-    return False
+    assert config.training.steps_per_execution == "auto"  # `choose_steps_per_execution`
