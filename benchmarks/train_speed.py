@@ -105,15 +105,35 @@ def keras_a(model, epochs, steps_per_execution=1):
     return {"first_epoch_s": timer.epochs[0], "epoch_s": statistics.median(timer.epochs[1:])}
 
 
-def keras_b(model, steps, warmup=5, kseq_pipeline=False, steps_per_execution=1):
+class MeanSquaredError(keras.losses.Loss):
+    """MSE reduced to its mean in the loss itself. Keras's own reduction divides by the number
+    of values as a tensor made from the shape each step; on a CUDA device that host-to-device
+    copy waits for the forward pass (docs/speed.md, session 16). A scalar passes its reduction
+    untouched. Benchmark-only, to measure that wait."""
+
+    def call(self, y_true, y_pred):
+        return keras.ops.mean(keras.ops.square(y_pred - y_true))
+
+
+def keras_b(
+    model,
+    steps,
+    warmup=5,
+    kseq_pipeline=False,
+    steps_per_execution=1,
+    host_windows=False,
+    loss="mse",
+):
     x, y = data_b()
     if len(model.output_shape) == 2:
         y = y[:, 0]
-    model.compile(keras.optimizers.Adam(1e-3), "mse", steps_per_execution=steps_per_execution)
+    model.compile(keras.optimizers.Adam(1e-3), loss, steps_per_execution=steps_per_execution)
     timer = EpochTimer()
     if kseq_pipeline:
         data = WindowDataset(x, y, 256, shuffle=True, steps_per_epoch=warmup + steps, seed=0)
-        model.fit(data.to_backend_dataset(), epochs=1, verbose=0, callbacks=[timer])
+        # host_windows: the PyDataset itself, without the backend's native pipeline.
+        served = data if host_windows else data.to_backend_dataset()
+        model.fit(served, epochs=1, verbose=0, callbacks=[timer])
     else:
         count = (warmup + steps) * 256
         rows = np.random.default_rng(0).permutation(len(x))[:count]
@@ -339,6 +359,24 @@ def main(argv=None):
         },
         "E": {"kseq": end_to_end},
     }
+    if accelerator() is not None:
+        # What the GPU run of session 16 could not measure: the device-side window gather
+        # against the host PyDataset (JAX), and the loss's per-step wait on the device (torch).
+        if backend == "jax":
+            variants["B"]["kseq, host windows"] = lambda: keras_b(
+                _kseq_b(),
+                args.steps,
+                kseq_pipeline=True,
+                steps_per_execution=spe,
+                host_windows=True,
+            )
+        variants["B"]["kseq, loss reduced in the loss"] = lambda: keras_b(
+            _kseq_b(),
+            args.steps,
+            kseq_pipeline=True,
+            steps_per_execution=spe,
+            loss=MeanSquaredError(),
+        )
     if HAS_TORCH or args.torch_python:
         # A separate process: another framework's thread pools in this one slow torch down
         # (measured: 2.4x on workload A next to JAX).
