@@ -40,13 +40,17 @@ cp benchmarks/results/train_speed-*-gpu*.json "$OUT/" 2>/dev/null
 # Where kseq's PyTorch B step spends host time (cProfile, 300 steps after warm-up).
 KERAS_BACKEND=torch timeout 200 python3 -m cProfile -o /tmp/torch-b.prof \
     benchmarks/train_speed.py --one "B: kseq" --steps 300 > /dev/null 2>&1
+# Only Keras's, kseq's and torch's training code: imports otherwise fill the top of the list.
 python3 -c "
 import pstats
-pstats.Stats('/tmp/torch-b.prof').sort_stats('tottime').print_stats(30)
-pstats.Stats('/tmp/torch-b.prof').sort_stats('cumtime').print_stats(40)" \
-    > "$OUT/torch-b-profile.txt" 2>&1
+stats = pstats.Stats('/tmp/torch-b.prof').sort_stats('cumtime')
+stats.print_stats('keras/src/(backend/torch|trainers|layers/layer|optimizers|models)|kseq|'
+                  'torch/(nn|optim|autograd)', 45)" > "$OUT/torch-b-steps.txt" 2>&1
 
-for f in speed-torch speed-jax-auto speed-jax-1; do
+KERAS_BACKEND=jax timeout 200 python3 benchmarks/train_speed.py $SPEED --skip A,E \
+    --steps 600 --steps-per-execution 64 > "$OUT/speed-jax-64.txt" 2>&1
+
+for f in speed-torch speed-jax-auto speed-jax-1 speed-jax-64; do
     echo "== $f"
     grep -E "^backend|^\| [AB] " "$OUT/$f.txt" || tail -5 "$OUT/$f.txt"
 done

@@ -341,11 +341,7 @@ def main(argv=None):
     skip = set(args.skip.upper().split(",")) - {""}
     backend = keras.backend.backend()
 
-    spe = choose_steps_per_execution(
-        args.steps_per_execution
-        if args.steps_per_execution == "auto"
-        else int(args.steps_per_execution)
-    )
+    spe = choose_steps_per_execution(args.steps_per_execution)
     variants = {
         "A": {
             "kseq": lambda: keras_a(build_airpassengers_tutorial(), args.epochs, spe),

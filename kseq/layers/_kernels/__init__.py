@@ -88,6 +88,12 @@ class Kernels(Protocol):
         """Training steps per compiled call that suit the device the backend trains on."""
 
 
+# Steps per compiled call on a JAX or TensorFlow accelerator (`choose_steps_per_execution`): on
+# a GPU a step of a small recurrent model takes a few ms of device time and Keras's per-call
+# host work (callbacks, logs, the epoch iterator) ~1 ms; 16 steps per call left stock Keras on
+# JAX at 0.98x cuDNN against 0.67x with 1 (H100, session 4, docs/speed.md).
+ACCELERATOR_STEPS = 16
+
 _MODULES = {
     "torch": "kseq.layers._kernels.torch_kernels",
     "tensorflow": "kseq.layers._kernels.tensorflow_kernels",

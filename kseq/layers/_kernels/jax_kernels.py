@@ -11,7 +11,7 @@ import functools
 import os
 
 from kseq._keras import keras
-from kseq.layers._kernels import DataParallel, sliding_source
+from kseq.layers._kernels import ACCELERATOR_STEPS, DataParallel, sliding_source
 
 
 def run_recurrent(layer, inputs, training):
@@ -86,17 +86,8 @@ def batch_dataset(dataset):
     return None  # Keras iterates a PyDataset in Python, without tf.data in between
 
 
-# Steps per call on an accelerator: on a GPU a step of a small recurrent model takes a few ms
-# of device time and Keras's per-call host work (callbacks, logs, the epoch iterator) ~1 ms;
-# 16 steps per call left stock Keras on JAX at 0.98x cuDNN against 0.67x with 1 (H100,
-# session 4, docs/speed.md).
-ACCELERATOR_STEPS = 16
-
-
 def steps_per_execution():
-    import jax  # backend-dispatch
-
-    return 1 if jax.default_backend() == "cpu" else ACCELERATOR_STEPS
+    return ACCELERATOR_STEPS if _on_accelerator() else 1
 
 
 @functools.cache

@@ -17,7 +17,7 @@ import numpy as np
 
 from kseq._keras import keras
 from kseq.errors import ConfigError
-from kseq.layers._kernels import DataParallel, cell_eligible, sliding_source
+from kseq.layers._kernels import ACCELERATOR_STEPS, DataParallel, cell_eligible, sliding_source
 
 
 def run_recurrent(layer, inputs, training):
@@ -108,12 +108,11 @@ TF_FUSED_MAX_UNITS = 64
 TF_FUSED_MAX_BATCH_UNITS = 4096
 
 
-@functools.cache
 def steps_per_execution():
-    # Several steps per call on a GPU, as on JAX (jax_kernels.ACCELERATOR_STEPS says why).
-    return 16 if _tf_has_gpu() else 1
+    return ACCELERATOR_STEPS if _tf_has_gpu() else 1
 
 
+@functools.cache
 def _tf_has_gpu():
     import tensorflow as tf  # backend-dispatch
 
