@@ -12,6 +12,7 @@ import random
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 
 import numpy as np
@@ -32,6 +33,8 @@ CLI = [sys.executable, "-m", "kseq.cli"]
 # Four of each signal (SIGKILL, SIGINT, SIGTERM): enough to hit every phase of a run (first
 # epoch, mid-training, between members, after training) without taking minutes per backend.
 INTERRUPTIONS = 12
+# Interruptions of one run before it is left to finish (bounds the processes started).
+PER_CHAIN = 4
 
 RECIPE = """
 [recipe]
@@ -150,13 +153,26 @@ def test_early_stopping_counters_survive_a_restart():
 
 
 def _run(recipe, out, resume=False):
+    """Starts `kseq run`; its stderr goes to a file, not a pipe: a pipe that nobody reads
+    while the test waits for checkpoints would stop the run once its buffer filled."""
     command = CLI + ["run", str(recipe), "--out", str(out), "--quiet"]
-    return subprocess.Popen(
+    stderr = tempfile.TemporaryFile("w+")
+    process = subprocess.Popen(
         command + (["--resume"] if resume else []),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        stderr=stderr,
         text=True,
     )
+    return process, stderr
+
+
+def _wait(process, stderr, timeout):
+    """The exit code and stderr of a started run."""
+    process.wait(timeout=timeout)
+    stderr.seek(0)
+    text = stderr.read()
+    stderr.close()
+    return process.returncode, text
 
 
 def _finished(out):
@@ -165,36 +181,32 @@ def _finished(out):
     return card, weights
 
 
-def _newest_checkpoint(out):
-    """The newest checkpoint's mtime, 0 when there is none. The run deletes its checkpoints
-    when it finishes, possibly while this looks at them, so a vanished file or folder counts
-    as none."""
-    newest = 0
+def _checkpoints(out):
+    """The checkpoint files there now (paths relative to `out`). The run deletes its
+    checkpoints when it finishes, possibly while this looks at them, so a vanished file or
+    folder counts as none."""
     try:
-        for path in (out / "checkpoints").rglob("checkpoint-*.npz"):
-            try:
-                newest = max(newest, path.stat().st_mtime_ns)
-            except FileNotFoundError:
-                continue
+        return {str(p.relative_to(out)) for p in (out / "checkpoints").rglob("checkpoint-*.npz")}
     except FileNotFoundError:
-        return 0
-    return newest
+        return set()
 
 
-def _interrupt(process, out, how, rng):
-    """Waits for a new checkpoint of this attempt (or the end), then signals at a random
-    point within the next second; returns the exit code and stderr."""
-    before = _newest_checkpoint(out)
-    deadline = time.monotonic() + 120
+def _interrupt(started, out, how, rng, checkpoints):
+    """Waits until this attempt has written `checkpoints` new checkpoints (or ended), then
+    signals at a random point within the next second; returns the exit code and stderr."""
+    process, stderr = started
+    seen = _checkpoints(out)
+    before = len(seen)
+    deadline = time.monotonic() + 120 * checkpoints
     while process.poll() is None and time.monotonic() < deadline:
-        if _newest_checkpoint(out) > before:
+        seen |= _checkpoints(out)
+        if len(seen) - before >= checkpoints:
             break
         time.sleep(0.05)
     time.sleep(rng.uniform(0.0, 1.0))
     if process.poll() is None:
         process.send_signal(how)
-    _, stderr = process.communicate(timeout=300)
-    return process.returncode, stderr
+    return _wait(process, stderr, timeout=300)
 
 
 @pytest.mark.slow
@@ -202,21 +214,28 @@ def test_runs_killed_at_random_points_resume_to_the_uninterrupted_result(tmp_pat
     recipe = tmp_path / "resume.toml"
     recipe.write_text(RECIPE)
     reference = tmp_path / "reference"
-    process = _run(recipe, reference)
-    _, stderr = process.communicate(timeout=600)
-    assert process.returncode == 0, stderr
+    code, stderr = _wait(*_run(recipe, reference), timeout=600)
+    assert code == 0, stderr
     card, weights = _finished(reference)
     assert not (reference / "checkpoints").exists()  # a finished run keeps none
     assert not any(p.name.startswith("member_") for p in reference.iterdir())
 
+    # Each chain is interrupted at most PER_CHAIN times, each time after a random number of
+    # new checkpoints (up to a third of the run's epochs, so the kills reach every phase of a
+    # run), then resumed once more and left to finish, so the processes started stay bounded
+    # (16). Interrupting after every new checkpoint until a run happened to finish started ~21
+    # processes of ~6 s each on an idle machine, and once took 52 minutes on a loaded one.
+    epochs = sum(card["epochs_run_per_member"])
     rng = random.Random(int(os.environ.get("PYTHONHASHSEED", "0") or 0) + 17)
-    interrupted, chain, finished = 0, 0, 0
+    interrupted, chain = 0, 0
     while interrupted < INTERRUPTIONS:
+        assert chain < 2 * INTERRUPTIONS // PER_CHAIN, f"only {interrupted} interruptions"
         out = tmp_path / f"chain_{chain}"
-        resume = False
-        while True:
+        code, resume = None, False
+        for _ in range(PER_CHAIN):
             how = (signal.SIGKILL, signal.SIGINT, signal.SIGTERM)[interrupted % 3]
-            code, stderr = _interrupt(_run(recipe, out, resume), out, how, rng)
+            wait = rng.randint(1, max(1, epochs // 3))
+            code, stderr = _interrupt(_run(recipe, out, resume), out, how, rng, wait)
             if code == 0:
                 break
             interrupted += 1
@@ -229,8 +248,10 @@ def test_runs_killed_at_random_points_resume_to_the_uninterrupted_result(tmp_pat
                 assert "--resume" in lines[-1]
             else:
                 assert code == -signal.SIGKILL
+        if code != 0:
+            code, stderr = _wait(*_run(recipe, out, resume=True), timeout=600)
+            assert code == 0, stderr
         resumed_card, resumed_weights = _finished(out)
-        finished += 1
         for key in ("epochs_run", "epochs_run_per_member", "best_epoch_per_member"):
             assert resumed_card[key] == card[key], key
         assert resumed_card["validation"] == card["validation"]
@@ -238,4 +259,3 @@ def test_runs_killed_at_random_points_resume_to_the_uninterrupted_result(tmp_pat
             np.testing.assert_allclose(got, want, rtol=0, atol=1e-6)
         assert not (out / "checkpoints").exists()
         chain += 1
-    assert interrupted >= INTERRUPTIONS and finished == chain
