@@ -6,7 +6,9 @@
 Workloads (see shared reference figures):
   A  AirPassengers tutorial model: MinMax(-1, 1), lookback 60 -> next value, 4 x (LSTM(50) +
      Dropout(0.2)), Dense(1); Adam, MSE, batch 32, all 84 windows. Seconds per steady epoch
-     (median of epochs after the first) and the first epoch (tracing / compilation).
+     (median of epochs after the first) and the first epoch (tracing / compilation). Fed as
+     arrays, like the other variants; "kseq, WindowDataset" feeds them as `Forecaster.fit`
+     does (a shuffled `WindowDataset` through `make_fit_inputs`).
   B  Throughput: y = 5 sin(x) + 10 on 200k points, lookback 30 -> next value, 2 x LSTM(128),
      Dense(1), batch 256. Windows per second over `--steps` steps after warm-up.
   E  End to end: `python -m kseq.recipes.airpassengers` process wall time (import included).
@@ -43,7 +45,7 @@ ensure_backend()
 import keras  # noqa: E402
 
 from kseq.data import WindowDataset, load_airpassengers, make_windows  # noqa: E402
-from kseq.layers._kernels import choose_steps_per_execution  # noqa: E402
+from kseq.layers._kernels import choose_steps_per_execution, make_fit_inputs  # noqa: E402
 from kseq.models import build_airpassengers_tutorial, build_forecaster  # noqa: E402
 
 HAS_TORCH = importlib.util.find_spec("torch") is not None
@@ -65,10 +67,15 @@ class EpochTimer(keras.callbacks.Callback):
         self.batches.append((batch, time.perf_counter()))
 
 
-def data_a():
+def windows_a():
+    """A's windows as `make_windows` returns them: sliding views of the scaled series."""
     values = load_airpassengers().to_numpy()
     scaled = 2 * (values - values.min()) / (values.max() - values.min()) - 1
-    x, y = make_windows(scaled, lookback=60)
+    return make_windows(scaled, lookback=60)
+
+
+def data_a():
+    x, y = windows_a()
     return np.ascontiguousarray(x, "float32"), np.ascontiguousarray(y[:, 0], "float32")
 
 
@@ -95,13 +102,27 @@ def stock_b():
     )
 
 
-def keras_a(model, epochs, steps_per_execution=1):
+def keras_a(model, epochs, steps_per_execution=1, kseq_pipeline=False):
     x, y = data_a()
     if len(model.output_shape) == 3:
         y = y[:, :, None]
     model.compile(keras.optimizers.Adam(1e-3), "mse", steps_per_execution=steps_per_execution)
     timer = EpochTimer()
-    model.fit(x, y, batch_size=32, epochs=epochs, shuffle=True, verbose=0, callbacks=[timer])
+    if kseq_pipeline:
+        # What `Forecaster.fit` gives Keras: a shuffled `WindowDataset` of the windows through
+        # `make_fit_inputs` (on TensorFlow one endless tf.data pipeline for the whole fit).
+        data = WindowDataset(*windows_a(), 32, shuffle=True, seed=0)
+        served = make_fit_inputs(data, steps_per_execution=steps_per_execution)
+        model.fit(
+            served.data,
+            epochs=epochs,
+            steps_per_epoch=served.steps_per_epoch,
+            shuffle=False,
+            verbose=0,
+            callbacks=[timer, *served.callbacks],
+        )
+    else:
+        model.fit(x, y, batch_size=32, epochs=epochs, shuffle=True, verbose=0, callbacks=[timer])
     return {"first_epoch_s": timer.epochs[0], "epoch_s": statistics.median(timer.epochs[1:])}
 
 
@@ -345,6 +366,9 @@ def main(argv=None):
     variants = {
         "A": {
             "kseq": lambda: keras_a(build_airpassengers_tutorial(), args.epochs, spe),
+            "kseq, WindowDataset": lambda: keras_a(
+                build_airpassengers_tutorial(), args.epochs, spe, kseq_pipeline=True
+            ),
             "stock Keras": lambda: keras_a(stock_a(), args.epochs, spe),
         },
         "B": {

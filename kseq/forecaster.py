@@ -16,6 +16,11 @@ from kseq.training_config import TrainingConfig
 from kseq.transforms import TransformPipeline
 
 STATE_FILE = "forecaster.json"
+# Windows per model call when forecasting. `model.predict` builds a data pipeline on every call
+# and runs batches of 32; forecasts call the model once per horizon, so that was most of their
+# time (one LSTM(32) call on 24 windows: ~100 ms through `predict` on TensorFlow, 1.4 ms through
+# `predict_on_batch`; torch 3.9 / 1.1 ms, JAX 1.6 / 0.7 ms; docs/speed.md, session 17).
+PREDICT_BATCH = 1024
 _STATE_SCHEMA = {
     "kseq_version": of_type(str),
     "keras_version": of_type(str),
@@ -141,7 +146,7 @@ class Forecaster:
             )
         if not self.model.compiled:
             self.model.compile(optimizer="adam", loss=self.head.default_loss())
-        served = make_fit_inputs(data, validation_data)
+        served = make_fit_inputs(data, validation_data, self.model.steps_per_execution)
         self.history_ = self.model.fit(
             served.data,
             validation_data=served.validation_data,
@@ -152,11 +157,20 @@ class Forecaster:
             shuffle=False,
             callbacks=[*(callbacks or ()), *served.callbacks],
             verbose=training.verbose,
+            steps_per_epoch=served.steps_per_epoch,
+            validation_steps=served.validation_steps,
         )
         return self.history_
 
     def _predict_scaled(self, windows):
-        return self.model.predict(np.asarray(windows, dtype="float32"), verbose=0)
+        x = np.asarray(windows, dtype="float32")
+        if len(x) <= PREDICT_BATCH:
+            return self.model.predict_on_batch(x)
+        outputs = [
+            self.model.predict_on_batch(x[i : i + PREDICT_BATCH])
+            for i in range(0, len(x), PREDICT_BATCH)
+        ]
+        return keras.tree.map_structure(lambda *parts: np.concatenate(parts), *outputs)
 
     def predict(self, history, steps=None):
         """Forecasts `steps` points after `history`, in original units.

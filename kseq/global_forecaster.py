@@ -344,7 +344,7 @@ class GlobalForecaster:
         if not self.model.compiled:
             self.model.compile(optimizer="adam", loss="mae")
         # On TensorFlow, a native pipeline of the same batches (`make_fit_inputs`).
-        served = make_fit_inputs(data, validation_data)
+        served = make_fit_inputs(data, validation_data, self.model.steps_per_execution)
         self.history_ = self.model.fit(
             served.data,
             validation_data=served.validation_data,
@@ -353,6 +353,8 @@ class GlobalForecaster:
             shuffle=False,
             callbacks=[*(callbacks or ()), *served.callbacks],
             verbose=training.verbose,
+            steps_per_epoch=served.steps_per_epoch,
+            validation_steps=served.validation_steps,
         )
         return self.history_
 

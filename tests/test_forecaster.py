@@ -87,6 +87,25 @@ def test_quantile_one_step_levels_in_original_units(series):
         forecaster.predict_one_step(series, 132, levels=(0.25,))
 
 
+def test_many_windows_are_forecast_in_chunks_of_the_same_values(series, monkeypatch):
+    # Forecasts call the model in chunks of PREDICT_BATCH windows; the chunks' outputs,
+    # joined, are the one call's (a point and a quantile head).
+    import kseq.forecaster
+
+    for head, levels in (("point", None), ("quantile", (0.1, 0.9))):
+        forecaster = make(head=head)
+        forecaster.fit(series[:120], training=TrainingConfig(epochs=1, verbose=0))
+        whole = forecaster.predict_one_step(series, 110, levels=levels)
+        monkeypatch.setattr(kseq.forecaster, "PREDICT_BATCH", 7)  # 34 windows: 5 chunks
+        chunked = forecaster.predict_one_step(series, 110, levels=levels)
+        monkeypatch.undo()
+        if levels is None:
+            whole, chunked = (whole,), (chunked,)
+        assert whole[0].shape == (34, 1)
+        for got, want in zip(chunked, whole, strict=True):
+            np.testing.assert_allclose(got, want, rtol=1e-6)
+
+
 def test_save_load_round_trip_and_tamper_check(series, tmp_path):
     forecaster = make()
     forecaster.fit(series[:120], training=TrainingConfig(epochs=1, verbose=0))

@@ -82,11 +82,14 @@ class WindowDataset(keras.utils.PyDataset):
         self.steps_per_epoch = None if steps_per_epoch is None else int(steps_per_epoch)
         # The order of epoch e depends on (seed, e) only: a resumed fit gets the same batches.
         self._epoch = int(initial_epoch)
-        self._order = self._make_order()
+        self._order = self.order_at(self._epoch)
 
-    def _make_order(self):
+    def order_at(self, epoch):
+        """Window positions served in epoch `epoch` (batch i is ``[i*b:(i+1)*b]``): what
+        `order` holds once the dataset has reached that epoch. Unseeded shuffles and random
+        windows differ on each call."""
         num = len(self.x)
-        rng = np.random.default_rng(None if self.seed is None else (self.seed, self._epoch))
+        rng = np.random.default_rng(None if self.seed is None else (self.seed, epoch))
         # int32 positions halve the order's memory for series under 2**31 windows.
         dtype = np.int32 if num < 2**31 else np.int64
         if self.random_windows:
@@ -125,6 +128,11 @@ class WindowDataset(keras.utils.PyDataset):
         """Window positions served this epoch, in order (batch i is ``order[i*b:(i+1)*b]``)."""
         return self._order
 
+    @property
+    def epoch(self):
+        """The epoch served now: `initial_epoch`, plus one for each `on_epoch_end`."""
+        return self._epoch
+
     def __getitem__(self, index):
         if index >= self._steps:
             raise IndexError(f"Batch {index} is past the last batch ({self._steps - 1}).")
@@ -157,4 +165,4 @@ class WindowDataset(keras.utils.PyDataset):
     def on_epoch_end(self):
         self._epoch += 1
         if self.shuffle or self.random_windows:
-            self._order = self._make_order()
+            self._order = self.order_at(self._epoch)

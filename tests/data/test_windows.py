@@ -224,3 +224,64 @@ def test_jax_accelerator_windows_serve_the_same_batches(monkeypatch):
     assert isinstance(served, WindowDataset)
     for a, b in zip(on_device, on_host, strict=True):
         np.testing.assert_allclose(a, b, rtol=1e-6)  # same batches, same order, every epoch
+
+
+@pytest.mark.skipif(
+    keras.backend.backend() != "tensorflow",
+    reason="an endless tf.data pipeline; elsewhere fit iterates the PyDataset itself",
+)
+def test_one_endless_pipeline_serves_each_epoch_in_its_own_order():
+    # On TensorFlow fit gets one endless pipeline of every epoch (Keras then keeps one
+    # iterator for the whole fit instead of making two per epoch): epoch e must still be
+    # trained on the order of (seed, e), also in a fit resumed at a later epoch, and the
+    # validation pipeline must give the same val_loss as scoring the validation windows.
+    x, y = make_windows(np.arange(40.0) / 40, lookback=3)
+
+    def model():
+        keras.utils.set_random_seed(0)
+        m = keras.Sequential([keras.Input((3, 1)), keras.layers.Flatten(), keras.layers.Dense(1)])
+        m.add(keras.layers.Reshape((1, 1)))
+        m.compile(keras.optimizers.SGD(0.05), "mse")
+        return m
+
+    for initial_epoch in (0, 2):
+        dataset = WindowDataset(
+            x, y, batch_size=8, shuffle=True, seed=4, initial_epoch=initial_epoch
+        )
+        validation = WindowDataset(x[:10], y[:10], batch_size=4)
+        inputs = make_fit_inputs(dataset, validation)
+        assert (inputs.steps_per_epoch, inputs.validation_steps) == (5, 3)
+        assert not inputs.callbacks  # the pipeline draws each epoch's order itself
+        fitted = model()
+        history = fitted.fit(
+            inputs.data,
+            validation_data=inputs.validation_data,
+            epochs=4,
+            initial_epoch=initial_epoch,
+            steps_per_epoch=inputs.steps_per_epoch,
+            validation_steps=inputs.validation_steps,
+            shuffle=False,
+            verbose=0,
+        )
+        by_hand = model()
+        val_loss = []
+        for epoch in range(initial_epoch, 4):
+            order = np.random.default_rng((4, epoch)).permutation(len(x))
+            for i in range(0, len(order), 8):
+                rows = order[i : i + 8]
+                by_hand.train_on_batch(x[rows].astype("float32"), y[rows].astype("float32"))
+            predicted = by_hand.predict(x[:10].astype("float32"), verbose=0)
+            val_loss.append(float(np.mean((predicted - y[:10]) ** 2)))
+        for got, want in zip(fitted.get_weights(), by_hand.get_weights(), strict=True):
+            np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-7)
+        np.testing.assert_allclose(history.history["val_loss"], val_loss, rtol=1e-5)
+
+
+def test_fit_inputs_are_finite_where_a_call_would_cross_an_epoch():
+    # Keras runs all steps_per_execution steps of a call while data lasts: with 5 batches an
+    # epoch and 2 steps a call, an endless pipeline would train 6 steps in the first epoch.
+    x, y = make_windows(np.arange(40.0) / 40, lookback=3)
+    inputs = make_fit_inputs(WindowDataset(x, y, batch_size=8), steps_per_execution=2)
+    assert inputs.steps_per_epoch is None
+    if hasattr(inputs.data, "element_spec"):  # a finite tf.data pipeline, 5 batches a pass
+        assert len(list(inputs.data.as_numpy_iterator())) == 5

@@ -22,7 +22,7 @@ def run_stacked(stack, inputs, training):
     return None  # layer by layer, through `run_recurrent`
 
 
-def window_dataset(dataset):
+def window_dataset(dataset, endless=False):
     if not _on_accelerator() or keras.distribution.distribution() is not None:
         # On a CPU the host batches are the device's already; a distribution shards each batch
         # over its devices itself.

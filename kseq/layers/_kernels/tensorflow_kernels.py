@@ -30,10 +30,10 @@ def run_stacked(stack, inputs, training):
     return None  # layer by layer, through `run_recurrent`
 
 
-def window_dataset(dataset):
+def window_dataset(dataset, endless=False):
     from kseq.data.window_dataset import WindowDataset
 
-    return _tf_window_dataset(dataset) if isinstance(dataset, WindowDataset) else None
+    return _tf_window_dataset(dataset, endless) if isinstance(dataset, WindowDataset) else None
 
 
 def batch_dataset(dataset):
@@ -176,7 +176,7 @@ def _tf_lstm(layer, inputs):
     return tf.transpose(hidden, [1, 0, 2]) if layer.return_sequences else hidden[-1]
 
 
-def _tf_window_dataset(dataset):
+def _tf_window_dataset(dataset, endless=False):
     import tensorflow as tf  # backend-dispatch
 
     source_x, source_y = sliding_source(dataset.x), sliding_source(dataset.y)
@@ -197,33 +197,40 @@ def _tf_window_dataset(dataset):
             tf.gather(series_y, starts[:, None] + offsets_y),
         )
 
+    def batch(positions):
+        return positions.batch(batch_size, drop_remainder=full).take(steps)
+
     if dataset.random_windows or dataset.shuffle:
-        # The dataset's own order of the current epoch (seeded by (seed, epoch), so the same on
-        # every backend and in a resumed run), read from Python once per epoch; the caller
-        # advances it with `dataset.on_epoch_end()` after each epoch.
-        # One `numpy_function` call per epoch, not `from_generator`: a generator source left
-        # training 2.4x slower on B (667 vs 1,615 windows/s, session 12), the same batches
-        # from a constant order 1,615, this 1,404 (docs/speed.md).
-        order = tf.data.Dataset.range(1).map(
-            lambda _: tf.ensure_shape(
-                tf.numpy_function(
-                    lambda: dataset.order.astype(np.int64), [], tf.int64, stateful=True
-                ),
-                [None],
+        # The dataset's order of each epoch (seeded by (seed, epoch), so the same on every
+        # backend and in a resumed run), drawn in Python by one `numpy_function` call per epoch
+        # — not `from_generator`: a generator source left training 2.4x slower on B (667 vs
+        # 1,615 windows/s, session 12), the same batches from a constant order 1,615, this
+        # 1,404 (docs/speed.md). Endless: every epoch from the dataset's current one, each
+        # keyed by its number, so batches made ahead of an epoch boundary are that next
+        # epoch's. One epoch: the current order, advanced by the caller's
+        # `dataset.on_epoch_end()` after each epoch.
+        def draw(epoch):
+            order = dataset.order_at(int(epoch)) if endless else dataset.order
+            return order.astype(np.int64)
+
+        epochs = tf.data.Dataset.range(dataset.epoch, dataset.epoch + (2**62 if endless else 1))
+        orders = epochs.map(
+            lambda epoch: tf.ensure_shape(
+                tf.numpy_function(draw, [epoch], tf.int64, stateful=True), [None]
             )
         )
-        batches = order.flat_map(
-            lambda o: tf.data.Dataset.from_tensor_slices(o).batch(batch_size, drop_remainder=full)
-        )
-        # Known length: Keras then plans the epoch's steps (and steps_per_execution) from it.
-        count = -(-len(dataset.order) // batch_size)
-        batches = batches.apply(tf.data.experimental.assert_cardinality(count))
+        batches = orders.flat_map(lambda order: batch(tf.data.Dataset.from_tensor_slices(order)))
+        if not endless:
+            # Known length: Keras then plans the epoch's steps (and steps_per_execution).
+            batches = batches.apply(tf.data.experimental.assert_cardinality(steps))
     else:
         positions = tf.data.Dataset.range(num)
         if dataset.steps_per_epoch is not None:
             positions = positions.repeat()
-        batches = positions.batch(batch_size, drop_remainder=full)
-    return batches.take(steps).map(gather).prefetch(1)
+        batches = batch(positions)
+        if endless:
+            batches = batches.repeat()
+    return batches.map(gather).prefetch(1)
 
 
 def _tf_batch_dataset(dataset):

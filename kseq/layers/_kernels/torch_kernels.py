@@ -31,7 +31,7 @@ def run_stacked(stack, inputs, training):
     return _torch_recurrent(layers, inputs, dropout=stack.dropout, training=training)
 
 
-def window_dataset(dataset):
+def window_dataset(dataset, endless=False):
     return None  # Keras's PyDataset path
 
 
