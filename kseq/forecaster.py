@@ -9,17 +9,14 @@ from kseq._keras import keras
 from kseq.data.window_dataset import WindowDataset
 from kseq.data.windows import make_windows
 from kseq.errors import DataError, NotFittedError, SavedStateError
-from kseq.layers._kernels import make_fit_inputs
+from kseq.layers._kernels import make_fit_inputs, predict_windows
 from kseq.models.builders import head_of
 from kseq.saving import MODEL_FILE, of_type, positive_int, read_saved_folder, write_saved_folder
 from kseq.training_config import TrainingConfig
 from kseq.transforms import TransformPipeline
 
 STATE_FILE = "forecaster.json"
-# Windows per model call when forecasting. `model.predict` builds a data pipeline on every call
-# and runs batches of 32; forecasts call the model once per horizon, so that was most of their
-# time (one LSTM(32) call on 24 windows: ~100 ms through `predict` on TensorFlow, 1.4 ms through
-# `predict_on_batch`; torch 3.9 / 1.1 ms, JAX 1.6 / 0.7 ms; docs/speed.md, session 17).
+# Windows per model call when forecasting (`predict_windows`).
 PREDICT_BATCH = 1024
 _STATE_SCHEMA = {
     "kseq_version": of_type(str),
@@ -163,14 +160,7 @@ class Forecaster:
         return self.history_
 
     def _predict_scaled(self, windows):
-        x = np.asarray(windows, dtype="float32")
-        if len(x) <= PREDICT_BATCH:
-            return self.model.predict_on_batch(x)
-        outputs = [
-            self.model.predict_on_batch(x[i : i + PREDICT_BATCH])
-            for i in range(0, len(x), PREDICT_BATCH)
-        ]
-        return keras.tree.map_structure(lambda *parts: np.concatenate(parts), *outputs)
+        return predict_windows(self.model, np.asarray(windows, dtype="float32"), PREDICT_BATCH)
 
     def predict(self, history, steps=None):
         """Forecasts `steps` points after `history`, in original units.

@@ -90,6 +90,11 @@ def steps_per_execution():
     return ACCELERATOR_STEPS if _on_accelerator() else 1
 
 
+def predicts_any_batch(model):
+    # `keras.distribution.DataParallel` shards each batch evenly over its devices.
+    return keras.distribution.distribution() is None
+
+
 @functools.cache
 def _initialize_processes():
     # Several hosts: `keras.distribution.initialize` (jax.distributed underneath) reads

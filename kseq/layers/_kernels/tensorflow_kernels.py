@@ -112,6 +112,12 @@ def steps_per_execution():
     return ACCELERATOR_STEPS if _tf_has_gpu() else 1
 
 
+def predicts_any_batch(model):
+    # A model built under a MirroredStrategy splits a batch over its replicas; one window on
+    # two replicas came back as two forecasts.
+    return model.distribute_strategy.num_replicas_in_sync == 1
+
+
 @functools.cache
 def _tf_has_gpu():
     import tensorflow as tf  # backend-dispatch

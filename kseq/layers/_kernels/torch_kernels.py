@@ -49,6 +49,10 @@ def steps_per_execution():
     return 1  # Keras's torch trainer runs one step per call
 
 
+def predicts_any_batch(model):
+    return True  # no data-parallel engine on PyTorch
+
+
 def _torch_eligible(layer, inputs, training):
     import torch  # backend-dispatch
 
