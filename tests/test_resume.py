@@ -192,14 +192,18 @@ def _checkpoints(out):
 
 
 def _interrupt(started, out, how, rng, checkpoints):
-    """Waits until this attempt has written `checkpoints` new checkpoints (or ended), then
-    signals at a random point within the next second; returns the exit code and stderr."""
+    """Waits until this attempt has written `checkpoints` new checkpoints (or ended, or wrote
+    none for 120 s), then signals at a random point within the next second; returns the exit
+    code and stderr."""
     process, stderr = started
     seen = _checkpoints(out)
     before = len(seen)
-    deadline = time.monotonic() + 120 * checkpoints
+    deadline = time.monotonic() + 120
     while process.poll() is None and time.monotonic() < deadline:
-        seen |= _checkpoints(out)
+        now = _checkpoints(out)
+        if now - seen:
+            seen |= now
+            deadline = time.monotonic() + 120
         if len(seen) - before >= checkpoints:
             break
         time.sleep(0.05)
