@@ -13,15 +13,9 @@ import sys
 
 
 def main(argv=None):
-    # kseq.cli chooses the backend from --backend before anything imports Keras.
-    from kseq.cli import main as kseq_main
-    from kseq.evaluation.protocol import AIRPASSENGERS_PROTOCOL
+    from kseq.evaluation.protocol import run_recipe_main
 
-    args = list(sys.argv[1:] if argv is None else argv)
-    if "--protocol" in args:
-        args.remove("--protocol")
-        return kseq_main([*AIRPASSENGERS_PROTOCOL.command(), *args])
-    return kseq_main(["run", "airpassengers", *args])
+    return run_recipe_main("airpassengers", sys.argv[1:] if argv is None else argv)
 
 
 if __name__ == "__main__":

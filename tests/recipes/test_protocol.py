@@ -41,3 +41,37 @@ def test_the_recipe_module_runs_the_protocol(monkeypatch):
         ["backtest", "airpassengers", "--origins", *PROTOCOL.origins, "--length", "24"]
         + ["--backend", "jax"]
     ]
+
+
+def test_the_sines_protocol_never_reaches_the_recipes_test_part():
+    from kseq.evaluation.protocol import SINES_PROTOCOL
+
+    recipe = load_recipe(recipe_path(SINES_PROTOCOL.recipe))
+    series = load_series(recipe.data, recipe.recipe.seed)
+    # The recipe tests on its last 30 points: positions 70-99.
+    assert split_run(series, recipe.split).test_start == SINES_PROTOCOL.never_reaches == 70
+    make_run = make_series_cut(recipe, SINES_PROTOCOL.length)
+    for origin in SINES_PROTOCOL.origins:
+        data = split_run(series, make_run(int(origin)).split)
+        assert data.test_start == int(origin)
+        assert data.num_test == SINES_PROTOCOL.length == 10
+        assert len(data.series) <= SINES_PROTOCOL.never_reaches
+        # The runs read the recipe's own series, cut (not another draw of it).
+        assert (data.values == series.values[: len(data.series)]).all()
+    assert max(int(o) for o in SINES_PROTOCOL.origins) + 10 == 70
+
+
+def test_the_sines_module_runs_its_protocol(monkeypatch):
+    import kseq.cli
+    from kseq.evaluation.protocol import SINES_PROTOCOL
+    from kseq.recipes import sines
+
+    calls = []
+    monkeypatch.setattr(kseq.cli, "main", lambda argv: calls.append(argv) or 0)
+    assert sines.main(["--protocol", "--set", "data.family=x_sin"]) == 0
+    assert sines.main(["--epochs", "2"]) == 0
+    assert calls == [
+        ["backtest", "sines", "--origins", *SINES_PROTOCOL.origins, "--length", "10"]
+        + ["--set", "data.family=x_sin"],
+        ["run", "sines", "--epochs", "2"],
+    ]
