@@ -3,10 +3,10 @@ import pytest
 
 from kseq.data import load_airpassengers
 from kseq.evaluation.baselines import (
-    ets_available,
     naive_baselines,
     sarima_airline,
     sarima_available,
+    statsforecast_available,
 )
 from kseq.evaluation.metrics import mae, mape, mase, rmse, seasonal_naive_forecast, smape
 
@@ -148,14 +148,14 @@ def _trend_and_season(n, season=4):
     return 100 + t + 10 * np.sin(2 * np.pi * t / season)
 
 
-@pytest.mark.skipif(not ets_available(), reason="statsforecast is not installed")
+@pytest.mark.skipif(not statsforecast_available(), reason="statsforecast is not installed")
 def test_ets_baseline_continues_a_noiseless_trend_and_season():
-    from kseq.evaluation.baselines import ets_forecast
+    from kseq.evaluation.baselines import forecast_statsforecast
     from kseq.pipeline.evaluate import make_baseline_paths
     from kseq.recipes.config import EvaluationSection
 
     y = _trend_and_season(60)
-    forecast = ets_forecast(y[:48], y[48:56], 4)
+    forecast = forecast_statsforecast("ets", y[:48], y[48:56], 4)
     np.testing.assert_allclose(forecast["multi_step"], y[48:56], rtol=1e-4)
     np.testing.assert_allclose(forecast["one_step"], y[48:56], rtol=1e-4)
     evaluation = EvaluationSection(season_length=4, baselines=["ets"])
@@ -164,7 +164,7 @@ def test_ets_baseline_continues_a_noiseless_trend_and_season():
     np.testing.assert_allclose(paths["ets"][1], y[51:56], rtol=1e-4)
 
 
-@pytest.mark.skipif(not ets_available(), reason="statsforecast is not installed")
+@pytest.mark.skipif(not statsforecast_available(), reason="statsforecast is not installed")
 def test_one_series_keeps_ets_on_one_window():
     from kseq.pipeline.evaluate import choose_candidate, compute_baselines, list_candidates
     from kseq.recipes.config import EvaluationSection
@@ -196,6 +196,40 @@ def test_one_series_keeps_ets_on_one_window():
     plain = list_candidates(truth + 6 * off, {n: multi[n] for n in ("naive", "seasonal_naive")})
     choice = choose_candidate(plain, truth, history, evaluation)
     assert choice.chosen == "seasonal_naive" and choice.incumbent is None
+
+
+@pytest.mark.skipif(not statsforecast_available(), reason="statsforecast is not installed")
+def test_theta_baseline_reads_only_the_past():
+    from kseq.evaluation.baselines import forecast_ahead, forecast_statsforecast
+    from kseq.pipeline.evaluate import list_candidates, make_baseline_paths
+    from kseq.recipes.config import EvaluationSection
+
+    rng = np.random.default_rng(1)
+    y = _trend_and_season(64) + rng.normal(0, 1, 64)
+    forecast = forecast_statsforecast("theta", y[:48], y[48:60], 4)
+    assert forecast["multi_step"].shape == forecast["one_step"].shape == (12,)
+    # Poison the test part from point 48 + k on: the multi-step forecast and the one-step
+    # forecasts of points up to 48 + k are unchanged (each reads only the points before it).
+    k = 5
+    poisoned = y[48:60].copy()
+    poisoned[k:] = 1e6
+    again = forecast_statsforecast("theta", y[:48], poisoned, 4)
+    np.testing.assert_allclose(again["multi_step"], forecast["multi_step"])
+    np.testing.assert_allclose(again["one_step"][: k + 1], forecast["one_step"][: k + 1])
+    assert np.abs(again["one_step"][k + 1] - forecast["one_step"][k + 1]) > 1
+    # It follows the trend: within a few units of the truth a season ahead (noise sd 1).
+    assert np.abs(forecast["multi_step"][:4] - y[48:52]).max() < 5
+    # Paths: from the end of the fitted history, the multi-step forecast; refitted on the
+    # whole history for forecasts past the end.
+    evaluation = EvaluationSection(season_length=4, baselines=["naive", "theta"])
+    paths = make_baseline_paths(y, 48, np.array([44, 48]), 6, evaluation)
+    assert set(paths) == {"naive", "theta"} and paths["theta"].shape == (2, 6)
+    np.testing.assert_allclose(paths["theta"][1], forecast["multi_step"][:6], rtol=1e-6)
+    ahead = forecast_ahead("theta", y, 3, 4)
+    assert ahead.shape == (3,) and np.abs(ahead - (y[-4:-1] + 4)).max() < 8
+    # The model's mean with Theta is a candidate of the choice.
+    candidates = list_candidates(np.zeros(6), {"theta": np.full(6, 2.0)})
+    np.testing.assert_allclose(candidates["model+theta"], 1.0)
 
 
 def test_ets_that_cannot_be_fitted_is_skipped_with_a_note():

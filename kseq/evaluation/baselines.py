@@ -1,5 +1,5 @@
 """Classical baselines printed beside the network (NumPy; statsmodels for SARIMA, statsforecast
-for ETS)."""
+for ETS and Theta)."""
 
 import importlib.util
 import warnings
@@ -76,26 +76,35 @@ def sarima_airline_paths(history, series, origins, steps, season_length):
     return np.exp(np.stack(paths))
 
 
-def ets_available():
+# statsforecast's per-series models a recipe may list as baselines: name -> model class.
+STATSFORECAST_MODELS = {"ets": "AutoETS", "theta": "AutoTheta"}
+# How messages name them.
+STATSFORECAST_LABELS = {"ets": "ETS", "theta": "Theta"}
+
+# statsforecast's AutoETS fits no seasonal model past this period (as R's forecast::ets); the
+# same bound keeps AutoTheta's classical decomposition to periods it can estimate.
+MAX_STATSFORECAST_SEASON = 24
+
+
+def statsforecast_available():
     return importlib.util.find_spec("statsforecast") is not None
 
 
-# statsforecast's AutoETS fits no seasonal model past this period (as R's forecast::ets).
-MAX_ETS_SEASON = 24
+def _fit_statsforecast(name, history, season_length):
+    """statsforecast's model `name` (`STATSFORECAST_MODELS`), its form and parameters chosen
+    by the model on `history` only."""
+    import statsforecast.models
 
-
-def _fit_ets(history, season_length):
-    from statsforecast.models import AutoETS
-
-    season = season_length if season_length <= MAX_ETS_SEASON else 1
+    model = getattr(statsforecast.models, STATSFORECAST_MODELS[name])
+    season = season_length if season_length <= MAX_STATSFORECAST_SEASON else 1
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return AutoETS(season_length=season).fit(np.asarray(history, dtype="float64").ravel())
+        return model(season_length=season).fit(np.asarray(history, dtype="float64").ravel())
 
 
-def ets_forecast(history, test, season_length):
-    """statsforecast's AutoETS (the model and its parameters chosen by AICc) fitted on
-    `history` only.
+def forecast_statsforecast(name, history, test, season_length):
+    """statsforecast's AutoETS (``"ets"``, the model chosen by AICc) or AutoTheta
+    (``"theta"``) fitted on `history` only.
 
     Returns:
         ``{"multi_step": (steps,), "one_step": (steps,)}``; each one-step forecast applies the
@@ -103,7 +112,7 @@ def ets_forecast(history, test, season_length):
     """
     history = np.asarray(history, dtype="float64").ravel()
     full = np.concatenate([history, np.asarray(test, dtype="float64").ravel()])
-    model = _fit_ets(history, season_length)
+    model = _fit_statsforecast(name, history, season_length)
     steps = len(full) - len(history)
     multi = model.predict(h=steps)["mean"]
     with warnings.catch_warnings():
@@ -114,11 +123,11 @@ def ets_forecast(history, test, season_length):
     return {"multi_step": np.asarray(multi, dtype="float64"), "one_step": np.asarray(one)}
 
 
-def ets_paths(history, series, origins, steps, season_length):
-    """AutoETS fitted on `history`, then `steps` forecasts from each origin of `series` with
-    that model (no refit): ``(origins, steps)``."""
+def make_statsforecast_paths(name, history, series, origins, steps, season_length):
+    """statsforecast's model `name` fitted on `history`, then `steps` forecasts from each
+    origin of `series` with that model (no refit): ``(origins, steps)``."""
     series = np.asarray(series, dtype="float64").ravel()
-    model = _fit_ets(history, season_length)
+    model = _fit_statsforecast(name, history, season_length)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         paths = [model.forward(y=series[:origin], h=steps)["mean"] for origin in origins]
@@ -133,10 +142,14 @@ def forecast_ahead(name, history, steps, season_length):
         return naive_forecast(history, steps)[:, 0]
     if name == "seasonal_naive":
         return seasonal_naive_forecast(history, steps, season_length)[:, 0]
-    if name == "ets":
-        return np.asarray(_fit_ets(history, season_length).predict(h=steps)["mean"], "float64")
+    if name in STATSFORECAST_MODELS:
+        model = _fit_statsforecast(name, history, season_length)
+        return np.asarray(model.predict(h=steps)["mean"], "float64")
     if name == "sarima":
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             return np.exp(_fit_airline(history, season_length).forecast(steps))
-    raise ValueError(f"No baseline named {name!r}; one of naive, seasonal_naive, ets, sarima.")
+    raise ValueError(
+        f"No baseline named {name!r}; one of naive, seasonal_naive, sarima, "
+        f"{', '.join(STATSFORECAST_MODELS)}."
+    )

@@ -51,7 +51,7 @@ def evaluate_validation(fit, data, recipe):
 
 
 # Baselines whose forecasts are averaged with the model's as candidates of the choice.
-COMBINABLE = ("sarima", "ets")
+COMBINABLE = ("sarima", *classical.STATSFORECAST_MODELS)
 
 
 def list_candidates(model, baselines):
@@ -185,13 +185,20 @@ def make_baseline_paths(series, train_stop, origins, steps, evaluation):
         and sarima_skip_reason(history, later, season) is None
     ):
         paths["sarima"] = classical.sarima_airline_paths(history, series, origins, steps, season)
-    if "ets" in evaluation.baselines:
-        try:
-            paths["ets"] = fit_ets_baseline(
-                classical.ets_paths, history, series, origins, steps, season
-            )
-        except ValueError:
-            pass  # the note on the skip comes with the baselines' forecasts
+    for name in classical.STATSFORECAST_MODELS:
+        if name in evaluation.baselines:
+            try:
+                paths[name] = fit_statsforecast_baseline(
+                    name,
+                    classical.make_statsforecast_paths,
+                    history,
+                    series,
+                    origins,
+                    steps,
+                    season,
+                )
+            except ValueError:
+                pass  # the note on the skip comes with the baselines' forecasts
     return {k: v for k, v in paths.items() if k in evaluation.baselines}
 
 
@@ -375,24 +382,29 @@ def compute_baselines(history, test, evaluation):
             forecasts["sarima"] = classical.sarima_airline(history, test, season)
         else:
             notes.append(f"SARIMA baseline skipped: {reason}")
-    if "ets" in evaluation.baselines:
-        try:
-            forecasts["ets"] = fit_ets_baseline(classical.ets_forecast, history, test, season)
-        except ValueError as error:
-            notes.append(f"ETS baseline skipped: {error}")
+    for name in classical.STATSFORECAST_MODELS:
+        if name in evaluation.baselines:
+            try:
+                forecasts[name] = fit_statsforecast_baseline(
+                    name, classical.forecast_statsforecast, history, test, season
+                )
+            except ValueError as error:
+                label = classical.STATSFORECAST_LABELS[name]
+                notes.append(f"{label} baseline skipped: {error}")
     chosen = {k: v for k, v in forecasts.items() if k in evaluation.baselines}
     return chosen, notes
 
 
-def fit_ets_baseline(forecast, *args):
-    """`forecast(*args)` (an ETS function of `kseq.evaluation.baselines`), or a `ValueError`
-    saying why ETS cannot be fitted there."""
-    if not classical.ets_available():
+def fit_statsforecast_baseline(name, forecast, *args):
+    """`forecast(name, *args)` (a statsforecast function of `kseq.evaluation.baselines`), or a
+    `ValueError` saying why the model `name` cannot be fitted there."""
+    if not classical.statsforecast_available():
         raise ValueError("pip install 'kseq[classical]' (statsforecast).")
     try:
-        return forecast(*args)
+        return forecast(name, *args)
     except NotImplementedError as error:  # statsforecast's "tiny datasets"
-        raise ValueError(f"statsforecast's AutoETS cannot fit so few points ({error}).") from None
+        model = classical.STATSFORECAST_MODELS[name]
+        raise ValueError(f"statsforecast's {model} cannot fit so few points ({error}).") from None
 
 
 def forecast_future(forecaster, series, steps, intervals=None, chosen=None, evaluation=None):
@@ -435,14 +447,15 @@ def forecast_chosen(chosen, model_forecast, history, evaluation):
     # there instead of writing NaN (SARIMA on logs) or failing with a traceback.
     if baseline == "sarima" and (reason := sarima_skip_reason(history, history[-1:], season)):
         raise DataError(f"The run chose {chosen}; its SARIMA cannot be refitted here: {reason}")
-    if baseline == "ets":
+    if baseline in classical.STATSFORECAST_MODELS:
         try:
-            forecast = fit_ets_baseline(
-                classical.forecast_ahead, "ets", history, len(model_forecast), season
+            forecast = fit_statsforecast_baseline(
+                baseline, classical.forecast_ahead, history, len(model_forecast), season
             )
         except ValueError as error:
             raise DataError(
-                f"The run chose {chosen}; ETS cannot be refitted here: {error}"
+                f"The run chose {chosen}; {classical.STATSFORECAST_LABELS[baseline]} cannot be "
+                f"refitted here: {error}"
             ) from None
     else:
         forecast = classical.forecast_ahead(baseline, history, len(model_forecast), season)

@@ -183,7 +183,7 @@ class TrainingSection:
     distribution: str = _key((str,), "none", choices=("none", "data_parallel"))
 
 
-BASELINES = ("naive", "seasonal_naive", "sarima", "ets")
+BASELINES = ("naive", "seasonal_naive", "sarima", "ets", "theta")
 PANEL_SOURCES = ("us_employment", "panel")
 PANEL_BASELINES = ("seasonal_naive", "ets", "theta", "arima")
 # The per-series models a panel's choice weighs against the net (alone and averaged with it).
