@@ -92,7 +92,16 @@ class Forecaster:
         """The model's head layer: it owns the loss and the decoding of the outputs."""
         return head_of(self.model)
 
-    def fit(self, train, validation=None, *, training=None, callbacks=None, fit_transforms=True):
+    def fit(
+        self,
+        train,
+        validation=None,
+        *,
+        related=(),
+        training=None,
+        callbacks=None,
+        fit_transforms=True,
+    ):
         """Fits the transforms on `train`, then the model on windows of both.
 
         The model is compiled with Adam and its head's loss unless it is compiled already.
@@ -101,6 +110,12 @@ class Forecaster:
             train: training values ``(time, columns)`` in original units.
             validation: the values that follow `train`; their windows read the end of
                 `train` as context, and nothing is fitted on them.
+            related: other series ``(time, columns)`` in original units, with `train`'s
+                columns, that the model also learns from (a global model's related series, as
+                in ES-RNN, N-BEATS and DeepAR): each goes through its own copy of the
+                transforms, fitted on that series alone, and its windows join `train`'s.
+                Validation and forecasts stay on the target series. End them where `train`
+                ends: what comes later is the future of the target's test part.
             training: a `TrainingConfig` (epochs, batches, window order); defaults otherwise.
             callbacks: Keras callbacks.
             fit_transforms: fit the transforms on `train` (the leak-free default); `False`
@@ -120,6 +135,8 @@ class Forecaster:
         else:
             self._check_fitted()
         x, y = self._windows(train)
+        if len(related):
+            x, y = self._join_related(x, y, related, train.shape[1])
         data = WindowDataset(
             x,
             y,
@@ -158,6 +175,33 @@ class Forecaster:
             validation_steps=served.validation_steps,
         )
         return self.history_
+
+    def _join_related(self, x, y, related, num_columns):
+        """`train`'s windows ``x, y`` and those of every related series, each transformed by
+        a copy of the transforms fitted on that series only (one copy of the windows: the
+        related series of a single-series run are few)."""
+        from sklearn.base import clone
+
+        xs, ys = [x], [y]
+        for i, values in enumerate(related):
+            values = _as_2d(values, f"related[{i}]")
+            if values.shape[1] != num_columns:
+                raise ValueError(
+                    f"`related[{i}]` has {values.shape[1]} columns; `train` has {num_columns}."
+                )
+            if len(values) < self.context_length + self.horizon:
+                raise ValueError(
+                    f"`related[{i}]` has {len(values)} points; a window needs "
+                    f"{self.context_length + self.horizon} (lookback, lags and horizon)."
+                )
+            own = clone(self.transforms).fit(values)
+            z = own.transform(values)
+            windows = make_windows(
+                z, z[:, : self.num_targets], lookback=self.lookback, horizon=self.horizon
+            )
+            xs.append(windows[0])
+            ys.append(windows[1])
+        return np.concatenate(xs), np.concatenate(ys)
 
     def _predict_scaled(self, windows):
         return predict_windows(self.model, np.asarray(windows, dtype="float32"), PREDICT_BATCH)

@@ -30,6 +30,7 @@ from kseq.layers._kernels import (
 from kseq.models.builders import build_ensemble
 from kseq.models.registry import build_model
 from kseq.pipeline.progress import StageProgress
+from kseq.pipeline.related import cut_related
 from kseq.pipeline.transform import fit_transforms
 from kseq.pipeline.values import FitResult
 from kseq.training_config import TrainingConfig
@@ -177,7 +178,15 @@ def combine_members(forecasters):
 
 
 def fit_forecaster(
-    recipe, data, transforms, *, run_dir, resume=False, verbose="auto", callbacks=()
+    recipe,
+    data,
+    transforms,
+    *,
+    run_dir,
+    related=None,
+    resume=False,
+    verbose="auto",
+    callbacks=(),
 ):
     """Trains every ensemble member of `recipe` on `data` (a `SplitSeries`).
 
@@ -186,6 +195,8 @@ def fit_forecaster(
         data: the run's `SplitSeries`.
         transforms: the unfitted `TransformPipeline` shared by the members (fitted here on the
             training part, or on everything when ``fit_on = "all"``).
+        related: the `Panel` of ``[data] related`` (or `None`): every member also trains on
+            its series up to the training part's last date (a refit: the validation part's).
         run_dir: the run folder; each member's checkpoints live in its ``checkpoints/``.
         resume: continue from the checkpoints of an interrupted run.
         verbose: Keras progress-bar setting.
@@ -201,6 +212,7 @@ def fit_forecaster(
     fit_part = values if recipe.transforms.fit_on == "all" else train_values
     fit_transforms(transforms, recipe.transforms, fit_part, values)
     monitor = "val_loss" if validation_values is not None and len(validation_values) else "loss"
+    related_train = cut_run_related(recipe, data, related, transforms, len(train_values))
     progress = None
     if verbose not in (0, "0"):
         # One bar over every member's (and refit's) epochs, not Keras's bar per epoch.
@@ -222,6 +234,7 @@ def fit_forecaster(
                 forecaster.fit(
                     train_values,
                     validation_values,
+                    related=related_train.values if related_train else (),
                     training=dataclasses.replace(config, initial_epoch=initial_epoch),
                     callbacks=callbacks,
                     fit_transforms=False,
@@ -245,6 +258,9 @@ def fit_forecaster(
             with distribution_scope(engine):
                 refit = build_member(recipe, values.shape[1], member, transforms)
             epochs = kept_epoch(history["val_loss"], training)
+            related_refit = cut_run_related(
+                recipe, data, related, transforms, data.split.validation.stop
+            )
             refit_config = TrainingConfig.from_recipe(
                 training,
                 recipe.windows,
@@ -254,10 +270,13 @@ def fit_forecaster(
                 batch_multiple=multiple,
             )
 
-            def fit_refit(initial_epoch, callbacks, refit=refit, config=refit_config):
+            def fit_refit(
+                initial_epoch, callbacks, refit=refit, config=refit_config, cut=related_refit
+            ):
                 with distribution_scope(engine):
                     refit.fit(
                         values[: data.split.validation.stop],
+                        related=cut.values if cut else (),
                         training=dataclasses.replace(config, initial_epoch=initial_epoch),
                         callbacks=callbacks,
                         fit_transforms=False,
@@ -289,4 +308,16 @@ def fit_forecaster(
         best_epochs=best,
         refit_epochs=refit_epochs or None,
         distribution=engine.describe() if engine else None,
+        related=related_train.describe(recipe.data.related) if related_train else None,
+    )
+
+
+def cut_run_related(recipe, data, related, transforms, stop):
+    """`related` (a `Panel`, or `None`) up to the date of the series' point before `stop`:
+    the `RelatedCut` a fit on ``values[:stop]`` trains on beside them."""
+    if related is None:
+        return None
+    min_length = recipe.windows.lookback + transforms.context_length + recipe.windows.horizon
+    return cut_related(
+        related, data.series.index[stop - 1], min_length, positive=recipe.transforms.log
     )

@@ -24,6 +24,7 @@ from kseq.pipeline.evaluate import (
 )
 from kseq.pipeline.fit import clear_run_checkpoints, fit_forecaster
 from kseq.pipeline.load import load_series
+from kseq.pipeline.related import load_related
 from kseq.pipeline.report import write_forecast_outputs, write_run_card
 from kseq.pipeline.run_card import RunCard
 from kseq.pipeline.split import split_run
@@ -87,6 +88,7 @@ def run_forecast(recipe, run_dir, *, resume=False, verbose="auto", callbacks=())
     # Keys a CSV recipe left out, chosen from the data (recorded in the card with why).
     recipe, inferred = infer_defaults(recipe, series)
     data = split_run(series, recipe.split)
+    related = load_related(recipe.data, data.series)
     transforms = build_transforms(recipe.transforms)
     leaks = find_leaks(recipe)
     for leak in leaks:
@@ -99,6 +101,7 @@ def run_forecast(recipe, run_dir, *, resume=False, verbose="auto", callbacks=())
         data,
         transforms,
         run_dir=run_dir,
+        related=related,
         resume=resume,
         verbose=verbose,
         callbacks=callbacks,
@@ -143,6 +146,7 @@ def run_forecast(recipe, run_dir, *, resume=False, verbose="auto", callbacks=())
         best_epoch_per_member=fit.best_epochs,
         refit_epochs_per_member=fit.refit_epochs,
         distribution=fit.distribution,
+        related=fit.related,
         inferred=inferred,
         final_loss=_last(history, "loss"),
         final_val_loss=_last(history, "val_loss"),

@@ -84,6 +84,8 @@ class RunCard:
     future: FutureForecast | None = None
     panel: PanelSummary | None = None
     distribution: dict | None = None  # engine, replicas, processes, devices (data-parallel)
+    # [data] related: `RelatedCut.describe()` of what the members trained on beside the series
+    related: dict | None = None
     # Keys the recipe left out, chosen from the data: {"section.key": "value: why"}
     inferred: dict = field(default_factory=dict)
     outputs: list = field(default_factory=list)
@@ -134,6 +136,21 @@ class RunCard:
                 f"{self.distribution['engine']}"
             ),
         ]
+        if self.related is not None:
+            related = self.related
+            left_out = related["left_out"]
+            lines.append(
+                f"- also trained on: {related['series_used']} related series of "
+                f"`{related['source']}` up to {related['until']} ({related['points']} points)"
+                + (
+                    f"; {len(left_out)} left out, too short there: "
+                    + ", ".join(list(left_out)[:5])
+                    + (", ..." if len(left_out) > 5 else "")
+                    + " (all listed in run_card.json)"
+                    if left_out
+                    else ""
+                )
+            )
         if self.final_loss is not None:
             lines.append(f"- final training loss: {self.final_loss:.4g}")
         for key, reason in self.inferred.items():

@@ -71,6 +71,7 @@ class FitResult:
     best_epochs: list | None = None
     refit_epochs: list | None = None
     distribution: dict | None = None  # `DataParallel.describe()` when trained data-parallel
+    related: dict | None = None  # `RelatedCut.describe()` of the training part's cut
 
     @property
     def history(self):

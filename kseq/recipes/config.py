@@ -68,6 +68,10 @@ class DataSection:
     on_short: str = _key((str,), "raise", choices=("raise", "skip"))
     # panel: per-series constant numeric columns of the long CSV, fed to the global model
     static_columns: list = _key((list,), [])
+    # One dated series: other series the net also trains on (a global model's related
+    # series): "us_employment" (bundled) or a long CSV/Parquet file (unique_id, ds, y), each
+    # cut where the run's training part ends and transformed with its own statistics.
+    related: str | None = _key((str,))
     # sine
     family: str = _key(
         (str,), "clean", choices=("clean", "noisy_offset", "x_sin", "random_amplitude")
@@ -582,8 +586,19 @@ def _check_forecast(recipe, source):
             f"[0.8, 0.95], or be []; received {levels!r}."
         )
     if data.is_panel:
+        if data.related is not None:
+            raise ConfigError(
+                f"{source}: [data] related adds series to a single series' training; a panel "
+                "recipe trains one global model on all of its series already — put them in the "
+                "panel."
+            )
         _check_panel(recipe, source)
         return
+    if data.related is not None and data.source == "sine":
+        raise ConfigError(
+            f"{source}: [data] related needs dated series to cut where the training part ends; "
+            "the synthetic sines have no dates."
+        )
     if recipe.evaluation.choice_origins != 1:
         raise ConfigError(
             f"{source}: [evaluation] choice_origins applies to panel recipes (source = 'panel'); "
@@ -835,8 +850,11 @@ def load_recipe(path, overrides=(), backend=None):
     """
     raw = read_toml(path)
     data = raw.get("data")
+    # A relative data path in a recipe file is relative to that file, not to the current
+    # directory (one given with --set stays relative to the current directory).
     if isinstance(data, dict) and isinstance(data.get("path"), str):
-        # A relative data path in a recipe file is relative to that file, not to the current
-        # directory (one given with --set stays relative to the current directory).
         data["path"] = str((Path(path).parent / data["path"]).resolve())
+    related = data.get("related") if isinstance(data, dict) else None
+    if isinstance(related, str) and related != "us_employment":
+        data["related"] = str((Path(path).parent / related).resolve())
     return validate(apply_overrides(raw, overrides), source=str(path), backend=backend)
