@@ -15,7 +15,8 @@ model's own test scores must equal the card's (checked), so the numbers describe
 models. The folder's backend must be the one running this script.
 
 Prints a table per folder and the means, and writes
-benchmarks/results/airpassengers-protocol-<backend>.json.
+benchmarks/results/airpassengers-protocol-<backend>.json (``--name``: another file name, e.g.
+``airpassengers-protocol-related`` for runs of the recipe with ``[data] related``).
 """
 
 import argparse
@@ -231,6 +232,11 @@ def summarise(origins):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("folders", nargs="+", type=Path)
+    parser.add_argument(
+        "--name",
+        default="airpassengers-protocol",
+        help="results file: benchmarks/results/<name>-<backend>.json",
+    )
     args = parser.parse_args(argv)
     backend = keras.backend.backend()
     results = {}
@@ -269,7 +275,7 @@ def main(argv=None):
     }
     print("\nall folders, mean MAPE:", {k: round(v, 2) for k, v in means.items()})
     print("\nall folders, mean coverage:", pooled)
-    out = Path(__file__).parent / "results" / f"airpassengers-protocol-{backend}.json"
+    out = Path(__file__).parent / "results" / f"{args.name}-{backend}.json"
     summary = {"folders": results, "mean_mape": means, "mean_coverage": pooled}
     out.write_text(json.dumps(summary, indent=2) + "\n")
     print(f"wrote {out}")
