@@ -159,7 +159,7 @@ def test_start_from_epoch_reaches_early_stopping(tmp_path):
             "only delays",
         ),
         (
-            [("training", "start_from_epoch", 300)],
+            [("training", "epochs", 300), ("training", "start_from_epoch", 300)],
             r"between 0 and epochs - 1 \(299\); received 300",
         ),
     ],

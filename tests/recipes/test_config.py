@@ -10,7 +10,9 @@ def write(tmp_path, text):
     return path
 
 
-@pytest.mark.parametrize("name", ["airpassengers", "airpassengers-tutorial", "sines", "ar1"])
+@pytest.mark.parametrize(
+    "name", ["airpassengers", "airpassengers-single", "airpassengers-tutorial", "sines", "ar1"]
+)
 def test_bundled_recipes_are_valid(name):
     config = load_recipe(recipe_path(name))
     assert config.recipe.name == name
