@@ -62,7 +62,8 @@ def test_missing_file_and_missing_csv_keys(tmp_path):
         load_recipe(write(tmp_path, "[data]\nsource = 'csv'\n"))
     with pytest.raises(
         ConfigError,
-        match="No bundled recipe .airpasengers.; bundled: airpassengers, airpassengers-tutorial, ar1, sines",
+        match="No bundled recipe .airpasengers.; bundled: airpassengers, airpassengers-single, "
+        "airpassengers-tutorial, ar1, sines",
     ):
         recipe_path("airpasengers")
 
