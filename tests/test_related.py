@@ -39,11 +39,12 @@ def fit_weights(train, related=()):
 def test_related_windows_are_scaled_by_their_own_series(series):
     train = series[:108]
     alone, forecaster = fit_weights(train)
-    # A related series 1,000 times the target has, after its own log, differencing and
-    # MinMax, exactly the target's windows: the mean loss over both copies is the target's,
-    # so training ends at the same weights. Scaled with the target's statistics instead, its
-    # windows would sit far outside [-1, 1] and pull the weights away.
-    twin, joined = fit_weights(train, related=[1000 * train])
+    # The target squared has twice its log growth, so after its own log, differencing and
+    # MinMax exactly the target's windows: the mean loss over both copies is the target's,
+    # and training ends at the same weights. Scaled with the target's statistics instead, its
+    # windows would span twice the range and pull the weights away. (A multiple of the target
+    # would not tell: the log difference removes the factor.)
+    twin, joined = fit_weights(train, related=[train**2])
     for a, b in zip(alone, twin, strict=True):
         np.testing.assert_allclose(a, b, rtol=2e-4, atol=1e-6)
     # The target's own transforms stay fitted on the target.

@@ -213,6 +213,11 @@ def fit_forecaster(
     fit_transforms(transforms, recipe.transforms, fit_part, values)
     monitor = "val_loss" if validation_values is not None and len(validation_values) else "loss"
     related_train = cut_run_related(recipe, data, related, transforms, len(train_values))
+    related_refit = (
+        cut_run_related(recipe, data, related, transforms, data.split.validation.stop)
+        if training.refit
+        else None
+    )
     progress = None
     if verbose not in (0, "0"):
         # One bar over every member's (and refit's) epochs, not Keras's bar per epoch.
@@ -258,9 +263,6 @@ def fit_forecaster(
             with distribution_scope(engine):
                 refit = build_member(recipe, values.shape[1], member, transforms)
             epochs = kept_epoch(history["val_loss"], training)
-            related_refit = cut_run_related(
-                recipe, data, related, transforms, data.split.validation.stop
-            )
             refit_config = TrainingConfig.from_recipe(
                 training,
                 recipe.windows,

@@ -13,7 +13,7 @@ import sys
 
 
 def main(argv=None):
-    from kseq.evaluation.protocol import run_recipe_main
+    from kseq.recipes import run_recipe_main
 
     return run_recipe_main("sines", sys.argv[1:] if argv is None else argv)
 
