@@ -98,6 +98,13 @@ def test_a_missing_file_names_it(folder):
     assert "nowhere.csv" in line
 
 
+def test_a_missing_related_file_names_the_key(folder):
+    # Found by the data check before the backend's import, like the series' own file.
+    recipe = _write_recipe(folder, extra='\n[evaluation]\nbaselines = ["naive"]\n')
+    line = _errors(folder, ["run", str(recipe), "--set", "data.related='nope.csv'"])
+    assert "[data] related = 'nope.csv': the file does not exist" in line
+
+
 @pytest.mark.parametrize(
     ("override", "expected"),
     [

@@ -7,6 +7,7 @@ import warnings
 from kseq.errors import KseqWarning
 from kseq.pipeline.defaults import infer_defaults
 from kseq.pipeline.load import load_run_panel, load_series
+from kseq.pipeline.related import load_related
 from kseq.pipeline.split import split_run
 from kseq.pipeline.transform import check_transforms
 from kseq.recipes.config import AR1Recipe
@@ -27,5 +28,6 @@ def check_inputs(recipe):
             return
         series = load_series(recipe.data, recipe.recipe.seed)
         recipe, _ = infer_defaults(recipe, series)
+        load_related(recipe.data, series)
         data = split_run(series, recipe.split)
         check_transforms(recipe.transforms, data.values)

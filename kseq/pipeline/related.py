@@ -8,6 +8,7 @@ the run's own series, and nothing dated after the training part's last date is r
 test period reaches no fitted weight through them.
 """
 
+import os
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -56,6 +57,12 @@ def load_related(data, series):
         )
     if data.related == "us_employment":
         panel = load_us_employment()
+    elif not os.path.isfile(data.related):
+        what = "is a directory" if os.path.isdir(data.related) else "does not exist"
+        raise FileNotFoundError(
+            f"[data] related = {data.related!r}: the file {what}; name a long CSV or Parquet "
+            "file (unique_id, ds, y) or the bundled 'us_employment'."
+        )
     else:
         panel = read_panel(data.related, name=f"[data] related = {data.related!r}")
     freq = series.index.freqstr or pd.infer_freq(series.index)
