@@ -527,8 +527,9 @@ def infer_panel_freq(ids, stamps, name):
     found.pop(None, None)
     if not found:
         raise TimeIndexError(
-            f"{name}: no series has a regular frequency (3 or more evenly spaced dates); pass "
-            "freq= (recipe: data.freq)."
+            f"{name}: the frequency cannot be inferred: no series starts with "
+            f"{_INFER_POINTS} evenly spaced dates (or 3 in a shorter series). Pass freq= "
+            "(recipe: data.freq), and any gap is then reported with its series and date."
         )
     if len(found) > 1:
         shown = ", ".join(f"{f} (series {s!r})" for f, s in list(found.items())[:3])

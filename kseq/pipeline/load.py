@@ -73,6 +73,7 @@ def load_panel(data, min_length):
         data.static_columns,
         min_length=min_length,
         on_short=data.on_short,
+        freq=data.freq,
     )
 
 

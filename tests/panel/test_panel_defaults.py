@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from kseq.data import read_panel
-from kseq.errors import SeriesTooShortError
+from kseq.errors import SeriesTooShortError, TimeIndexError
 from kseq.pipeline.defaults import infer_panel_defaults
 from kseq.pipeline.load import load_run_panel
 from kseq.recipes.config import PANEL_AUTO_KEYS, PANEL_BASELINES, load_recipe
@@ -152,3 +152,19 @@ def test_a_data_only_panel_recipe_runs_and_says_what_it_chose(tmp_path):
     assert card.panel.chosen == (min(passing, key=validation.get) if passing else "ets")
     text = (tmp_path / "run" / "run_card.md").read_text()
     assert "chosen from the data: `windows.lookback`" in text
+
+
+def test_the_recipe_s_frequency_reaches_the_panel_reader(tmp_path):
+    # Every series misses its fifth month: nothing to infer the frequency from, and the error
+    # says to set it; set, the gap itself is reported with its series and date.
+    frame = make_frame([40, 50], "MS")
+    frame = frame[frame.ds != "2000-05-01"]
+    with pytest.raises(TimeIndexError, match=r"frequency cannot be inferred.*data\.freq"):
+        load_run_panel(write_recipe(tmp_path, frame))
+    with pytest.raises(TimeIndexError, match=r"series 's0' has a gap .* at 2000-06-01"):
+        load_run_panel(write_recipe(tmp_path, frame, "freq = 'MS'\n"))
+    # With a frequency the dates do fit, the recipe's own reaches the panel.
+    _, panel, _ = load_run_panel(
+        write_recipe(tmp_path, make_frame([40, 50], "MS"), "freq = 'MS'\n")
+    )
+    assert panel.freq == "MS"
