@@ -112,6 +112,12 @@ def test_a_missing_related_file_names_the_key(folder):
         ("split.test=100", "too few for a test part of 100"),
         ("model.dropout=1.5", "[model] dropout must be in [0.0, 1.0); received 1.5"),
         ("windows.lookback=0", "[windows] lookback must be >= 1; received 0"),
+        # 60 months, test 12, validation 6: 42 to train on; the horizon is inferred as 6.
+        (
+            "windows.lookback=40",
+            "training part has 42 points; one window needs [windows] lookback 40 + horizon 6 = 46",
+        ),
+        ("data.freq='XYZ'", "[data] freq = 'XYZ' is not a pandas frequency alias"),
         ("training.epochs=0", "[training] epochs must be >= 1; received 0"),
         ("model.units=[-4]", "[model] units must be >= 1; received -4"),
         ("evaluation.season_length=-12", "[evaluation] season_length must be >= 1; received -12"),

@@ -9,7 +9,7 @@ from kseq.pipeline.defaults import infer_defaults
 from kseq.pipeline.load import load_run_panel, load_series
 from kseq.pipeline.related import load_related
 from kseq.pipeline.split import split_run
-from kseq.pipeline.transform import check_transforms
+from kseq.pipeline.transform import check_transforms, check_window_room
 from kseq.recipes.config import AR1Recipe
 
 
@@ -31,3 +31,4 @@ def check_inputs(recipe):
         load_related(recipe.data, series)
         data = split_run(series, recipe.split)
         check_transforms(recipe.transforms, data.values)
+        check_window_room(recipe, data)

@@ -3,7 +3,7 @@ leaks a recipe's fitting policy lets through."""
 
 import numpy as np
 
-from kseq.errors import DataError
+from kseq.errors import DataError, SeriesTooShortError
 from kseq.transforms import Difference, LogTransform, MinMaxScale, TransformPipeline
 
 
@@ -35,6 +35,21 @@ def check_transforms(section, values):
             f"[transforms] log = true needs positive values; the series has "
             f"{int((values <= 0).sum())} value(s) <= 0 (minimum {values.min():g}); turn the log "
             "off with --set transforms.log=false."
+        )
+
+
+def check_window_room(recipe, data):
+    """Refuses a run whose training part (a `SplitSeries`'s) cannot give one window, in the
+    recipe's words, before the backend is imported or anything trains."""
+    train = data.values if recipe.training.train_on == "all" else data.train
+    lost = build_transforms(recipe.transforms).context_length  # the differences' lags
+    lookback, horizon = recipe.windows.lookback, recipe.windows.horizon
+    if len(train) - lost < lookback + horizon:
+        taken = f", {lost} of them taken by [transforms] difference" if lost else ""
+        raise SeriesTooShortError(
+            f"The training part has {len(train)} points{taken}; one window needs "
+            f"[windows] lookback {lookback} + horizon {horizon} = {lookback + horizon}. Lower "
+            "the lookback (--set windows.lookback=...) or shorten [split] validation and test."
         )
 
 

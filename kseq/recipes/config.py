@@ -14,6 +14,8 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pandas as pd
+
 from kseq._resources import resource_dir
 from kseq.errors import ConfigError
 from kseq.models.registry import BUILDERS, get_builder
@@ -585,6 +587,14 @@ def _check_forecast(recipe, source):
             f"{source}: [evaluation] intervals must list distinct coverages in (0, 1), e.g. "
             f"[0.8, 0.95], or be []; received {levels!r}."
         )
+    if data.freq is not None:
+        try:
+            pd.tseries.frequencies.to_offset(data.freq)
+        except ValueError:
+            raise ConfigError(
+                f"{source}: [data] freq = {data.freq!r} is not a pandas frequency alias; e.g. "
+                "'MS' (month start), 'ME' (month end), 'QS', 'W', 'D', 'h'."
+            ) from None
     if data.is_panel:
         if data.related is not None:
             raise ConfigError(
