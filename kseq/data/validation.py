@@ -225,10 +225,17 @@ def read_series(
 
     duplicated = index.duplicated(keep=False)
     if duplicated.any():
-        rows = [f"row {i}: {index[i]}" for i in np.flatnonzero(duplicated)]
+        where = pd.Series(np.flatnonzero(duplicated)).groupby(index[duplicated]).agg(list)
+        stamps = [
+            f"{stamp.date() if stamp == stamp.normalize() else stamp} in rows "
+            + ", ".join(map(str, rows))
+            for stamp, rows in where.items()
+        ]
         raise TimeIndexError(
-            f"Time column {time_column!r} of {name} has duplicate timestamps ({_rows(rows)}); "
-            "aggregate them (e.g. frame.groupby(time).mean()) first."
+            f"Time column {time_column!r} of {name} has duplicate timestamps ({_rows(stamps)}); "
+            "aggregate them to one row per timestamp first, or, if the file holds several "
+            "series in long format (unique_id, ds, y), read it as a panel (recipe: [data] "
+            'source = "panel").'
         )
     if not index.is_monotonic_increasing:
         first = int(np.flatnonzero(np.diff(index.asi8) < 0)[0]) + 1

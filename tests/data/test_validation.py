@@ -137,10 +137,16 @@ def test_unsorted_time_is_sorted_with_a_warning():
 def test_duplicate_timestamps():
     data = monthly([1.0, 2.0, 3.0])
     data.loc[2, "month"] = data.loc[1, "month"]
-    with pytest.raises(
-        TimeIndexError, match=r"duplicate timestamps \(row 1: 2020-02-01.*row 2: 2020-02-01"
-    ):
+    with pytest.raises(TimeIndexError, match=r"duplicate timestamps \(2020-02-01 in rows 1, 2\)"):
         read_series(data, "month", "y")
+    # A long-format panel read as one series: each date repeats once per series.
+    panel = pd.concat([monthly([1.0, 2.0, 3.0]), monthly([4.0, 5.0, 6.0])], ignore_index=True)
+    with pytest.raises(TimeIndexError, match=r"2020-01-01 in rows 0, 3, 2020-02-01 in rows 1, 4"):
+        read_series(panel, "month", "y")
+    with pytest.raises(
+        TimeIndexError, match=r'read it as a panel \(recipe: \[data\] source = "panel"'
+    ):
+        read_series(panel, "month", "y")
 
 
 def test_timezone_aware_times_convert_to_utc(tmp_path):
