@@ -71,7 +71,10 @@ def make_parser():
         help="first forecast point of each run: dates (1958-01) or positions",
     )
     backtest.add_argument(
-        "--length", type=int, help="points scored after each origin (default: evaluation horizon)"
+        "--length",
+        type=int,
+        help="points scored after each origin (default: the recipe's evaluation horizon, "
+        "else its test part)",
     )
     backtest.add_argument("--out", help="output directory (default: <output_dir>-backtest)")
     _add_overrides(backtest)

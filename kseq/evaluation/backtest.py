@@ -12,9 +12,10 @@ from pathlib import Path
 import pandas as pd
 
 from kseq._io import write_text_atomic
-from kseq.errors import ConfigError
+from kseq.errors import ConfigError, DataError
 from kseq.evaluation.tables import format_backtest
-from kseq.pipeline.load import load_panel, load_series, panel_min_length
+from kseq.pipeline.defaults import infer_defaults
+from kseq.pipeline.load import load_panel, load_run_panel, load_series, panel_min_length
 from kseq.pipeline.run import run_recipe
 from kseq.recipes.config import AR1Recipe
 
@@ -122,6 +123,22 @@ def make_panel_cut(recipe, length):
     return make_run
 
 
+def default_length(recipe):
+    """Points a backtest scores after each origin when not told: the recipe's ``[evaluation]
+    horizon`` (a panel's: its test part), else its test part; where the recipe leaves the test
+    part to the data, the one its defaults choose on the whole data (one horizon)."""
+    if recipe.data.is_panel:
+        if "split.test" in recipe.auto:
+            recipe, _, _ = load_run_panel(recipe)
+        return recipe.split.test
+    if recipe.evaluation.horizon:
+        return recipe.evaluation.horizon
+    if "split.test" in recipe.auto:
+        recipe, _ = infer_defaults(recipe, load_series(recipe.data, recipe.recipe.seed))
+    # A date-valued test part says where the test starts, not how long a backtest scores.
+    return recipe.split.test if isinstance(recipe.split.test, int) else 0
+
+
 def backtest_recipe(recipe, origins, *, length=None, run_dir="runs/backtest", verbose=0):
     """Runs `recipe` once per origin and averages the scores of the parts after the origins.
 
@@ -143,7 +160,7 @@ def backtest_recipe(recipe, origins, *, length=None, run_dir="runs/backtest", ve
     Args:
         recipe: a validated `Recipe` (`kseq.recipes.config.load_recipe`).
         origins: first forecast points, as dates (``"1958-01"``) or positions (`int`).
-        length: points scored after each origin; ``[evaluation] horizon`` by default.
+        length: points scored after each origin; `default_length` when `None`.
         run_dir: one sub-directory per origin is written here, plus ``backtest.json``/``.md``.
         verbose: Keras progress-bar setting.
 
@@ -154,10 +171,7 @@ def backtest_recipe(recipe, origins, *, length=None, run_dir="runs/backtest", ve
         raise ConfigError("Backtests need a single series; the ar1 recipe simulates paths.")
     if not origins:
         raise ConfigError("A backtest needs at least one origin.")
-    if recipe.data.is_panel:
-        length = int(length or recipe.split.test)
-    else:
-        length = int(length or recipe.evaluation.horizon or 0)
+    length = int(length or default_length(recipe))
     if length < 1:
         raise ConfigError("--length must be >= 1 (or set [evaluation] horizon in the recipe).")
     cut = make_panel_cut if recipe.data.is_panel else make_series_cut
@@ -167,7 +181,11 @@ def backtest_recipe(recipe, origins, *, length=None, run_dir="runs/backtest", ve
     for origin in origins:
         run = make_run(origin)
         label = str(origin)
-        card = run_recipe(run, run_dir=run_dir / label.replace("/", "-"), verbose=verbose)
+        try:
+            card = run_recipe(run, run_dir=run_dir / label.replace("/", "-"), verbose=verbose)
+        except (ConfigError, DataError) as error:
+            # Which of the runs failed: their data differ by origin.
+            raise type(error)(f"Origin {label!r}: {error}") from error
         runs.append(BacktestRun(label, card.metrics))
     rows = set.intersection(*(set(r.metrics) for r in runs))
     mean = {

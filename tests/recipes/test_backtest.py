@@ -9,8 +9,8 @@ import pytest
 
 from kseq.cli import main as cli_main
 from kseq.data import load_airpassengers
-from kseq.errors import ConfigError
-from kseq.evaluation.backtest import backtest_recipe
+from kseq.errors import ConfigError, DataError
+from kseq.evaluation.backtest import backtest_recipe, default_length
 from kseq.pipeline.fit import best_epoch, fit_member
 from kseq.pipeline.run import run_recipe
 from kseq.pipeline.split import cut_series
@@ -79,6 +79,42 @@ def test_backtest_rejects_an_origin_without_room(tmp_path):
     config = load_recipe(recipe_path("airpassengers"), TINY)
     with pytest.raises(ConfigError, match="leaves no room"):
         backtest_recipe(config, ["1960-06"], length=12, run_dir=tmp_path)
+
+
+def write_data_only_recipe(folder, frame, source="csv", columns=""):
+    frame.to_csv(folder / "data.csv", index=False)
+    path = folder / "r.toml"
+    path.write_text(
+        f"[recipe]\nname = 'r'\n[data]\nsource = '{source}'\npath = 'data.csv'\n{columns}"
+    )
+    return load_recipe(path)
+
+
+def test_a_data_only_recipe_is_backtested_over_the_test_part_its_data_choose(tmp_path):
+    # 120 months: the M4 monthly horizon 18 (at most a sixth of the series: 20) is the test
+    # part a run of this recipe would choose; a backtest scores as many points per origin.
+    dates = pd.date_range("2010-01-01", periods=120, freq="MS")
+    single = pd.DataFrame({"ds": dates, "y": 100 + np.sin(np.arange(120.0))})
+    recipe = write_data_only_recipe(
+        tmp_path, single, columns="time_column = 'ds'\ntarget_columns = ['y']\n"
+    )
+    assert default_length(recipe) == 18
+    # Short quarterly series: the panel's horizon is M4's 8 quarters, at most a quarter of the
+    # shortest series (24 points: 6).
+    quarters = pd.date_range("2000-01-01", periods=24, freq="QS")
+    panel = pd.concat(
+        pd.DataFrame({"unique_id": i, "ds": quarters, "y": 10.0 + i + np.arange(24.0)})
+        for i in range(3)
+    )
+    assert default_length(write_data_only_recipe(tmp_path, panel, "panel")) == 6
+    # What the recipe sets wins.
+    assert default_length(load_recipe(recipe_path("airpassengers"))) == 24
+
+
+def test_an_origin_s_data_error_names_the_origin(tmp_path):
+    config = load_recipe(recipe_path("airpassengers"), TINY)
+    with pytest.raises(DataError, match=r"Origin '1950-01': .*too few"):
+        backtest_recipe(config, ["1950-01"], length=12, run_dir=tmp_path)
 
 
 @pytest.mark.slow
