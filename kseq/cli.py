@@ -199,6 +199,8 @@ def _study(args, backend):
     _check_out(args.out)
     if args.epochs is not None and args.epochs < 1:
         raise ConfigError(f"--epochs must be >= 1; received {args.epochs}.")
+    if args.workers < 1:
+        raise ConfigError(f"--workers must be >= 1; received {args.workers}.")
     path = Path(args.study)
     if not path.suffix and not path.exists():
         path = study_path(args.study)

@@ -243,3 +243,40 @@ def test_a_constant_series_reports_null_mase_and_why(folder):
     assert card["metrics"]["naive (one-step)"]["mae"] == 0.0
     assert any(note.startswith("MASE is null") for note in card["notes"])
     assert "Note: MASE is null" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        (["--storage", "garbage"], "--storage 'garbage' is not a database URL"),
+        (["--storage", "nope://x"], "--storage 'nope://x' is not a database URL"),
+        (
+            ["--storage", "sqlite:////no/such/folder/study.db"],
+            "cannot connect (unable to open database file); check that its folder exists",
+        ),
+        (["--workers", "0"], "--workers must be >= 1; received 0"),
+    ],
+)
+def test_a_study_storage_that_cannot_serve_is_named_before_any_trial(folder, argv, expected):
+    pytest.importorskip("optuna")
+    study = folder / "study.toml"
+    study.write_text(
+        f'[study]\nname = "s"\nrecipe = "{_write_recipe(folder)}"\n'
+        'objective = "validation.recursive.mape"\ntrials = 1\n[space]\n"windows.lookback" = [4]\n'
+    )
+    assert expected in _errors(folder, ["study", str(study), "--out", str(folder / "o"), *argv])
+    assert not (folder / "o" / "trials").exists()
+
+
+def test_a_storage_error_hides_the_password():
+    pytest.importorskip("optuna")
+    pytest.importorskip("psycopg")
+    from kseq.errors import ConfigError
+    from kseq.study.worker import check_storage
+
+    # Port 1 refuses at once: no server listens there.
+    with pytest.raises(
+        ConfigError, match=r"'postgresql://u:\*\*\*@127.0.0.1:1/db': cannot"
+    ) as info:
+        check_storage("postgresql://u:secret@127.0.0.1:1/db")
+    assert "secret" not in str(info.value)

@@ -34,6 +34,7 @@ def run_study(path, *, storage=None, workers=1, out_dir=None, epochs=None, backe
 
     from kseq.study.report import write_outputs
     from kseq.study.worker import (
+        check_storage,
         fail_stale_trials,
         is_shared,
         make_study,
@@ -46,6 +47,7 @@ def run_study(path, *, storage=None, workers=1, out_dir=None, epochs=None, backe
     out_dir = Path(out_dir or spec.settings.output_dir.format(name=spec.settings.name))
     out_dir.mkdir(parents=True, exist_ok=True)
     url = storage_url(storage, out_dir)
+    check_storage(url)
     if not is_shared(url):
         # SQLite serves one machine, and its workers start here: a RUNNING trial died with its
         # process. (On a shared database, heartbeats tell the dead from the busy.)

@@ -26,6 +26,42 @@ def storage_url(storage, out_dir):
     return f"sqlite:///{Path(out_dir).resolve() / 'study.db'}" if storage is None else storage
 
 
+def check_storage(url):
+    """Opens one connection to the storage at `url`, so that a URL that cannot serve the study
+    is a `ConfigError` naming it before any trial starts (not an SQLAlchemy traceback)."""
+    import sqlalchemy
+
+    from kseq.errors import ConfigError, MissingDependencyError
+
+    advice = "e.g. sqlite:///path/study.db or postgresql://user:password@host/database"
+    try:
+        shown = sqlalchemy.engine.make_url(url).render_as_string(hide_password=True)
+        engine = sqlalchemy.create_engine(url)
+    except (sqlalchemy.exc.ArgumentError, sqlalchemy.exc.NoSuchModuleError) as error:
+        raise ConfigError(f"--storage {url!r} is not a database URL ({error}); {advice}.") from None
+    except ImportError as error:
+        raise MissingDependencyError(
+            f"--storage {url.split(':', 1)[0]}://... needs its database driver ({error}): run "
+            "`pip install 'kseq[postgresql]'` (psycopg) or the driver SQLAlchemy names."
+        ) from None
+    try:
+        with engine.connect():
+            pass
+    except sqlalchemy.exc.SQLAlchemyError as error:
+        reason = str(getattr(error, "orig", None) or error).strip().splitlines()[0]
+        check = (
+            "that its folder exists and is writable"
+            if is_shared(url) is False
+            else "that the database exists and its server is running"
+        )
+        # The password stays out of the message (`shown`).
+        raise ConfigError(
+            f"--storage {shown!r}: cannot connect ({reason}); check {check}."
+        ) from None
+    finally:
+        engine.dispose()
+
+
 def is_shared(url):
     """Whether workers on other machines may share the storage (a database server)."""
     return isinstance(url, str) and not url.startswith("sqlite")
