@@ -253,7 +253,8 @@ def read_panel(
         columns = ", ".join(map(str, frame.columns))
         raise ColumnNotFoundError(
             f"{name}: no column {missing[0]!r}; the columns are {columns}. Name the id, time "
-            "and target columns (id_column=, time_column=, target_column=)."
+            "and target columns (id_column=, time_column=, target_column=; recipe: [data] "
+            "id_column, time_column, target_columns)."
         )
     frame = frame[needed].copy()
     frame["_row"] = np.arange(len(frame))
