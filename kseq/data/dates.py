@@ -1,9 +1,84 @@
-"""Dates after the end of a series: the one place future timestamps are made."""
+"""Dates: which way numeric day/month dates are read, and the dates after the end of a series
+(the one place future timestamps are made)."""
+
+import re
+import warnings
 
 import numpy as np
 import pandas as pd
 
-from kseq.errors import TimeIndexError
+from kseq.errors import DataWarning, TimeIndexError
+
+# 01/02/2015, 1.2.15, 01-02-2015 10:00: a day and a month in an order the text does not say.
+_NUMERIC_DATE = re.compile(r"^\s*(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4}|\d{2})(?!\d)")
+
+
+def find_dayfirst(times, sample, where):
+    """Whether `times` (a column of date strings) are written day first.
+
+    Returns `None` unless every value is written like ``01/02/2015`` (two numbers before the
+    year). Then a first number above 12 means day first, a second above 12 month first; when
+    neither exceeds 12 (monthly data on the 1st, say) both readings are made of `sample` (the
+    dates of one series) and the one that is regular wins — month first, pandas' own reading,
+    without a word, day first with a `DataWarning`. Both or neither regular, or both orders
+    in one column: a `TimeIndexError` naming `where` (the column and file), since either
+    reading could be silently wrong.
+    """
+    if not (pd.api.types.is_object_dtype(times) or pd.api.types.is_string_dtype(times)):
+        return None
+    values = times.dropna()
+    # A look at the first values first: a long column of ISO dates costs next to nothing.
+    if values.empty or not values.iloc[:1000].astype(str).str.match(_NUMERIC_DATE).all():
+        return None
+    text = pd.Series(pd.unique(values.astype(str)))
+    parts = text.str.extract(_NUMERIC_DATE)
+    if text.empty or parts[0].isna().any():
+        return None
+    first, second = parts[0].astype(int), parts[1].astype(int)
+    if (first > 12).any() and (second > 12).any():
+        raise TimeIndexError(
+            f"{where} has dates written day first ({text[first > 12].iloc[0]!r}) and month "
+            f"first ({text[second > 12].iloc[0]!r}); write them all as YYYY-MM-DD."
+        )
+    if (first > 12).any() or (second > 12).any():
+        return bool((first > 12).any())
+    sample = pd.Series(pd.unique(sample.dropna().astype(str)))
+    readings = {
+        dayfirst: pd.DatetimeIndex(
+            pd.to_datetime(sample, dayfirst=dayfirst, format="mixed", errors="coerce")
+        )
+        for dayfirst in (False, True)
+    }
+    if readings[False].equals(readings[True]):
+        return False  # 01/01, 02/02, ...: the same either way
+    regular = {d: _is_regular(index) for d, index in readings.items()}
+    which = int(np.flatnonzero(readings[True] != readings[False])[0])
+    example, month_first, day_first = sample[which], readings[False][which], readings[True][which]
+    if regular[False] != regular[True]:
+        if regular[True]:
+            warnings.warn(
+                f"{where}: dates such as {example!r} are read day first ({day_first:%Y-%m-%d}): "
+                "that reading is regular, month first is not. Write the dates as YYYY-MM-DD "
+                "to leave no doubt.",
+                DataWarning,
+                stacklevel=3,
+            )
+        return regular[True]
+    raise TimeIndexError(
+        f"{where}: dates such as {example!r} read as {month_first:%Y-%m-%d} (month first) or "
+        f"{day_first:%Y-%m-%d} (day first), and "
+        f"{'both readings give' if regular[True] else 'neither reading gives'} a regular "
+        "series; write the dates as YYYY-MM-DD."
+    )
+
+
+def _is_regular(index):
+    if index.hasnans or len(index) < 3:
+        return False
+    try:
+        return pd.infer_freq(index.sort_values().unique()) is not None
+    except (TypeError, ValueError):
+        return False
 
 
 def make_future_index(index, steps):

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import pandas as pd
 
+from kseq.data.dates import find_dayfirst
 from kseq.errors import (
     ColumnNotFoundError,
     DataError,
@@ -275,7 +276,14 @@ def read_panel(
         )
     frame[target_column] = numeric.astype("float64")
     _check_finite(frame, name, id_column, target_column)
-    times = pd.to_datetime(frame[time_column], errors="coerce", utc=False, format="mixed")
+    # Which way 01/02/2015 reads is settled on the longest series (`find_dayfirst`).
+    longest = frame[id_column] == frame[id_column].value_counts().index[0]
+    dayfirst = find_dayfirst(
+        frame[time_column], frame.loc[longest, time_column], f"{name}: column {time_column!r}"
+    )
+    times = pd.to_datetime(
+        frame[time_column], errors="coerce", utc=False, format="mixed", dayfirst=bool(dayfirst)
+    )
     if times.isna().any():
         rows = frame.index[times.isna()]
         sid = frame.loc[rows[0], id_column]

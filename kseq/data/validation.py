@@ -7,6 +7,7 @@ from collections import Counter
 import numpy as np
 import pandas as pd
 
+from kseq.data.dates import find_dayfirst
 from kseq.errors import (
     ColumnNotFoundError,
     DataError,
@@ -43,7 +44,10 @@ def _as_list(columns, argument):
         ) from None
 
 
-def _to_datetime(times, utc):
+def _to_datetime(times, utc, dayfirst=None):
+    if dayfirst is not None:
+        # Numeric day/month dates, their order settled (`find_dayfirst`): each value on its own.
+        return pd.to_datetime(times, errors="coerce", utc=utc, dayfirst=dayfirst, format="mixed")
     try:
         with warnings.catch_warnings():
             # Mixed UTC offsets (a DST change) without utc=True: pandas warns that it will
@@ -208,7 +212,8 @@ def read_series(
             f"Time column {time_column!r} of {name} holds {times.dtype} values, not dates; "
             "pass a column of date strings or datetimes (or four-digit years)."
         )
-    parsed = _to_datetime(times, utc=True)
+    dayfirst = find_dayfirst(times, times, f"Time column {time_column!r} of {name}")
+    parsed = _to_datetime(times, utc=True, dayfirst=dayfirst)
     bad = parsed.isna()
     if bad.any():
         offenders = [f"row {i}: {times.iloc[i]!r}" for i in np.flatnonzero(bad)]
@@ -216,7 +221,7 @@ def read_series(
             f"Time column {time_column!r} of {name} has values that are not dates "
             f"({_rows(offenders)})."
         )
-    naive = _to_datetime(times, utc=False)
+    naive = _to_datetime(times, utc=False, dayfirst=dayfirst)
     if isinstance(naive.dtype, pd.DatetimeTZDtype) or naive.dtype == object:
         index = _aware_index(parsed, naive, time_column, name)
     else:

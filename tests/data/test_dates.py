@@ -30,3 +30,50 @@ def test_numeric_positions_continue_their_step_and_irregular_dates_are_refused()
     irregular = pd.DatetimeIndex(["2020-01-01", "2020-01-02", "2020-01-05", "2020-01-09"])
     with pytest.raises(TimeIndexError, match="no regular frequency"):
         make_future_index(irregular, 2)
+
+
+def written(dates, form):
+    return pd.Series(pd.DatetimeIndex(dates).strftime(form), name="ds")
+
+
+def test_day_first_dates_are_read_by_the_reading_that_is_regular():
+    from kseq.data import read_panel, read_series
+    from kseq.data.dates import find_dayfirst
+    from kseq.errors import DataWarning
+
+    monthly = pd.date_range("2015-01-01", periods=24, freq="MS")
+    frame = pd.DataFrame({"ds": written(monthly, "%d/%m/%Y"), "y": np.arange(24.0)})
+    # 01/02/2015 month first is 2 January: twelve days a year, not a regular series.
+    with pytest.warns(DataWarning, match=r"'01/02/2015' are read day first \(2015-02-01\)"):
+        series = read_series(frame, "ds", "y")
+    assert series.index.equals(monthly) and series.index.freqstr == "MS"
+    # Written month first, they are read so, without a word.
+    american = written(monthly, "%m/%d/%Y")
+    assert find_dayfirst(american, american, "ds") is False
+    # A day above 12 settles it; ISO dates are not this function's business.
+    daily = written(pd.date_range("2015-01-05", periods=20, freq="D"), "%d.%m.%y")
+    assert find_dayfirst(daily, daily, "ds") is True
+    assert find_dayfirst(written(monthly, "%Y-%m-%d"), None, "ds") is None
+    # A panel is read the same way (the longest series decides).
+    panel = pd.concat(
+        [frame.assign(unique_id="a"), frame.iloc[:12].assign(unique_id="b")], ignore_index=True
+    )
+    with pytest.warns(DataWarning, match="read day first"):
+        assert read_panel(panel).freq == "MS"
+
+
+def test_dates_that_read_either_way_or_both_ways_are_refused():
+    from kseq.data import read_series
+    from kseq.data.dates import find_dayfirst
+
+    # 01/01/2020 ... 12/01/2020: twelve days (day first) or twelve months (month first).
+    both = written(pd.date_range("2020-01-01", periods=12, freq="D"), "%d/%m/%Y")
+    with pytest.raises(
+        TimeIndexError, match=r"'02/01/2020' read as 2020-02-01 .* 2020-01-02 .*both"
+    ):
+        find_dayfirst(both, both, "Time column 'ds'")
+    mixed = pd.Series(["13/01/2020", "01/14/2020"])
+    with pytest.raises(TimeIndexError, match=r"day first \('13/01/2020'\) and month first"):
+        find_dayfirst(mixed, mixed, "Time column 'ds'")
+    with pytest.raises(TimeIndexError, match="write the dates as YYYY-MM-DD"):
+        read_series(pd.DataFrame({"ds": both, "y": np.arange(12.0)}), "ds", "y")
