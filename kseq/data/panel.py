@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from kseq.data.dates import find_dayfirst
+from kseq.data.validation import describe_separator
 from kseq.errors import (
     ColumnNotFoundError,
     DataError,
@@ -255,7 +256,7 @@ def read_panel(
         raise ColumnNotFoundError(
             f"{name}: no column {missing[0]!r}; the columns are {columns}. Name the id, time "
             "and target columns (id_column=, time_column=, target_column=; recipe: [data] "
-            "id_column, time_column, target_columns)."
+            f"id_column, time_column, target_columns).{describe_separator(frame.columns)}"
         )
     frame = frame[needed].copy()
     frame["_row"] = np.arange(len(frame))

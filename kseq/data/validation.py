@@ -44,6 +44,15 @@ def _as_list(columns, argument):
         ) from None
 
 
+def describe_separator(columns):
+    """A hint when a CSV's header read as one column holding the others (a file separated by
+    ';', tabs or '|'); else ``""``."""
+    found = [s for s in ";\t|" if len(columns) == 1 and s in str(columns[0])]
+    if not found:
+        return ""
+    return f" The file looks separated by {found[0]!r}, not commas: save it as comma-separated."
+
+
 def _to_datetime(times, utc, dayfirst=None):
     if dayfirst is not None:
         # Numeric day/month dates, their order settled (`find_dayfirst`): each value on its own.
@@ -177,7 +186,7 @@ def read_series(
     if absent:
         raise ColumnNotFoundError(
             f"{name} has no column {', '.join(map(repr, absent))}; available columns: "
-            f"{', '.join(map(repr, frame.columns))}."
+            f"{', '.join(map(repr, frame.columns))}.{describe_separator(frame.columns)}"
         )
     repeated = [c for c, k in Counter(value_columns).items() if k > 1]
     if repeated or time_column in value_columns:
@@ -195,9 +204,19 @@ def read_series(
             bad = series.notna() & numeric.isna()
             if bad.any():
                 offenders = [f"row {i}: {series.iloc[i]!r}" for i in np.flatnonzero(bad)]
+                # 1,234.5 (or 1.234,5): numbers as a spreadsheet shows them.
+                grouped = (
+                    series[bad].astype(str).str.fullmatch(r"-?\d{1,3}([,.' ]\d{3})+([.,]\d+)?")
+                )
+                hint = (
+                    " They look like numbers with thousands separators (or decimal commas): "
+                    "write them plainly (1234.5)."
+                    if grouped.all()
+                    else ""
+                )
                 raise DataTypeError(
                     f"Column {column!r} of {name} has non-numeric values ({_rows(offenders)}); "
-                    "clean or drop them before forecasting."
+                    f"clean or drop them before forecasting.{hint}"
                 )
             series = numeric
         values[column] = series.astype("float64").to_numpy()

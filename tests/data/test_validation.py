@@ -57,6 +57,25 @@ def test_missing_column_lists_available_ones():
         read_series(monthly([1.0, 2.0, 3.0]), "month", "sales")
 
 
+def test_spreadsheet_exports_get_a_hint(tmp_path):
+    from kseq.data import read_panel
+
+    path = write(tmp_path, "month;y\n2020-01;1\n2020-02;2\n2020-03;3\n")
+    with pytest.raises(ColumnNotFoundError, match=r"looks separated by ';', not commas"):
+        read_series(path, "month", "y")
+    panel = tmp_path / "panel.csv"
+    panel.write_text("unique_id\tds\ty\na\t2020-01-01\t1\n")
+    with pytest.raises(ColumnNotFoundError, match=r"looks separated by '\\t', not commas"):
+        read_panel(panel)
+    path = write(tmp_path, 'month,y\n2020-01,"1,234.5"\n2020-02,"2,000"\n2020-03,"12,001"\n')
+    with pytest.raises(DataTypeError, match="numbers with thousands separators"):
+        read_series(path, "month", "y")
+    # Other text is not taken for numbers.
+    path = write(tmp_path, "month,y\n2020-01,1\n2020-02,abc\n2020-03,3\n")
+    with pytest.raises(DataTypeError, match=r"before forecasting\.$"):
+        read_series(path, "month", "y")
+
+
 def test_non_numeric_values_name_the_rows(tmp_path):
     path = write(tmp_path, "month,y\n2020-01,1\n2020-02,abc\n2020-03,3\n2020-04,n/a?\n")
     with pytest.raises(
