@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from kseq.data.dates import find_dayfirst
-from kseq.data.validation import describe_separator
+from kseq.data.validation import describe_separator, drop_trailing_empty_rows
 from kseq.errors import (
     ColumnNotFoundError,
     DataError,
@@ -449,6 +449,7 @@ def _read_frame(source, name):
             raise EmptyDataError(f"{name} is empty.") from None
         except pd.errors.ParserError as error:
             raise EmptyDataError(f"{name} is not a well-formed CSV: {error}") from None
+    frame = drop_trailing_empty_rows(frame, name)
     if frame.empty:
         raise EmptyDataError(f"{name} holds no rows.")
     return frame

@@ -44,6 +44,23 @@ def _as_list(columns, argument):
         ) from None
 
 
+def drop_trailing_empty_rows(frame, name):
+    """`frame` without the rows left empty at its end (the ",," lines a spreadsheet export
+    adds), with a `DataWarning` saying which; a frame of empty rows only comes back empty."""
+    filled = np.flatnonzero(frame.notna().any(axis=1).to_numpy())
+    last = int(filled[-1]) + 1 if len(filled) else 0
+    if last < len(frame):
+        if last:
+            rows = f"row {last}" if last == len(frame) - 1 else f"rows {last}-{len(frame) - 1}"
+            warnings.warn(
+                f"{name} ends with {len(frame) - last} empty row(s) ({rows}); they were left out.",
+                DataWarning,
+                stacklevel=3,
+            )
+        frame = frame.iloc[:last]
+    return frame
+
+
 def describe_separator(columns):
     """A hint when a CSV's header read as one column holding the others (a file separated by
     ';', tabs or '|'); else ``""``."""
@@ -176,6 +193,7 @@ def read_series(
         raise TypeError(
             f"`source` must be a CSV path or a pandas DataFrame. Received: {type(source).__name__}"
         )
+    frame = drop_trailing_empty_rows(frame, name)
     if frame.empty:
         raise EmptyDataError(
             f"{name} has a header ({', '.join(map(str, frame.columns))}) but no data rows."

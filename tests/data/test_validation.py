@@ -50,6 +50,25 @@ def test_header_only(tmp_path):
         read_series(path, "month", "y")
 
 
+def test_empty_rows_at_the_end_are_left_out_and_said_so(tmp_path):
+    from kseq.data import read_panel
+
+    path = write(tmp_path, "month,y\n2020-01,1\n2020-02,2\n2020-03,4\n,\n,\n")
+    with pytest.warns(DataWarning, match=r"ends with 2 empty row\(s\) \(rows 3-4\)"):
+        frame = read_series(path, "month", "y")
+    np.testing.assert_array_equal(frame["y"], [1, 2, 4])
+    # Inside the data an empty row is a missing date, as before.
+    path = write(tmp_path, "month,y\n2020-01,1\n,\n2020-03,4\n")
+    with pytest.raises(TimeIndexError, match="not dates"):
+        read_series(path, "month", "y")
+    with pytest.raises(EmptyDataError, match="no data rows"):
+        read_series(write(tmp_path, "month,y\n,\n"), "month", "y")
+    panel = tmp_path / "panel.csv"
+    panel.write_text("unique_id,ds,y\na,2020-01-01,1\na,2020-02-01,2\na,2020-03-01,3\n,,\n")
+    with pytest.warns(DataWarning, match=r"ends with 1 empty row\(s\) \(row 3\)"):
+        assert list(read_panel(panel).lengths) == [3]
+
+
 def test_missing_column_lists_available_ones():
     with pytest.raises(
         ColumnNotFoundError, match=r"no column 'sales'; available columns: 'month', 'y'"
