@@ -49,6 +49,8 @@ def find_dayfirst(times, sample, where):
         )
         for dayfirst in (False, True)
     }
+    if readings[False].hasnans or readings[True].hasnans:
+        return None  # 00/01/2015 and the like: the reader names the rows that are not dates
     if readings[False].equals(readings[True]):
         return False  # 01/01, 02/02, ...: the same either way
     regular = {d: _is_regular(index) for d, index in readings.items()}
