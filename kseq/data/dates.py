@@ -83,6 +83,17 @@ def _is_regular(index):
         return False
 
 
+def find_freq(index):
+    """The pandas frequency (an offset) of a `DatetimeIndex`: its own, or inferred from three
+    or more dates; `None` for irregular dates or other indexes."""
+    if not isinstance(index, pd.DatetimeIndex):
+        return None
+    freq = index.freq
+    if freq is None and len(index) >= 3:
+        freq = pd.DatetimeIndex(index, freq="infer").freq
+    return freq
+
+
 def make_future_index(index, steps):
     """The `steps` positions that follow `index`.
 
@@ -95,9 +106,7 @@ def make_future_index(index, steps):
     """
     steps = int(steps)
     if isinstance(index, pd.DatetimeIndex):
-        freq = index.freq
-        if freq is None and len(index) >= 3:
-            freq = pd.DatetimeIndex(index, freq="infer").freq
+        freq = find_freq(index)
         if freq is None:
             raise TimeIndexError(
                 f"The dates ending {index[-1]} have no regular frequency, so forecast dates "

@@ -8,8 +8,9 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from pandas.tseries.frequencies import to_offset
 
-from kseq.data.dates import make_future_index
+from kseq.data.dates import find_freq, make_future_index
 from kseq.errors import ConfigError, DataError, KseqWarning
 from kseq.evaluation.conformal_intervals import ConformalIntervals
 from kseq.evaluation.panel_baselines import BASELINE_CACHE, forecast_baselines
@@ -64,7 +65,21 @@ def forecast_saved_run(run_dir, horizon, csv=None):
         return forecast_saved_panel(folder, horizon, csv, cache_dir=cache_dir)
     forecaster, recipe = load_saved_run(run_dir)
     series = read_history(recipe, csv)
-    forecasts = forecaster.predict(series.values, horizon)
+    source = f"--csv {csv}" if csv is not None else "The run's data"
+    trained = forecaster.saved_state_.get("extra", {}).get("freq")
+    freq = find_freq(series.index)
+    if trained and freq is not None and freq != to_offset(trained):
+        raise DataError(
+            f"{source} is on frequency {freq.freqstr!r}; the run was trained on {trained!r} "
+            "data, and its lookback and lags count those steps. Forecast a series of the run's "
+            "frequency, or run the recipe on this one."
+        )
+    try:
+        forecasts = forecaster.predict(series.values, horizon)
+    except DataError as error:
+        # The forecaster speaks of its argument; say which data.
+        message = str(error).replace("`history` has", "it has")
+        raise type(error)(f"{source}: {message}") from None
     future = make_future_index(series.index, horizon)
     frame = pd.DataFrame(
         np.asarray(forecasts), index=future, columns=series.columns[: forecaster.num_targets]
@@ -116,6 +131,13 @@ def forecast_saved_panel(folder, horizon, csv=None, *, cache_dir=None):
             "[windows] horizon): ask for at most that, or run the recipe with a longer horizon."
         )
     history = read_panel_history(recipe, lookback, csv)
+    trained = extra.get("freq")
+    if trained and to_offset(history.freq) != to_offset(trained):
+        raise DataError(
+            f"--csv {csv} is on frequency {history.freq!r}; the run was trained on {trained!r} "
+            "data, and its lookback, horizon and calendar count those steps. Forecast a panel "
+            "of the run's frequency, or run the recipe on this one."
+        )
     frame = fit.forecast(history, horizon, panel_intervals(recipe))
     chosen = extra.get("chosen", "kseq")
     if chosen != "kseq":

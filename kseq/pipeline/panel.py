@@ -486,6 +486,8 @@ def run_panel(recipe, run_dir, *, resume=False, verbose="auto", callbacks=()):
         "recipe": recipe.to_dict(),
         "chosen": chosen,
         "intervals": {name: calibration.to_dict() for name, calibration in intervals.items()},
+        # `kseq forecast --csv` refuses a newer panel on another frequency.
+        "freq": panel.freq,
     }
     save_global_fit(fit, run_dir / "forecaster", extra=extra)
     outputs.append("forecaster/")

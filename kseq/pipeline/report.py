@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 
 from kseq._io import write_npz_atomic, write_text_atomic
-from kseq.data.dates import format_dates, make_future_index
+from kseq.data.dates import find_freq, format_dates, make_future_index
 from kseq.evaluation.plots import plot_forecast, plot_loss
 
 
@@ -59,7 +59,10 @@ def write_forecast_outputs(run_dir, recipe, data, fit, test, future, title, chos
         outputs.append("future_forecast.csv")
     plot_forecast(run_dir / "forecast.png", title=title, **plot)
     plot_loss(run_dir / "loss.png", fit.history)
-    fit.final.save(run_dir / "forecaster", extra={"recipe": recipe.to_dict(), "chosen": chosen})
+    # The data's frequency: `kseq forecast --csv` refuses a newer file on another one.
+    freq = find_freq(series.index)
+    extra = {"recipe": recipe.to_dict(), "chosen": chosen, "freq": freq and freq.freqstr}
+    fit.final.save(run_dir / "forecaster", extra=extra)
     return outputs
 
 

@@ -251,6 +251,17 @@ def test_a_saved_panel_run_forecasts_every_series_past_its_end(tmp_path, capsys,
     assert main(["forecast", str(tmp_path / "run"), "--horizon", str(TEST + 1)]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "--horizon" in err[0]
+    # A newer panel on another frequency: refused (the net's lookback counts months).
+    quarterly = frame.assign(
+        ds=frame.groupby("unique_id")
+        .cumcount()
+        .map(lambda k: pd.Timestamp("2001-01-01") + pd.DateOffset(months=3 * k))
+    )
+    quarterly.to_csv(tmp_path / "quarterly.csv", index=False)
+    argv = ["forecast", str(tmp_path / "run"), "--horizon", "4", "--csv"]
+    assert main([*argv, str(tmp_path / "quarterly.csv")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "the run was trained on 'MS' data" in err[0]
 
 
 def test_a_refit_run_chooses_with_the_members_trained_before_the_validation_part(

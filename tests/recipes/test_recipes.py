@@ -209,6 +209,20 @@ def test_csv_recipe_and_forecast_command(tmp_path, backend):
     # series' validation part keeps ETS, which the forecast gives beside the net.
     assert lines[0] == "date,sales,chosen" and lines[1].startswith("2020-03-21,")
     assert len(lines) == 6
+    # The same numbers dated weekly: the net's lookback counts days, so it is refused; and a
+    # file shorter than what one forecast reads is named.
+    weekly = frame.assign(date=pd.date_range("2020-01-05", periods=80, freq="W"))
+    weekly.to_csv(tmp_path / "weekly.csv", index=False)
+    frame.iloc[:5].to_csv(tmp_path / "short.csv", index=False)
+    for name, message in [
+        ("weekly.csv", "is on frequency 'W-SUN'; the run was trained on 'D' data"),
+        ("short.csv", "short.csv: it has 5 points; forecasting needs"),
+    ]:
+        result = subprocess.run(
+            forecast + ["--csv", str(tmp_path / name)], capture_output=True, text=True, env=env
+        )
+        assert result.returncode == 2 and message in result.stderr, result.stderr
+        assert "Traceback" not in result.stderr
 
 
 @pytest.mark.slow
