@@ -265,12 +265,15 @@ class Forecaster:
         z = self.transforms.transform(histories)[:, -self.lookback :]
         forecasts = []
         produced = 0
-        while produced < steps:
+        while True:
             outputs = self._predict_scaled(z[:, -self.lookback :])
             chunk = self.head.point_forecast(outputs)  # (origins, horizon, num_targets)
             forecasts.append(chunk)
-            z = np.concatenate([z, chunk], axis=1)
             produced += chunk.shape[1]
+            if produced >= steps:
+                break
+            # Past the horizon the forecasts become inputs (every column a target: checked).
+            z = np.concatenate([z, chunk], axis=1)
         z_forecast = np.concatenate(forecasts, axis=1)[:, :steps]
         lag = self.transforms.context_length
         return self.transforms.inverse_transform(
@@ -318,7 +321,8 @@ class Forecaster:
     def _inverse_batch(self, values, contexts):
         if contexts is None:
             return self.transforms.inverse_transform(values)
-        return self.transforms.inverse_transform(values, context=contexts[..., : self.num_targets])
+        # The whole context: the pipeline transforms it through every column's statistics.
+        return self.transforms.inverse_transform(values, context=contexts)
 
     # Saving ------------------------------------------------------------------------------
 

@@ -280,3 +280,20 @@ def test_a_storage_error_hides_the_password():
     ) as info:
         check_storage("postgresql://u:secret@127.0.0.1:1/db")
     assert "secret" not in str(info.value)
+
+
+def test_forecasts_past_the_horizon_with_feature_columns_are_refused_before_training(folder):
+    frame = pd.read_csv(folder / "data.csv")
+    frame["x"] = np.arange(len(frame)) % 7  # a feature with zeros: no log is inferred
+    frame.to_csv(folder / "data.csv", index=False)
+    recipe = _write_recipe(folder, extra='\n[evaluation]\nbaselines = ["naive"]\n')
+    text = recipe.read_text().replace(
+        'target_columns = ["y"]', 'target_columns = ["y"]\nfeature_columns = ["x"]'
+    )
+    recipe.write_text(text)
+    line = _errors(folder, ["run", str(recipe), "--set", "windows.horizon=3"])
+    assert "the test part) asks for 12 steps, past the net's [windows] horizon = 3" in line
+    assert "feature columns ['x'] are not forecast" in line
+    argv = ["--set", "windows.horizon=12", "--set", "evaluation.forecast_steps=30"]
+    line = _errors(folder, ["run", str(recipe), *argv])
+    assert "[evaluation] forecast_steps asks for 30 steps" in line

@@ -77,6 +77,26 @@ def test_direct_head_forecasts_its_horizon_in_one_call(series):
     assert forecaster.predict(series[:120], 14).shape == (14, 1)  # hybrid: chunks of 6
 
 
+def test_a_feature_column_is_read_and_only_the_target_forecast(series):
+    # Column 0 the target, column 1 a feature (a positive trend): forecasts in passengers.
+    series = np.ravel(series)
+    both = np.stack([series, np.arange(1.0, len(series) + 1)], axis=1)
+    transforms = TransformPipeline([LogTransform(), Difference(12), MinMaxScale((-1, 1))])
+    model = build_forecaster(12, horizon=3, units=[8], num_features=2)
+    forecaster = Forecaster(model, lookback=12, transforms=transforms, num_targets=1)
+    forecaster.fit(both[:120], training=TrainingConfig(epochs=1, verbose=0))
+    assert forecaster.predict(both[:120]).shape == (3, 1)
+    one_step = forecaster.predict_one_step(both, 120)
+    assert one_step.shape == (24, 1)
+    # Each one-step forecast is the first step of the direct forecast from the history before.
+    for t in (120, 143):
+        np.testing.assert_allclose(one_step[t - 120], forecaster.predict(both[:t], 1)[0], rtol=1e-6)
+    # Within 40 % of the truth: passengers, not scaled units or the feature's scale.
+    assert np.all(np.abs(one_step[:, 0] / series[120:] - 1) < 0.4)
+    with pytest.raises(ValueError, match="needs every input column to be a target"):
+        forecaster.predict(both[:120], 4)
+
+
 def test_quantile_one_step_levels_in_original_units(series):
     forecaster = make(head="quantile")
     forecaster.fit(series[:120], training=TrainingConfig(epochs=1, verbose=0))

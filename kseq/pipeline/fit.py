@@ -210,7 +210,7 @@ def fit_forecaster(
     # Once, before any member (a resumed member may not train at all): the members share the
     # transforms, fitted on the training part (or on everything when the recipe says so).
     fit_part = values if recipe.transforms.fit_on == "all" else train_values
-    fit_transforms(transforms, recipe.transforms, fit_part, values)
+    fit_transforms(transforms, recipe.transforms, fit_part, values, data.series.columns)
     monitor = "val_loss" if validation_values is not None and len(validation_values) else "loss"
     related_train = cut_run_related(recipe, data, related, transforms, len(train_values))
     related_refit = (

@@ -74,6 +74,14 @@ def forecast_saved_run(run_dir, horizon, csv=None):
             "data, and its lookback and lags count those steps. Forecast a series of the run's "
             "frequency, or run the recipe on this one."
         )
+    features = list(series.columns[forecaster.num_targets :])
+    if horizon > forecaster.horizon and features:
+        raise ConfigError(
+            f"--horizon {horizon} is past the net's horizon ({forecaster.horizon} steps): that "
+            f"would feed forecasts back as inputs, and the feature columns {features} are not "
+            f"forecast. Ask for at most {forecaster.horizon}, or run the recipe with a longer "
+            "[windows] horizon."
+        )
     try:
         forecasts = forecaster.predict(series.values, horizon)
     except DataError as error:

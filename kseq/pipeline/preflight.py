@@ -8,7 +8,7 @@ from kseq.errors import KseqWarning
 from kseq.pipeline.defaults import infer_defaults
 from kseq.pipeline.load import load_run_panel, load_series
 from kseq.pipeline.related import load_related
-from kseq.pipeline.split import split_run
+from kseq.pipeline.split import check_feature_steps, split_run
 from kseq.pipeline.transform import check_transforms, check_window_room
 from kseq.recipes.config import AR1Recipe
 
@@ -30,5 +30,6 @@ def check_inputs(recipe):
         recipe, _ = infer_defaults(recipe, series)
         load_related(recipe.data, series)
         data = split_run(series, recipe.split)
-        check_transforms(recipe.transforms, data.values)
+        check_transforms(recipe.transforms, data.values, data.series.columns)
         check_window_room(recipe, data)
+        check_feature_steps(recipe, data)

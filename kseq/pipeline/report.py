@@ -26,7 +26,8 @@ def write_forecast_outputs(run_dir, recipe, data, fit, test, future, title, chos
             one_step=test.one_step[:, 0],
             interval=test.interval,
             bands={
-                f"{100 * level:g} % interval": band["multi_step"][: test.steps]
+                # (low, high), each cut to the forecast's steps.
+                f"{100 * level:g} % interval": tuple(b[: test.steps] for b in band["multi_step"])
                 for level, band in test.bands.get("model", {}).items()
             },
             baselines=test.baselines,

@@ -27,7 +27,7 @@ from kseq.pipeline.load import load_series
 from kseq.pipeline.related import load_related
 from kseq.pipeline.report import write_forecast_outputs, write_run_card
 from kseq.pipeline.run_card import RunCard
-from kseq.pipeline.split import split_run
+from kseq.pipeline.split import check_feature_steps, split_run
 from kseq.pipeline.transform import build_transforms, check_window_room, find_leaks
 from kseq.recipes.config import AR1Recipe
 
@@ -89,6 +89,7 @@ def run_forecast(recipe, run_dir, *, resume=False, verbose="auto", callbacks=())
     recipe, inferred = infer_defaults(recipe, series)
     data = split_run(series, recipe.split)
     check_window_room(recipe, data)
+    check_feature_steps(recipe, data)
     related = load_related(recipe.data, data.series)
     transforms = build_transforms(recipe.transforms)
     leaks = find_leaks(recipe)

@@ -101,3 +101,25 @@ def cut_panel(panel, end, min_length, on_short="raise"):
     if len(reasons) == len(panel):
         raise ConfigError(f"[split] end = {end!r} leaves no series with its test part.")
     return panel.drop(reasons).head(counts[~np.isin(panel.ids, list(reasons))])
+
+
+def check_feature_steps(recipe, data):
+    """Refuses, before anything trains, forecasts past the net's horizon when the series has
+    feature columns: such a forecast feeds the net's outputs back as inputs, and the features'
+    future values are not forecast."""
+    features = list(data.series.columns[data.series.num_targets :])
+    horizon, evaluation = recipe.windows.horizon, recipe.evaluation
+    if not features:
+        return
+    test_steps = min(evaluation.horizon or data.num_test, data.num_test)
+    for key, steps in (
+        ("[evaluation] horizon (or the test part)", test_steps),
+        ("[evaluation] forecast_steps", evaluation.forecast_steps),
+    ):
+        if steps > horizon:
+            raise ConfigError(
+                f"{key} asks for {steps} steps, past the net's [windows] horizon = {horizon}: "
+                f"that would feed forecasts back as inputs, and the feature columns {features} "
+                f"are not forecast. Set [windows] horizon = {steps} (a direct forecast), ask for "
+                "fewer steps, or drop the feature columns."
+            )

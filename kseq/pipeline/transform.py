@@ -19,20 +19,26 @@ def build_transforms(section):
     return TransformPipeline(steps)
 
 
-def fit_transforms(transforms, section, fit_values, values):
+def fit_transforms(transforms, section, fit_values, values, columns=None):
     """Fits `transforms` on `fit_values`, after checking that every value of the series (the
     later parts are transformed too) suits them; the error speaks the recipe's words."""
-    check_transforms(section, values)
+    check_transforms(section, values, columns)
     transforms.fit(fit_values)
     return transforms
 
 
-def check_transforms(section, values):
-    """Refuses a series the ``[transforms]`` section cannot transform, in the recipe's words."""
+def check_transforms(section, values, columns=None):
+    """Refuses a series the ``[transforms]`` section cannot transform, in the recipe's words;
+    `columns` (the names of `values`' columns) to name the column at fault."""
     values = np.asarray(values, dtype="float64")
     if section.log and (values <= 0).any():
+        where = "the series has"
+        if values.ndim == 2 and columns is not None and len(columns) > 1:
+            column = int(np.flatnonzero((values <= 0).any(axis=0))[0])
+            values = values[:, column]
+            where = f"column {columns[column]!r} has"
         raise DataError(
-            f"[transforms] log = true needs positive values; the series has "
+            f"[transforms] log = true needs positive values; {where} "
             f"{int((values <= 0).sum())} value(s) <= 0 (minimum {values.min():g}); turn the log "
             "off with --set transforms.log=false."
         )

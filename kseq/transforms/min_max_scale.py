@@ -39,7 +39,15 @@ class MinMaxScale(SeriesTransform):
         return self._apply(values, "transform")
 
     def inverse_transform(self, values, context=None):
-        return self._apply(values, "inverse_transform")
+        """Maps scaled values back; `values` may hold only the first columns (a forecaster's
+        targets, which come before its feature columns)."""
+        self._check_fitted()
+        array, restore = as_series_array(values)
+        num = array.shape[-1]
+        if num >= self.n_features_in_:
+            return self._apply(values, "inverse_transform")
+        # scikit-learn's inverse, X = (Z - min_) / scale_, on the leading columns.
+        return restore((array - self.scaler_.min_[:num]) / self.scaler_.scale_[:num])
 
     def get_state(self):
         state = super().get_state()

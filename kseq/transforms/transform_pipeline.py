@@ -1,5 +1,7 @@
 """A chain of invertible transforms whose fitted state is plain JSON."""
 
+import numpy as np
+
 from kseq.errors import ConfigError
 from kseq.transforms._base import SeriesTransform
 from kseq.transforms.difference import Difference
@@ -46,7 +48,9 @@ class TransformPipeline(SeriesTransform):
         """Maps transformed values back to original units.
 
         Args:
-            values: transformed values, ``(time, columns)`` or ``(batch, time, columns)``.
+            values: transformed values, ``(time, columns)`` or ``(batch, time, columns)``;
+                they may be the first columns only (a forecaster's targets), while `context`
+                holds every column the pipeline was fitted on.
             context: original values just before them (at least `context_length` steps),
                 needed when a step is a `Difference`.
         """
@@ -60,6 +64,10 @@ class TransformPipeline(SeriesTransform):
             else:
                 contexts.append(step.transform(previous))
         for step, step_context in zip(reversed(self.steps), reversed(contexts), strict=True):
+            if step_context is not None and np.ndim(step_context) > 1:
+                # Values may be the leading columns only (a forecaster's targets).
+                columns = 1 if np.ndim(values) == 1 else np.shape(values)[-1]
+                step_context = step_context[..., :columns]
             values = step.inverse_transform(values, context=step_context)
         return values
 

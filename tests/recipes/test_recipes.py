@@ -13,6 +13,7 @@ import pytest
 from kseq.data import load_airpassengers
 from kseq.errors import LeakageWarning
 from kseq.forecaster import Forecaster
+from kseq.pipeline.forecast import forecast_saved_run
 from kseq.pipeline.run import run_recipe
 from kseq.pipeline.run_card import RunCard
 from kseq.recipes.config import load_recipe, recipe_path
@@ -223,6 +224,36 @@ def test_csv_recipe_and_forecast_command(tmp_path, backend):
         )
         assert result.returncode == 2 and message in result.stderr, result.stderr
         assert "Traceback" not in result.stderr
+
+
+@pytest.mark.slow
+def test_a_feature_column_runs_end_to_end_in_the_target_s_units(tmp_path, few_epochs):
+    # A feature after the target: the forecasts, intervals, plots and the saved run's
+    # forecast are of the target alone, in its units (they were in no units: the inverse
+    # transforms expected every column and stopped with a traceback).
+    days = np.arange(80)
+    frame = pd.DataFrame(
+        {
+            "date": pd.date_range("2020-01-01", periods=80, freq="D"),
+            "sales": 100 + 10 * np.sin(days / 3),
+            "price": 5 + np.cos(days / 5),
+        }
+    )
+    recipe = write_csv_recipe(
+        tmp_path, frame, "[evaluation]\nhorizon = 10\nforecast_steps = 10\n"
+    ).read_text()
+    recipe = recipe.replace("lookback = 7", "lookback = 7\nhorizon = 10").replace(
+        "target_columns = 'sales'", "target_columns = 'sales'\nfeature_columns = ['price']"
+    )
+    (tmp_path / "sales.toml").write_text(recipe)
+    card = run_recipe(load_recipe(tmp_path / "sales.toml"), run_dir=tmp_path / "run", verbose=0)
+    table = pd.read_csv(tmp_path / "run" / "forecasts.csv")
+    assert np.isfinite(table["one_step"]).all() and len(table) == 10
+    # Sales, not prices or scaled units: within 30 % of the truth after two short epochs.
+    assert (np.abs(table["one_step"] / table["truth"] - 1) < 0.3).all()
+    assert card.metrics["model (direct, 10-step)"]["mape"] < 30
+    future = forecast_saved_run(tmp_path / "run", 10)
+    assert list(future.columns[:1]) == ["sales"] and len(future) == 10
 
 
 @pytest.mark.slow

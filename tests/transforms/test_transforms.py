@@ -67,6 +67,23 @@ def test_pipeline_roundtrip_and_json_state(passengers):
     )
 
 
+def test_the_target_columns_alone_invert_with_the_whole_context(passengers):
+    # A forecaster's targets come first, its features after: its forecasts hold the targets
+    # only, and the context (the true history) every column.
+    feature = np.linspace(1.0, 50.0, len(passengers)) ** 2
+    passengers = np.ravel(passengers)
+    both = np.stack([passengers, feature], axis=1)
+    pipeline = TransformPipeline([LogTransform(), Difference(12), MinMaxScale((-1, 1))])
+    z = pipeline.fit_transform(both[:120])
+    target = pipeline.inverse_transform(z[60:, :1], context=both[:72])
+    np.testing.assert_allclose(target[:, 0], passengers[72:120])
+    # The same for a batch of windows, each with its own context.
+    batch = pipeline.inverse_transform(
+        np.stack([z[40:44, :1], z[90:94, :1]]), context=np.stack([both[40:52], both[90:102]])
+    )
+    np.testing.assert_allclose(batch[:, :, 0], [passengers[52:56], passengers[102:106]])
+
+
 def test_log_needs_positive_values():
     with pytest.raises(
         DataError, match=r"values \+ offset > 0; 1 value\(s\) are not \(minimum 0 with offset=0\)"
