@@ -132,6 +132,22 @@ def test_log_is_off_when_a_later_part_reaches_zero(tmp_path):
     check_inputs(resolved)
 
 
+def test_log_is_off_when_a_feature_column_is_not_positive(tmp_path):
+    # The log applies to every column the net reads: a positive target with a feature
+    # through zero stays on its own scale, and the reason names the feature.
+    values = 20 + np.sin(np.arange(60))
+    _write(tmp_path, values)
+    frame = pd.read_csv(tmp_path / "data.csv").assign(x=np.arange(60) % 5)
+    frame.to_csv(tmp_path / "data.csv", index=False)
+    path = tmp_path / "r.toml"
+    path.write_text(path.read_text() + "feature_columns = ['x']\n")
+    recipe = load_recipe(path)
+    resolved, inferred = infer_defaults(recipe, load_series(recipe.data))
+    assert resolved.transforms.log is False
+    assert "column 'x' has values <= 0" in inferred["transforms.log"]
+    check_inputs(resolved)
+
+
 @pytest.mark.slow
 def test_a_data_only_run_keeps_ets_and_forecasts_it_past_the_end(tmp_path, few_epochs):
     pytest.importorskip("statsforecast")

@@ -184,9 +184,9 @@ def infer_defaults(recipe, series):
     if "transforms.log" in auto:
         # Every value the model reads as an input must be positive on log scale, the later
         # parts' too (one-step forecasts read them): the sign decides, no statistic is fitted.
-        # The log applies to every column the model reads: the features' too.
-        features = [c for j, c in enumerate(series.columns) if j and (cut[:, j] <= 0).any()]
-        log = bool(len(values)) and bool((values > 0).all()) and not features
+        # The log applies to every column the model reads: other targets' and features' too.
+        others = [c for j, c in enumerate(series.columns) if j and (cut[:, j] <= 0).any()]
+        log = bool(len(values)) and bool((values > 0).all()) and not others
         inferred["transforms.log"] = f"{str(log).lower()}: " + (
             "every value is positive"
             if log
@@ -194,7 +194,7 @@ def infer_defaults(recipe, series):
             if (train <= 0).any()
             else "the validation or test part has values <= 0 (the model reads them as inputs)"
             if (values <= 0).any()
-            else f"feature column {features[0]!r} has values <= 0 (the log applies to every column)"
+            else f"column {others[0]!r} has values <= 0 (the log applies to every column)"
         )
     difference = transforms.difference
     if "transforms.difference" in auto:
