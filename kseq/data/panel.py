@@ -12,7 +12,12 @@ import numpy as np
 import pandas as pd
 
 from kseq.data.dates import find_dayfirst
-from kseq.data.validation import describe_separator, drop_trailing_empty_rows
+from kseq.data.validation import (
+    check_text_table,
+    describe_separator,
+    describe_undecodable,
+    drop_trailing_empty_rows,
+)
 from kseq.errors import (
     ColumnNotFoundError,
     DataError,
@@ -443,8 +448,11 @@ def _read_frame(source, name):
     else:
         if not os.path.isfile(source):
             raise FileNotFoundError(f"Panel file {str(source)!r} does not exist.")
+        check_text_table(source, name)
         try:
             frame = pd.read_csv(source)
+        except UnicodeDecodeError as error:
+            raise DataError(describe_undecodable(name, error)) from None
         except pd.errors.EmptyDataError:
             raise EmptyDataError(f"{name} is empty.") from None
         except pd.errors.ParserError as error:

@@ -61,6 +61,28 @@ def drop_trailing_empty_rows(frame, name):
     return frame
 
 
+# Files people pass for a CSV that are not one: say what to do instead of a parser error.
+_SPREADSHEETS = (".xlsx", ".xlsm", ".xls", ".ods", ".numbers")
+
+
+def check_text_table(path, name):
+    """Refuses a spreadsheet workbook given where a CSV (or Parquet) file is read."""
+    if os.fspath(path).lower().endswith(_SPREADSHEETS):
+        raise DataError(
+            f"{name} is a spreadsheet workbook, not a CSV: export the sheet as CSV (UTF-8), or "
+            "read it with pandas.read_excel and pass the DataFrame."
+        )
+
+
+def describe_undecodable(name, error):
+    """The message for a file that is not UTF-8 text (`error`: the `UnicodeDecodeError`)."""
+    return (
+        f"{name} is not UTF-8 text (byte {error.object[error.start]:#04x} at position "
+        f"{error.start}): save it as a UTF-8 CSV; a binary file is read only as Parquet "
+        "(a .parquet name)."
+    )
+
+
 def describe_separator(columns):
     """A hint when a CSV's header read as one column holding the others (a file separated by
     ';', tabs or '|'); else ``""``."""
@@ -138,7 +160,7 @@ def read_series(
     fill_gaps="raise",
     freq=None,
 ):
-    """Reads and validates a time series from a CSV file or a `pandas.DataFrame`.
+    """Reads and validates a time series from a CSV or Parquet file or a `pandas.DataFrame`.
 
     Every problem raises a subclass of `ValueError`/`TypeError` from `kseq.errors` whose message
     names the source, the column and the first offending rows (row numbers count data rows from
@@ -146,7 +168,8 @@ def read_series(
     `kseq.errors.DataWarning`. Nothing is dropped silently.
 
     Args:
-        source: path of a CSV file, or a DataFrame.
+        source: path of a CSV file (UTF-8) or of a Parquet file (a ``.parquet`` name), or a
+            DataFrame.
         time_column: name of the column holding timestamps.
         target_columns: name or names of the columns to forecast.
         feature_columns: optional names of extra input columns.
@@ -178,8 +201,14 @@ def read_series(
         name, frame = "the DataFrame", source.copy()
     elif isinstance(source, (str, os.PathLike)):
         name = f"'{os.fspath(source)}'"
+        check_text_table(source, name)
         try:
-            frame = pd.read_csv(source)
+            if str(source).lower().endswith(".parquet"):
+                frame = pd.read_parquet(source)
+            else:
+                frame = pd.read_csv(source)
+        except UnicodeDecodeError as error:
+            raise DataError(describe_undecodable(name, error)) from None
         except pd.errors.EmptyDataError:
             raise EmptyDataError(f"{name} is empty: expected a header and data rows.") from None
         except pd.errors.ParserError as error:

@@ -5,6 +5,7 @@ import pytest
 from kseq.data import check_length, read_series
 from kseq.errors import (
     ColumnNotFoundError,
+    DataError,
     DataTypeError,
     DataWarning,
     EmptyDataError,
@@ -93,6 +94,24 @@ def test_spreadsheet_exports_get_a_hint(tmp_path):
     path = write(tmp_path, "month,y\n2020-01,1\n2020-02,abc\n2020-03,3\n")
     with pytest.raises(DataTypeError, match=r"before forecasting\.$"):
         read_series(path, "month", "y")
+
+
+def test_parquet_is_read_and_other_files_are_named(tmp_path):
+    frame = monthly([1.0, 2.0, 4.0, 8.0])
+    frame.to_parquet(tmp_path / "series.parquet")
+    read = read_series(tmp_path / "series.parquet", "month", "y")
+    np.testing.assert_array_equal(read["y"], [1, 2, 4, 8])
+    assert read.index.freqstr == "MS"
+    # Parquet under a .csv name, a Latin-1 CSV, a workbook: what the file is, and what to do.
+    (tmp_path / "binary.csv").write_bytes((tmp_path / "series.parquet").read_bytes())
+    with pytest.raises(DataError, match=r"is not UTF-8 text .* save it as a UTF-8 CSV"):
+        read_series(tmp_path / "binary.csv", "month", "y")
+    (tmp_path / "latin.csv").write_bytes("month,y\n2020-01,caf\xe9\n".encode("latin-1"))
+    with pytest.raises(DataError, match=r"not UTF-8 text \(byte 0xe9"):
+        read_series(tmp_path / "latin.csv", "month", "y")
+    (tmp_path / "book.xlsx").write_bytes(b"PK\x03\x04")
+    with pytest.raises(DataError, match="is a spreadsheet workbook, not a CSV"):
+        read_series(tmp_path / "book.xlsx", "month", "y")
 
 
 def test_non_numeric_values_name_the_rows(tmp_path):
