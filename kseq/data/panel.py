@@ -258,6 +258,11 @@ def read_panel(
     missing = [c for c in needed if c not in frame.columns]
     if missing:
         columns = ", ".join(map(str, frame.columns))
+        if missing[0] in static_columns and missing[0] not in (id_column, time_column):
+            raise ColumnNotFoundError(
+                f"{name}: no static column {missing[0]!r}; the columns are {columns} "
+                "(static_columns=; recipe: [data] static_columns)."
+            )
         raise ColumnNotFoundError(
             f"{name}: no column {missing[0]!r}; the columns are {columns}. Name the id, time "
             "and target columns (id_column=, time_column=, target_column=; recipe: [data] "

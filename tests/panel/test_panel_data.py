@@ -7,6 +7,7 @@ import pytest
 from kseq.data import Panel, load_us_employment, read_panel
 from kseq.data.panel_window_dataset import make_panel_starts
 from kseq.errors import (
+    ColumnNotFoundError,
     DataTypeError,
     MissingValueError,
     SeriesTooShortError,
@@ -260,3 +261,8 @@ def test_windows_computed_per_batch_are_the_stored_windows(sampling):
     for i in range(len(datasets[0])):
         for a, b in zip(datasets[0][i], datasets[1][i], strict=True):
             np.testing.assert_array_equal(a, b)
+
+
+def test_a_missing_static_column_is_named_as_one():
+    with pytest.raises(ColumnNotFoundError, match=r"no static column 'region'.*\[data\] static"):
+        read_panel(make_frame(), static_columns=["region"])
