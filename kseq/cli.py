@@ -140,9 +140,17 @@ def _run(args, backend):
     check_inputs(recipe)
 
     from kseq.callbacks import InterruptGuard
+    from kseq.pipeline.fit import CHECKPOINTS
     from kseq.pipeline.run import resolve_run_dir, run_recipe
 
     run_dir = resolve_run_dir(recipe, args.out)
+    if args.resume and not (Path(run_dir) / CHECKPOINTS).is_dir():
+        # A finished run keeps no checkpoints; a mistyped --out has none either.
+        print(
+            f"kseq: warning: nothing to resume in {run_dir} (no checkpoints: a finished run, or "
+            "another folder); starting a fresh run.",
+            file=sys.stderr,
+        )
     try:
         # Until the report is printed: a signal at any point is one line, never a traceback.
         with InterruptGuard():

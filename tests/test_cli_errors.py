@@ -297,3 +297,13 @@ def test_forecasts_past_the_horizon_with_feature_columns_are_refused_before_trai
     argv = ["--set", "windows.horizon=12", "--set", "evaluation.forecast_steps=30"]
     line = _errors(folder, ["run", str(recipe), *argv])
     assert "[evaluation] forecast_steps asks for 30 steps" in line
+
+
+def test_resume_with_nothing_to_resume_says_so(folder):
+    recipe = _write_recipe(folder, extra='\n[evaluation]\nbaselines = ["naive"]\n')
+    result = _cli(
+        folder, ["run", str(recipe), "--out", str(folder / "typo"), "--resume", "--quiet"]
+    )
+    assert result.returncode == 0, result.stderr
+    assert "kseq: warning: nothing to resume in" in result.stderr
+    assert "starting a fresh run" in result.stderr
