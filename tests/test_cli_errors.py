@@ -307,3 +307,14 @@ def test_resume_with_nothing_to_resume_says_so(folder):
     assert result.returncode == 0, result.stderr
     assert "kseq: warning: nothing to resume in" in result.stderr
     assert "starting a fresh run" in result.stderr
+
+
+def test_a_study_trial_the_data_refuse_names_the_trial_in_one_line(folder):
+    pytest.importorskip("optuna")
+    study = folder / "study.toml"
+    study.write_text(
+        f'[study]\nname = "s"\nrecipe = "{_write_recipe(folder)}"\n'
+        'objective = "validation.recursive.mape"\ntrials = 1\n[space]\n"windows.lookback" = [200]\n'
+    )
+    line = _errors(folder, ["study", str(study), "--out", str(folder / "o")])
+    assert "Trial 0 (windows.lookback = 200): The training part has" in line

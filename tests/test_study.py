@@ -1,12 +1,15 @@
 """Optuna studies: outputs, resuming after a kill, pruning."""
 
+import json
 import os
 import signal
 import subprocess
 import sys
 import time
 import uuid
+from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -240,3 +243,30 @@ def test_shared_postgresql_study_reruns_the_trial_of_a_killed_worker(tmp_path, p
     again = optuna.load_study(study_name="tiny", storage=storage)
     assert summary.failed_workers == 0
     assert sum(t.state == TrialState.COMPLETE for t in again.trials) == 6
+
+
+def test_a_panel_study_reads_the_net_s_validation_mase(tmp_path):
+    rng = np.random.default_rng(0)
+    months = pd.date_range("2010-01-01", periods=60, freq="MS")
+    frame = pd.concat(
+        pd.DataFrame({"unique_id": f"s{i}", "ds": months, "y": 50 + i + rng.normal(0, 1, 60)})
+        for i in range(4)
+    )
+    frame.to_csv(tmp_path / "panel.csv", index=False)
+    (tmp_path / "panel.toml").write_text(
+        "[recipe]\nname = 'p'\n[data]\nsource = 'panel'\npath = 'panel.csv'\n"
+        "[training]\nepochs = 1\nensemble = 1\nsteps_per_epoch = 2\n"
+    )
+    text = (
+        '[study]\nname = "tiny"\nrecipe = "panel.toml"\nobjective = "validation.kseq.mase"\n'
+        'trials = 1\n[space]\n"windows.lookback" = [6]\n'
+    )
+    with pytest.raises(ConfigError, match=r"a panel recipe's study reads .*validation\.kseq"):
+        load_study(
+            write_study(tmp_path, text.replace("validation.kseq.mase", "validation.best_val_loss"))
+        )
+    summary = run_study(write_study(tmp_path, text), out_dir=tmp_path / "out")
+    study = optuna.load_study(study_name="tiny", storage=summary.storage)
+    trial = study.trials[0]
+    card = json.loads((Path(trial.user_attrs["run_dir"]) / "run_card.json").read_text())
+    assert trial.value == pytest.approx(card["panel"]["validation"]["mase"]["kseq"])

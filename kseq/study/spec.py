@@ -22,7 +22,8 @@ A study file is TOML::
 
 The objective reads a validation metric of the run card (never the test part): one of
 ``validation.best_val_loss``, ``validation.one_step.<metric>`` or
-``validation.recursive.<metric>`` with a metric from `kseq.metrics.score`.
+``validation.recursive.<metric>`` with a metric from `kseq.metrics.score`; for a panel recipe,
+``validation.kseq.mase`` or ``validation.kseq.smape`` (the global net's mean over the series).
 
 """
 
@@ -51,6 +52,7 @@ _CHOICES = {
     "pruner": ("median", "none"),
 }
 METRICS = ("mae", "rmse", "mape", "smape", "mase")
+PANEL_METRICS = ("mase", "smape")
 
 
 @dataclass(frozen=True)
@@ -121,7 +123,6 @@ def load_study(path):
             f"{path}: [study] heartbeat_seconds must be > 0; got {settings['heartbeat_seconds']}."
         )
     settings = StudySettings(**settings)
-    _check_objective(settings.objective, path)
     overrides = [(*_split_key(k, path), v) for k, v in raw.get("overrides", {}).items()]
     space = {}
     for key, spec in raw.get("space", {}).items():
@@ -144,6 +145,7 @@ def load_study(path):
     if settings.sampler == "grid" and any(isinstance(s, dict) for s in space.values()):
         raise ConfigError(f"{path}: sampler = 'grid' needs every [space] entry to be a list.")
     base = _base_recipe(settings.recipe, path)
+    _check_objective(settings.objective, path, panel=_is_panel(base, overrides))
     # Fail now, not in trial 37: the base recipe with overrides and every value of the space
     # (the same validation `kseq run` applies; for distributions, both bounds).
     for key, spec in space.items():
@@ -169,8 +171,22 @@ def _split_key(key, path):
     return section, name
 
 
-def _check_objective(objective, path):
+def _is_panel(base, overrides):
+    recipe = load_recipe(base, overrides)
+    return getattr(recipe.data, "is_panel", False)
+
+
+def _check_objective(objective, path, panel=False):
     parts = objective.split(".")
+    if panel:
+        # A panel run scores the global net on every series' validation part.
+        if parts[:2] != ["validation", "kseq"] or len(parts) != 3 or parts[2] not in PANEL_METRICS:
+            raise ConfigError(
+                f"{path}: [study] objective {objective!r}: a panel recipe's study reads the "
+                "net's mean validation score over the series: "
+                f"validation.kseq.({'|'.join(PANEL_METRICS)})."
+            )
+        return
     ok = objective == "validation.best_val_loss" or (
         len(parts) == 3
         and parts[0] == "validation"
@@ -186,6 +202,14 @@ def _check_objective(objective, path):
 
 def objective_value(card, objective):
     """The study objective read from a `RunCard`'s validation scores (never the test part)."""
+    if card.panel is not None:
+        _, method, name = objective.split(".")
+        value = card.panel.validation.get(name, {}).get(method)
+        if value is None:
+            raise ConfigError(
+                "The study's objective needs the panel's validation scores: set split.validation."
+            )
+        return value
     scores = card.validation
     if scores is None:
         raise ConfigError("The study's objective needs a validation part: set split.validation.")

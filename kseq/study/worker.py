@@ -13,6 +13,7 @@ import time
 import warnings
 from pathlib import Path
 
+from kseq.errors import ConfigError, DataError
 from kseq.recipes.config import load_recipe
 from kseq.study.pruning import make_pruning_callback
 from kseq.study.spec import objective_value, suggest
@@ -31,7 +32,7 @@ def check_storage(url):
     is a `ConfigError` naming it before any trial starts (not an SQLAlchemy traceback)."""
     import sqlalchemy
 
-    from kseq.errors import ConfigError, MissingDependencyError
+    from kseq.errors import MissingDependencyError
 
     advice = "e.g. sqlite:///path/study.db or postgresql://user:password@host/database"
     try:
@@ -186,7 +187,9 @@ def run_worker(spec, storage, out_dir, *, epochs=None, verbose=0):
 
     from kseq.pipeline.run import run_recipe
 
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    # Errors only: a trial that fails re-raises here, and `kseq study` reports it in one line
+    # (Optuna's own "Trial failed" warning would print its traceback first).
+    optuna.logging.set_verbosity(optuna.logging.ERROR)
     study = make_study(spec, storage)
     finished = (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED)
     grid = spec.settings.sampler == "grid"
@@ -216,9 +219,14 @@ def run_worker(spec, storage, out_dir, *, epochs=None, verbose=0):
         recipe = load_recipe(spec.recipe, overrides)
         run_dir = Path(out_dir) / "trials" / f"trial_{trial.number:04d}"
         started = time.perf_counter()
-        card = run_recipe(
-            recipe, run_dir=run_dir, verbose=verbose, callbacks=[make_pruning_callback(trial)]
-        )
+        try:
+            card = run_recipe(
+                recipe, run_dir=run_dir, verbose=verbose, callbacks=[make_pruning_callback(trial)]
+            )
+        except (ConfigError, DataError) as error:
+            # Which point of the space the data refused.
+            point = ", ".join(f"{key} = {value!r}" for key, value in trial.params.items())
+            raise type(error)(f"Trial {trial.number} ({point}): {error}") from error
         trial.set_user_attr("epochs", card.epochs_run)
         trial.set_user_attr("seconds", round(time.perf_counter() - started, 2))
         trial.set_user_attr("run_dir", str(run_dir))
