@@ -235,7 +235,8 @@ def _study(args, backend):
             "run again by the others (see results.md).",
             file=sys.stderr,
         )
-    print(f"{summary.trials} trials in {summary.storage}; best trial {summary.best}.")
+    best = "no trial completed" if summary.best is None else f"best trial {summary.best}"
+    print(f"{summary.trials} trials in {summary.storage}; {best}.")
     print(f"Results: {summary.out_dir}/results.md, best_recipe.toml, " + ", ".join(summary.plots))
     return 0
 

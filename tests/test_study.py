@@ -17,7 +17,7 @@ optuna = pytest.importorskip("optuna")
 from optuna.trial import TrialState  # noqa: E402
 from sqlalchemy.pool import NullPool  # noqa: E402 (Optuna's own dependency)
 
-from kseq.errors import ConfigError  # noqa: E402
+from kseq.errors import ConfigError, KseqWarning  # noqa: E402
 from kseq.recipes.config import load_recipe  # noqa: E402
 from kseq.study import load_study, run_study  # noqa: E402
 from kseq.study.worker import retried_trial_number  # noqa: E402
@@ -270,3 +270,19 @@ def test_a_panel_study_reads_the_net_s_validation_mase(tmp_path):
     trial = study.trials[0]
     card = json.loads((Path(trial.user_attrs["run_dir"]) / "run_card.json").read_text())
     assert trial.value == pytest.approx(card["panel"]["validation"]["mase"]["kseq"])
+
+
+def test_trials_whose_objective_is_not_a_number_end_the_study_at_its_budget(tmp_path, monkeypatch):
+    # Every trial's objective NaN (a learning rate that diverges everywhere): Optuna fails
+    # them; the study used to sample new ones forever, as only finished trials counted.
+    import kseq.study.worker as worker
+
+    monkeypatch.setattr(worker, "objective_value", lambda card, objective: float("nan"))
+    text = STUDY.replace('sampler = "grid"', 'sampler = "random"').replace(
+        "trials = 4", "trials = 2"
+    )
+    with pytest.warns(KseqWarning, match=r"Trial \d \(.*\) failed: its objective is not a number"):
+        summary = run_study(write_study(tmp_path, text), out_dir=tmp_path / "out")
+    assert summary.trials == 2 and summary.best is None
+    results = pd.read_csv(tmp_path / "out" / "results.csv")
+    assert list(results["state"]) == ["FAIL", "FAIL"]

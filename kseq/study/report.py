@@ -81,6 +81,8 @@ def _plot_parameters(frame, spec, out_dir):
 
     objective = spec.settings.objective
     done = frame[frame["state"] == "COMPLETE"]
+    if done.empty:
+        return []  # nothing to plot: every trial failed or was pruned
     paths = []
     for key, space in spec.space.items():
         if key not in done:

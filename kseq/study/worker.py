@@ -7,13 +7,14 @@ three heartbeats (killed, or its machine lost) is failed by the next worker that
 SQLite file serves one machine: there a RUNNING trial at start-up died with its process.
 """
 
+import math
 import os
 import socket
 import time
 import warnings
 from pathlib import Path
 
-from kseq.errors import ConfigError, DataError
+from kseq.errors import ConfigError, DataError, KseqWarning
 from kseq.recipes.config import load_recipe
 from kseq.study.pruning import make_pruning_callback
 from kseq.study.spec import objective_value, suggest
@@ -187,8 +188,9 @@ def run_worker(spec, storage, out_dir, *, epochs=None, verbose=0):
 
     from kseq.pipeline.run import run_recipe
 
-    # Errors only: a trial that fails re-raises here, and `kseq study` reports it in one line
-    # (Optuna's own "Trial failed" warning would print its traceback first).
+    # Errors only: a trial that raises re-raises here and `kseq study` reports it in one line
+    # (Optuna's own warning would print its traceback first); a trial that fails without an
+    # exception (an objective that is not a number) is reported by `report_failed`.
     optuna.logging.set_verbosity(optuna.logging.ERROR)
     study = make_study(spec, storage)
     finished = (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED)
@@ -231,7 +233,11 @@ def run_worker(spec, storage, out_dir, *, epochs=None, verbose=0):
         trial.set_user_attr("seconds", round(time.perf_counter() - started, 2))
         trial.set_user_attr("run_dir", str(run_dir))
         trial.set_user_attr("backend", card.backend)
-        return objective_value(card, spec.settings.objective)
+        value = objective_value(card, spec.settings.objective)
+        if value is None or not math.isfinite(value):
+            # Optuna fails the trial; it still counts towards the budget (`report_failed`).
+            trial.set_user_attr("not_a_number", True)
+        return value
 
     shared = is_shared(storage)
     while True:
@@ -241,7 +247,10 @@ def run_worker(spec, storage, out_dir, *, epochs=None, verbose=0):
                 warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
                 optuna.storages.fail_stale_trials(study)
         trials = study.get_trials(deepcopy=False)
-        if sum(t.state in finished for t in trials) >= spec.budget:
+        # Trials whose objective was not a number count too: a study whose every trial
+        # diverges ends after its budget instead of sampling forever.
+        done = sum(t.state in finished or bool(t.user_attrs.get("not_a_number")) for t in trials)
+        if done >= spec.budget:
             break
         states = {t.state for t in trials}
         if grid and optuna.trial.TrialState.WAITING not in states:
@@ -249,8 +258,23 @@ def run_worker(spec, storage, out_dir, *, epochs=None, verbose=0):
                 break  # every point is finished
             time.sleep(min(spec.settings.heartbeat_seconds, 1.0))
             continue
-        study.optimize(objective, n_trials=1, catch=(GridPointTaken,))
+        study.optimize(objective, n_trials=1, catch=(GridPointTaken,), callbacks=[report_failed])
     return study
+
+
+def report_failed(study, trial):
+    """Says which trial failed without an exception: its objective was not a number (a loss
+    that diverged, a metric undefined on the validation part); the study goes on."""
+    import optuna
+
+    if trial.state == optuna.trial.TrialState.FAIL and trial.user_attrs.get("not_a_number"):
+        point = ", ".join(f"{key} = {value!r}" for key, value in trial.params.items())
+        warnings.warn(
+            f"Trial {trial.number} ({point}) failed: its objective is not a number (a diverged "
+            "loss, or a metric undefined on the validation part); the study goes on.",
+            KseqWarning,
+            stacklevel=2,
+        )
 
 
 def fail_stale_trials(storage, name):
