@@ -262,11 +262,13 @@ def read_panel(
             raise ColumnNotFoundError(
                 f"{name}: no static column {missing[0]!r}; the columns are {columns} "
                 "(static_columns=; recipe: [data] static_columns)."
+                f"{describe_separator(frame.columns, missing)}"
             )
         raise ColumnNotFoundError(
             f"{name}: no column {missing[0]!r}; the columns are {columns}. Name the id, time "
             "and target columns (id_column=, time_column=, target_column=; recipe: [data] "
-            f"id_column, time_column, target_columns).{describe_separator(frame.columns)}"
+            f"id_column, time_column, target_columns)."
+            f"{describe_separator(frame.columns, missing)}"
         )
     frame = frame[needed].copy()
     frame["_row"] = np.arange(len(frame))

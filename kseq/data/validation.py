@@ -1,5 +1,6 @@
 """Reading the user's own series from a CSV file or a DataFrame, with clear errors."""
 
+import difflib
 import os
 import warnings
 from collections import Counter
@@ -83,13 +84,20 @@ def describe_undecodable(name, error):
     )
 
 
-def describe_separator(columns):
-    """A hint when a CSV's header read as one column holding the others (a file separated by
-    ';', tabs or '|'); else ``""``."""
+def describe_separator(columns, missing=()):
+    """A hint for columns not found: the header read as one column holding the others (a file
+    separated by ';', tabs or '|'), or a column named like a missing one but for spaces, case
+    or a typo; else ``""``."""
     found = [s for s in ";\t|" if len(columns) == 1 and s in str(columns[0])]
-    if not found:
-        return ""
-    return f" The file looks separated by {found[0]!r}, not commas: save it as comma-separated."
+    if found:
+        return f" The file looks separated by {found[0]!r}, not commas: save it as comma-separated."
+    names = [str(c) for c in columns]
+    for name in missing:
+        loose = [c for c in names if c.strip().casefold() == str(name).strip().casefold()]
+        close = loose or difflib.get_close_matches(str(name), names, n=1, cutoff=0.8)
+        if close:
+            return f" Did you mean {close[0]!r} for {name!r}?"
+    return ""
 
 
 def _to_datetime(times, utc, dayfirst=None):
@@ -233,7 +241,7 @@ def read_series(
     if absent:
         raise ColumnNotFoundError(
             f"{name} has no column {', '.join(map(repr, absent))}; available columns: "
-            f"{', '.join(map(repr, frame.columns))}.{describe_separator(frame.columns)}"
+            f"{', '.join(map(repr, frame.columns))}.{describe_separator(frame.columns, absent)}"
         )
     repeated = [c for c, k in Counter(value_columns).items() if k > 1]
     if repeated or time_column in value_columns:

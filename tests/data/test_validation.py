@@ -72,9 +72,15 @@ def test_empty_rows_at_the_end_are_left_out_and_said_so(tmp_path):
 
 def test_missing_column_lists_available_ones():
     with pytest.raises(
-        ColumnNotFoundError, match=r"no column 'sales'; available columns: 'month', 'y'"
+        ColumnNotFoundError, match=r"no column 'sales'; available columns: 'month', 'y'\.$"
     ):
         read_series(monthly([1.0, 2.0, 3.0]), "month", "sales")
+    # A header with spaces or another case (spreadsheet exports), or a near typo: named.
+    frame = monthly([1.0, 2.0, 3.0]).rename(columns={"y": " Sales "})
+    with pytest.raises(ColumnNotFoundError, match=r"Did you mean ' Sales ' for 'sales'\?"):
+        read_series(frame, "month", "sales")
+    with pytest.raises(ColumnNotFoundError, match=r"Did you mean 'month' for 'months'\?"):
+        read_series(frame, "months", " Sales ")
 
 
 def test_spreadsheet_exports_get_a_hint(tmp_path):
