@@ -209,6 +209,11 @@ def read_series(
         name, frame = "the DataFrame", source.copy()
     elif isinstance(source, (str, os.PathLike)):
         name = f"'{os.fspath(source)}'"
+        if os.path.isdir(source):
+            raise DataError(
+                f"{name} is a folder; a series is read from one CSV or Parquet file (a folder "
+                'of panel shards is read by a panel recipe: [data] source = "panel").'
+            )
         check_text_table(source, name)
         try:
             if str(source).lower().endswith(".parquet"):

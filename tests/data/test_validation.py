@@ -115,6 +115,8 @@ def test_parquet_is_read_and_other_files_are_named(tmp_path):
     (tmp_path / "latin.csv").write_bytes("month,y\n2020-01,caf\xe9\n".encode("latin-1"))
     with pytest.raises(DataError, match=r"not UTF-8 text \(byte 0xe9"):
         read_series(tmp_path / "latin.csv", "month", "y")
+    with pytest.raises(DataError, match=r"is a folder; a series is read from one CSV"):
+        read_series(tmp_path, "month", "y")
     (tmp_path / "book.xlsx").write_bytes(b"PK\x03\x04")
     with pytest.raises(DataError, match="is a spreadsheet workbook, not a CSV"):
         read_series(tmp_path / "book.xlsx", "month", "y")
