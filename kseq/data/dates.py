@@ -32,7 +32,7 @@ def find_dayfirst(times, sample, where):
         return None
     text = pd.Series(pd.unique(values.astype(str)))
     parts = text.str.extract(_NUMERIC_DATE)
-    if text.empty or parts[0].isna().any():
+    if parts[0].isna().any():
         return None
     first, second = parts[0].astype(int), parts[1].astype(int)
     if (first > 12).any() and (second > 12).any():
@@ -53,7 +53,7 @@ def find_dayfirst(times, sample, where):
         return None  # 00/01/2015 and the like: the reader names the rows that are not dates
     if readings[False].equals(readings[True]):
         return False  # 01/01, 02/02, ...: the same either way
-    regular = {d: _is_regular(index) for d, index in readings.items()}
+    regular = {d: regular_freq(index) is not None for d, index in readings.items()}
     which = int(np.flatnonzero(readings[True] != readings[False])[0])
     example, month_first, day_first = sample[which], readings[False][which], readings[True][which]
     if regular[False] != regular[True]:
@@ -74,13 +74,15 @@ def find_dayfirst(times, sample, where):
     )
 
 
-def _is_regular(index):
-    if index.hasnans or len(index) < 3:
-        return False
+def regular_freq(index):
+    """The frequency alias pandas infers from the distinct dates of `index` (any order), or
+    `None`: fewer than three, a missing date, or no regular spacing."""
+    if index.hasnans:
+        return None
     try:
-        return pd.infer_freq(index.sort_values().unique()) is not None
+        return pd.infer_freq(index.sort_values().unique())
     except (TypeError, ValueError):
-        return False
+        return None
 
 
 def find_freq(index):

@@ -14,7 +14,7 @@ import pandas as pd
 from kseq.data.dates import find_dayfirst
 from kseq.data.validation import (
     check_text_table,
-    describe_separator,
+    describe_missing_columns,
     describe_undecodable,
     drop_trailing_empty_rows,
 )
@@ -262,13 +262,13 @@ def read_panel(
             raise ColumnNotFoundError(
                 f"{name}: no static column {missing[0]!r}; the columns are {columns} "
                 "(static_columns=; recipe: [data] static_columns)."
-                f"{describe_separator(frame.columns, missing)}"
+                f"{describe_missing_columns(frame.columns, missing)}"
             )
         raise ColumnNotFoundError(
             f"{name}: no column {missing[0]!r}; the columns are {columns}. Name the id, time "
             "and target columns (id_column=, time_column=, target_column=; recipe: [data] "
             f"id_column, time_column, target_columns)."
-            f"{describe_separator(frame.columns, missing)}"
+            f"{describe_missing_columns(frame.columns, missing)}"
         )
     frame = frame[needed].copy()
     frame["_row"] = np.arange(len(frame))

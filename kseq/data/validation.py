@@ -8,7 +8,7 @@ from collections import Counter
 import numpy as np
 import pandas as pd
 
-from kseq.data.dates import find_dayfirst
+from kseq.data.dates import find_dayfirst, regular_freq
 from kseq.errors import (
     ColumnNotFoundError,
     DataError,
@@ -84,7 +84,7 @@ def describe_undecodable(name, error):
     )
 
 
-def describe_separator(columns, missing=()):
+def describe_missing_columns(columns, missing=()):
     """A hint for columns not found: the header read as one column holding the others (a file
     separated by ';', tabs or '|'), or a column named like a missing one but for spaces, case
     or a typo; else ``""``."""
@@ -122,13 +122,6 @@ def _to_datetime(times, utc, dayfirst=None):
             )
 
 
-def _regular_freq(index):
-    try:
-        return pd.infer_freq(index.sort_values().unique())
-    except (TypeError, ValueError):
-        return None
-
-
 def _aware_index(utc, parsed, time_column, name):
     """The index of timestamps with UTC offsets: in UTC, unless the offsets change (a DST
     change) and only the local times as written form a regular grid (daily data at local
@@ -136,7 +129,7 @@ def _aware_index(utc, parsed, time_column, name):
     utc = pd.DatetimeIndex(utc, name=time_column)
     if parsed.dtype == object:  # mixed offsets: one Timestamp per row
         wall = pd.DatetimeIndex([t.replace(tzinfo=None) for t in parsed], name=time_column)
-        if _regular_freq(utc) is None and (freq := _regular_freq(wall)) is not None:
+        if regular_freq(utc) is None and (freq := regular_freq(wall)) is not None:
             warnings.warn(
                 f"Time column {time_column!r} of {name} changes its UTC offset (a DST change); "
                 f"kept the local times as written, which form a regular {freq!r} grid.",
@@ -244,9 +237,10 @@ def read_series(
     value_columns = targets + features
     absent = [c for c in [time_column, *value_columns] if c not in frame.columns]
     if absent:
+        hint = describe_missing_columns(frame.columns, absent)
         raise ColumnNotFoundError(
             f"{name} has no column {', '.join(map(repr, absent))}; available columns: "
-            f"{', '.join(map(repr, frame.columns))}.{describe_separator(frame.columns, absent)}"
+            f"{', '.join(map(repr, frame.columns))}.{hint}"
         )
     repeated = [c for c, k in Counter(value_columns).items() if k > 1]
     if repeated or time_column in value_columns:

@@ -65,15 +65,8 @@ def forecast_saved_run(run_dir, horizon, csv=None):
         return forecast_saved_panel(folder, horizon, csv, cache_dir=cache_dir)
     forecaster, recipe = load_saved_run(run_dir)
     series = read_history(recipe, csv)
-    source = f"--csv {csv}" if csv is not None else "The run's data"
-    trained = forecaster.saved_state_.get("extra", {}).get("freq")
-    freq = find_freq(series.index)
-    if trained and freq is not None and freq != to_offset(trained):
-        raise DataError(
-            f"{source} is on frequency {freq.freqstr!r}; the run was trained on {trained!r} "
-            "data, and its lookback and lags count those steps. Forecast a series of the run's "
-            "frequency, or run the recipe on this one."
-        )
+    source = _name_history(csv)
+    check_run_freq(source, find_freq(series.index), forecaster.saved_state_.get("extra", {}))
     features = list(series.columns[forecaster.num_targets :])
     if horizon > forecaster.horizon and features:
         raise ConfigError(
@@ -101,6 +94,23 @@ def forecast_saved_run(run_dir, horizon, csv=None):
         )
     frame.index.name = series.index.name or "time"
     return frame
+
+
+def _name_history(csv):
+    return f"--csv {csv}" if csv is not None else "The run's data"
+
+
+def check_run_freq(source, freq, extra):
+    """Refuses history on another frequency (an offset; `None`: undated) than the data the
+    run was trained on (``extra["freq"]``, saved with the run; runs saved before it was
+    recorded are not checked): the net's lookback, lags and calendar count the run's steps."""
+    trained = extra.get("freq")
+    if trained and freq is not None and freq != to_offset(trained):
+        raise DataError(
+            f"{source} is on frequency {freq.freqstr!r}; the run was trained on {trained!r} "
+            "data, and its lookback, lags and calendar count those steps. Forecast data of the "
+            "run's frequency, or run the recipe on this one."
+        )
 
 
 def read_panel_history(recipe, min_length, csv=None):
@@ -139,13 +149,7 @@ def forecast_saved_panel(folder, horizon, csv=None, *, cache_dir=None):
             "[windows] horizon): ask for at most that, or run the recipe with a longer horizon."
         )
     history = read_panel_history(recipe, lookback, csv)
-    trained = extra.get("freq")
-    if trained and to_offset(history.freq) != to_offset(trained):
-        raise DataError(
-            f"--csv {csv} is on frequency {history.freq!r}; the run was trained on {trained!r} "
-            "data, and its lookback, horizon and calendar count those steps. Forecast a panel "
-            "of the run's frequency, or run the recipe on this one."
-        )
+    check_run_freq(_name_history(csv), to_offset(history.freq), extra)
     frame = fit.forecast(history, horizon, panel_intervals(recipe))
     chosen = extra.get("chosen", "kseq")
     if chosen != "kseq":

@@ -9,6 +9,7 @@ SQLite file serves one machine: there a RUNNING trial at start-up died with its 
 
 import math
 import os
+import re
 import socket
 import time
 import warnings
@@ -36,11 +37,16 @@ def check_storage(url):
     from kseq.errors import MissingDependencyError
 
     advice = "e.g. sqlite:///path/study.db or postgresql://user:password@host/database"
+    # The password stays out of every message: SQLAlchemy's rendering, or a mask where the URL
+    # does not parse.
+    shown = re.sub(r":[^:@/]*@", ":***@", url)
     try:
         shown = sqlalchemy.engine.make_url(url).render_as_string(hide_password=True)
         engine = sqlalchemy.create_engine(url)
     except (sqlalchemy.exc.ArgumentError, sqlalchemy.exc.NoSuchModuleError) as error:
-        raise ConfigError(f"--storage {url!r} is not a database URL ({error}); {advice}.") from None
+        raise ConfigError(
+            f"--storage {shown!r} is not a database URL ({error}); {advice}."
+        ) from None
     except ImportError as error:
         raise MissingDependencyError(
             f"--storage {url.split(':', 1)[0]}://... needs its database driver ({error}): run "
@@ -52,11 +58,10 @@ def check_storage(url):
     except sqlalchemy.exc.SQLAlchemyError as error:
         reason = str(getattr(error, "orig", None) or error).strip().splitlines()[0]
         check = (
-            "that its folder exists and is writable"
-            if is_shared(url) is False
-            else "that the database exists and its server is running"
+            "that the database exists and its server is running"
+            if is_shared(url)
+            else "that its folder exists and is writable"
         )
-        # The password stays out of the message (`shown`).
         raise ConfigError(
             f"--storage {shown!r}: cannot connect ({reason}); check {check}."
         ) from None

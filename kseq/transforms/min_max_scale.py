@@ -46,8 +46,10 @@ class MinMaxScale(SeriesTransform):
         num = array.shape[-1]
         if num >= self.n_features_in_:
             return self._apply(values, "inverse_transform")
-        # scikit-learn's inverse, X = (Z - min_) / scale_, on the leading columns.
-        return restore((array - self.scaler_.min_[:num]) / self.scaler_.scale_[:num])
+        # scikit-learn's inverse on the leading columns (the others padded, then dropped).
+        padded = np.zeros((*array.shape[:-1], self.n_features_in_))
+        padded[..., :num] = array
+        return restore(self._apply(padded, "inverse_transform")[..., :num])
 
     def get_state(self):
         state = super().get_state()
