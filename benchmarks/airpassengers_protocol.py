@@ -53,10 +53,14 @@ from kseq.recipes.config import validate  # noqa: E402
 ROWS = ("model (recursive, 24-step)", "model (one-step)", "chosen (24-step)", "chosen (one-step)")
 
 
-def rescore(origin_dir):
-    """The evaluate stage on one saved origin: metrics, coverage, picks."""
+def rescore(origin_dir, combination_weights=None):
+    """The evaluate stage on one saved origin: metrics, coverage, picks (with
+    `combination_weights`, that ``[evaluation]`` key instead of the card's)."""
     card = RunCard.from_json((origin_dir / "run_card.json").read_text())
     recipe = validate(card.config)
+    if combination_weights is not None:
+        evaluation = dataclasses.replace(recipe.evaluation, combination_weights=combination_weights)
+        recipe = dataclasses.replace(recipe, evaluation=evaluation)
     forecaster = Forecaster.load(origin_dir / "forecaster")
     data = split_run(load_series(recipe.data, recipe.recipe.seed), recipe.split)
     split = data.split
@@ -65,16 +69,19 @@ def rescore(origin_dir):
     history = data.values[split.train][:, 0]
     multi = forecaster.predict(data.values[:start], len(truth))[:, 0]
     one = forecaster.predict_one_step(data.values[: split.validation.stop], start)[:, 0]
-    choice, one_choice, _ = score_candidates(multi, one, history, truth, recipe.evaluation)
+    candidates = score_candidates(multi, one, history, truth, recipe.evaluation)
     season = recipe.evaluation.season_length
     validation = ValidationScores(
         best_val_loss=float("nan"),
         one_step=score(truth, one, history, season),
         recursive=score(truth, multi, history, season),
-        choice=choice,
-        chosen=pick_lowest(choice),
+        choice=candidates.multi_step,
+        chosen=pick_lowest(candidates.multi_step),
+        weights=candidates.weights,
     )
-    intervals, note = calibrate_intervals(forecaster, data, recipe, 24, validation.chosen)
+    intervals, note = calibrate_intervals(
+        forecaster, data, recipe, 24, validation.chosen, validation.weights
+    )
     if not intervals:
         raise SystemExit(f"{origin_dir}: {note}")
     test = evaluate_test(forecaster, data, recipe, validation=validation, intervals=intervals)
@@ -83,15 +90,15 @@ def rescore(origin_dir):
         if not np.isclose(recorded, now, rtol=1e-4):
             raise SystemExit(f"{origin_dir}: {row} MAPE {now} here, {recorded} in the card.")
     # Tried and not kept: the one-step row picked on the validation part's one-step scores.
-    one_step_pick = pick_lowest(one_choice)
+    one_step_pick = pick_lowest(candidates.one_step)
     test_truth = data.values[data.split.test][:, 0]
     baselines, _ = compute_baselines(
         data.values[: data.test_start, 0], test_truth, recipe.evaluation
     )
-    candidates = list_candidates(
-        test.one_step[:, 0], {k: v["one_step"] for k, v in baselines.items()}
+    one_candidates = list_candidates(
+        test.one_step[:, 0], {k: v["one_step"] for k, v in baselines.items()}, validation.weights
     )
-    per_horizon = score(test_truth, candidates[one_step_pick], history, season)["mape"]
+    per_horizon = score(test_truth, one_candidates[one_step_pick], history, season)["mape"]
     classical, wider = score_classical(forecaster, data, recipe, multi, one, test)
     coverage = test.band_coverage
     return {
@@ -115,6 +122,7 @@ def rescore(origin_dir):
         },
         "coverage": {h: coverage[h] for h in ("24-step", "one-step")},
         "picks": {"24-step": validation.chosen, "one-step (not kept)": one_step_pick},
+        "weights": validation.weights,
         "scale": intervals["model"].scale,
         "quantiles": dict(
             zip(map(str, intervals["model"].levels), intervals["model"].quantiles, strict=True)
@@ -137,8 +145,8 @@ def score_classical(forecaster, data, recipe, multi, one, test):
     split, season = data.split, evaluation.season_length
     truth = data.values[split.validation][:, 0]
     history = data.values[split.train][:, 0]
-    choice, _, _ = score_candidates(multi, one, history, truth, evaluation)
-    pick = pick_lowest(choice)
+    candidates = score_candidates(multi, one, history, truth, evaluation)
+    pick = pick_lowest(candidates.multi_step)
     test_truth = data.values[split.test][:, 0]
     baselines, _ = compute_baselines(data.values[: data.test_start, 0], test_truth, evaluation)
     steps = test.steps
@@ -152,10 +160,12 @@ def score_classical(forecaster, data, recipe, multi, one, test):
         for name, f in baselines.items()
     }
     multi_candidates = list_candidates(
-        test.multi_step[:steps, 0], {k: v["multi_step"][:steps] for k, v in baselines.items()}
+        test.multi_step[:steps, 0],
+        {k: v["multi_step"][:steps] for k, v in baselines.items()},
+        candidates.weights,
     )
     one_candidates = list_candidates(
-        test.one_step[:, 0], {k: v["one_step"] for k, v in baselines.items()}
+        test.one_step[:, 0], {k: v["one_step"] for k, v in baselines.items()}, candidates.weights
     )
     mape = {
         f"{WIDER} (24-step)": score(test_truth[:steps], multi_candidates[pick], history, season)[
@@ -237,12 +247,19 @@ def main(argv=None):
         default="airpassengers-protocol",
         help="results file: benchmarks/results/<name>-<backend>.json",
     )
+    parser.add_argument(
+        "--combination-weights",
+        choices=("equal", "validation"),
+        help="[evaluation] combination_weights instead of the saved recipe's",
+    )
     args = parser.parse_args(argv)
     backend = keras.backend.backend()
     results = {}
     for folder in args.folders:
         origins = {
-            d.name: rescore(d) for d in sorted(folder.iterdir()) if (d / "run_card.json").exists()
+            d.name: rescore(d, args.combination_weights)
+            for d in sorted(folder.iterdir())
+            if (d / "run_card.json").exists()
         }
         results[folder.name] = {"origins": origins, **summarise(origins)}
         s = results[folder.name]
@@ -251,7 +268,8 @@ def main(argv=None):
             cov = o["coverage"]
             print(
                 f"  {name}: chosen 24-step {o['mape']['chosen (24-step)']:.2f} % "
-                f"({o['picks']['24-step']}), one-step {o['mape']['chosen (one-step)']:.2f} % "
+                f"({o['picks']['24-step']}, weights {o['weights']}), one-step "
+                f"{o['mape']['chosen (one-step)']:.2f} % "
                 f"; coverage 24-step 80/95 "
                 f"{cov['24-step']['80']:.2f}/{cov['24-step']['95']:.2f}, one-step "
                 f"{cov['one-step']['80']:.2f}/{cov['one-step']['95']:.2f}; with ETS and Theta "

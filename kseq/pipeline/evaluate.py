@@ -9,10 +9,12 @@ from kseq.data.dates import format_dates, make_future_index
 from kseq.errors import DataError
 from kseq.evaluation import baselines as classical
 from kseq.evaluation.choice import choose_by_evidence
+from kseq.evaluation.combination import EQUAL_WEIGHT, combine, fit_weight
 from kseq.evaluation.conformal_intervals import ConformalIntervals
 from kseq.evaluation.metrics import mase, score
 from kseq.pipeline.fit import kept_epoch
 from kseq.pipeline.values import (
+    CandidateScores,
     FutureForecast,
     IntervalCoverage,
     TestEvaluation,
@@ -32,16 +34,15 @@ def evaluate_validation(fit, data, recipe):
     recursive = fit.forecaster.predict(values[:start], len(truth))[:, 0]
     one_step = fit.forecaster.predict_one_step(values[: split.validation.stop], start)[:, 0]
     val_loss = fit.history["val_loss"]  # the first member's
-    choice, picked = {}, None
+    scores, picked = None, None
     if recipe.evaluation.choose:
-        choice, _, candidates = score_candidates(
-            recursive, one_step, history, truth, recipe.evaluation
-        )
-        picked = choose_candidate(candidates, truth, history, recipe.evaluation)
+        scores = score_candidates(recursive, one_step, history, truth, recipe.evaluation)
+        picked = choose_candidate(scores.forecasts, truth, history, recipe.evaluation)
     return ValidationScores(
-        choice=choice,
+        choice=scores.multi_step if scores else {},
         chosen=picked.chosen if picked else None,
         reason=picked.reason if picked else "",
+        weights=scores.weights if scores else {},
         best_val_loss=float(val_loss[kept_epoch(val_loss, recipe.training) - 1])
         if recipe.training.early_stopping
         else float(min(val_loss)),
@@ -54,31 +55,57 @@ def evaluate_validation(fit, data, recipe):
 COMBINABLE = ("sarima", *classical.STATSFORECAST_MODELS)
 
 
-def list_candidates(model, baselines):
+def list_candidates(model, baselines, weights=None):
     """The choice's candidates: ``{name: forecast}`` for the model, each baseline and the
-    model's mean with each `COMBINABLE` baseline (``"model+sarima"``)."""
+    model's combination with each `COMBINABLE` baseline (``"model+sarima"``): the model's
+    weight in `weights` (``{"model+sarima": 0.75}``), else their mean."""
+    weights = weights or {}
     candidates = {"model": model, **baselines}
     for name in COMBINABLE:
         if name in baselines:
-            candidates[f"model+{name}"] = (model + baselines[name]) / 2
+            combination = f"model+{name}"
+            weight = weights.get(combination, EQUAL_WEIGHT)
+            candidates[combination] = combine(model, baselines[name], weight)
     return candidates
 
 
+def fit_combination_weights(model, baselines, history, truth, evaluation):
+    """The model's weight in each combination with a `COMBINABLE` baseline
+    (``{"model+sarima": w}``): with ``combination_weights = "validation"`` the one of lowest
+    MASE on `truth` (the multi-step forecasts `model` and `baselines` of it), else 1/2."""
+    season = evaluation.season_length
+    weights = {}
+    for name in COMBINABLE:
+        if name not in baselines:
+            continue
+        if evaluation.combination_weights == "validation":
+            weights[f"model+{name}"] = fit_weight(
+                lambda w, other=baselines[name]: score(
+                    truth, combine(model, other, w), history, season
+                )["mase"]
+            )
+        else:
+            weights[f"model+{name}"] = EQUAL_WEIGHT
+    return weights
+
+
 def score_candidates(model, model_one_step, history, truth, evaluation):
-    """MASE on `truth` of every candidate, the baselines fitted on `history`: multi-step
-    ``{name: mase}`` (what the choice follows), one-step ``{name: mase}``, and the candidates'
-    multi-step forecasts ``{name: (steps,)}``."""
+    """Every candidate on `truth`, the baselines fitted on `history` and the combinations'
+    weights chosen on the multi-step forecasts: a `CandidateScores`."""
     baselines, _ = compute_baselines(history, truth, evaluation)
     steps = len(truth)
     season = evaluation.season_length
-    multi = list_candidates(
-        model[:steps], {name: f["multi_step"][:steps] for name, f in baselines.items()}
+    multi_baselines = {name: f["multi_step"][:steps] for name, f in baselines.items()}
+    weights = fit_combination_weights(model[:steps], multi_baselines, history, truth, evaluation)
+    multi = list_candidates(model[:steps], multi_baselines, weights)
+    one = list_candidates(
+        model_one_step, {name: f["one_step"] for name, f in baselines.items()}, weights
     )
-    one = list_candidates(model_one_step, {name: f["one_step"] for name, f in baselines.items()})
-    return (
-        {name: score(truth, f, history, season)["mase"] for name, f in multi.items()},
-        {name: score(truth, f, history, season)["mase"] for name, f in one.items()},
-        multi,
+    return CandidateScores(
+        multi_step={name: score(truth, f, history, season)["mase"] for name, f in multi.items()},
+        one_step={name: score(truth, f, history, season)["mase"] for name, f in one.items()},
+        forecasts=multi,
+        weights=weights,
     )
 
 
@@ -122,7 +149,7 @@ def arrange_by_step(paths, first, start, stop):
     return np.where(valid, paths[np.clip(row, 0, len(paths) - 1), ahead], np.nan)
 
 
-def calibrate_intervals(forecaster, data, recipe, steps, chosen=None):
+def calibrate_intervals(forecaster, data, recipe, steps, chosen=None, weights=None):
     """Conformal intervals for up to `steps` steps ahead from the validation part's residuals:
     ``({"model": ConformalIntervals, "chosen": ...}, note)``; no intervals and a note saying why
     when they cannot be honest.
@@ -130,8 +157,8 @@ def calibrate_intervals(forecaster, data, recipe, steps, chosen=None):
     Every validation point is forecast from each origin 1 to `steps` steps before it by the
     members trained on the training part only (`forecaster`) and, for the `chosen` candidate
     of the validation choice, by that candidate fitted on the training part (a baseline, or
-    the model's mean with one), so every residual is out of sample. Multiplicative when the
-    recipe models logs."""
+    the model's combination with one, weighed by `weights`), so every residual is out of
+    sample. Multiplicative when the recipe models logs."""
     levels = recipe.evaluation.intervals
     split = data.split
     start, stop = split.validation.start, split.validation.stop
@@ -152,7 +179,7 @@ def calibrate_intervals(forecaster, data, recipe, steps, chosen=None):
     paths = {"model": forecaster.predict_origins(values, origins, steps)[:, :, 0]}
     if chosen not in (None, "model"):
         baselines = make_baseline_paths(values[:, 0], start, origins, steps, recipe.evaluation)
-        candidate = list_candidates(paths["model"], baselines).get(chosen)
+        candidate = list_candidates(paths["model"], baselines, weights).get(chosen)
         if candidate is not None:
             paths["chosen"] = candidate
     truth = values[start:stop, 0]
@@ -252,11 +279,12 @@ def evaluate_test(forecaster, data, recipe, validation=None, intervals=None):
     chosen = validation.chosen if validation is not None else None
     chosen_forecasts = {}
     if chosen is not None:
+        weights = validation.weights
         multi_candidates = list_candidates(
-            multi[:, 0], {k: v["multi_step"][:steps] for k, v in baselines.items()}
+            multi[:, 0], {k: v["multi_step"][:steps] for k, v in baselines.items()}, weights
         )
         one_candidates = list_candidates(
-            one_step[:, 0], {k: v["one_step"] for k, v in baselines.items()}
+            one_step[:, 0], {k: v["one_step"] for k, v in baselines.items()}, weights
         )
         if chosen in multi_candidates:
             chosen_forecasts = {
@@ -407,17 +435,21 @@ def fit_statsforecast_baseline(name, forecast, *args):
         raise ValueError(f"statsforecast's {model} cannot fit so few points ({error}).") from None
 
 
-def forecast_future(forecaster, series, steps, intervals=None, chosen=None, evaluation=None):
+def forecast_future(
+    forecaster, series, steps, intervals=None, chosen=None, evaluation=None, weights=None
+):
     """`steps` forecasts past the end of `series` (a `SeriesData`), dated by its frequency,
     with the bounds of `intervals` (``{"model" | "chosen": ConformalIntervals}``) when given;
     with `chosen` (the validation choice, another candidate than the model), that candidate's
-    forecast too, its baseline fitted on the whole series (`forecast_chosen`)."""
+    forecast too, its baseline fitted on the whole series (`forecast_chosen`; a combination
+    weighed as in `weights`)."""
     intervals = intervals or {}
     values = forecaster.predict(series.values, steps)[:, 0]
     dates = make_future_index(series.index, steps)
     chosen_values = None
     if chosen not in (None, "model"):
-        chosen_values = forecast_chosen(chosen, values, series.values[:, 0], evaluation)
+        weight = (weights or {}).get(chosen, EQUAL_WEIGHT)
+        chosen_values = forecast_chosen(chosen, values, series.values[:, 0], evaluation, weight)
     return FutureForecast(
         ds=format_dates(dates),
         values=[float(v) for v in values],
@@ -439,9 +471,10 @@ def format_bounds(intervals, values):
     return bounds
 
 
-def forecast_chosen(chosen, model_forecast, history, evaluation):
-    """The forecast of the candidate `chosen` on validation (a baseline, or the model's mean
-    with one: ``"model+ets"``) after `history`, its baseline fitted on all of `history`."""
+def forecast_chosen(chosen, model_forecast, history, evaluation, weight=EQUAL_WEIGHT):
+    """The forecast of the candidate `chosen` on validation (a baseline, or the model's
+    combination with one, ``"model+ets"``, the model weighing `weight`) after `history`, its
+    baseline fitted on all of `history`."""
     baseline, season = chosen.removeprefix("model+"), evaluation.season_length
     # The history may be a newer CSV than the run's: say why the baseline cannot be refitted
     # there instead of writing NaN (SARIMA on logs) or failing with a traceback.
@@ -459,4 +492,4 @@ def forecast_chosen(chosen, model_forecast, history, evaluation):
             ) from None
     else:
         forecast = classical.forecast_ahead(baseline, history, len(model_forecast), season)
-    return (model_forecast + forecast) / 2 if baseline != chosen else forecast
+    return combine(model_forecast, forecast, weight) if baseline != chosen else forecast

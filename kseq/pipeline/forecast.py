@@ -12,6 +12,7 @@ from pandas.tseries.frequencies import to_offset
 
 from kseq.data.dates import find_freq, make_future_index
 from kseq.errors import ConfigError, DataError, KseqWarning
+from kseq.evaluation.combination import EQUAL_WEIGHT
 from kseq.evaluation.conformal_intervals import ConformalIntervals
 from kseq.evaluation.panel_baselines import BASELINE_CACHE, forecast_baselines
 from kseq.evaluation.panel_intervals import add_panel_bounds
@@ -87,10 +88,13 @@ def forecast_saved_run(run_dir, horizon, csv=None):
     )
     # The candidate the run chose on validation, when not the model: its baseline refitted
     # on the whole history (of the first target, which the baselines forecast).
-    chosen = forecaster.saved_state_.get("extra", {}).get("chosen")
+    extra = forecaster.saved_state_.get("extra", {})
+    chosen = extra.get("chosen")
     if chosen not in (None, "model"):
+        # Runs saved before combinations had weights recorded none: theirs were means.
+        weight = extra.get("weights", {}).get(chosen, EQUAL_WEIGHT)
         frame["chosen"] = forecast_chosen(
-            chosen, frame.iloc[:, 0].to_numpy(), series.values[:, 0], recipe.evaluation
+            chosen, frame.iloc[:, 0].to_numpy(), series.values[:, 0], recipe.evaluation, weight
         )
     frame.index.name = series.index.name or "time"
     return frame
@@ -161,7 +165,8 @@ def forecast_saved_panel(folder, horizon, csv=None, *, cache_dir=None):
             history, horizon, recipe.evaluation.season_length, classical, cache_dir=cache_dir
         )
         frame = frame.merge(baselines.frame, on=["unique_id", "ds"], validate="one_to_one")
-        add_combinations(frame, [chosen])
+        # Runs saved before combinations had weights recorded none: theirs were means.
+        add_combinations(frame, [chosen], extra.get("weights"))
     frame["chosen"] = frame[chosen]
     intervals = {
         name: ConformalIntervals.from_dict(config)

@@ -23,6 +23,7 @@ from kseq._io import write_json_atomic, write_text_atomic
 from kseq._keras import keras
 from kseq.errors import SavedStateError
 from kseq.evaluation.choice import Choice, choose_by_evidence
+from kseq.evaluation.combination import EQUAL_WEIGHT, combine, fit_weight
 from kseq.evaluation.panel_baselines import BASELINE_CACHE, forecast_baselines
 from kseq.evaluation.panel_intervals import add_panel_bounds, calibrate_panel_intervals
 from kseq.evaluation.panel_metrics import (
@@ -60,14 +61,49 @@ def list_candidates(baselines):
     return ["kseq", *classical, *(f"kseq+{name}" for name in classical), *combination]
 
 
-def add_combinations(forecasts, names):
+def add_combinations(forecasts, names, weights=None):
     """Adds to `forecasts` (a long frame) a column per name of `names` that joins others with
-    ``+``: their mean."""
+    ``+``: the net's combination with one classical model, the net weighing ``weights[name]``
+    (1/2 when not given), or the classical models' mean."""
+    weights = weights or {}
     for name in names:
         members = name.split("+")
-        if len(members) > 1:
+        if len(members) > 1 and name in weights:
+            forecasts[name] = combine(forecasts[members[0]], forecasts[members[1]], weights[name])
+        elif len(members) > 1:
             forecasts[name] = forecasts[members].mean(axis=1)
     return forecasts
+
+
+@dataclass(frozen=True)
+class ValidationWindow:
+    """One origin of the choice: the truth of its window (long ``unique_id``, ``ds``, ``y``),
+    every candidate's forecast of it (long, a column per method) and the panel before it."""
+
+    truth: object
+    forecasts: object
+    history: object
+
+
+def fit_panel_weights(windows, evaluation):
+    """The net's weight in each of its combinations (``{"kseq+arima": w}``): with
+    ``combination_weights = "validation"`` the one of lowest mean MASE over every (origin,
+    series) pair of `windows`, else 1/2."""
+    season = evaluation.season_length
+    names = [name for name in list_candidates(evaluation.baselines) if name.startswith("kseq+")]
+    if evaluation.combination_weights != "validation":
+        return dict.fromkeys(names, EQUAL_WEIGHT)
+
+    def mean_mase(name, weight):
+        scores = []
+        for window in windows:
+            frame = window.forecasts[["unique_id", "ds"]].copy()
+            net, other = (window.forecasts[member] for member in name.split("+"))
+            frame[name] = combine(net, other, weight)
+            scores.append(score_panel(window.truth, frame, window.history, season)["mase"])
+        return float(pd.concat(scores).mean())
+
+    return {name: fit_weight(lambda w, name=name: mean_mase(name, w)) for name in names}
 
 
 @dataclass(frozen=True)
@@ -291,8 +327,9 @@ def _new_member(recipe, num_features, num_series, seed, member):
     )
 
 
-def forecast_all(fit, history, steps, recipe, cache_dir):
-    """kseq's, the baselines' and the combination's forecasts after each series of `history`."""
+def forecast_all(fit, history, steps, recipe, cache_dir, weights=None):
+    """kseq's, the baselines' and the combinations' forecasts after each series of `history`
+    (the net weighing `weights` in its combinations, else 1/2)."""
     tick = time.perf_counter()
     forecasts = fit.forecast(history, steps, panel_intervals(recipe))
     kseq_seconds = time.perf_counter() - tick
@@ -304,7 +341,7 @@ def forecast_all(fit, history, steps, recipe, cache_dir):
         cache_dir=cache_dir,
     )
     forecasts = forecasts.merge(baselines.frame, on=["unique_id", "ds"], validate="one_to_one")
-    add_combinations(forecasts, list_candidates(recipe.evaluation.baselines))
+    add_combinations(forecasts, list_candidates(recipe.evaluation.baselines), weights)
     return forecasts, baselines, kseq_seconds
 
 
@@ -337,9 +374,10 @@ def choose_method(scores, evaluation, where="the validation part"):
     return dataclasses.replace(choice, reason=f"on {where}, {choice.reason}")
 
 
-def score_earlier_origins(recipe, panel, cache_dir, *, run_dir, **fit_options):
-    """Per-series scores of every candidate at the choice's earlier origins, and the seconds
-    the baselines took there (``{name: seconds}``, reported apart from kseq's own time).
+def forecast_earlier_origins(recipe, panel, cache_dir, *, run_dir, **fit_options):
+    """Every candidate's forecasts at the choice's earlier origins (`ValidationWindow`s), and
+    the seconds the baselines took there (``{name: seconds}``, reported apart from kseq's own
+    time).
 
     Origin ``j`` (1 ... ``choice_origins - 1``) is the validation part moved ``j`` windows of
     ``[split] validation`` points back: each series is cut before its last ``j × validation``
@@ -348,10 +386,9 @@ def score_earlier_origins(recipe, panel, cache_dir, *, run_dir, **fit_options):
     window from the history before it. Series too short for an origin sit it out.
     """
     split, steps = recipe.split, recipe.split.test
-    season = recipe.evaluation.season_length
     # Only the validation forecasts count here: no refit on the validation part.
     recipe = dataclasses.replace(recipe, training=dataclasses.replace(recipe.training, refit=False))
-    frames, baseline_seconds = [], dict.fromkeys(recipe.evaluation.baselines, 0.0)
+    windows, baseline_seconds = [], dict.fromkeys(recipe.evaluation.baselines, 0.0)
     for j in range(1, recipe.evaluation.choice_origins):
         lengths = panel.lengths - j * split.validation
         short = lengths < panel_min_length(recipe)
@@ -372,8 +409,8 @@ def score_earlier_origins(recipe, panel, cache_dir, *, run_dir, **fit_options):
         )
         for name in baseline_seconds:
             baseline_seconds[name] += baselines.seconds[name]
-        frames.append(score_panel(truth, forecasts, moved.before_validation, season))
-    return frames, baseline_seconds
+        windows.append(ValidationWindow(truth, forecasts, moved.before_validation))
+    return windows, baseline_seconds
 
 
 def run_panel(recipe, run_dir, *, resume=False, verbose="auto", callbacks=()):
@@ -403,12 +440,9 @@ def run_panel(recipe, run_dir, *, resume=False, verbose="auto", callbacks=()):
     validation_forecasts, validation_baselines, seconds_v = forecast_all(
         fit.validation_fit(), split.before_validation, steps, recipe, cache_dir
     )
-    validation_scores = score_panel(
-        validation_truth, validation_forecasts, split.before_validation, season
-    )
     # More origins for the choice: the windows before the validation part, a net each.
     tick = time.perf_counter()
-    earlier, earlier_baseline_seconds = score_earlier_origins(
+    earlier, earlier_baseline_seconds = forecast_earlier_origins(
         recipe,
         panel,
         cache_dir,
@@ -419,14 +453,23 @@ def run_panel(recipe, run_dir, *, resume=False, verbose="auto", callbacks=()):
     # kseq's part only: the baselines' fits at those origins are reported with the baselines.
     elapsed = time.perf_counter() - tick - sum(earlier_baseline_seconds.values())
     timings["choice_origins_s"] = round(elapsed, 2)
+    windows = [
+        ValidationWindow(validation_truth, validation_forecasts, split.before_validation),
+        *earlier,
+    ]
+    weights = fit_panel_weights(windows, recipe.evaluation)
+    for window in windows:
+        add_combinations(window.forecasts, list(weights), weights)
     # One row per origin, series and method: the choice pairs the candidates by (origin, series).
     scored = pd.concat(
-        [validation_scores, *earlier], keys=range(1 + len(earlier)), names=["origin", None]
+        [score_panel(w.truth, w.forecasts, w.history, season) for w in windows],
+        keys=range(len(windows)),
+        names=["origin", None],
     ).reset_index(level="origin")
     validation_summary = summarise_scores(scored)
     where = "the validation part"
     if earlier:
-        counts = ", ".join(str(frame["unique_id"].nunique()) for frame in earlier)
+        counts = ", ".join(str(window.truth["unique_id"].nunique()) for window in earlier)
         where = (
             f"{1 + len(earlier)} origins: the validation part ({len(panel)} series) and the "
             f"{len(earlier)} window(s) of {split.validation} points before it ({counts} series "
@@ -447,7 +490,7 @@ def run_panel(recipe, run_dir, *, resume=False, verbose="auto", callbacks=()):
 
     test_truth = tail_frame(panel, steps)
     test_forecasts, test_baselines, seconds_t = forecast_all(
-        fit, split.before_test, steps, recipe, cache_dir
+        fit, split.before_test, steps, recipe, cache_dir, weights
     )
     test_forecasts["chosen"] = test_forecasts[chosen]
     add_panel_bounds(test_forecasts, intervals, split.before_test, season)
@@ -485,6 +528,7 @@ def run_panel(recipe, run_dir, *, resume=False, verbose="auto", callbacks=()):
     extra = {
         "recipe": recipe.to_dict(),
         "chosen": chosen,
+        "weights": weights,
         "intervals": {name: calibration.to_dict() for name, calibration in intervals.items()},
         # `kseq forecast --csv` refuses a newer panel on another frequency.
         "freq": panel.freq,
@@ -531,6 +575,7 @@ def run_panel(recipe, run_dir, *, resume=False, verbose="auto", callbacks=()):
             reason=reason,
             incumbent=choice.incumbent,
             p_values=choice.p_values,
+            weights=weights,
             validation=validation_summary,
             baseline_seconds=baseline_seconds,
             cached_baselines=sorted(set(validation_baselines.cached) | set(test_baselines.cached)),

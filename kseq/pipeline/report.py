@@ -9,10 +9,12 @@ from kseq.data.dates import find_freq, format_dates, make_future_index
 from kseq.evaluation.plots import plot_forecast, plot_loss
 
 
-def write_forecast_outputs(run_dir, recipe, data, fit, test, future, title, chosen=None):
+def write_forecast_outputs(
+    run_dir, recipe, data, fit, test, future, title, chosen=None, weights=None
+):
     """Writes forecast.png, loss.png, forecasts.npz/.csv, future_forecast.csv and the
     forecaster (with the recipe and the validation's `chosen` candidate, which `kseq forecast`
-    forecasts too); returns the names written."""
+    forecasts too, and the model's weight in each combination); returns the names written."""
     series = data.series
     outputs = ["forecast.png", "loss.png", "forecaster/model.keras", "forecaster/forecaster.json"]
     test_start = data.test_start
@@ -62,7 +64,13 @@ def write_forecast_outputs(run_dir, recipe, data, fit, test, future, title, chos
     plot_loss(run_dir / "loss.png", fit.history)
     # The data's frequency: `kseq forecast --csv` refuses a newer file on another one.
     freq = find_freq(series.index)
-    extra = {"recipe": recipe.to_dict(), "chosen": chosen, "freq": freq and freq.freqstr}
+    # `kseq forecast` forecasts the chosen candidate too, a combination with its weights.
+    extra = {
+        "recipe": recipe.to_dict(),
+        "chosen": chosen,
+        "weights": weights or {},
+        "freq": freq and freq.freqstr,
+    }
     fit.final.save(run_dir / "forecaster", extra=extra)
     return outputs
 

@@ -112,6 +112,8 @@ def run_forecast(recipe, run_dir, *, resume=False, verbose="auto", callbacks=())
 
     tick = time.perf_counter()
     validation = evaluate_validation(fit, data, recipe)
+    chosen = validation.chosen if validation is not None else None
+    weights = validation.weights if validation is not None else {}
     steps = recipe.evaluation.forecast_steps
     test_steps = min(recipe.evaluation.horizon or data.num_test, data.num_test)
     intervals, interval_note = calibrate_intervals(
@@ -119,17 +121,21 @@ def run_forecast(recipe, run_dir, *, resume=False, verbose="auto", callbacks=())
         data,
         recipe,
         max(steps, test_steps, 1),
-        chosen=validation.chosen if validation is not None else None,
+        chosen=chosen,
+        weights=weights,
     )
     test = evaluate_test(fit.final, data, recipe, validation=validation, intervals=intervals)
-    chosen = validation.chosen if validation is not None else None
     future = (
-        forecast_future(fit.final, data.series, steps, intervals, chosen, recipe.evaluation)
+        forecast_future(
+            fit.final, data.series, steps, intervals, chosen, recipe.evaluation, weights
+        )
         if steps
         else None
     )
     title = f"{recipe.name} ({keras.backend.backend()})"
-    outputs = write_forecast_outputs(run_dir, recipe, data, fit, test, future, title, chosen)
+    outputs = write_forecast_outputs(
+        run_dir, recipe, data, fit, test, future, title, chosen, weights
+    )
     timings["evaluation_s"] = round(time.perf_counter() - tick, 2)
 
     history = fit.history

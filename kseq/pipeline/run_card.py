@@ -22,6 +22,9 @@ class PanelSummary:
     # challenger's one-sided p-value against it (kseq.evaluation.choice).
     incumbent: str | None = None
     p_values: dict = field(default_factory=dict)
+    # The net's weight in each of its combinations ({"kseq+arima": 0.5};
+    # kseq.evaluation.combination).
+    weights: dict = field(default_factory=dict)
     baseline_seconds: dict = field(default_factory=dict)
     cached_baselines: list = field(default_factory=list)
     skipped: dict = field(default_factory=dict)
@@ -37,6 +40,13 @@ _NESTED = {
     "future": FutureForecast,
     "panel": PanelSummary,
 }
+
+
+def describe_weight(weights, chosen):
+    """`` (the net weighing 0.75)`` when `chosen` is a combination of the net whose weight is
+    not 1/2, else ``""``."""
+    weight = (weights or {}).get(chosen)
+    return "" if weight in (None, 0.5) else f" (the net weighing {weight:g})"
 
 
 def _nan_to_none(value):
@@ -164,9 +174,10 @@ class RunCard:
                 f"{name} {'n/a' if mase is None or mase != mase else f'{mase:.3f}'}"
                 for name, mase in self.validation.choice.items()
             )
+            weight = describe_weight(self.validation.weights, self.validation.chosen)
             lines.append(
                 f"- validation MASE (multi-step) per candidate: {listed}; chosen: "
-                f"**{self.validation.chosen}**"
+                f"**{self.validation.chosen}**{weight}"
             )
         for name, calibrated in self.intervals.items():
             kind = "multiplicative" if calibrated["multiplicative"] else "additive"
@@ -194,7 +205,8 @@ class RunCard:
             )
         if self.panel is not None:
             lines.append(
-                f"- panel of {self.panel.num_series} series; chosen: **{self.panel.chosen}** "
+                f"- panel of {self.panel.num_series} series; chosen: **{self.panel.chosen}**"
+                f"{describe_weight(self.panel.weights, self.panel.chosen)} "
                 f"({self.panel.reason}); baselines took {self.panel.baseline_seconds} s "
                 f"(cached: {self.panel.cached_baselines or 'none'})"
             )

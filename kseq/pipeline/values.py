@@ -90,6 +90,21 @@ class ValidationScores:
     choice: dict = field(default_factory=dict)
     chosen: str | None = None
     reason: str = ""  # why `chosen` (kseq.evaluation.choice)
+    # The net's weight in each combination with a baseline ({"model+sarima": 0.75}): 1/2, or
+    # chosen here with ``[evaluation] combination_weights = "validation"``.
+    weights: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class CandidateScores:
+    """The choice's candidates on the validation part: multi-step MASE ``{name: mase}`` (what
+    the choice follows), one-step MASE, the multi-step forecasts ``{name: (steps,)}`` and the
+    net's weight in each combination (``{"model+sarima": 0.5}``)."""
+
+    multi_step: dict
+    one_step: dict
+    forecasts: dict
+    weights: dict
 
 
 @dataclass(frozen=True)

@@ -239,6 +239,11 @@ class EvaluationSection:
     # one series' window is one pair, so it keeps ETS; 1: the lowest mean wins, no test
     # (kseq.evaluation.choice).
     choice_alpha: float = _key(_NUM, 0.05, low=0.0, high=1.0)
+    # How a combination of the net with a classical model weighs the two: "equal" (their
+    # mean), or "validation": the net's weight among 0.25, 0.5 and 0.75 with the lowest
+    # validation MASE, one per combination, given in the run card
+    # (kseq.evaluation.combination).
+    combination_weights: str = _key((str,), "equal", choices=("equal", "validation"))
 
     @property
     def interval_levels(self):

@@ -76,3 +76,43 @@ def test_undefined_scores_and_ties_are_left_out():
     assert choose_by_evidence(scores, ["kseq", "ets"], "ets").chosen == "kseq"
     with pytest.raises(ValueError, match="No candidate"):
         choose_by_evidence(make_scores({"ets": [np.nan]}), ["ets"], "ets")
+
+
+def test_a_panels_combination_weights_are_chosen_over_every_origin():
+    from kseq.data import read_panel
+    from kseq.pipeline.panel import ValidationWindow, add_combinations, fit_panel_weights
+    from kseq.recipes.config import EvaluationSection
+
+    rng = np.random.default_rng(0)
+    windows = []
+    for origin in range(2):
+        history, truth, forecasts = [], [], []
+        for k in range(4):
+            ds = pd.date_range("2000-01-01", periods=40, freq="MS")
+            y = 20 + k + np.sin(np.arange(40) * 2 * np.pi / 12) + rng.normal(0, 0.1, 40)
+            cut = 34 - 6 * origin
+            history.append(pd.DataFrame({"unique_id": f"s{k}", "ds": ds[:cut], "y": y[:cut]}))
+            kseq, ets = y[cut : cut + 6] + 1.0, y[cut : cut + 6] - 3.0
+            frame = pd.DataFrame({"unique_id": f"s{k}", "ds": ds[cut : cut + 6]})
+            truth.append(frame.assign(y=y[cut : cut + 6]))
+            forecasts.append(frame.assign(kseq=kseq, ets=ets))
+        windows.append(
+            ValidationWindow(
+                pd.concat(truth, ignore_index=True),
+                pd.concat(forecasts, ignore_index=True),
+                read_panel(pd.concat(history, ignore_index=True)),
+            )
+        )
+    # kseq is 1 above the truth and ETS 3 below it at every point: the net weighing w is off
+    # by |w - 3 (1 - w)| = |4w - 3|, zero at w = 3/4, on every series at both origins.
+    evaluation = EvaluationSection(
+        season_length=12, baselines=["seasonal_naive", "ets"], combination_weights="validation"
+    )
+    assert fit_panel_weights(windows, evaluation) == {"kseq+ets": 0.75}
+    forecasts = add_combinations(windows[0].forecasts.copy(), ["kseq+ets"], {"kseq+ets": 0.75})
+    np.testing.assert_allclose(forecasts["kseq+ets"], windows[0].truth["y"])
+    # Without weights, a combination is the mean.
+    forecasts = add_combinations(windows[0].forecasts.copy(), ["kseq+ets"])
+    np.testing.assert_allclose(forecasts["kseq+ets"], windows[0].truth["y"] - 1.0)
+    equal = EvaluationSection(season_length=12, baselines=["seasonal_naive", "ets"])
+    assert fit_panel_weights(windows, equal) == {"kseq+ets": 0.5}

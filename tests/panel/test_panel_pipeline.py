@@ -228,6 +228,13 @@ def test_a_saved_panel_run_forecasts_every_series_past_its_end(tmp_path, capsys,
     np.testing.assert_allclose(
         merged["chosen"], (merged["AutoETS"] + merged["kseq"]) / 2, rtol=1e-5
     )
+    # A run whose validation part weighed the net 3/4 in that combination forecasts so.
+    weighed = {**extra, "chosen": "kseq+ets", "weights": {"kseq+ets": 0.75}}
+    save_global_fit(fit, tmp_path / "weighed" / "forecaster", weighed)
+    weighed = forecast_saved_run(tmp_path / "weighed", 4).reset_index()
+    np.testing.assert_allclose(
+        weighed["chosen"], 0.25 * combined["ets"] + 0.75 * combined["kseq"], rtol=1e-6
+    )
     # ETS's forecasts are cached next to the run: a second forecast refits nothing.
     import kseq.evaluation.panel_baselines as panel_baselines
 
@@ -272,9 +279,9 @@ def test_a_refit_run_chooses_with_the_members_trained_before_the_validation_part
     calls = []
     original = panel_pipeline.forecast_all
 
-    def recording(fit, history, steps, recipe, cache_dir):
+    def recording(fit, history, steps, recipe, cache_dir, weights=None):
         calls.append((fit, history.lengths.copy()))
-        return original(fit, history, steps, recipe, cache_dir)
+        return original(fit, history, steps, recipe, cache_dir, weights)
 
     monkeypatch.setattr(panel_pipeline, "forecast_all", recording)
     frame = make_panel_frame()
@@ -299,7 +306,12 @@ def test_the_choice_is_scored_on_earlier_origins_too(tmp_path):
     recipe = dataclasses.replace(
         # choice_alpha = 1: the lowest mean over both origins wins (no test).
         recipe,
-        evaluation=dataclasses.replace(recipe.evaluation, choice_origins=2, choice_alpha=1.0),
+        evaluation=dataclasses.replace(
+            recipe.evaluation,
+            choice_origins=2,
+            choice_alpha=1.0,
+            combination_weights="validation",
+        ),
     )
     card = run_recipe(recipe, run_dir=tmp_path / "run", verbose=0)
     # Seasonal naive, computed here: every series at the validation part's origin and at the
@@ -318,5 +330,13 @@ def test_the_choice_is_scored_on_earlier_origins_too(tmp_path):
     assert "2 origins" in card.panel.reason and card.timings["choice_origins_s"] > 0
     candidates = ("kseq", "ets", "kseq+ets")
     assert card.panel.chosen == min(candidates, key=lambda m: mase[m])
+    # The net's weight in its combination with ETS, chosen on both origins, is the one its
+    # test forecasts use (fit_panel_weights is checked against a known answer in test_choice).
+    weight = card.panel.weights["kseq+ets"]
+    assert weight in (0.25, 0.5, 0.75)
+    forecasts = pd.read_csv(tmp_path / "run" / "forecasts.csv")
+    np.testing.assert_allclose(
+        forecasts["kseq+ets"], weight * forecasts["kseq"] + (1 - weight) * forecasts["ets"]
+    )
     # The earlier origin's checkpoints went with the run's own.
     assert not (tmp_path / "run" / "checkpoints").exists()
