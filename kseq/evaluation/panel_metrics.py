@@ -41,6 +41,12 @@ def seasonal_scales(panel, season_length):
     return scales
 
 
+def list_unscaled(panel, season_length):
+    """Ids of the series whose MASE is undefined after `panel` (`seasonal_scales` is NaN:
+    the seasonal naive forecast fits the history exactly, or it is too short for one)."""
+    return [str(sid) for sid in panel.ids[np.isnan(seasonal_scales(panel, season_length))]]
+
+
 def score_panel(truth, forecasts, history, season_length):
     """Scores every method column of `forecasts` against `truth`.
 

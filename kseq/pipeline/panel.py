@@ -27,6 +27,7 @@ from kseq.evaluation.combination import EQUAL_WEIGHT, combine, fit_weight
 from kseq.evaluation.panel_baselines import BASELINE_CACHE, forecast_baselines
 from kseq.evaluation.panel_intervals import add_panel_bounds, calibrate_panel_intervals
 from kseq.evaluation.panel_metrics import (
+    list_unscaled,
     measure_panel_coverage,
     score_panel,
     summarise_scores,
@@ -413,6 +414,25 @@ def forecast_earlier_origins(recipe, panel, cache_dir, *, run_dir, **fit_options
     return windows, baseline_seconds
 
 
+def describe_unscaled(split, season):
+    """Run-card notes naming the series whose MASE is undefined at the validation or the test
+    origin: left out of that part's MASE means (and the choice's pairs), kept in sMAPE."""
+    parts = [("validation", split.before_validation, " and of the choice's pairs")]
+    parts = parts * bool(split.validation) + [("test", split.before_test, "")]
+    notes = []
+    for part, history, choice in parts:
+        ids = list_unscaled(history, season)
+        if ids:
+            shown = ", ".join(ids[:10]) + (f" and {len(ids) - 10} more" if len(ids) > 10 else "")
+            notes.append(
+                f"MASE is undefined on the {part} part for {len(ids)} series ({shown}): the "
+                f"seasonal naive forecast (lag {season}) fits their history before it exactly, "
+                f"so MASE's scale is 0. They are left out of the {part} part's MASE means"
+                f"{choice}; sMAPE keeps them."
+            )
+    return notes
+
+
 def run_panel(recipe, run_dir, *, resume=False, verbose="auto", callbacks=()):
     """The panel pipeline of a `Recipe` with a panel source; returns its `RunCard`."""
     from kseq.pipeline.run import versions
@@ -545,6 +565,7 @@ def run_panel(recipe, run_dir, *, resume=False, verbose="auto", callbacks=()):
         2,
     )
     notes = [f"{len(panel.skipped)} series skipped: {panel.skipped}"] * bool(panel.skipped)
+    notes += describe_unscaled(split, season)
     history = fit.histories[0]
     return RunCard(
         recipe=recipe.name,
