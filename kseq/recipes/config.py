@@ -9,6 +9,7 @@ checked in `validate`. Nothing here imports Keras.
 
 import copy
 import dataclasses
+import difflib
 import math
 import tomllib
 from dataclasses import dataclass, field
@@ -453,6 +454,24 @@ def _check_value(section, key, value, meta):
         _check_range(where, value, meta)
 
 
+def _suggest_key(key, section, fields):
+    """`` Did you mean ...?`` for a key of another section or a near typo; else ``""``."""
+    owners = sorted(
+        {
+            name
+            for sections in _SECTIONS.values()
+            for name, cls in sections.items()
+            if name != section and key in {f.name for f in dataclasses.fields(cls)}
+        }
+    )
+    if owners:
+        listed = " and ".join(f"[{name}]" for name in owners)
+        return f" {key!r} is a key of {listed}: move it there."
+    # Plural/singular and small typos ("target_column" for "target_columns").
+    close = difflib.get_close_matches(key, fields, n=1, cutoff=0.8)
+    return f" Did you mean {close[0]!r}?" if close else ""
+
+
 def _read_section(cls, section, given, source, fixed=None):
     if not isinstance(given, dict):
         raise ConfigError(f"{source}: [{section}] must be a table of keys.")
@@ -461,6 +480,7 @@ def _read_section(cls, section, given, source, fixed=None):
     if unknown:
         raise ConfigError(
             f"{source}: unknown key {unknown[0]!r} in [{section}]; valid keys: {', '.join(fields)}."
+            f"{_suggest_key(unknown[0], section, fields)}"
         )
     values = dict(fixed or {})
     for key, value in given.items():

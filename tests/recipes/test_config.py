@@ -165,3 +165,15 @@ def test_recipe_round_trips_through_its_dict():
     for name in ("airpassengers", "airpassengers-tutorial", "sines", "ar1"):
         recipe = load_recipe(recipe_path(name))
         assert validate(recipe.to_dict()) == recipe
+
+
+def test_an_unknown_key_suggests_its_section_or_spelling():
+    from kseq.recipes.config import validate
+
+    with pytest.raises(ConfigError, match=r"Did you mean 'target_columns'\?"):
+        validate({"data": {"source": "csv", "path": "x.csv", "target_column": "y"}})
+    with pytest.raises(ConfigError, match=r"'season_length' is a key of \[evaluation\]"):
+        validate({"data": {"source": "airpassengers", "season_length": 12}})
+    with pytest.raises(ConfigError) as error:
+        validate({"windows": {"zzz": 1}})
+    assert "Did you mean" not in str(error.value) and "is a key of" not in str(error.value)
