@@ -436,8 +436,14 @@ def _check_value(section, key, value, meta):
     types = meta["types"]
     # bool is an int subclass: accept it only where bool is meant, and ints where floats are.
     if (isinstance(value, bool) and bool not in types) or not isinstance(value, types):
+        # A switch written for a size (`series_embedding = true`): say what the number means.
+        hint = ""
+        if isinstance(value, bool) and int in types:
+            low = meta["low"]
+            hint = f" Give a number{f' >= {low}' if low is not None else ''}, not true/false."
         raise ConfigError(
             f"{where} must be {_type_names(types)}; received {value!r} ({type(value).__name__})."
+            f"{hint}"
         )
     choices = meta["choices"]
     if choices is not None and value not in choices:

@@ -177,3 +177,12 @@ def test_an_unknown_key_suggests_its_section_or_spelling():
     with pytest.raises(ConfigError) as error:
         validate({"windows": {"zzz": 1}})
     assert "Did you mean" not in str(error.value) and "is a key of" not in str(error.value)
+
+
+def test_a_switch_given_for_a_size_says_what_the_number_means():
+    from kseq.recipes.config import validate
+
+    with pytest.raises(
+        ConfigError, match=r"series_embedding must be int; received True .* number >= 0, not true"
+    ):
+        validate({"data": {"source": "us_employment"}, "model": {"series_embedding": True}})
