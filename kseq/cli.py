@@ -78,6 +78,12 @@ def make_parser():
     )
     backtest.add_argument("--out", help="output directory (default: <output_dir>-backtest)")
     _add_overrides(backtest)
+    backtest.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue an interrupted backtest: finished origins are read back, the "
+        "interrupted one continues from its checkpoints",
+    )
 
     study = commands.add_parser("study", help="run or resume a hyperparameter study (Optuna)")
     study.add_argument("study", help="study TOML file, or the name of a bundled one")
@@ -186,12 +192,17 @@ def _backtest(args, backend):
 
     check_inputs(recipe)
 
+    from kseq.callbacks import InterruptGuard
     from kseq.evaluation.backtest import backtest_recipe
     from kseq.evaluation.tables import format_backtest
 
     origins = [int(o) if o.isdigit() else o for o in args.origins]
     out = args.out or recipe.recipe.output_dir.format(name=recipe.name) + "-backtest"
-    summary = backtest_recipe(recipe, origins, length=args.length, run_dir=out)
+    # A signal stops after the running batch, with a checkpoint: `--resume` continues there.
+    with InterruptGuard():
+        summary = backtest_recipe(
+            recipe, origins, length=args.length, run_dir=out, resume=args.resume
+        )
     print(format_backtest(summary))
     print(f"Backtest directory: {out}")
     return 0
@@ -294,7 +305,7 @@ def main(argv=None):
     except TrainingInterrupted as error:
         words = list(sys.argv[1:] if argv is None else argv)
         hint = ""
-        if args.command == "run":
+        if args.command in ("run", "backtest"):
             again = shlex.join(["kseq", *words, *([] if "--resume" in words else ["--resume"])])
             hint = f"; to continue: {again}"
         print(f"kseq: {error}{hint}", file=sys.stderr)

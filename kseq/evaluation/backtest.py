@@ -11,12 +11,14 @@ from pathlib import Path
 
 import pandas as pd
 
-from kseq._io import write_text_atomic
-from kseq.errors import ConfigError, DataError
+from kseq._io import write_json_atomic, write_text_atomic
+from kseq.errors import ConfigError, DataError, SavedStateError
 from kseq.evaluation.tables import format_backtest
 from kseq.pipeline.defaults import infer_defaults
+from kseq.pipeline.fit import CHECKPOINTS
 from kseq.pipeline.load import load_panel, load_run_panel, load_series, panel_min_length
 from kseq.pipeline.run import run_recipe
+from kseq.pipeline.run_card import RunCard
 from kseq.recipes.config import AR1Recipe
 
 
@@ -139,7 +141,39 @@ def default_length(recipe):
     return recipe.split.test if isinstance(recipe.split.test, int) else 0
 
 
-def backtest_recipe(recipe, origins, *, length=None, run_dir="runs/backtest", verbose=0):
+# Written in an origin's folder before its run: the recipe `--resume` compares a finished run
+# of that origin with (the run card holds the recipe after the data's defaults were chosen).
+ORIGIN_RECIPE = "backtest_recipe.json"
+
+
+def read_finished_origin(folder, run, label):
+    """The `RunCard` of the origin's finished run in `folder` when it ran `run`'s recipe;
+    `None` when it did not finish (or predates the recipe record, so it runs again); a
+    `ConfigError` when it ran another recipe."""
+    card_path, recipe_path = folder / "run_card.json", folder / ORIGIN_RECIPE
+    if not (card_path.is_file() and recipe_path.is_file()):
+        return None
+    try:
+        recorded = json.loads(recipe_path.read_text())
+        card = RunCard.from_json(card_path.read_text())
+    except ValueError as error:
+        raise SavedStateError(
+            f"Origin {label!r}: {folder} holds a damaged run ({error}); remove the folder to "
+            "run that origin again."
+        ) from None
+    # Compared as written (JSON: tuples become lists).
+    if recorded != json.loads(json.dumps(run.to_dict(), default=str)):
+        raise ConfigError(
+            f"Origin {label!r}: {folder} holds a run of another recipe or length; --resume "
+            "continues the same backtest. Use another --out, or leave out --resume to run "
+            "every origin again."
+        )
+    return card
+
+
+def backtest_recipe(
+    recipe, origins, *, length=None, run_dir="runs/backtest", resume=False, verbose=0
+):
     """Runs `recipe` once per origin and averages the scores of the parts after the origins.
 
     A panel recipe is backtested the same way, every series at once: the origins are dates,
@@ -162,6 +196,9 @@ def backtest_recipe(recipe, origins, *, length=None, run_dir="runs/backtest", ve
         origins: first forecast points, as dates (``"1958-01"``) or positions (`int`).
         length: points scored after each origin; `default_length` when `None`.
         run_dir: one sub-directory per origin is written here, plus ``backtest.json``/``.md``.
+        resume: continue an interrupted backtest in `run_dir`: an origin whose run finished
+            with this recipe is read back, not run again; the interrupted one continues from
+            its checkpoints (`run_recipe`'s `resume`).
         verbose: Keras progress-bar setting.
 
     Returns:
@@ -181,8 +218,14 @@ def backtest_recipe(recipe, origins, *, length=None, run_dir="runs/backtest", ve
     for origin in origins:
         run = make_run(origin)
         label = str(origin)
+        folder = run_dir / label.replace("/", "-")
+        card = read_finished_origin(folder, run, label) if resume else None
         try:
-            card = run_recipe(run, run_dir=run_dir / label.replace("/", "-"), verbose=verbose)
+            if card is None:
+                interrupted = resume and (folder / CHECKPOINTS).is_dir()
+                folder.mkdir(parents=True, exist_ok=True)
+                write_json_atomic(folder / ORIGIN_RECIPE, run.to_dict())
+                card = run_recipe(run, run_dir=folder, resume=interrupted, verbose=verbose)
         except (ConfigError, DataError) as error:
             # Which of the runs failed: their data differ by origin.
             raise type(error)(f"Origin {label!r}: {error}") from error

@@ -250,3 +250,41 @@ def test_steps_per_execution_is_checked():
 def test_steps_per_execution_defaults_to_the_devices_choice():
     config = load_recipe(recipe_path("airpassengers"), backend=keras.backend.backend())
     assert config.training.steps_per_execution == "auto"  # `choose_steps_per_execution`
+
+
+@pytest.mark.slow
+def test_a_resumed_backtest_reads_finished_origins_back(tmp_path, few_epochs, monkeypatch):
+    import dataclasses
+
+    import kseq.evaluation.backtest as backtest
+
+    config = load_recipe(recipe_path("airpassengers"), TINY)
+    origins = ["1957-01", "1958-01"]
+    first = backtest_recipe(config, origins, length=12, run_dir=tmp_path)
+    calls = []
+
+    def recording(run, *, run_dir, resume, verbose):
+        calls.append((run_dir.name, resume))
+        return run_recipe(run, run_dir=run_dir, resume=resume, verbose=verbose)
+
+    monkeypatch.setattr(backtest, "run_recipe", recording)
+    # Both origins finished with this recipe: nothing runs, the same summary comes back.
+    again = backtest_recipe(config, origins, length=12, run_dir=tmp_path, resume=True)
+    assert calls == [] and again == first
+    # An origin killed before its card was written runs again, from its checkpoints when it
+    # left some (here a fresh start: the folder has none).
+    (tmp_path / "1958-01" / "run_card.json").unlink()
+    resumed = backtest_recipe(config, origins, length=12, run_dir=tmp_path, resume=True)
+    assert calls == [("1958-01", False)]
+    assert resumed.runs[0] == first.runs[0]
+    (tmp_path / "1958-01" / "run_card.json").unlink()
+    (tmp_path / "1958-01" / "checkpoints").mkdir()
+    calls.clear()
+    backtest_recipe(config, origins, length=12, run_dir=tmp_path, resume=True)
+    assert calls == [("1958-01", True)]
+    # Another recipe in the same folder is not mixed in.
+    other = dataclasses.replace(config, recipe=dataclasses.replace(config.recipe, seed=7))
+    with pytest.raises(ConfigError, match=r"Origin '1957-01': .* another recipe"):
+        backtest_recipe(other, origins, length=12, run_dir=tmp_path, resume=True)
+    with pytest.raises(ConfigError, match=r"Origin '1957-01': .* another recipe or length"):
+        backtest_recipe(config, origins, length=6, run_dir=tmp_path, resume=True)
