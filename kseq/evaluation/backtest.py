@@ -12,7 +12,7 @@ from pathlib import Path
 import pandas as pd
 
 from kseq._io import write_json_atomic, write_text_atomic
-from kseq.errors import ConfigError, DataError, SavedStateError
+from kseq.errors import ConfigError, DataError, SavedStateError, TrainingInterrupted
 from kseq.evaluation.tables import format_backtest
 from kseq.pipeline.defaults import infer_defaults
 from kseq.pipeline.fit import CHECKPOINTS
@@ -229,6 +229,8 @@ def backtest_recipe(
         except (ConfigError, DataError) as error:
             # Which of the runs failed: their data differ by origin.
             raise type(error)(f"Origin {label!r}: {error}") from error
+        except TrainingInterrupted as error:
+            raise TrainingInterrupted(f"origin {label!r}: {error}", error.signal_number) from None
         runs.append(BacktestRun(label, card.metrics))
     rows = set.intersection(*(set(r.metrics) for r in runs))
     mean = {
