@@ -176,7 +176,10 @@ def _print_card(card):
     print(f"\n{card.recipe} on {card.backend} — metrics in original units:\n")
     print(format_metrics(card.metrics))
     if card.panel is not None:
-        print(f"\nChosen on validation: {card.panel.chosen} ({card.panel.reason}).")
+        from kseq.pipeline.run_card import describe_weight
+
+        weight = describe_weight(card.panel.weights, card.panel.chosen)
+        print(f"\nChosen on validation: {card.panel.chosen}{weight} ({card.panel.reason}).")
     for leak in card.leakage:
         print(f"\nLEAKAGE: {leak}; these scores are not honest.")
     for note in card.notes:

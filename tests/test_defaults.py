@@ -219,6 +219,9 @@ def test_a_chosen_combination_keeps_its_validation_weight_past_the_end(
     lowest = min(errors.values())
     weight = 0.5 if np.isclose(errors[0.5], lowest) else min(errors, key=errors.get)
     assert card.validation.weights == pytest.approx({"model+ets": weight})
+    said = [note for note in card.notes if note.startswith("chosen on the validation part")]
+    assert len(said) == 1
+    assert (f"model+ets (the net weighing {weight:g})" in said[0]) == (weight != 0.5)
     # Past the end: the net's forecast weighed so with ETS refitted on the whole series.
     ets_ahead = AutoETS(season_length=4).fit(values).predict(h=4)["mean"]
     expected = weight * np.asarray(card.future.values) + (1 - weight) * ets_ahead

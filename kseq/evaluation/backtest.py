@@ -230,7 +230,8 @@ def backtest_recipe(
             # Which of the runs failed: their data differ by origin.
             raise type(error)(f"Origin {label!r}: {error}") from error
         except TrainingInterrupted as error:
-            raise TrainingInterrupted(f"origin {label!r}: {error}", error.signal_number) from None
+            message = f"origin {label!r}: {error}; its checkpoints are in {folder}"
+            raise TrainingInterrupted(message, error.signal_number) from None
         runs.append(BacktestRun(label, card.metrics))
     rows = set.intersection(*(set(r.metrics) for r in runs))
     mean = {

@@ -13,6 +13,7 @@ from kseq.evaluation.combination import EQUAL_WEIGHT, combine, fit_weight
 from kseq.evaluation.conformal_intervals import ConformalIntervals
 from kseq.evaluation.metrics import mase, score
 from kseq.pipeline.fit import kept_epoch
+from kseq.pipeline.run_card import describe_weight
 from kseq.pipeline.values import (
     CandidateScores,
     FutureForecast,
@@ -300,7 +301,9 @@ def evaluate_test(forecaster, data, recipe, validation=None, intervals=None):
             metrics["chosen (one-step)"] = score(
                 test_values[:, 0], chosen_forecasts["one_step"], target_history, season
             )
-            notes.append(f"chosen on the validation part: {validation.reason or chosen}.")
+            weight = describe_weight(weights, chosen)
+            weighed = f"; {chosen}{weight}" if weight else ""
+            notes.append(f"chosen on the validation part: {validation.reason or chosen}{weighed}.")
         else:
             notes.append(f"{chosen}, chosen on the validation part, is not available here.")
     intervals = intervals or {}
