@@ -265,3 +265,34 @@ def test_runs_killed_at_random_points_resume_to_the_uninterrupted_result(tmp_pat
         chain += 1
     # Runs that finish before their kill leave fewer; three of each signal at least.
     assert interrupted >= 9, f"only {interrupted} interruptions in {chain} runs"
+
+
+def test_a_stop_that_lands_in_a_garbage_collector_callback_is_raised_after_it(capsys):
+    import gc
+
+    from kseq.callbacks import InterruptGuard
+    from kseq.errors import TrainingInterrupted
+
+    fired = []
+
+    def callback(phase, info):
+        # The signal's handler runs between two bytecodes of this callback, where an exception
+        # is not propagated (what JAX's own gc callback met under a random SIGTERM).
+        if phase == "start" and not fired:
+            fired.append(signal.SIGTERM)
+            signal.raise_signal(signal.SIGTERM)
+            fired.append("after")
+
+    gc.callbacks.append(callback)
+    try:
+        with pytest.raises(TrainingInterrupted, match="SIGTERM outside training"):
+            with InterruptGuard() as guard:
+                gc.collect()
+                for _ in range(200):  # the signal, delivered again, is raised here
+                    time.sleep(0.01)
+    finally:
+        gc.callbacks.remove(callback)
+    assert fired == [signal.SIGTERM]  # the handler ran inside the callback
+    assert guard.received == signal.SIGTERM
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and "Exception ignored" not in err
