@@ -5,6 +5,7 @@ import json
 import math
 from dataclasses import dataclass, field
 
+from kseq.evaluation.combination import EQUAL_WEIGHT
 from kseq.evaluation.tables import format_metrics
 from kseq.pipeline.values import FutureForecast, IntervalCoverage, ValidationScores
 
@@ -46,7 +47,7 @@ def describe_weight(weights, chosen):
     """`` (the net weighing 0.75)`` when `chosen` is a combination of the net whose weight is
     not 1/2, else ``""``."""
     weight = (weights or {}).get(chosen)
-    return "" if weight in (None, 0.5) else f" (the net weighing {weight:g})"
+    return "" if weight in (None, EQUAL_WEIGHT) else f" (the net weighing {weight:g})"
 
 
 def _nan_to_none(value):
