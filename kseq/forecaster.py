@@ -81,8 +81,8 @@ class Forecaster:
         if not hasattr(self.transforms, "n_features_in_"):
             raise NotFittedError("The Forecaster is not fitted yet; call `fit` first.")
 
-    def _windows(self, series):
-        z = self.transforms.transform(series)
+    def _windows(self, series, position=0):
+        z = self.transforms.transform(series, position=position)
         return make_windows(
             z, z[:, : self.num_targets], lookback=self.lookback, horizon=self.horizon
         )
@@ -154,7 +154,7 @@ class Forecaster:
                 [train[-self.context_length :], _as_2d(validation, "validation")]
             )
             validation_data = WindowDataset(
-                *self._windows(joined),
+                *self._windows(joined, position=len(train) - self.context_length),
                 training.batch_size,
                 batch_multiple=training.batch_multiple,
             )
@@ -206,7 +206,7 @@ class Forecaster:
     def _predict_scaled(self, windows):
         return predict_windows(self.model, np.asarray(windows, dtype="float32"), PREDICT_BATCH)
 
-    def predict(self, history, steps=None):
+    def predict(self, history, steps=None, position=0):
         """Forecasts `steps` points after `history`, in original units.
 
         Up to the model's horizon the forecast is direct; past it, forecasts are fed back as
@@ -216,6 +216,9 @@ class Forecaster:
         Args:
             history: values ``(time, columns)`` in original units, at least `context_length`.
             steps: points to forecast; the model's horizon by default.
+            position: where `history` starts, counted in steps from the start of the series
+                the transforms were fitted on (0: the same start); a seasonal adjustment reads
+                each value's phase from it.
 
         Returns:
             ``(steps, num_targets)`` point forecasts.
@@ -226,9 +229,9 @@ class Forecaster:
                 f"`history` has {len(history)} points; forecasting needs {self.context_length} "
                 f"(lookback {self.lookback} + transform lags {self.transforms.context_length})."
             )
-        return self.predict_origins(history, [len(history)], steps)[0]
+        return self.predict_origins(history, [len(history)], steps, position=position)[0]
 
-    def predict_origins(self, series, origins, steps=None):
+    def predict_origins(self, series, origins, steps=None, position=0):
         """Forecasts `steps` points from each of several origins of one series, in one batch.
 
         The forecast from origin ``t`` sees ``series[:t]`` only (as `predict` on that
@@ -240,6 +243,7 @@ class Forecaster:
             origins: positions of the first forecast point, each ``>= context_length`` and
                 ``<= len(series)``.
             steps: points to forecast from each origin; the model's horizon by default.
+            position: where `series` starts in the fitted series (see `predict`).
 
         Returns:
             ``(num_origins, steps, num_targets)`` point forecasts.
@@ -262,7 +266,8 @@ class Forecaster:
                 f"{series.shape[1]} columns and {self.num_targets} targets."
             )
         histories = np.stack([series[t - context : t] for t in origins])  # (origins, ctx, cols)
-        z = self.transforms.transform(histories)[:, -self.lookback :]
+        starts = int(position) + origins - context  # each history's first step
+        z = self.transforms.transform(histories, position=starts)[:, -self.lookback :]
         forecasts = []
         produced = 0
         while True:
@@ -277,10 +282,12 @@ class Forecaster:
         z_forecast = np.concatenate(forecasts, axis=1)[:, :steps]
         lag = self.transforms.context_length
         return self.transforms.inverse_transform(
-            z_forecast, context=histories[:, -lag:] if lag else histories
+            z_forecast,
+            context=histories[:, -lag:] if lag else histories,
+            position=int(position) + origins,
         )
 
-    def predict_one_step(self, series, start, levels=None):
+    def predict_one_step(self, series, start, levels=None, position=0):
         """One-step-ahead forecasts of ``series[start:]``, each from the true history before it.
 
         Args:
@@ -288,6 +295,7 @@ class Forecaster:
             start: first position forecast; needs ``start >= context_length``.
             levels: quantile levels to return too (a probabilistic head's, decoded by the
                 head and mapped to original units), e.g. ``(0.1, 0.9)``.
+            position: where `series` starts in the fitted series (see `predict`).
 
         Returns:
             ``(len(series) - start, num_targets)`` point forecasts; with `levels`, also the
@@ -301,28 +309,33 @@ class Forecaster:
                 f"{self.context_length} points before the first forecast."
             )
         lag = self.transforms.context_length
-        z = self.transforms.transform(series[start - self.context_length :])
+        z = self.transforms.transform(
+            series[start - self.context_length :],
+            position=int(position) + start - self.context_length,
+        )
         # Window i holds the lookback steps before position start + i.
         x, _ = make_windows(z, lookback=self.lookback, horizon=1)
         outputs = np.asarray(self._predict_scaled(x))[:, :1]  # first step of each horizon
         contexts = make_windows(series[start - lag :], lookback=lag, horizon=1)[0] if lag else None
+        targets = int(position) + start + np.arange(len(x))  # each forecast's position
         point = self.head.point_forecast(outputs)  # (num, 1, num_targets)
-        forecast = self._inverse_batch(point, contexts)[:, 0]
+        forecast = self._inverse_batch(point, contexts, targets)[:, 0]
         if levels is None:
             return forecast
         # One step ahead, every transform's inverse is increasing in the forecast value (the
         # context is the true history), so quantiles map to quantiles in original units.
         quantiles = self.head.quantile_forecast(outputs, levels)  # (num, 1, targets, levels)
         mapped = [
-            self._inverse_batch(quantiles[..., j], contexts)[:, 0] for j in range(len(levels))
+            self._inverse_batch(quantiles[..., j], contexts, targets)[:, 0]
+            for j in range(len(levels))
         ]
         return forecast, np.stack(mapped, axis=-1)
 
-    def _inverse_batch(self, values, contexts):
+    def _inverse_batch(self, values, contexts, positions):
         if contexts is None:
-            return self.transforms.inverse_transform(values)
+            return self.transforms.inverse_transform(values, position=positions)
         # The whole context: the pipeline transforms it through every column's statistics.
-        return self.transforms.inverse_transform(values, context=contexts)
+        return self.transforms.inverse_transform(values, context=contexts, position=positions)
 
     # Saving ------------------------------------------------------------------------------
 

@@ -117,6 +117,11 @@ def test_a_missing_related_file_names_the_key(folder):
             "windows.lookback=40",
             "training part has 42 points; one window needs [windows] lookback 40 + horizon 6 = 46",
         ),
+        (
+            "transforms.seasonal_adjust=24",
+            "training part has 42 points; [transforms] seasonal_adjust = 24 estimates its "
+            "seasonal indices from at least two seasons (48 points)",
+        ),
         ("data.freq='XYZ'", "[data] freq = 'XYZ' is not a pandas frequency alias"),
         ("training.epochs=0", "[training] epochs must be >= 1; received 0"),
         ("model.units=[-4]", "[model] units must be >= 1; received -4"),

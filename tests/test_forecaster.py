@@ -10,7 +10,13 @@ from kseq.errors import DataError, NotFittedError, SavedStateError
 from kseq.forecaster import Forecaster
 from kseq.models import build_forecaster
 from kseq.training_config import TrainingConfig
-from kseq.transforms import Difference, LogTransform, MinMaxScale, TransformPipeline
+from kseq.transforms import (
+    Difference,
+    LogTransform,
+    MinMaxScale,
+    SeasonalAdjust,
+    TransformPipeline,
+)
 
 
 @pytest.fixture
@@ -68,6 +74,31 @@ def test_forecasts_from_many_origins_match_one_at_a_time(series):
     np.testing.assert_allclose(forecaster.predict_origins(changed, [77], 8)[0], paths[1])
     with pytest.raises(DataError, match=r"Origins must lie in \[24, 144\]"):
         forecaster.predict_origins(series, [23], 2)
+
+
+def test_a_seasonal_adjustment_reads_each_forecasts_position(series):
+    transforms = TransformPipeline(
+        [LogTransform(), SeasonalAdjust(12), Difference(1), MinMaxScale((-1, 1))]
+    )
+    model = build_forecaster(12, horizon=3, units=[8])
+    forecaster = Forecaster(model, lookback=12, transforms=transforms)
+    forecaster.fit(
+        series[:108], series[108:120], training=TrainingConfig(epochs=1, seed=0, verbose=0)
+    )
+    # A history that starts later in the series, with its position, forecasts the same.
+    whole = forecaster.predict(series[:120], 5)
+    np.testing.assert_allclose(forecaster.predict(series[31:120], 5, position=31), whole)
+    paths = forecaster.predict_origins(series[7:], [50, 113], 5, position=7)
+    for path, origin in zip(paths, [57, 120], strict=True):
+        np.testing.assert_allclose(path, forecaster.predict(series[:origin], 5), rtol=1e-6)
+    one_step = forecaster.predict_one_step(series[20:], 100, position=20)
+    for t in (120, 131, 143):
+        np.testing.assert_allclose(
+            one_step[t - 120], forecaster.predict(series[:t], 1)[0], rtol=1e-6
+        )
+    # Read at the wrong phase, the forecast lands in another month's season.
+    shifted = forecaster.predict(series[31:120], 5, position=32)
+    assert np.abs(shifted - whole).max() > 5
 
 
 def test_direct_head_forecasts_its_horizon_in_one_call(series):

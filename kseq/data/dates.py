@@ -121,6 +121,24 @@ def make_future_index(index, steps):
     return pd.Index(index[-1] + step * np.arange(1, steps + 1), name=index.name)
 
 
+def count_steps(start, stop, freq):
+    """Steps of `freq` (a pandas offset) from date `start` to date `stop`; negative when
+    `stop` comes first.
+
+    Raises:
+        TimeIndexError: `stop` does not lie on the grid of `freq` steps through `start`.
+    """
+    start, stop = pd.Timestamp(start), pd.Timestamp(stop)
+    first, last = sorted((start, stop))
+    grid = pd.date_range(first, last, freq=freq)
+    if not len(grid) or grid[0] != first or grid[-1] != last:
+        raise TimeIndexError(
+            f"{stop} is not a whole number of {freq.freqstr!r} steps from {start}; the dates "
+            "must continue the series' calendar."
+        )
+    return len(grid) - 1 if stop >= start else 1 - len(grid)
+
+
 def format_dates(index):
     """Positions as strings for JSON and CSV (dates as ``YYYY-MM-DD``, with a time if any)."""
     if isinstance(index, pd.DatetimeIndex):

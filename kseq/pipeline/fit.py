@@ -320,6 +320,8 @@ def cut_run_related(recipe, data, related, transforms, stop):
     if related is None:
         return None
     min_length = recipe.windows.lookback + transforms.context_length + recipe.windows.horizon
+    # Seasonal indices are estimated from two seasons of each related series at least.
+    min_length = max(min_length, 2 * recipe.transforms.seasonal_adjust)
     return cut_related(
         related, data.series.index[stop - 1], min_length, positive=recipe.transforms.log
     )

@@ -10,8 +10,8 @@ import numpy as np
 import pandas as pd
 from pandas.tseries.frequencies import to_offset
 
-from kseq.data.dates import find_freq, make_future_index
-from kseq.errors import ConfigError, DataError, KseqWarning
+from kseq.data.dates import count_steps, find_freq, make_future_index
+from kseq.errors import ConfigError, DataError, KseqWarning, TimeIndexError
 from kseq.evaluation.combination import EQUAL_WEIGHT
 from kseq.evaluation.conformal_intervals import ConformalIntervals
 from kseq.evaluation.panel_baselines import BASELINE_CACHE, forecast_baselines
@@ -76,8 +76,11 @@ def forecast_saved_run(run_dir, horizon, csv=None):
             f"forecast. Ask for at most {forecaster.horizon}, or run the recipe with a longer "
             "[windows] horizon."
         )
+    position = 0  # the run's own data starts where its transforms were fitted
+    if csv is not None and forecaster.transforms.uses_position:
+        position = locate_history(source, series.index, forecaster.saved_state_.get("extra", {}))
     try:
-        forecasts = forecaster.predict(series.values, horizon)
+        forecasts = forecaster.predict(series.values, horizon, position=position)
     except DataError as error:
         # The forecaster speaks of its argument; say which data.
         message = str(error).replace("`history` has", "it has")
@@ -102,6 +105,23 @@ def forecast_saved_run(run_dir, horizon, csv=None):
 
 def _name_history(csv):
     return f"--csv {csv}" if csv is not None else "The run's data"
+
+
+def locate_history(source, index, extra):
+    """Where a newer history (dated by `index`) starts, in steps from the start of the
+    series the run's transforms were fitted on (``extra["start"]``): a seasonal adjustment
+    reads each value's season from it."""
+    freq = find_freq(index)
+    start = extra.get("start")
+    if start is None or freq is None:
+        raise DataError(
+            f"{source}: the run's [transforms] seasonal_adjust places each value in its season "
+            "by its date, and this history or the run has no regular dates to do it with."
+        )
+    try:
+        return count_steps(start, index[0], freq)
+    except TimeIndexError as error:
+        raise DataError(f"{source}: {error}") from None
 
 
 def check_run_freq(source, freq, extra):

@@ -70,6 +70,9 @@ def write_forecast_outputs(
         "chosen": chosen,
         "weights": weights or {},
         "freq": freq and freq.freqstr,
+        # Where the series the transforms were fitted on starts: a seasonal adjustment places
+        # a newer CSV's history in its seasons from it.
+        "start": format_dates(series.index[:1])[0] if freq else None,
     }
     fit.final.save(run_dir / "forecaster", extra=extra)
     return outputs

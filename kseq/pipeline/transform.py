@@ -4,14 +4,23 @@ leaks a recipe's fitting policy lets through."""
 import numpy as np
 
 from kseq.errors import DataError, SeriesTooShortError
-from kseq.transforms import Difference, LogTransform, MinMaxScale, TransformPipeline
+from kseq.transforms import (
+    Difference,
+    LogTransform,
+    MinMaxScale,
+    SeasonalAdjust,
+    TransformPipeline,
+)
 
 
 def build_transforms(section):
-    """Log, then each difference lag, then MinMax scaling, as the section says."""
+    """Log, then seasonal adjustment, then each difference lag, then MinMax scaling, as the
+    section says."""
     steps = []
     if section.log:
         steps.append(LogTransform())
+    if section.seasonal_adjust:
+        steps.append(SeasonalAdjust(section.seasonal_adjust))
     for lag in section.difference:
         steps.append(Difference(lag))
     if section.feature_range is not None:
@@ -56,6 +65,13 @@ def check_window_room(recipe, data):
             f"The training part has {len(train)} points{taken}; one window needs "
             f"[windows] lookback {lookback} + horizon {horizon} = {lookback + horizon}. Lower "
             "the lookback (--set windows.lookback=...) or shorten [split] validation and test."
+        )
+    season = recipe.transforms.seasonal_adjust
+    if season and len(train) < 2 * season:
+        raise SeriesTooShortError(
+            f"The training part has {len(train)} points; [transforms] seasonal_adjust = "
+            f"{season} estimates its seasonal indices from at least two seasons "
+            f"({2 * season} points). Shorten [split] validation and test, or remove the key."
         )
 
 

@@ -107,6 +107,9 @@ class SplitSection:
 @dataclass(frozen=True)
 class TransformsSection:
     log: bool = _key((bool,), False)
+    # Steps per season of fixed seasonal indices removed after the log (classical
+    # decomposition of the training part, `kseq.transforms.SeasonalAdjust`); 0: none.
+    seasonal_adjust: int = _key((int,), 0, low=0)
     difference: list = _key((list,), [], each=(1, None))
     minmax: list | bool = _key((list, bool), [0.0, 1.0])
     fit_on: str = _key((str,), "train", choices=("train", "all"))
@@ -650,6 +653,11 @@ def _check_forecast(recipe, source):
             f"{source}: [model] series_embedding and [data] static_columns describe the series "
             "of a panel; a single series has neither."
         )
+    if recipe.transforms.seasonal_adjust == 1:
+        raise ConfigError(
+            f"{source}: [transforms] seasonal_adjust is the season's length in steps (>= 2, "
+            "e.g. 12 for monthly data), or 0 for none; received 1."
+        )
     if recipe.transforms.scaler != "none":
         raise ConfigError(
             f"{source}: [transforms] scaler = {recipe.transforms.scaler!r} scales the series of "
@@ -734,6 +742,11 @@ def _check_quantile_levels(recipe, source):
 
 def _check_panel(recipe, source):
     data, split, evaluation = recipe.data, recipe.split, recipe.evaluation
+    if recipe.transforms.seasonal_adjust:
+        raise ConfigError(
+            f"{source}: [transforms] seasonal_adjust is built for a single series; a panel's "
+            "global model reads the season from its calendar features. Remove the key."
+        )
     if data.source == "panel" and data.path is None:
         raise ConfigError(f"{source}: [data] source = 'panel' needs [data] path (a long CSV).")
     for key in ("test", "validation"):

@@ -32,6 +32,9 @@ class SeriesTransform(TransformerMixin, BaseEstimator):
 
     #: Points of original-unit history that `inverse_transform` needs before its input.
     context_length = 0
+    #: Whether `fit`, `transform` and `inverse_transform` take ``position``: the position of
+    #: their input's first step in the series (a seasonal transform's phase).
+    uses_position = False
 
     def _check_fitted(self):
         if not hasattr(self, "n_features_in_"):

@@ -85,11 +85,18 @@ def test_missing_file_and_missing_csv_keys(tmp_path):
         (("transforms", "scaler", "zscore"), r"scaler = 'zscore' is not one of none, standard"),
         (("evaluation", "choice_alpha", 1.5), r"choice_alpha must be in \[0.0, 1.0\]; received"),
         (("evaluation", "choice_origins", 2), r"choice_origins applies to panel recipes"),
+        (("transforms", "seasonal_adjust", 1), r"seasonal_adjust is the season's length"),
+        (("transforms", "seasonal_adjust", -12), r"seasonal_adjust must be >= 0; received -12"),
     ],
 )
 def test_values_out_of_range_name_the_key(override, message):
     with pytest.raises(ConfigError, match=message):
         load_recipe(recipe_path("airpassengers"), [override])
+
+
+def test_seasonal_adjust_is_refused_for_a_panel():
+    with pytest.raises(ConfigError, match=r"seasonal_adjust is built for a single series"):
+        load_recipe(recipe_path("us_employment"), [("transforms", "seasonal_adjust", 12)])
 
 
 def test_every_key_a_recipe_sets_reaches_the_model_or_is_an_error():

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from kseq.data import load_airpassengers
-from kseq.errors import LeakageWarning
+from kseq.errors import DataError, LeakageWarning
 from kseq.forecaster import Forecaster
 from kseq.pipeline.forecast import forecast_saved_run
 from kseq.pipeline.run import run_recipe
@@ -224,6 +224,39 @@ def test_csv_recipe_and_forecast_command(tmp_path, backend):
         )
         assert result.returncode == 2 and message in result.stderr, result.stderr
         assert "Traceback" not in result.stderr
+
+
+@pytest.mark.slow
+def test_a_seasonally_adjusted_run_forecasts_a_newer_csv_by_its_dates(tmp_path, few_epochs):
+    days = np.arange(90)
+    frame = pd.DataFrame(
+        {
+            "date": pd.date_range("2020-01-01", periods=90, freq="D"),
+            "sales": 50 + 0.1 * days + 5 * np.array([3, -1, 2, 0, -4, 1, -1])[days % 7],
+        }
+    )
+    recipe = write_csv_recipe(
+        tmp_path,
+        frame,
+        "[transforms]\nseasonal_adjust = 7\ndifference = [1]\n"
+        "[evaluation]\nseason_length = 7\nbaselines = ['naive']\nchoose = false\n",
+    )
+    run_recipe(load_recipe(recipe), run_dir=tmp_path / "run", verbose=0)
+    forecaster = Forecaster.load(tmp_path / "run" / "forecaster")
+    assert forecaster.saved_state_["extra"]["start"] == "2020-01-01"
+    whole = forecast_saved_run(tmp_path / "run", 3, csv=tmp_path / "sales.csv")
+    # The same history from day 11 on: its seasons are read from its dates.
+    frame.iloc[10:].to_csv(tmp_path / "later.csv", index=False)
+    later = forecast_saved_run(tmp_path / "run", 3, csv=tmp_path / "later.csv")
+    np.testing.assert_allclose(later["sales"], whole["sales"], rtol=1e-6)
+    expected = forecaster.predict(frame[["sales"]].to_numpy(), 3)[:, 0]
+    np.testing.assert_allclose(whole["sales"], expected, rtol=1e-6)
+    # Dates between the run's days cannot be placed in its seasons.
+    frame.assign(date=frame["date"] + pd.Timedelta(hours=12)).to_csv(
+        tmp_path / "noon.csv", index=False
+    )
+    with pytest.raises(DataError, match="noon.csv: .* is not a whole number of 'D' steps"):
+        forecast_saved_run(tmp_path / "run", 3, csv=tmp_path / "noon.csv")
 
 
 @pytest.mark.slow
