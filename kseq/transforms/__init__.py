@@ -7,4 +7,11 @@ from kseq.transforms.min_max_scale import MinMaxScale
 from kseq.transforms.seasonal_adjust import SeasonalAdjust
 from kseq.transforms.transform_pipeline import TRANSFORMS, TransformPipeline
 
-__all__ = ["TRANSFORMS", "Difference", "LogTransform", "MinMaxScale", "SeasonalAdjust", "TransformPipeline"]
+__all__ = [
+    "TRANSFORMS",
+    "Difference",
+    "LogTransform",
+    "MinMaxScale",
+    "SeasonalAdjust",
+    "TransformPipeline",
+]
