@@ -110,6 +110,8 @@ class TransformsSection:
     # Steps per season of fixed seasonal indices removed after the log (classical
     # decomposition of the training part, `kseq.transforms.SeasonalAdjust`); 0: none.
     seasonal_adjust: int = _key((int,), 0, low=0)
+    # Seasons at the training part's end the indices are estimated from; 0: all of them.
+    seasonal_window: int = _key((int,), 0, low=0)
     difference: list = _key((list,), [], each=(1, None))
     minmax: list | bool = _key((list, bool), [0.0, 1.0])
     fit_on: str = _key((str,), "train", choices=("train", "all"))
@@ -658,6 +660,12 @@ def _check_forecast(recipe, source):
             f"{source}: [transforms] seasonal_adjust is the season's length in steps (>= 2, "
             "e.g. 12 for monthly data), or 0 for none; received 1."
         )
+    if recipe.transforms.seasonal_window and not recipe.transforms.seasonal_adjust:
+        raise ConfigError(
+            f"{source}: [transforms] seasonal_window = {recipe.transforms.seasonal_window} "
+            "chooses the seasons that [transforms] seasonal_adjust's indices are estimated "
+            "from; set seasonal_adjust (the season's length) too, or remove the key."
+        )
     if recipe.transforms.scaler != "none":
         raise ConfigError(
             f"{source}: [transforms] scaler = {recipe.transforms.scaler!r} scales the series of "
@@ -742,10 +750,11 @@ def _check_quantile_levels(recipe, source):
 
 def _check_panel(recipe, source):
     data, split, evaluation = recipe.data, recipe.split, recipe.evaluation
-    if recipe.transforms.seasonal_adjust:
+    if recipe.transforms.seasonal_adjust or recipe.transforms.seasonal_window:
         raise ConfigError(
             f"{source}: [transforms] seasonal_adjust is built for a single series; a panel's "
-            "global model reads the season from its calendar features. Remove the key."
+            "global model reads the season from its calendar features. Remove the key "
+            "(and seasonal_window)."
         )
     if data.source == "panel" and data.path is None:
         raise ConfigError(f"{source}: [data] source = 'panel' needs [data] path (a long CSV).")

@@ -23,18 +23,26 @@ class SeasonalAdjust(SeriesTransform):
 
     Args:
         season_length: ``m``, steps per season (12 for monthly data); at least 2.
+        seasons: estimate the indices from the last `seasons` seasons of detrended values
+            only (a seasonal pattern that drifts is better described by its recent years);
+            `None`: from all of them. The centred average needs ``m // 2`` steps on either
+            side, so the last detrended value is half a season before the end.
     """
 
     #: `transform` and `inverse_transform` need the position of their first step.
     uses_position = True
 
-    def __init__(self, season_length=12):
+    def __init__(self, season_length=12, seasons=None):
         self.season_length = season_length
+        self.seasons = seasons
 
     def fit(self, values, y=None, position=0):
         m = self.season_length
         if isinstance(m, bool) or not isinstance(m, (int, np.integer)) or m < 2:
             raise ValueError(f"`season_length` must be an integer >= 2. Received: {m!r}")
+        n = self.seasons
+        if n is not None and (isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1):
+            raise ValueError(f"`seasons` must be a positive integer or None. Received: {n!r}")
         array, _ = as_series_array(values)
         if array.ndim != 2:
             raise ValueError(f"SeasonalAdjust fits one series (time, columns); got {array.shape}.")
@@ -55,6 +63,9 @@ class SeasonalAdjust(SeriesTransform):
         )
         detrended = array[half : len(array) - half] - trend
         phases = (int(position) + half + np.arange(len(detrended))) % m
+        if n is not None:
+            # The last `n` seasons (all there are when fewer; every phase has one at least).
+            detrended, phases = detrended[-n * m :], phases[-n * m :]
         indices = np.stack([detrended[phases == p].mean(axis=0) for p in range(m)])
         self.indices_ = indices - indices.mean(axis=0)  # (m, columns)
         self.n_features_in_ = array.shape[-1]

@@ -87,6 +87,7 @@ def test_missing_file_and_missing_csv_keys(tmp_path):
         (("evaluation", "choice_origins", 2), r"choice_origins applies to panel recipes"),
         (("transforms", "seasonal_adjust", 1), r"seasonal_adjust is the season's length"),
         (("transforms", "seasonal_adjust", -12), r"seasonal_adjust must be >= 0; received -12"),
+        (("transforms", "seasonal_window", 3), r"set seasonal_adjust \(the season's length\)"),
     ],
 )
 def test_values_out_of_range_name_the_key(override, message):

@@ -39,6 +39,21 @@ def test_the_fitted_values_first_position_sets_the_phase():
     np.testing.assert_allclose(shifted.indices_[:, 0], np.roll(PATTERN, -5), atol=1e-12)
 
 
+def test_recent_seasons_alone_give_the_recent_pattern():
+    changed = np.roll(PATTERN, 3) * 2
+    t = np.arange(96)
+    values = 10.0 + 0.3 * t + np.where(t < 36, PATTERN[t % 12], changed[t % 12])
+    # Detrended values exist for t in [6, 90); the last 24 read pattern-2 values only.
+    recent = SeasonalAdjust(12, seasons=2).fit(values)
+    np.testing.assert_allclose(recent.indices_[:, 0], changed, atol=1e-12)
+    every = SeasonalAdjust(12).fit(values)
+    assert np.abs(every.indices_[:, 0] - changed).max() > 1
+    # More seasons than there are: all of them.
+    np.testing.assert_allclose(
+        SeasonalAdjust(12, seasons=50).fit(values).indices_, every.indices_, atol=1e-12
+    )
+
+
 def test_odd_season_uses_the_plain_centred_average():
     pattern = np.array([2.0, -3.0, 0.5, 1.5, -1.0])
     t = np.arange(40)
@@ -118,3 +133,6 @@ def test_errors():
     for bad in (1, 0, 2.5, True):
         with pytest.raises(ValueError, match="`season_length` must be an integer >= 2"):
             SeasonalAdjust(bad).fit(np.arange(60.0))
+    for bad in (0, -1, 1.5, True):
+        with pytest.raises(ValueError, match="`seasons` must be a positive integer or None"):
+            SeasonalAdjust(12, seasons=bad).fit(np.arange(60.0))
