@@ -19,7 +19,7 @@ from kseq.pipeline.fit import CHECKPOINTS
 from kseq.pipeline.load import load_panel, load_run_panel, load_series, panel_min_length
 from kseq.pipeline.run import run_recipe
 from kseq.pipeline.run_card import RunCard
-from kseq.recipes.config import AR1Recipe
+from kseq.recipes.config import AR1Recipe, validate
 
 
 @dataclass(frozen=True)
@@ -161,14 +161,23 @@ def read_finished_origin(folder, run, label):
             f"Origin {label!r}: {folder} holds a damaged run ({error}); remove the folder to "
             "run that origin again."
         ) from None
-    # Compared as written (JSON: tuples become lists).
-    if recorded != json.loads(json.dumps(run.to_dict(), default=str)):
+    # Compared with every default filled in (an origin recorded before a key existed holds
+    # none) and as written (JSON: tuples become lists).
+    try:
+        recorded = validate(recorded, source=str(recipe_path)).to_dict()
+    except ConfigError:
+        recorded = None  # a key this version no longer knows: another recipe
+    if _as_json(recorded) != _as_json(run.to_dict()):
         raise ConfigError(
             f"Origin {label!r}: {folder} holds a run of another recipe or length; --resume "
             "continues the same backtest. Use another --out, or leave out --resume to run "
             "every origin again."
         )
     return card
+
+
+def _as_json(value):
+    return json.loads(json.dumps(value, default=str))
 
 
 def backtest_recipe(
