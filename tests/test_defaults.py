@@ -84,6 +84,16 @@ def test_a_recipe_with_only_data_gets_every_key_from_the_data(tmp_path):
     assert not resolved.auto
 
 
+def test_a_recipe_that_adjusts_the_season_gets_a_first_difference(tmp_path):
+    t = np.arange(144)
+    values = 100 * np.exp(0.01 * t) * (1 + 0.2 * np.sin(2 * np.pi * t / 12))
+    recipe = _write(tmp_path, values, extra="[transforms]\nseasonal_adjust = 12\n")
+    resolved, inferred = infer_defaults(recipe, load_series(recipe.data))
+    # A seasonal difference after the seasonal indices would cancel them.
+    assert resolved.transforms.difference == [1]
+    assert "seasonal_adjust = 12 removes the season" in inferred["transforms.difference"]
+
+
 def test_log_is_skipped_for_non_positive_data_and_set_keys_are_kept(tmp_path):
     rng = np.random.default_rng(1)
     values = np.cumsum(rng.normal(0, 1, 100))  # a random walk through zero, no season

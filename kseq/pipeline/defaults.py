@@ -197,7 +197,15 @@ def infer_defaults(recipe, series):
             else f"column {others[0]!r} has values <= 0 (the log applies to every column)"
         )
     difference = transforms.difference
-    if "transforms.difference" in auto:
+    if "transforms.difference" in auto and transforms.seasonal_adjust:
+        # The season is removed by the recipe's indices; a seasonal difference would cancel
+        # them, so the level alone is differenced.
+        difference = [1]
+        inferred["transforms.difference"] = (
+            f"[1]: [transforms] seasonal_adjust = {transforms.seasonal_adjust} removes the "
+            "season, a first difference the level"
+        )
+    elif "transforms.difference" in auto:
         scale = np.log(train) if log else train
         strength = measure_seasonal_strength(scale, season)
         difference = [season] if season > 1 and strength > STRENGTH_THRESHOLD else []
