@@ -101,12 +101,22 @@ def rescore(origin_dir, combination_weights=None):
     per_horizon = score(test_truth, one_candidates[one_step_pick], history, season)["mape"]
     classical, wider = score_classical(forecaster, data, recipe, multi, one, test)
     coverage = test.band_coverage
+    recorded = card.interval_coverage
     return {
         "chosen_coverage": {
             # The model itself chosen: its intervals are the chosen forecast's.
             horizon: coverage.get(f"chosen {horizon}", coverage[horizon])
             for horizon in ("24-step", "one-step")
         },
+        # The run's own intervals, as its card records them: with ``[evaluation]
+        # interval_windows`` > 1 calibrated on more windows than the rescoring's one.
+        "recorded_chosen_coverage": {
+            horizon: recorded.get(f"chosen {horizon}", recorded[horizon])
+            for horizon in ("24-step", "one-step")
+        },
+        "recorded_num_windows": card.intervals.get("chosen", card.intervals["model"]).get(
+            "num_windows", 1
+        ),
         "mape": {
             **{row: test.metrics[row]["mape"] for row in ROWS},
             "one-step picked on one-step validation": per_horizon,
@@ -216,13 +226,14 @@ def summarise(origins):
         }
         for source in ("coverage", "sarima_coverage")
     }
-    chosen = [o["chosen_coverage"] for o in origins.values()]
-    coverage["chosen_coverage"] = {
-        horizon: {
-            level: statistics.fmean(c[horizon][level] for c in chosen) for level in ("80", "95")
+    for source in ("chosen_coverage", "recorded_chosen_coverage"):
+        chosen = [o[source] for o in origins.values()]
+        coverage[source] = {
+            horizon: {
+                level: statistics.fmean(c[horizon][level] for c in chosen) for level in ("80", "95")
+            }
+            for horizon in ("24-step", "one-step")
         }
-        for horizon in ("24-step", "one-step")
-    }
     classical = {
         name: {
             horizon: statistics.fmean(o["classical"][name][horizon] for o in origins.values())
@@ -236,7 +247,18 @@ def summarise(origins):
         "mean_coverage": coverage["coverage"],
         "sarima_mean_coverage": coverage["sarima_coverage"],
         "chosen_mean_coverage": coverage["chosen_coverage"],
+        "recorded_chosen_mean_coverage": coverage["recorded_chosen_coverage"],
     }
+
+
+def measure_gap(coverage):
+    """Mean absolute gap, in points, between empirical and nominal coverage over the four
+    numbers (24-step and one-step, 80 % and 95 %)."""
+    return statistics.fmean(
+        abs(100 * coverage[horizon][level] - float(level))
+        for horizon in ("24-step", "one-step")
+        for level in ("80", "95")
+    )
 
 
 def main(argv=None):
@@ -293,8 +315,24 @@ def main(argv=None):
     }
     print("\nall folders, mean MAPE:", {k: round(v, 2) for k, v in means.items()})
     print("\nall folders, mean coverage:", pooled)
+    chosen = {}
+    for source in ("chosen_mean_coverage", "recorded_chosen_mean_coverage"):
+        chosen[source] = {
+            horizon: {
+                level: statistics.fmean(r[source][horizon][level] for r in results.values())
+                for level in ("80", "95")
+            }
+            for horizon in ("24-step", "one-step")
+        }
+        print(f"all folders, {source}:", chosen[source], f"gap {measure_gap(chosen[source]):.2f}")
     out = Path(__file__).parent / "results" / f"{args.name}-{backend}.json"
-    summary = {"folders": results, "mean_mape": means, "mean_coverage": pooled}
+    summary = {
+        "folders": results,
+        "mean_mape": means,
+        "mean_coverage": pooled,
+        **chosen,
+        "gap": {source: measure_gap(c) for source, c in chosen.items()},
+    }
     out.write_text(json.dumps(summary, indent=2) + "\n")
     print(f"wrote {out}")
 

@@ -26,6 +26,8 @@ class ConformalIntervals:
         scale: ``(steps,)`` residual scale per step ahead (index 0: one step ahead).
         multiplicative: residuals are log ratios, intervals multiply the forecast.
         num_residuals: residuals pooled.
+        num_windows: held-out windows they came from (each forecast by a model fitted before
+            it).
     """
 
     levels: tuple
@@ -33,9 +35,10 @@ class ConformalIntervals:
     scale: tuple
     multiplicative: bool
     num_residuals: int
+    num_windows: int = 1
 
     @classmethod
-    def fit(cls, truth, forecasts, levels=(0.8, 0.95), multiplicative=False):
+    def fit(cls, truth, forecasts, levels=(0.8, 0.95), multiplicative=False, num_windows=1):
         """Fits intervals on held-out points.
 
         Args:
@@ -44,6 +47,7 @@ class ConformalIntervals:
                 history ending ``s + 1`` steps before it; NaN where there is none.
             levels: nominal coverages, each in (0, 1).
             multiplicative: score log ratios (needs positive truth and forecasts).
+            num_windows: how many held-out windows the rows come from (recorded only).
 
         Returns:
             A `ConformalIntervals`.
@@ -92,6 +96,7 @@ class ConformalIntervals:
             scale=tuple(float(s) for s in scale),
             multiplicative=bool(multiplicative),
             num_residuals=num,
+            num_windows=int(num_windows),
         )
 
     @property
@@ -135,6 +140,7 @@ class ConformalIntervals:
             "scale": list(self.scale),
             "multiplicative": self.multiplicative,
             "num_residuals": self.num_residuals,
+            "num_windows": self.num_windows,
         }
 
     @classmethod
@@ -146,4 +152,6 @@ class ConformalIntervals:
             scale=tuple(float(v) for v in config["scale"]),
             multiplicative=bool(config["multiplicative"]),
             num_residuals=int(config["num_residuals"]),
+            # Saved before windows were counted: the validation part alone.
+            num_windows=int(config.get("num_windows", 1)),
         )

@@ -150,8 +150,8 @@ def arrange_by_step(paths, first, start, stop):
     return np.where(valid, paths[np.clip(row, 0, len(paths) - 1), ahead], np.nan)
 
 
-def calibrate_intervals(forecaster, data, recipe, steps, chosen=None, weights=None):
-    """Conformal intervals for up to `steps` steps ahead from the validation part's residuals:
+def calibrate_intervals(forecaster, data, recipe, steps, chosen=None, weights=None, earlier=()):
+    """Conformal intervals for up to `steps` steps ahead from held-out residuals:
     ``({"model": ConformalIntervals, "chosen": ...}, note)``; no intervals and a note saying why
     when they cannot be honest.
 
@@ -159,7 +159,9 @@ def calibrate_intervals(forecaster, data, recipe, steps, chosen=None, weights=No
     members trained on the training part only (`forecaster`) and, for the `chosen` candidate
     of the validation choice, by that candidate fitted on the training part (a baseline, or
     the model's combination with one, weighed by `weights`), so every residual is out of
-    sample. Multiplicative when the recipe models logs."""
+    sample. The `earlier` windows (`IntervalWindow`s, ``[evaluation] interval_windows``) add
+    their residuals the same way, each from the members and baselines fitted before it; all
+    are pooled. Multiplicative when the recipe models logs."""
     levels = recipe.evaluation.intervals
     split = data.split
     start, stop = split.validation.start, split.validation.stop
@@ -172,10 +174,48 @@ def calibrate_intervals(forecaster, data, recipe, steps, chosen=None, weights=No
             "No intervals: the model trained on the validation part ([training] train_on = "
             f"{recipe.training.train_on!r}), so its residuals there are not out of sample."
         )
-    values = data.values[:stop]
+    windows = [(forecaster, data.values[:stop], start)]
+    windows += [(w.forecaster, w.values, w.start) for w in earlier]
+    # {name: [(truth, (points, steps) forecasts)]}: the chosen candidate only where it can be
+    # fitted (SARIMA needs two seasons before the window).
+    held_out = {}
+    for window_forecaster, values, window_start in windows:
+        paths = forecast_window_paths(
+            window_forecaster, values, window_start, recipe, steps, chosen, weights
+        )
+        if paths is None:
+            if window_start == start:
+                return {}, "No intervals: the validation part has no point with enough history."
+            continue
+        for name, matrix in paths.items():
+            held_out.setdefault(name, []).append((values[window_start:, 0], matrix))
+    intervals = {}
+    for name, pairs in held_out.items():
+        truth = np.concatenate([t for t, _ in pairs])
+        multiplicative = recipe.transforms.log and bool((truth > 0).all())
+        try:
+            intervals[name] = ConformalIntervals.fit(
+                truth,
+                np.concatenate([m for _, m in pairs]),
+                levels,
+                multiplicative=multiplicative,
+                num_windows=len(pairs),
+            )
+        except ValueError as error:
+            return {}, f"No intervals: {error}"
+    return intervals, None
+
+
+def forecast_window_paths(forecaster, values, start, recipe, steps, chosen=None, weights=None):
+    """``{"model": (points, steps), "chosen": ...}``: each point of ``values[start:]`` (a
+    held-out window at the end of `values`) forecast from every origin 1 to `steps` steps
+    before it (column ``s``: ``s + 1`` steps ahead; NaN where the origin lacks history), by the
+    members trained before `start` and, when `chosen` is another candidate, by it fitted on
+    ``values[:start]``; `None` when no point has enough history."""
+    stop = len(values)
     first = max(start - steps + 1, forecaster.context_length)
     if first >= stop:
-        return {}, "No intervals: the validation part has no point with enough history."
+        return None
     origins = np.arange(first, stop)
     paths = {"model": forecaster.predict_origins(values, origins, steps)[:, :, 0]}
     if chosen not in (None, "model"):
@@ -183,18 +223,7 @@ def calibrate_intervals(forecaster, data, recipe, steps, chosen=None, weights=No
         candidate = list_candidates(paths["model"], baselines, weights).get(chosen)
         if candidate is not None:
             paths["chosen"] = candidate
-    truth = values[start:stop, 0]
-    multiplicative = recipe.transforms.log and bool((truth > 0).all())
-    intervals = {}
-    for name, candidate in paths.items():
-        by_step = arrange_by_step(candidate, first, start, stop)
-        try:
-            intervals[name] = ConformalIntervals.fit(
-                truth, by_step, levels, multiplicative=multiplicative
-            )
-        except ValueError as error:
-            return {}, f"No intervals: {error}"
-    return intervals, None
+    return {name: arrange_by_step(p, first, start, stop) for name, p in paths.items()}
 
 
 def make_baseline_paths(series, train_stop, origins, steps, evaluation):

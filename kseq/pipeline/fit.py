@@ -20,7 +20,8 @@ from kseq.callbacks import (
     read_checkpoint,
     restore_model_state,
 )
-from kseq.errors import ConfigError
+from kseq.data.split import Split
+from kseq.errors import ConfigError, SeriesTooShortError
 from kseq.forecaster import Forecaster
 from kseq.layers._kernels import (
     choose_steps_per_execution,
@@ -31,8 +32,8 @@ from kseq.models.builders import build_ensemble
 from kseq.models.registry import build_model
 from kseq.pipeline.progress import StageProgress
 from kseq.pipeline.related import cut_related
-from kseq.pipeline.transform import fit_transforms
-from kseq.pipeline.values import FitResult
+from kseq.pipeline.transform import build_transforms, check_window_room, fit_transforms
+from kseq.pipeline.values import FitResult, IntervalWindow, SeriesData, SplitSeries
 from kseq.training_config import TrainingConfig
 
 CHECKPOINTS = "checkpoints"
@@ -325,3 +326,52 @@ def cut_run_related(recipe, data, related, transforms, stop):
     return cut_related(
         related, data.series.index[stop - 1], min_length, positive=recipe.transforms.log
     )
+
+
+def fit_interval_windows(recipe, data, *, run_dir, related=None, resume=False, verbose="auto"):
+    """The earlier windows of ``[evaluation] interval_windows``: ``([IntervalWindow], notes)``.
+
+    Window ``j`` (1 ... ``interval_windows - 1``) is the validation part moved ``j`` of its
+    lengths back. The series is cut at its end, split there as the run splits it (train before
+    it, the window as validation, no test), and the recipe's members are trained on that
+    training part with their own transforms and related-series cut — what the run would have
+    done ``j`` windows earlier — so every residual they leave in the window is out of sample.
+    No refit: only the window's forecasts count. A window whose training part has no room for
+    a training window is left out, and the notes say so.
+    """
+    split = data.split
+    length = split.validation.stop - split.validation.start
+    recipe = dataclasses.replace(recipe, training=dataclasses.replace(recipe.training, refit=False))
+    windows, notes = [], []
+    for j in range(1, recipe.evaluation.interval_windows):
+        start, stop = split.validation.start - j * length, split.validation.stop - j * length
+        series = data.series
+        moved = SplitSeries(
+            SeriesData(
+                series.index[:stop], series.values[:stop], series.columns, series.num_targets
+            ),
+            Split(slice(0, max(start, 0)), slice(max(start, 0), stop), slice(stop, stop)),
+        )
+        try:
+            if start <= 0:
+                raise SeriesTooShortError("no history before it")
+            check_window_room(recipe, moved)
+        except SeriesTooShortError:
+            later = recipe.evaluation.interval_windows - j
+            notes.append(
+                f"Intervals: {later} of the {recipe.evaluation.interval_windows - 1} earlier "
+                f"window(s) left out: the series before window {j} ({start} points) is too "
+                "short to train on."
+            )
+            break
+        fit = fit_forecaster(
+            recipe,
+            moved,
+            build_transforms(recipe.transforms),
+            run_dir=checkpoint_dir(run_dir, f"interval_window_{j}"),
+            related=related,
+            resume=resume,
+            verbose=verbose,
+        )
+        windows.append(IntervalWindow(fit.forecaster, series.values[:stop], start))
+    return windows, notes

@@ -22,7 +22,7 @@ from kseq.pipeline.evaluate import (
     evaluate_validation,
     forecast_future,
 )
-from kseq.pipeline.fit import clear_run_checkpoints, fit_forecaster
+from kseq.pipeline.fit import clear_run_checkpoints, fit_forecaster, fit_interval_windows
 from kseq.pipeline.load import load_series
 from kseq.pipeline.related import load_related
 from kseq.pipeline.report import write_forecast_outputs, write_run_card
@@ -110,6 +110,15 @@ def run_forecast(recipe, run_dir, *, resume=False, verbose="auto", callbacks=())
     )
     timings["training_s"] = round(time.perf_counter() - tick, 2)
 
+    # More residuals for the intervals: the windows before the validation part, members
+    # retrained for each (``[evaluation] interval_windows``; none by default).
+    tick = time.perf_counter()
+    earlier, window_notes = fit_interval_windows(
+        recipe, data, run_dir=run_dir, related=related, resume=resume, verbose=verbose
+    )
+    if recipe.evaluation.interval_windows > 1:
+        timings["interval_windows_s"] = round(time.perf_counter() - tick, 2)
+
     tick = time.perf_counter()
     validation = evaluate_validation(fit, data, recipe)
     chosen = validation.chosen if validation is not None else None
@@ -123,6 +132,7 @@ def run_forecast(recipe, run_dir, *, resume=False, verbose="auto", callbacks=())
         max(steps, test_steps, 1),
         chosen=chosen,
         weights=weights,
+        earlier=earlier,
     )
     test = evaluate_test(fit.final, data, recipe, validation=validation, intervals=intervals)
     future = (
@@ -148,7 +158,9 @@ def run_forecast(recipe, run_dir, *, resume=False, verbose="auto", callbacks=())
         versions=versions(),
         timings=timings,
         leakage=leaks,
-        notes=(test.notes if test is not None else []) + ([interval_note] if interval_note else []),
+        notes=(test.notes if test is not None else [])
+        + window_notes
+        + ([interval_note] if interval_note else []),
         epochs_run=len(history.get("loss", [])),
         epochs_run_per_member=[len(h.get("loss", [])) for h in fit.histories],
         best_epoch_per_member=fit.best_epochs,

@@ -183,9 +183,16 @@ class RunCard:
         for name, calibrated in self.intervals.items():
             kind = "multiplicative" if calibrated["multiplicative"] else "additive"
             levels = ", ".join(f"{level:.0%}" for level in calibrated["levels"])
+            windows = calibrated.get("num_windows", 1)
+            where = (
+                f"the validation part and the {windows - 1} window(s) before it, the members "
+                "retrained for each"
+                if windows > 1
+                else "the validation part"
+            )
             lines.append(
                 f"- conformal intervals of the {name} forecast ({levels}; {kind}) from "
-                f"{calibrated['num_residuals']} validation residuals"
+                f"{calibrated['num_residuals']} held-out residuals ({where})"
             )
             # Coverage keys: "24-step" and "one-step" for the model, "chosen 24-step", ...
             prefix = "" if name == "model" else f"{name} "

@@ -80,6 +80,22 @@ class FitResult:
 
 
 @dataclass(frozen=True)
+class IntervalWindow:
+    """A window before the validation part where intervals find more residuals
+    (``[evaluation] interval_windows``): the members trained on the history before it
+    (`forecaster`), the series up to its end (``values``, ``(stop, columns)``) and where it
+    starts."""
+
+    forecaster: object
+    values: np.ndarray
+    start: int
+
+    @property
+    def stop(self):
+        return len(self.values)
+
+
+@dataclass(frozen=True)
 class ValidationScores:
     """Scores on the validation part: what studies and model choices may look at."""
 

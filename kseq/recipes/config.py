@@ -230,6 +230,11 @@ class EvaluationSection:
     # Conformal intervals of a series' forecasts, calibrated on the validation part's
     # residuals (nominal coverages; [] for none). Panels do not draw them yet.
     intervals: list = _key((list,), [0.8, 0.95])
+    # One series: the conformal intervals' residuals come from this many windows — the
+    # validation part and the windows of the same length before it, the members retrained on
+    # the history before each (statsforecast's and neuralforecast's `n_windows`). Windows
+    # without room for a training window are left out, with a note. Each costs one training.
+    interval_windows: int = _key((int,), 1, low=1)
     # Pick by MASE on the validation part (which ends where the test part begins) and report
     # the pick ("chosen") next to every method. Panels: the net, a classical model (ETS, Theta,
     # ARIMA among the baselines) or the net's mean with one of them. One series: the model,
@@ -650,6 +655,20 @@ def _check_forecast(recipe, source):
             f"{source}: [evaluation] choice_origins applies to panel recipes (source = 'panel'); "
             "a single series' recipe chooses on its validation part."
         )
+    windows = recipe.evaluation.interval_windows
+    has_validation = recipe.split.validation or "split.validation" in recipe.auto
+    if windows > 1 and not (has_validation and recipe.evaluation.intervals):
+        raise ConfigError(
+            f"{source}: [evaluation] interval_windows = {windows} calibrates the intervals on the "
+            "validation part and the windows before it; it needs [split] validation > 0 and "
+            "[evaluation] intervals (e.g. [0.8, 0.95])."
+        )
+    if windows > 1 and recipe.training.train_on != "train":
+        raise ConfigError(
+            f"{source}: [evaluation] interval_windows = {windows} needs residuals out of sample; "
+            f"[training] train_on = {recipe.training.train_on!r} trains on the validation part. "
+            'Set train_on = "train" or interval_windows = 1.'
+        )
     if recipe.model.series_embedding or recipe.data.static_columns:
         raise ConfigError(
             f"{source}: [model] series_embedding and [data] static_columns describe the series "
@@ -755,6 +774,11 @@ def _check_panel(recipe, source):
             f"{source}: [transforms] seasonal_adjust is built for a single series; a panel's "
             "global model reads the season from its calendar features. Remove the key "
             "(and seasonal_window)."
+        )
+    if evaluation.interval_windows != 1:
+        raise ConfigError(
+            f"{source}: [evaluation] interval_windows applies to a single series; a panel's "
+            "intervals pool the residuals of all its series on the validation part."
         )
     if data.source == "panel" and data.path is None:
         raise ConfigError(f"{source}: [data] source = 'panel' needs [data] path (a long CSV).")
