@@ -1,6 +1,7 @@
 """Conformal intervals from held-out residuals (`kseq.evaluation.conformal_intervals`)."""
 
 import math
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -83,3 +84,67 @@ def test_bad_arguments_are_named(kwargs, message):
     intervals = ConformalIntervals.fit(np.zeros(4), np.ones((4, 2)), levels=(0.8,))
     with pytest.raises(ValueError, match="1 to 2 steps ahead"):
         intervals.bounds(np.zeros(3), 0.8)
+
+
+class _NaiveForecaster:
+    """Stands in for trained members: every forecast repeats the origin's last value."""
+
+    context_length = 3
+
+    def predict_origins(self, values, origins, steps):
+        return np.repeat(values[origins - 1][:, None, :], steps, axis=1)
+
+
+def _expected_rows(series, start, stop, steps, context):
+    """The held-out rows of one window, written out with loops: each point's naive forecast
+    from every origin 1 to `steps` steps before it (the origins the calibration reads)."""
+    first = max(start - steps + 1, context)
+    rows = np.full((stop - start, steps), np.nan)
+    for point in range(start, stop):
+        for ahead in range(1, steps + 1):
+            origin = point - ahead + 1
+            if first <= origin:
+                rows[point - start, ahead - 1] = series[origin - 1]
+    return series[start:stop], rows
+
+
+def test_earlier_windows_pool_their_residuals_with_the_validation_part():
+    from kseq.data.split import Split
+    from kseq.pipeline.evaluate import calibrate_intervals
+    from kseq.pipeline.values import IntervalWindow
+
+    rng = np.random.default_rng(0)
+    series = np.exp(np.cumsum(rng.normal(0.01, 0.05, size=60)) + 3)
+    values = series[:, None]
+    recipe = SimpleNamespace(
+        evaluation=SimpleNamespace(intervals=[0.8, 0.95]),
+        training=SimpleNamespace(train_on="train"),
+        transforms=SimpleNamespace(log=True),
+    )
+    data = SimpleNamespace(values=values, split=Split(slice(0, 40), slice(40, 50), slice(50, 60)))
+    steps = 6
+    earlier = [IntervalWindow(_NaiveForecaster(), values[:40], 30)]
+    earlier.append(IntervalWindow(_NaiveForecaster(), values[:30], 20))
+    intervals, note = calibrate_intervals(_NaiveForecaster(), data, recipe, steps, earlier=earlier)
+    assert note is None and set(intervals) == {"model"}
+    parts = [_expected_rows(series, a, b, steps, 3) for a, b in ((40, 50), (30, 40), (20, 30))]
+    expected = ConformalIntervals.fit(
+        np.concatenate([t for t, _ in parts]),
+        np.concatenate([r for _, r in parts]),
+        (0.8, 0.95),
+        multiplicative=True,
+    )
+    model = intervals["model"]
+    assert model.num_windows == 3 and model.num_residuals == expected.num_residuals == 180
+    np.testing.assert_allclose(model.scale, expected.scale)
+    np.testing.assert_allclose(model.quantiles, expected.quantiles)
+    # The validation part alone is a different pool.
+    alone, _ = calibrate_intervals(_NaiveForecaster(), data, recipe, steps)
+    assert alone["model"].num_windows == 1 and alone["model"].num_residuals == 60
+    assert ConformalIntervals.from_dict(model.to_dict()) == model
+
+
+def test_intervals_saved_before_windows_were_counted_read_as_one_window():
+    saved = ConformalIntervals.fit(np.ones(4), np.ones((4, 2)), (0.8,)).to_dict()
+    del saved["num_windows"]
+    assert ConformalIntervals.from_dict(saved).num_windows == 1

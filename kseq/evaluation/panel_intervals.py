@@ -33,7 +33,9 @@ def _by_step(truth, forecasts, column, scales):
     return joined["y"].to_numpy() / scale, matrix
 
 
-def calibrate_panel_intervals(truth, forecasts, history, season_length, levels, columns):
+def calibrate_panel_intervals(
+    truth, forecasts, history, season_length, levels, columns, earlier=()
+):
     """Conformal intervals of each forecast column, from held-out forecasts.
 
     Args:
@@ -44,15 +46,33 @@ def calibrate_panel_intervals(truth, forecasts, history, season_length, levels, 
         levels: nominal coverages, e.g. ``(0.8, 0.95)``.
         columns: ``{name: column}``: the intervals to fit and the forecasts they come from
             (``{"chosen": "ets"}``).
+        earlier: more held-out windows, ``(truth, forecasts, history)`` each (the choice's
+            earlier origins, a net trained before each): their residuals, each series divided
+            by its scale at that origin, join the pool.
 
     Returns:
         ``{name: ConformalIntervals}`` in units of each series' scale.
     """
-    scales = measure_series_scales(history, season_length)
-    return {
-        name: ConformalIntervals.fit(*_by_step(truth, forecasts, column, scales), levels)
-        for name, column in columns.items()
-    }
+    windows = [(truth, forecasts, history), *earlier]
+    scaled = [
+        (window_truth, window_forecasts, measure_series_scales(window_history, season_length))
+        for window_truth, window_forecasts, window_history in windows
+    ]
+    intervals = {}
+    for name, column in columns.items():
+        parts = [_by_step(t, f, column, scales) for t, f, scales in scaled]
+        width = max(matrix.shape[1] for _, matrix in parts)
+        matrices = [
+            np.pad(matrix, ((0, 0), (0, width - matrix.shape[1])), constant_values=np.nan)
+            for _, matrix in parts
+        ]
+        intervals[name] = ConformalIntervals.fit(
+            np.concatenate([t for t, _ in parts]),
+            np.concatenate(matrices),
+            levels,
+            num_windows=len(parts),
+        )
+    return intervals
 
 
 def add_panel_bounds(forecasts, intervals, history, season_length):

@@ -360,8 +360,8 @@ def fit_interval_windows(recipe, data, *, run_dir, related=None, resume=False, v
             later = recipe.evaluation.interval_windows - j
             notes.append(
                 f"Intervals: {later} of the {recipe.evaluation.interval_windows - 1} earlier "
-                f"window(s) left out: the series before window {j} ({start} points) is too "
-                "short to train on."
+                f"window(s) left out: the series before window {j} ({max(start, 0)} points) is "
+                "too short to train on."
             )
             break
         fit = fit_forecaster(

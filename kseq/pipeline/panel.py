@@ -506,6 +506,8 @@ def run_panel(recipe, run_dir, *, resume=False, verbose="auto", callbacks=()):
             season,
             recipe.evaluation.intervals,
             conformal_columns(recipe, chosen),
+            # The choice's earlier origins hold more residuals, out of sample as these are.
+            earlier=[(w.truth, w.forecasts, w.history) for w in earlier],
         )
 
     test_truth = tail_frame(panel, steps)
@@ -586,6 +588,7 @@ def run_panel(recipe, run_dir, *, resume=False, verbose="auto", callbacks=()):
         distribution=fit.distribution,
         final_loss=float(history["loss"][-1]) if history.get("loss") else None,
         final_val_loss=float(history["val_loss"][-1]) if history.get("val_loss") else None,
+        intervals={name: calibration.to_dict() for name, calibration in intervals.items()},
         metrics={
             method: {"mase": summary["mase"][method], "smape": summary["smape"][method]}
             for method in summary["mase"]

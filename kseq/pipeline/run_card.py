@@ -182,6 +182,8 @@ class RunCard:
             )
         for name, calibrated in self.intervals.items():
             kind = "multiplicative" if calibrated["multiplicative"] else "additive"
+            if self.panel is not None:
+                kind += " in units of each series' scale"
             levels = ", ".join(f"{level:.0%}" for level in calibrated["levels"])
             windows = calibrated.get("num_windows", 1)
             where = (

@@ -328,6 +328,11 @@ def test_the_choice_is_scored_on_earlier_origins_too(tmp_path):
     mase = card.panel.validation["mase"]
     assert mase["seasonal_naive"] == pytest.approx(np.mean(scores), rel=1e-5)
     assert "2 origins" in card.panel.reason and card.timings["choice_origins_s"] > 0
+    # The conformal intervals pool both origins' residuals: 5 series x TEST steps each.
+    assert set(card.intervals) == {"kseq", "chosen"}
+    for calibrated in card.intervals.values():
+        assert calibrated["num_windows"] == 2
+        assert calibrated["num_residuals"] == 2 * 5 * TEST
     candidates = ("kseq", "ets", "kseq+ets")
     assert card.panel.chosen == min(candidates, key=lambda m: mase[m])
     # The net's weight in its combination with ETS, chosen on both origins, is the one its

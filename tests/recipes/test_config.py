@@ -88,11 +88,25 @@ def test_missing_file_and_missing_csv_keys(tmp_path):
         (("transforms", "seasonal_adjust", 1), r"seasonal_adjust is the season's length"),
         (("transforms", "seasonal_adjust", -12), r"seasonal_adjust must be >= 0; received -12"),
         (("transforms", "seasonal_window", 3), r"set seasonal_adjust \(the season's length\)"),
+        (("evaluation", "interval_windows", 0), r"interval_windows must be >= 1; received 0"),
     ],
 )
 def test_values_out_of_range_name_the_key(override, message):
     with pytest.raises(ConfigError, match=message):
         load_recipe(recipe_path("airpassengers"), [override])
+
+
+def test_interval_windows_need_out_of_sample_residuals_and_one_series():
+    with pytest.raises(ConfigError, match=r"interval_windows applies to a single series"):
+        load_recipe(recipe_path("us_employment"), [("evaluation", "interval_windows", 2)])
+    windows = ("evaluation", "interval_windows", 3)
+    for override in (("split", "validation", 0), ("evaluation", "intervals", [])):
+        with pytest.raises(ConfigError, match=r"interval_windows = 3 .* needs \[split\] valid"):
+            load_recipe(recipe_path("airpassengers"), [windows, override])
+    with pytest.raises(ConfigError, match=r"train_on = 'all' trains on the validation part"):
+        load_recipe(recipe_path("airpassengers"), [windows, ("training", "train_on", "all")])
+    recipe = load_recipe(recipe_path("airpassengers"), [windows])
+    assert recipe.evaluation.interval_windows == 3
 
 
 def test_seasonal_adjust_is_refused_for_a_panel():

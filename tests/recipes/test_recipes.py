@@ -358,3 +358,56 @@ def test_the_choice_is_made_on_validation_and_reported_on_test(tmp_path, few_epo
             card.metrics[r]["mae"] for r in ("model (recursive, 24-step)", "sarima (24-step)")
         )
         assert card.metrics["chosen (24-step)"]["mae"] <= worst
+
+
+@pytest.mark.slow
+def test_interval_windows_retrain_before_each_window(tmp_path, few_epochs):
+    from kseq.pipeline.defaults import infer_defaults
+    from kseq.pipeline.fit import fit_interval_windows
+    from kseq.pipeline.load import load_series
+    from kseq.pipeline.split import split_run
+
+    days = np.arange(80)
+    frame = pd.DataFrame(
+        {
+            "date": pd.date_range("2020-01-01", periods=80, freq="D"),
+            "sales": 20 + np.sin(days / 2) + 0.05 * days,
+        }
+    )
+    path = write_csv_recipe(
+        tmp_path,
+        frame,
+        "[transforms]\nlog = false\ndifference = []\n[evaluation]\nseason_length = 7\n"
+        "baselines = ['naive', 'seasonal_naive']\nhorizon = 5\ninterval_windows = 3\n",
+    )
+    horizon = [("windows", "horizon", 1)]
+    card = run_recipe(load_recipe(path, horizon), run_dir=tmp_path / "three", verbose=0)
+    one = [*horizon, ("evaluation", "interval_windows", 1)]
+    single = run_recipe(load_recipe(path, one), run_dir=tmp_path / "one", verbose=0)
+    # Validation (points 60-69) and the two windows before it, each 10 points x 5 steps.
+    assert set(card.intervals) == set(single.intervals)
+    for name, calibrated in card.intervals.items():
+        assert calibrated["num_windows"] == 3 and single.intervals[name]["num_windows"] == 1
+        assert calibrated["num_residuals"] == 3 * single.intervals[name]["num_residuals"] == 150
+    assert card.metrics == single.metrics  # the members and the choice are the same
+    assert "interval_windows_s" in card.timings and "interval_windows_s" not in single.timings
+    assert "window(s) before it" in (tmp_path / "three" / "run_card.md").read_text()
+
+    # Each earlier window's members are trained, and their scaler fitted, on what precedes it.
+    recipe = load_recipe(path, [*horizon, ("evaluation", "interval_windows", 10)])
+    series = load_series(recipe.data, recipe.recipe.seed)
+    recipe, _ = infer_defaults(recipe, series)
+    data = split_run(series, recipe.split)
+    windows, notes = fit_interval_windows(recipe, data, run_dir=tmp_path / "w", verbose=0)
+    # Windows 1-5 start at 50, 40, ..., 10; window 6 would have no history at all.
+    assert [w.start for w in windows] == [50, 40, 30, 20, 10]
+    assert [w.stop for w in windows] == [60, 50, 40, 30, 20]
+    assert notes == [
+        "Intervals: 4 of the 9 earlier window(s) left out: the series before window 6 "
+        "(0 points) is too short to train on."
+    ]
+    values = frame[["sales"]].to_numpy()
+    for window in windows:
+        scaler = window.forecaster.transforms.steps[-1].scaler_
+        np.testing.assert_allclose(scaler.data_min_, values[: window.start].min(axis=0))
+        np.testing.assert_allclose(scaler.data_max_, values[: window.start].max(axis=0))
