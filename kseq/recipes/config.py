@@ -769,11 +769,14 @@ def _check_quantile_levels(recipe, source):
 
 def _check_panel(recipe, source):
     data, split, evaluation = recipe.data, recipe.split, recipe.evaluation
-    if recipe.transforms.seasonal_adjust or recipe.transforms.seasonal_window:
+    seasonal = [
+        key for key in ("seasonal_adjust", "seasonal_window") if getattr(recipe.transforms, key)
+    ]
+    if seasonal:
         raise ConfigError(
-            f"{source}: [transforms] seasonal_adjust is built for a single series; a panel's "
-            "global model reads the season from its calendar features. Remove the key "
-            "(and seasonal_window)."
+            f"{source}: [transforms] {' and '.join(seasonal)} (seasonal adjustment) is built for "
+            "a single series; a panel's global model reads the season from its calendar "
+            f"features. Remove {'the keys' if len(seasonal) > 1 else 'the key'}."
         )
     if evaluation.interval_windows != 1:
         raise ConfigError(

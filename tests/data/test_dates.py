@@ -2,7 +2,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from kseq.data.dates import format_dates, make_future_index
+from kseq.data.dates import count_steps, format_dates, make_future_index
 from kseq.errors import TimeIndexError
 
 
@@ -77,3 +77,16 @@ def test_dates_that_read_either_way_or_both_ways_are_refused():
         find_dayfirst(mixed, mixed, "Time column 'ds'")
     with pytest.raises(TimeIndexError, match="write the dates as YYYY-MM-DD"):
         read_series(pd.DataFrame({"ds": both, "y": np.arange(12.0)}), "ds", "y")
+
+
+@pytest.mark.parametrize("freq", ["MS", "ME", "QS", "W-SUN", "D", "h"])
+def test_steps_are_counted_both_ways_on_the_calendar(freq):
+    dates = pd.date_range("1999-11-01", periods=40, freq=freq)
+    offset = pd.tseries.frequencies.to_offset(freq)
+    for i, j in [(0, 0), (3, 17), (17, 3), (39, 0)]:
+        assert count_steps(dates[i], dates[j], offset) == j - i
+    # Half a step off the grid, forwards or backwards from the start.
+    off = dates[5] + (dates[6] - dates[5]) / 2
+    for start, stop in [(dates[2], off), (dates[9], off)]:
+        with pytest.raises(TimeIndexError, match="is not a whole number of"):
+            count_steps(start, stop, offset)

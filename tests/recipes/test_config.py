@@ -110,8 +110,11 @@ def test_interval_windows_need_out_of_sample_residuals_and_one_series():
 
 
 def test_seasonal_adjust_is_refused_for_a_panel():
-    with pytest.raises(ConfigError, match=r"seasonal_adjust is built for a single series"):
+    with pytest.raises(ConfigError, match=r"\] seasonal_adjust \(seasonal adjustment\) is built"):
         load_recipe(recipe_path("us_employment"), [("transforms", "seasonal_adjust", 12)])
+    # The key the recipe set is the one named.
+    with pytest.raises(ConfigError, match=r"\] seasonal_window \(seasonal adjustment\) is built"):
+        load_recipe(recipe_path("us_employment"), [("transforms", "seasonal_window", 3)])
 
 
 def test_every_key_a_recipe_sets_reaches_the_model_or_is_an_error():
