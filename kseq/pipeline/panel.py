@@ -506,8 +506,12 @@ def run_panel(recipe, run_dir, *, resume=False, verbose="auto", callbacks=()):
             season,
             recipe.evaluation.intervals,
             conformal_columns(recipe, chosen),
-            # The choice's earlier origins hold more residuals, out of sample as these are.
-            earlier=[(w.truth, w.forecasts, w.history) for w in earlier],
+            # ``[evaluation] interval_windows``: the choice's earlier origins add residuals,
+            # out of sample as these are.
+            earlier=[
+                (w.truth, w.forecasts, w.history)
+                for w in earlier[: recipe.evaluation.interval_windows - 1]
+            ],
         )
 
     test_truth = tail_frame(panel, steps)

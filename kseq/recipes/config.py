@@ -230,10 +230,11 @@ class EvaluationSection:
     # Conformal intervals of a series' forecasts, calibrated on the validation part's
     # residuals (nominal coverages; [] for none). Panels do not draw them yet.
     intervals: list = _key((list,), [0.8, 0.95])
-    # One series: the conformal intervals' residuals come from this many windows — the
-    # validation part and the windows of the same length before it, the members retrained on
-    # the history before each (statsforecast's and neuralforecast's `n_windows`). Windows
-    # without room for a training window are left out, with a note. Each costs one training.
+    # The conformal intervals' residuals come from this many windows — the validation part
+    # and the windows of the same length before it, the members retrained on the history
+    # before each (statsforecast's and neuralforecast's `n_windows`); one series: windows
+    # without room for a training window are left out, with a note; each costs one training.
+    # A panel's earlier windows are its choice origins (at most choice_origins).
     interval_windows: int = _key((int,), 1, low=1)
     # Pick by MASE on the validation part (which ends where the test part begins) and report
     # the pick ("chosen") next to every method. Panels: the net, a classical model (ETS, Theta,
@@ -636,6 +637,20 @@ def _check_forecast(recipe, source):
                 f"{source}: [data] freq = {data.freq!r} is not a pandas frequency alias; e.g. "
                 "'MS' (month start), 'ME' (month end), 'QS', 'W', 'D', 'h'."
             ) from None
+    windows = recipe.evaluation.interval_windows
+    has_validation = recipe.split.validation or "split.validation" in recipe.auto
+    if windows > 1 and not (has_validation and recipe.evaluation.intervals):
+        raise ConfigError(
+            f"{source}: [evaluation] interval_windows = {windows} calibrates the intervals on the "
+            "validation part and the windows before it; it needs [split] validation > 0 and "
+            "[evaluation] intervals (e.g. [0.8, 0.95])."
+        )
+    if windows > 1 and recipe.training.train_on != "train":
+        raise ConfigError(
+            f"{source}: [evaluation] interval_windows = {windows} needs residuals out of sample; "
+            f"[training] train_on = {recipe.training.train_on!r} trains on the validation part. "
+            'Set train_on = "train" or interval_windows = 1.'
+        )
     if data.is_panel:
         if data.related is not None:
             raise ConfigError(
@@ -654,20 +669,6 @@ def _check_forecast(recipe, source):
         raise ConfigError(
             f"{source}: [evaluation] choice_origins applies to panel recipes (source = 'panel'); "
             "a single series' recipe chooses on its validation part."
-        )
-    windows = recipe.evaluation.interval_windows
-    has_validation = recipe.split.validation or "split.validation" in recipe.auto
-    if windows > 1 and not (has_validation and recipe.evaluation.intervals):
-        raise ConfigError(
-            f"{source}: [evaluation] interval_windows = {windows} calibrates the intervals on the "
-            "validation part and the windows before it; it needs [split] validation > 0 and "
-            "[evaluation] intervals (e.g. [0.8, 0.95])."
-        )
-    if windows > 1 and recipe.training.train_on != "train":
-        raise ConfigError(
-            f"{source}: [evaluation] interval_windows = {windows} needs residuals out of sample; "
-            f"[training] train_on = {recipe.training.train_on!r} trains on the validation part. "
-            'Set train_on = "train" or interval_windows = 1.'
         )
     if recipe.model.series_embedding or recipe.data.static_columns:
         raise ConfigError(
@@ -778,10 +779,12 @@ def _check_panel(recipe, source):
             "a single series; a panel's global model reads the season from its calendar "
             f"features. Remove {'the keys' if len(seasonal) > 1 else 'the key'}."
         )
-    if evaluation.interval_windows != 1:
+    windows, origins = evaluation.interval_windows, evaluation.choice_origins
+    if windows > origins and "evaluation.choice_origins" not in recipe.auto:
         raise ConfigError(
-            f"{source}: [evaluation] interval_windows applies to a single series; a panel's "
-            "intervals pool the residuals of all its series on the validation part."
+            f"{source}: [evaluation] interval_windows = {windows} asks for more windows than the "
+            f"panel's choice_origins = {origins}: a panel's earlier windows are its choice "
+            f"origins (a net trained for each). Set choice_origins = {windows}, or leave it out."
         )
     if data.source == "panel" and data.path is None:
         raise ConfigError(f"{source}: [data] source = 'panel' needs [data] path (a long CSV).")

@@ -309,6 +309,7 @@ def test_the_choice_is_scored_on_earlier_origins_too(tmp_path):
         evaluation=dataclasses.replace(
             recipe.evaluation,
             choice_origins=2,
+            interval_windows=2,
             choice_alpha=1.0,
             combination_weights="validation",
         ),
@@ -328,7 +329,8 @@ def test_the_choice_is_scored_on_earlier_origins_too(tmp_path):
     mase = card.panel.validation["mase"]
     assert mase["seasonal_naive"] == pytest.approx(np.mean(scores), rel=1e-5)
     assert "2 origins" in card.panel.reason and card.timings["choice_origins_s"] > 0
-    # The conformal intervals pool both origins' residuals: 5 series x TEST steps each.
+    # With interval_windows = 2 the conformal intervals pool both origins' residuals: 5
+    # series x TEST steps each.
     assert set(card.intervals) == {"kseq", "chosen"}
     for calibrated in card.intervals.values():
         assert calibrated["num_windows"] == 2

@@ -97,8 +97,12 @@ def test_values_out_of_range_name_the_key(override, message):
 
 
 def test_interval_windows_need_out_of_sample_residuals_and_one_series():
-    with pytest.raises(ConfigError, match=r"interval_windows applies to a single series"):
-        load_recipe(recipe_path("us_employment"), [("evaluation", "interval_windows", 2)])
+    # A panel's earlier windows are its choice origins.
+    with pytest.raises(ConfigError, match=r"choice_origins = 1: a panel's earlier windows are"):
+        load_recipe(
+            recipe_path("us_employment"),
+            [("evaluation", "interval_windows", 2), ("evaluation", "choice_origins", 1)],
+        )
     windows = ("evaluation", "interval_windows", 3)
     for override in (("split", "validation", 0), ("evaluation", "intervals", [])):
         with pytest.raises(ConfigError, match=r"interval_windows = 3 .* needs \[split\] valid"):
