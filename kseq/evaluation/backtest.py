@@ -26,16 +26,22 @@ from kseq.recipes.config import AR1Recipe, validate
 class BacktestRun:
     origin: str
     metrics: dict  # row -> {metric: value}, as `RunCard.metrics`
+    # Empirical coverage of the run's intervals on the points after the origin: {label:
+    # {"80": share inside, ...}} (one series: "24-step", "chosen one-step", ...; a panel:
+    # per method, "kseq", "chosen").
+    coverage: dict = dataclasses.field(default_factory=dict)
 
 
 @dataclass(frozen=True)
 class BacktestSummary:
-    """Per-origin metrics and their means over origins (rows present in every run)."""
+    """Per-origin metrics and their means over origins (rows present in every run); the same
+    for the intervals' empirical coverage (labels present in every run)."""
 
     recipe: str
     length: int
     runs: list
     mean: dict
+    mean_coverage: dict = dataclasses.field(default_factory=dict)
 
     @property
     def origins(self):
@@ -176,6 +182,26 @@ def read_finished_origin(folder, run, label):
     return card
 
 
+def read_coverage(card):
+    """``{label: {level: share inside}}``: the empirical coverage of a run's intervals on its
+    test part (`RunCard.interval_coverage`, or a panel's per method)."""
+    if card.panel is not None:
+        return card.panel.coverage.get("test", {})
+    return card.interval_coverage
+
+
+def average_over_origins(tables):
+    """``{row: {key: mean}}`` over the per-origin `tables` (``{row: {key: value}}``), for the
+    rows every origin has."""
+    if not tables:
+        return {}
+    rows = set.intersection(*(set(table) for table in tables))
+    return {
+        row: {key: statistics.fmean(table[row][key] for table in tables) for key in tables[0][row]}
+        for row in sorted(rows)
+    }
+
+
 def _as_json(value):
     return json.loads(json.dumps(value, default=str))
 
@@ -241,15 +267,14 @@ def backtest_recipe(
         except TrainingInterrupted as error:
             message = f"origin {label!r}: {error}; its checkpoints are in {folder}"
             raise TrainingInterrupted(message, error.signal_number) from None
-        runs.append(BacktestRun(label, card.metrics))
-    rows = set.intersection(*(set(r.metrics) for r in runs))
-    mean = {
-        row: {
-            key: statistics.fmean(r.metrics[row][key] for r in runs) for key in runs[0].metrics[row]
-        }
-        for row in sorted(rows)
-    }
-    summary = BacktestSummary(recipe.name, length, runs, mean)
+        runs.append(BacktestRun(label, card.metrics, read_coverage(card)))
+    summary = BacktestSummary(
+        recipe.name,
+        length,
+        runs,
+        average_over_origins([r.metrics for r in runs]),
+        average_over_origins([r.coverage for r in runs]),
+    )
     write_text_atomic(run_dir / "backtest.json", summary.to_json())
     write_text_atomic(run_dir / "backtest.md", format_backtest(summary))
     return summary

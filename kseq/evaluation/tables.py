@@ -43,7 +43,21 @@ def format_backtest(summary):
         cells = [main[1].format(run.metrics[row][main[2]]) for run in summary.runs]
         rows.append([row, *cells, main[1].format(mean[main[2]]), other[1].format(mean[other[2]])])
     title = f"# Backtest of {summary.recipe}: {summary.length} points after each origin"
-    return f"{title}\n\n{format_table(header, rows)}\n"
+    text = f"{title}\n\n{format_table(header, rows)}\n"
+    if summary.mean_coverage:
+        header = ["interval", *summary.origins, "mean"]
+        rows = [
+            [f"{label}, {level} %"]
+            + [f"{100 * run.coverage[label][level]:.0f} %" for run in summary.runs]
+            + [f"{100 * share:.1f} %"]
+            for label, shares in summary.mean_coverage.items()
+            for level, share in shares.items()
+        ]
+        text += (
+            "\nEmpirical coverage of the conformal intervals (share of the points after each "
+            f"origin inside them):\n\n{format_table(header, rows)}\n"
+        )
+    return text
 
 
 def format_frame(frame):

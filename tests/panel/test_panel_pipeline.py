@@ -135,6 +135,16 @@ def test_panel_backtest_scores_each_series_after_each_origin(tmp_path):
         expected = np.mean([run.metrics[method]["mase"] for run in summary.runs])
         assert means["mase"] == pytest.approx(expected)
     assert "| kseq |" in (tmp_path / "bt" / "backtest.md").read_text()
+    # The conformal intervals' coverage per origin, from the bounds each run wrote.
+    shares = []
+    for origin in origins:
+        written = pd.read_csv(tmp_path / "bt" / origin / "forecasts.csv")
+        inside = (written["truth"] >= written["chosen-lo-95"]) & (
+            written["truth"] <= written["chosen-hi-95"]
+        )
+        shares.append(inside.mean())
+    assert summary.mean_coverage["chosen"]["95"] == pytest.approx(np.mean(shares))
+    assert "| chosen, 95 % |" in (tmp_path / "bt" / "backtest.md").read_text()
     # id1 ends in 2011-11 and id3 in 2011-09: an origin whose test months pass their ends
     # names them, or leaves them out and says so.
     with pytest.raises(ConfigError, match=r"id1: ends on 2011-11-01.*id3: ends on 2011-09-01"):

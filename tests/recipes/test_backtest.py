@@ -73,6 +73,20 @@ def test_backtest_runs_each_origin_on_the_months_after_it(tmp_path, few_epochs):
         )
     assert "model (one-step)" in summary.mean
     assert "| model (one-step) |" in (tmp_path / "backtest.md").read_text()
+    # The intervals' coverage after each origin, read here from the forecasts each run wrote.
+    shares = []
+    for year in (1957, 1958):
+        written = pd.read_csv(tmp_path / f"{year}-01" / "forecasts.csv")
+        inside = (written["truth"] >= written["one_step_lo_80"]) & (
+            written["truth"] <= written["one_step_hi_80"]
+        )
+        shares.append(inside.mean())
+    assert [run.coverage["one-step"]["80"] for run in summary.runs] == pytest.approx(shares)
+    assert summary.mean_coverage["one-step"]["80"] == pytest.approx(np.mean(shares))
+    assert "| one-step, 80 % |" in (tmp_path / "backtest.md").read_text()
+    assert json.loads((tmp_path / "backtest.json").read_text())["mean_coverage"] == (
+        summary.mean_coverage
+    )
 
 
 def test_backtest_rejects_an_origin_without_room(tmp_path):
