@@ -1,5 +1,6 @@
-"""Conformal intervals for panel forecasts: residuals of the validation part, each series'
-divided by its own scale, pooled across series per step ahead (`ConformalIntervals`)."""
+"""Conformal intervals for panel forecasts: residuals of the validation part (and of earlier
+held-out windows), each series' divided by its own scale, pooled across series per step ahead
+(`ConformalIntervals`)."""
 
 import numpy as np
 import pandas as pd
@@ -60,15 +61,11 @@ def calibrate_panel_intervals(
     ]
     intervals = {}
     for name, column in columns.items():
+        # Every window holds the same steps per series (the validation part's length).
         parts = [_by_step(t, f, column, scales) for t, f, scales in scaled]
-        width = max(matrix.shape[1] for _, matrix in parts)
-        matrices = [
-            np.pad(matrix, ((0, 0), (0, width - matrix.shape[1])), constant_values=np.nan)
-            for _, matrix in parts
-        ]
         intervals[name] = ConformalIntervals.fit(
             np.concatenate([t for t, _ in parts]),
-            np.concatenate(matrices),
+            np.concatenate([matrix for _, matrix in parts]),
             levels,
             num_windows=len(parts),
         )

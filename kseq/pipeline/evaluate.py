@@ -18,6 +18,7 @@ from kseq.pipeline.values import (
     CandidateScores,
     FutureForecast,
     IntervalCoverage,
+    IntervalWindow,
     TestEvaluation,
     ValidationScores,
 )
@@ -174,21 +175,20 @@ def calibrate_intervals(forecaster, data, recipe, steps, chosen=None, weights=No
             "No intervals: the model trained on the validation part ([training] train_on = "
             f"{recipe.training.train_on!r}), so its residuals there are not out of sample."
         )
-    windows = [(forecaster, data.values[:stop], start)]
-    windows += [(w.forecaster, w.values, w.start) for w in earlier]
+    windows = [IntervalWindow(forecaster, data.values[:stop], start), *earlier]
     # {name: [(truth, (points, steps) forecasts)]}: the chosen candidate only where it can be
     # fitted (SARIMA needs two seasons before the window).
     held_out = {}
-    for window_forecaster, values, window_start in windows:
+    for i, window in enumerate(windows):
         paths = forecast_window_paths(
-            window_forecaster, values, window_start, recipe, steps, chosen, weights
+            window.forecaster, window.values, window.start, recipe, steps, chosen, weights
         )
         if paths is None:
-            if window_start == start:
+            if i == 0:
                 return {}, "No intervals: the validation part has no point with enough history."
             continue
         for name, matrix in paths.items():
-            held_out.setdefault(name, []).append((values[window_start:, 0], matrix))
+            held_out.setdefault(name, []).append((window.values[window.start :, 0], matrix))
     intervals = {}
     for name, pairs in held_out.items():
         truth = np.concatenate([t for t, _ in pairs])

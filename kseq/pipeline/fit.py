@@ -342,21 +342,16 @@ def fit_interval_windows(recipe, data, *, run_dir, related=None, resume=False, v
     split = data.split
     length = split.validation.stop - split.validation.start
     recipe = dataclasses.replace(recipe, training=dataclasses.replace(recipe.training, refit=False))
-    windows, notes = [], []
+    series, windows, notes = data.series, [], []
     for j in range(1, recipe.evaluation.interval_windows):
         start, stop = split.validation.start - j * length, split.validation.stop - j * length
-        series = data.series
         moved = SplitSeries(
             SeriesData(
                 series.index[:stop], series.values[:stop], series.columns, series.num_targets
             ),
             Split(slice(0, max(start, 0)), slice(max(start, 0), stop), slice(stop, stop)),
         )
-        try:
-            if start <= 0:
-                raise SeriesTooShortError("no history before it")
-            check_window_room(recipe, moved)
-        except SeriesTooShortError:
+        if start <= 0 or not has_window_room(recipe, moved):
             later = recipe.evaluation.interval_windows - j
             notes.append(
                 f"Intervals: {later} of the {recipe.evaluation.interval_windows - 1} earlier "
@@ -375,3 +370,13 @@ def fit_interval_windows(recipe, data, *, run_dir, related=None, resume=False, v
         )
         windows.append(IntervalWindow(fit.forecaster, series.values[:stop], start))
     return windows, notes
+
+
+def has_window_room(recipe, data):
+    """Whether `data`'s training part gives the recipe one training window
+    (`check_window_room` without the error)."""
+    try:
+        check_window_room(recipe, data)
+    except SeriesTooShortError:
+        return False
+    return True

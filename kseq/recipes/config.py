@@ -227,8 +227,8 @@ class EvaluationSection:
     # Nominal coverage of the interval scored for probabilistic heads (0.8: the 10 %-90 %
     # quantiles).
     interval: float = _key(_NUM, 0.8, low=0.0, high=1.0, open_high=True)
-    # Conformal intervals of a series' forecasts, calibrated on the validation part's
-    # residuals (nominal coverages; [] for none). Panels do not draw them yet.
+    # Conformal intervals of the forecasts, calibrated on the validation part's residuals
+    # (nominal coverages; [] for none); a panel's are in each series' scale.
     intervals: list = _key((list,), [0.8, 0.95])
     # The conformal intervals' residuals come from this many windows — the validation part
     # and the windows of the same length before it, the members retrained on the history
