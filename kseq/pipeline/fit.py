@@ -3,7 +3,9 @@
 Each ensemble member is built from the registered builder, compiled with its head's loss and
 trained on windows of the training part (validation windows read the end of train as context).
 With ``[training] refit`` each member is trained again, from the same initial weights, on train
-+ validation for the epochs that were best on validation.
++ validation for the epochs that were best on validation. With ``[training] fine_tune_epochs``
+each member trained with related series is then trained on the series alone, and keeps that
+only where validation scores it better.
 """
 
 import dataclasses
@@ -33,7 +35,7 @@ from kseq.models.registry import build_model
 from kseq.pipeline.progress import StageProgress
 from kseq.pipeline.related import cut_related
 from kseq.pipeline.transform import build_transforms, check_window_room, fit_transforms
-from kseq.pipeline.values import FitResult, IntervalWindow, SeriesData, SplitSeries
+from kseq.pipeline.values import FineTune, FitResult, IntervalWindow, SeriesData, SplitSeries
 from kseq.training_config import TrainingConfig
 
 CHECKPOINTS = "checkpoints"
@@ -223,11 +225,12 @@ def fit_forecaster(
     if verbose not in (0, "0"):
         # One bar over every member's (and refit's) epochs, not Keras's bar per epoch.
         runs = training.ensemble * (2 if training.refit else 1)
-        progress = StageProgress(runs * training.epochs, label="epoch", per="epoch")
+        total = runs * training.epochs + training.ensemble * training.fine_tune_epochs
+        progress = StageProgress(total, label="epoch", per="epoch")
         verbose = 0
     engine = make_distribution(training)
     multiple = engine.batch_multiple if engine else 1
-    members, histories, refits, refit_epochs = [], [], [], []
+    members, histories, refits, refit_epochs, fine_tunes = [], [], [], [], []
     for member in range(training.ensemble):
         with distribution_scope(engine):
             forecaster = build_member(recipe, values.shape[1], member, transforms)
@@ -257,6 +260,22 @@ def fit_forecaster(
             # Pruning and other extra callbacks watch the first member only.
             callbacks=[*(callbacks if member == 0 else []), *([progress] if progress else [])],
         )
+        if training.fine_tune_epochs:
+            fine_tunes.append(
+                fine_tune_member(
+                    forecaster,
+                    history,
+                    recipe,
+                    member,
+                    train_values,
+                    validation_values,
+                    run_dir=run_dir,
+                    resume=resume,
+                    verbose=verbose,
+                    engine=engine,
+                    callbacks=[progress] if progress else [],
+                )
+            )
         members.append(forecaster)
         histories.append(history)
         if training.refit:
@@ -312,6 +331,91 @@ def fit_forecaster(
         refit_epochs=refit_epochs or None,
         distribution=engine.describe() if engine else None,
         related=related_train.describe(recipe.data.related) if related_train else None,
+        fine_tunes=fine_tunes or None,
+    )
+
+
+def fine_tune_member(
+    forecaster,
+    history,
+    recipe,
+    member,
+    train_values,
+    validation_values,
+    *,
+    run_dir,
+    resume,
+    verbose,
+    engine,
+    callbacks=(),
+):
+    """Trains member `member` (trained with related series; `history` is that training's)
+    on the series' own windows alone; returns its `FineTune`.
+
+    A fresh optimizer at ``fine_tune_learning_rate`` (default a tenth of the recipe's), early
+    stopping on the validation part with the recipe's patience and best weights restored. The
+    member keeps the fine-tuned weights only if their best validation loss is lower than the
+    training's with related series; otherwise its weights from before are put back.
+    """
+    training = recipe.training
+    learning_rate = training.fine_tune_learning_rate
+    tuning = dataclasses.replace(
+        training,
+        learning_rate=training.learning_rate / 10 if learning_rate is None else learning_rate,
+        batch_size=training.fine_tune_batch_size or training.batch_size,
+        epochs=training.fine_tune_epochs,
+        early_stopping=True,
+        start_from_epoch=0,
+    )
+    before = history["val_loss"][kept_epoch(history["val_loss"], training) - 1]
+    joint = forecaster.model.get_weights()
+    with distribution_scope(engine):
+        # Recompiling keeps the weights and starts a new optimizer.
+        forecaster.model.compile(
+            optimizer=make_optimizer(tuning),
+            loss=forecaster.head.default_loss(),
+            steps_per_execution=choose_steps_per_execution(training.steps_per_execution),
+        )
+    config = TrainingConfig.from_recipe(
+        tuning,
+        recipe.windows,
+        seed=recipe.recipe.seed + member,
+        verbose=verbose,
+        batch_multiple=engine.batch_multiple if engine else 1,
+    )
+
+    def fit(initial_epoch, callbacks):
+        with distribution_scope(engine):
+            forecaster.fit(
+                train_values,
+                validation_values,
+                training=dataclasses.replace(config, initial_epoch=initial_epoch),
+                callbacks=callbacks,
+                fit_transforms=False,
+            )
+
+    tuned = fit_member(
+        forecaster.model,
+        fit,
+        tuning,
+        directory=checkpoint_dir(run_dir, f"member_{member}_tune"),
+        resume=resume,
+        monitor="val_loss",
+        label=f"the fine-tuning of member {member}",
+        callbacks=callbacks,
+    )
+    best = kept_epoch(tuned["val_loss"], tuning)
+    after = tuned["val_loss"][best - 1]
+    kept = bool(after < before)  # a NaN loss keeps the weights from before
+    if not kept:
+        forecaster.model.set_weights(joint)
+    return FineTune(
+        member=member,
+        epochs=len(tuned["val_loss"]),
+        best_epoch=best,
+        val_loss_before=float(before),
+        val_loss_after=float(after),
+        kept=kept,
     )
 
 

@@ -5,6 +5,7 @@ load → split → transform → window/build/fit → evaluate → report/save.
 The backend must be chosen before this module is imported (the CLI does it).
 """
 
+import dataclasses
 import platform
 import time
 import warnings
@@ -167,6 +168,7 @@ def run_forecast(recipe, run_dir, *, resume=False, verbose="auto", callbacks=())
         refit_epochs_per_member=fit.refit_epochs,
         distribution=fit.distribution,
         related=fit.related,
+        fine_tune=[dataclasses.asdict(t) for t in fit.fine_tunes] if fit.fine_tunes else None,
         inferred=inferred,
         final_loss=_last(history, "loss"),
         final_val_loss=_last(history, "val_loss"),

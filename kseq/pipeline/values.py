@@ -72,11 +72,27 @@ class FitResult:
     refit_epochs: list | None = None
     distribution: dict | None = None  # `DataParallel.describe()` when trained data-parallel
     related: dict | None = None  # `RelatedCut.describe()` of the training part's cut
+    fine_tunes: list | None = None  # a `FineTune` per member with ``fine_tune_epochs``
 
     @property
     def history(self):
         """The first member's ``History.history`` (what pruning and the loss plot follow)."""
         return self.histories[0]
+
+
+@dataclass(frozen=True)
+class FineTune:
+    """How one member's fine-tuning on the series alone went (``[training]
+    fine_tune_epochs``): the epochs it ran, its best epoch, the best validation loss of the
+    training with related series and of the fine-tuning, and whether the member kept the
+    fine-tuned weights (only when they score lower)."""
+
+    member: int
+    epochs: int
+    best_epoch: int
+    val_loss_before: float
+    val_loss_after: float
+    kept: bool
 
 
 @dataclass(frozen=True)

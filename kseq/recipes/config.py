@@ -193,6 +193,13 @@ class TrainingSection:
     # "data_parallel": every batch split over all devices the backend sees (and every host of
     # a cluster), on the backend's own engine (docs/scale.md). JAX and TensorFlow only.
     distribution: str = _key((str,), "none", choices=("none", "data_parallel"))
+    # After training with [data] related: up to this many epochs on the series' own windows,
+    # a fresh optimizer at fine_tune_learning_rate (default learning_rate / 10) and
+    # fine_tune_batch_size (default batch_size), early-stopped on validation; a member keeps
+    # the fine-tuned weights only where they score a lower validation loss.
+    fine_tune_epochs: int = _key((int,), 0, low=0)
+    fine_tune_learning_rate: float | None = _key(_NUM, low=0.0)
+    fine_tune_batch_size: int | None = _key((int,), low=1)
 
 
 BASELINES = ("naive", "seasonal_naive", "sarima", "ets", "theta")
@@ -362,6 +369,9 @@ _AR1_UNUSED_TRAINING = (
     "shuffle",
     "start_from_epoch",
     "distribution",
+    "fine_tune_epochs",
+    "fine_tune_learning_rate",
+    "fine_tune_batch_size",
 )
 
 
@@ -651,6 +661,7 @@ def _check_forecast(recipe, source):
             f"[training] train_on = {recipe.training.train_on!r} trains on the validation part. "
             'Set train_on = "train" or interval_windows = 1.'
         )
+    _check_fine_tune(recipe, source)
     if data.is_panel:
         if data.related is not None:
             raise ConfigError(
@@ -755,6 +766,43 @@ def _check_forecast(recipe, source):
                 f"{source}: [evaluation] baselines has {baseline!r}; choose from "
                 f"{', '.join(BASELINES)}."
             )
+
+
+def _check_fine_tune(recipe, source):
+    training = recipe.training
+    epochs = training.fine_tune_epochs
+    if not epochs:
+        for key in ("fine_tune_learning_rate", "fine_tune_batch_size"):
+            if getattr(training, key) is not None:
+                raise ConfigError(
+                    f"{source}: [training] {key} configures the fine-tuning that "
+                    "fine_tune_epochs asks for; set fine_tune_epochs too, or remove the key."
+                )
+        return
+    if recipe.data.is_panel:
+        raise ConfigError(
+            f"{source}: [training] fine_tune_epochs = {epochs} fine-tunes a net trained with "
+            "[data] related on its one series; a panel's global model has no single series to "
+            "fine-tune on. Remove the key."
+        )
+    if recipe.data.related is None:
+        raise ConfigError(
+            f"{source}: [training] fine_tune_epochs = {epochs} fine-tunes on the series alone "
+            "after training with related series; without [data] related it would only train "
+            "longer. Set [data] related, or remove the key."
+        )
+    has_validation = recipe.split.validation or "split.validation" in recipe.auto
+    if training.train_on != "train" or not has_validation:
+        raise ConfigError(
+            f"{source}: [training] fine_tune_epochs = {epochs} keeps the fine-tuned weights "
+            "only where the validation part scores them better; it needs [split] validation > "
+            "0 and train_on = 'train'."
+        )
+    if training.refit:
+        raise ConfigError(
+            f"{source}: [training] fine_tune_epochs = {epochs} and refit = true cannot be "
+            "combined: a refit retrains from scratch on train + validation. Remove one of them."
+        )
 
 
 def _check_quantile_levels(recipe, source):
