@@ -115,13 +115,14 @@ def make_distribution(training):
         return None
     engine = make_data_parallel()
     multiple = engine.batch_multiple
-    if training.batch_size % multiple:
-        suggested = multiple * max(1, round(training.batch_size / multiple))
-        raise ConfigError(
-            f"[training] batch_size = {training.batch_size} must be a multiple of the "
-            f"{multiple} devices it is split over ({engine.engine}); set "
-            f"--set training.batch_size={suggested}."
-        )
+    for key in ("batch_size", "fine_tune_batch_size"):
+        size = getattr(training, key)
+        if size is not None and size % multiple:
+            suggested = multiple * max(1, round(size / multiple))
+            raise ConfigError(
+                f"[training] {key} = {size} must be a multiple of the {multiple} devices it "
+                f"is split over ({engine.engine}); set --set training.{key}={suggested}."
+            )
     return engine
 
 
