@@ -155,19 +155,41 @@ def build_member(recipe, num_features, member, transforms):
         seed=seed,
         name=name,
     )
-    training = recipe.training
     forecaster = Forecaster(
         model,
         lookback=recipe.windows.lookback,
         transforms=transforms,
         num_targets=recipe.data.num_targets,
     )
-    model.compile(
+    compile_forecaster(forecaster, recipe.training)
+    return forecaster
+
+
+def compile_forecaster(forecaster, training):
+    """Compiles `forecaster`'s model with the ``[training]`` optimizer and its head's loss."""
+    forecaster.model.compile(
         optimizer=make_optimizer(training),
         loss=forecaster.head.default_loss(),
         steps_per_execution=choose_steps_per_execution(training.steps_per_execution),
     )
-    return forecaster
+
+
+def make_fit(forecaster, config, engine, train, validation=None, related=()):
+    """The ``fit(initial_epoch, callbacks)`` that `fit_member` runs: `forecaster` trained on
+    `train` (and `related`), validated on `validation`, its transforms kept as fitted."""
+
+    def fit(initial_epoch, callbacks):
+        with distribution_scope(engine):
+            forecaster.fit(
+                train,
+                validation,
+                related=related,
+                training=dataclasses.replace(config, initial_epoch=initial_epoch),
+                callbacks=callbacks,
+                fit_transforms=False,
+            )
+
+    return fit
 
 
 def combine_members(forecasters):
@@ -239,20 +261,16 @@ def fit_forecaster(
             training, recipe.windows, seed=seed + member, verbose=verbose, batch_multiple=multiple
         )
 
-        def fit(initial_epoch, callbacks, forecaster=forecaster, config=config):
-            with distribution_scope(engine):
-                forecaster.fit(
-                    train_values,
-                    validation_values,
-                    related=related_train.values if related_train else (),
-                    training=dataclasses.replace(config, initial_epoch=initial_epoch),
-                    callbacks=callbacks,
-                    fit_transforms=False,
-                )
-
         history = fit_member(
             forecaster.model,
-            fit,
+            make_fit(
+                forecaster,
+                config,
+                engine,
+                train_values,
+                validation_values,
+                related=related_train.values if related_train else (),
+            ),
             training,
             directory=checkpoint_dir(run_dir, f"member_{member}"),
             resume=resume,
@@ -292,22 +310,15 @@ def fit_forecaster(
                 verbose=verbose,
                 batch_multiple=multiple,
             )
-
-            def fit_refit(
-                initial_epoch, callbacks, refit=refit, config=refit_config, cut=related_refit
-            ):
-                with distribution_scope(engine):
-                    refit.fit(
-                        values[: data.split.validation.stop],
-                        related=cut.values if cut else (),
-                        training=dataclasses.replace(config, initial_epoch=initial_epoch),
-                        callbacks=callbacks,
-                        fit_transforms=False,
-                    )
-
             refit_history = fit_member(
                 refit.model,
-                fit_refit,
+                make_fit(
+                    refit,
+                    refit_config,
+                    engine,
+                    values[: data.split.validation.stop],
+                    related=related_refit.values if related_refit else (),
+                ),
                 dataclasses.replace(training, early_stopping=False),
                 directory=checkpoint_dir(run_dir, f"member_{member}_refit"),
                 resume=resume,
@@ -372,11 +383,7 @@ def fine_tune_member(
     joint = forecaster.model.get_weights()
     with distribution_scope(engine):
         # Recompiling keeps the weights and starts a new optimizer.
-        forecaster.model.compile(
-            optimizer=make_optimizer(tuning),
-            loss=forecaster.head.default_loss(),
-            steps_per_execution=choose_steps_per_execution(training.steps_per_execution),
-        )
+        compile_forecaster(forecaster, tuning)
     config = TrainingConfig.from_recipe(
         tuning,
         recipe.windows,
@@ -384,20 +391,9 @@ def fine_tune_member(
         verbose=verbose,
         batch_multiple=engine.batch_multiple if engine else 1,
     )
-
-    def fit(initial_epoch, callbacks):
-        with distribution_scope(engine):
-            forecaster.fit(
-                train_values,
-                validation_values,
-                training=dataclasses.replace(config, initial_epoch=initial_epoch),
-                callbacks=callbacks,
-                fit_transforms=False,
-            )
-
     tuned = fit_member(
         forecaster.model,
-        fit,
+        make_fit(forecaster, config, engine, train_values, validation_values),
         tuning,
         directory=checkpoint_dir(run_dir, f"member_{member}_tune"),
         resume=resume,

@@ -648,8 +648,7 @@ def _check_forecast(recipe, source):
                 "'MS' (month start), 'ME' (month end), 'QS', 'W', 'D', 'h'."
             ) from None
     windows = recipe.evaluation.interval_windows
-    has_validation = recipe.split.validation or "split.validation" in recipe.auto
-    if windows > 1 and not (has_validation and recipe.evaluation.intervals):
+    if windows > 1 and not (_has_validation(recipe) and recipe.evaluation.intervals):
         raise ConfigError(
             f"{source}: [evaluation] interval_windows = {windows} calibrates the intervals on the "
             "validation part and the windows before it; it needs [split] validation > 0 and "
@@ -753,8 +752,7 @@ def _check_forecast(recipe, source):
             f"{source}: [training] ensemble = {training.ensemble} averages the members' outputs, "
             "which is wrong for mixture parameters; use ensemble = 1 or head = 'quantile'."
         )
-    no_validation = recipe.split.validation == 0 and "split.validation" not in recipe.auto
-    if training.refit and (training.train_on != "train" or no_validation):
+    if training.refit and (training.train_on != "train" or not _has_validation(recipe)):
         raise ConfigError(
             f"{source}: [training] refit = true retrains on train + validation for the epochs "
             "that scored best on validation; it needs a validation part ([split] validation > "
@@ -766,6 +764,11 @@ def _check_forecast(recipe, source):
                 f"{source}: [evaluation] baselines has {baseline!r}; choose from "
                 f"{', '.join(BASELINES)}."
             )
+
+
+def _has_validation(recipe):
+    """Whether the recipe has a validation part (set, or left out to be chosen from the data)."""
+    return bool(recipe.split.validation) or "split.validation" in recipe.auto
 
 
 def _check_fine_tune(recipe, source):
@@ -791,8 +794,7 @@ def _check_fine_tune(recipe, source):
             "after training with related series; without [data] related it would only train "
             "longer. Set [data] related, or remove the key."
         )
-    has_validation = recipe.split.validation or "split.validation" in recipe.auto
-    if training.train_on != "train" or not has_validation:
+    if training.train_on != "train" or not _has_validation(recipe):
         raise ConfigError(
             f"{source}: [training] fine_tune_epochs = {epochs} keeps the fine-tuned weights "
             "only where the validation part scores them better; it needs [split] validation > "
@@ -864,8 +866,7 @@ def _check_panel(recipe, source):
             f"{source}: [data] static_columns reads columns of a long CSV (source = 'panel'); "
             f"{data.source} has none."
         )
-    has_validation = split.validation or "split.validation" in auto
-    if evaluation.choice_origins > 1 and not (evaluation.choose and has_validation):
+    if evaluation.choice_origins > 1 and not (evaluation.choose and _has_validation(recipe)):
         raise ConfigError(
             f"{source}: [evaluation] choice_origins = {evaluation.choice_origins} scores the "
             "choice on validation windows; it needs choose = true and [split] validation > 0."
