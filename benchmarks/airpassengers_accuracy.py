@@ -20,8 +20,8 @@ ensure_backend()
 
 import keras  # noqa: E402
 
+from kseq.config import load_recipe, parse_override, recipe_path  # noqa: E402
 from kseq.pipeline.run import run_recipe  # noqa: E402
-from kseq.recipes.config import load_recipe, parse_override, recipe_path  # noqa: E402
 
 ROWS = ("model (recursive, 24-step)", "model (one-step)")
 CHOSEN = ("chosen (24-step)", "chosen (one-step)")

@@ -23,9 +23,9 @@ ensure_backend()
 
 import keras  # noqa: E402
 
-from kseq.evaluation.backtest import backtest_recipe  # noqa: E402
+from kseq.config import load_recipe, recipe_path  # noqa: E402
+from kseq.pipeline.backtest import backtest_recipe  # noqa: E402
 from kseq.pipeline.run import run_recipe  # noqa: E402
-from kseq.recipes.config import load_recipe, recipe_path  # noqa: E402
 
 ORIGINS = ["1956-01", "1957-01", "1958-01"]
 ORIGINS_BY_LENGTH = {12: ORIGINS, 24: ["1955-01", "1956-01", "1957-01"]}
@@ -44,7 +44,7 @@ VARIANTS = {
     "d12 d1 ensemble 10": [D12_1, ("training", "ensemble", 10)],
     "d12 d1 horizon 12": [D12_1, ("windows", "horizon", 12)],
     "d12 horizon 12": [D12, ("windows", "horizon", 12)],
-    # Session 4: early stopping may only keep weights from epoch 51 on.
+    # 2026-11-22: early stopping may only keep weights from epoch 51 on.
     "d12 start 50": [D12, ("training", "start_from_epoch", 50)],
     "d12 d1 start 50": [D12_1, ("training", "start_from_epoch", 50)],
 }

@@ -1,4 +1,4 @@
-"""Re-scores the quality issue's AirPassengers protocol from its saved runs: intervals and picks.
+"""Re-scores the AirPassengers quality protocol from its saved runs: intervals and picks.
 
     KERAS_BACKEND=jax python benchmarks/airpassengers_protocol.py runs/protocol-jax-seed0 ...
 
@@ -33,6 +33,7 @@ ensure_backend()
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
+from kseq.config import validate  # noqa: E402
 from kseq.evaluation.metrics import score  # noqa: E402
 from kseq.forecaster import Forecaster  # noqa: E402
 from kseq.pipeline.evaluate import (  # noqa: E402
@@ -48,7 +49,6 @@ from kseq.pipeline.load import load_series  # noqa: E402
 from kseq.pipeline.run_card import RunCard  # noqa: E402
 from kseq.pipeline.split import split_run  # noqa: E402
 from kseq.pipeline.values import ValidationScores  # noqa: E402
-from kseq.recipes.config import validate  # noqa: E402
 
 ROWS = ("model (recursive, 24-step)", "model (one-step)", "chosen (24-step)", "chosen (one-step)")
 

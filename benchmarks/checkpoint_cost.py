@@ -25,11 +25,11 @@ ensure_backend()
 
 import keras  # noqa: E402
 
+from kseq.config import load_recipe, recipe_path  # noqa: E402
 from kseq.pipeline.fit import build_member, fit_member  # noqa: E402
 from kseq.pipeline.load import load_series  # noqa: E402
 from kseq.pipeline.split import split_run  # noqa: E402
 from kseq.pipeline.transform import build_transforms, fit_transforms  # noqa: E402
-from kseq.recipes.config import load_recipe, recipe_path  # noqa: E402
 from kseq.training_config import TrainingConfig  # noqa: E402
 
 VARIANTS = {

@@ -49,8 +49,8 @@ def time_kseq(steps):
     from panel_scale import make_dataset
 
     from kseq.data import read_panel
-    from kseq.layers._kernels import make_fit_inputs
     from kseq.models import build_forecaster
+    from kseq.runtime import make_fit_inputs
 
     panel = read_panel(load_training_frame(), freq="MS")
     keras.utils.set_random_seed(0)

@@ -15,7 +15,7 @@ python3 -c "import torch, jax, keras; print('torch', torch.__version__, 'jax', j
 'keras', keras.__version__, jax.devices())" | tee -a "$OUT/gpu.txt"
 
 TESTS="tests/layers/test_kernels.py tests/data/test_windows.py tests/layers/test_stacked_rnn.py"
-# TF32 off, as the CPU computes float32 (docs/speed.md, session 4): the fused paths are
+# TF32 off, as the CPU computes float32 (docs/speed.md, 2026-11-22): the fused paths are
 # compared with Keras's own at 1e-6.
 KERAS_BACKEND=torch timeout 240 python3 -c "
 import sys, torch, pytest

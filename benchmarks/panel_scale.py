@@ -120,8 +120,8 @@ def measure(num_series, steps, single, folder=None):
     import keras
 
     from kseq.data import read_panel
-    from kseq.layers._kernels import make_fit_inputs
     from kseq.models import build_forecaster
+    from kseq.runtime import make_fit_inputs
 
     result = {
         "series": num_series,

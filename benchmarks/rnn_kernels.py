@@ -5,7 +5,7 @@
 
 For each shape (batch, time, features, units) times one training-style pass (outputs, a sum of
 squares, gradients of every weight) through `keras.layers.LSTM` called directly (Keras's
-path) and through `kseq.layers._kernels.run_recurrent` (the fused kernel, where the dispatch
+path) and through `kseq.runtime.run_recurrent` (the fused kernel, where the dispatch
 point picks one), alternating the two, median of `--repeats` passes after warm-up. Also
 checks the two agree (relative gradient error). On TensorFlow the dispatch point uses the fused
 op only up to `TF_FUSED_MAX_UNITS` units; this script forces it on every shape so the
@@ -28,7 +28,7 @@ ensure_backend()
 
 import keras  # noqa: E402
 
-from kseq.layers._kernels import get_kernels  # noqa: E402
+from kseq.runtime import get_kernels  # noqa: E402
 
 SHAPES = [
     (16, 24, 1, 32),  # AirPassengers recipe size

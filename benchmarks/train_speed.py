@@ -45,8 +45,8 @@ ensure_backend()
 import keras  # noqa: E402
 
 from kseq.data import WindowDataset, load_airpassengers, make_windows  # noqa: E402
-from kseq.layers._kernels import choose_steps_per_execution, make_fit_inputs  # noqa: E402
 from kseq.models import build_airpassengers_tutorial, build_forecaster  # noqa: E402
+from kseq.runtime import backend_dataset, choose_steps_per_execution, make_fit_inputs  # noqa: E402
 
 HAS_TORCH = importlib.util.find_spec("torch") is not None
 
@@ -129,7 +129,7 @@ def keras_a(model, epochs, steps_per_execution=1, kseq_pipeline=False):
 class MeanSquaredError(keras.losses.Loss):
     """MSE reduced to its mean in the loss itself. Keras's own reduction divides by the number
     of values as a tensor made from the shape each step; on a CUDA device that host-to-device
-    copy waits for the forward pass (docs/speed.md, session 16). A scalar passes its reduction
+    copy waits for the forward pass (docs/speed.md, 2026-12-04). A scalar passes its reduction
     untouched. Benchmark-only, to measure that wait."""
 
     def call(self, y_true, y_pred):
@@ -153,7 +153,7 @@ def keras_b(
     if kseq_pipeline:
         data = WindowDataset(x, y, 256, shuffle=True, steps_per_epoch=warmup + steps, seed=0)
         # host_windows: the PyDataset itself, without the backend's native pipeline.
-        served = data if host_windows else data.to_backend_dataset()
+        served = data if host_windows else backend_dataset(data)
         model.fit(served, epochs=1, verbose=0, callbacks=[timer])
     else:
         count = (warmup + steps) * 256
@@ -380,7 +380,7 @@ def main(argv=None):
         "E": {"kseq": end_to_end},
     }
     if accelerator() is not None:
-        # What the GPU run of session 16 could not measure: the device-side window gather
+        # What the GPU run of 2026-12-04 could not measure: the device-side window gather
         # against the host PyDataset (JAX), and the loss's per-step wait on the device (torch).
         if backend == "jax":
             variants["B"]["kseq, host windows"] = lambda: keras_b(

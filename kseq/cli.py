@@ -108,7 +108,7 @@ def make_parser():
 
 
 def _load_recipe(args, backend):
-    from kseq.recipes.config import load_recipe, parse_override, recipe_path
+    from kseq.config import load_recipe, parse_override, recipe_path
 
     path = Path(args.recipe)
     if not path.suffix and not path.exists():
@@ -196,8 +196,8 @@ def _backtest(args, backend):
     check_inputs(recipe)
 
     from kseq.callbacks import InterruptGuard
-    from kseq.evaluation.backtest import backtest_recipe
     from kseq.evaluation.tables import format_backtest
+    from kseq.pipeline.backtest import backtest_recipe
 
     origins = [int(o) if o.isdigit() else o for o in args.origins]
     out = args.out or recipe.recipe.output_dir.format(name=recipe.name) + "-backtest"
@@ -214,7 +214,7 @@ def _backtest(args, backend):
 def _study(args, backend):
     import importlib.util
 
-    from kseq.recipes.config import study_path
+    from kseq.config import study_path
 
     if importlib.util.find_spec("optuna") is None:
         raise MissingDependencyError("kseq study needs Optuna: run `pip install 'kseq[study]'`.")

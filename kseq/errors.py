@@ -87,3 +87,18 @@ class TrainingInterrupted(KeyboardInterrupt):
         super().__init__(message)
         self.signal_number = int(signal_number)
         self.exit_code = 128 + self.signal_number
+
+
+# The one line for a data-parallel recipe on PyTorch: the recipe check and the runtime say it.
+TORCH_DATA_PARALLEL = (
+    '[training] distribution = "data_parallel" is not supported on the PyTorch backend: Keras '
+    "3.15 has no released keras.distribution support for torch. Use the JAX or TensorFlow "
+    'backend (--backend jax), or set distribution = "none".'
+)
+
+
+def check_positive(name, value):
+    """`value` if it is a positive integer; else a `ValueError` quoting it (layers, losses)."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"`{name}` must be a positive integer. Received: {name}={value!r}")
+    return value

@@ -9,8 +9,8 @@ from kseq._keras import keras
 from kseq.data.window_dataset import WindowDataset
 from kseq.data.windows import make_windows
 from kseq.errors import DataError, NotFittedError, SavedStateError
-from kseq.layers._kernels import make_fit_inputs, predict_windows
 from kseq.models.builders import head_of
+from kseq.runtime import make_fit_inputs, predict_windows
 from kseq.saving import MODEL_FILE, of_type, positive_int, read_saved_folder, write_saved_folder
 from kseq.training_config import TrainingConfig
 from kseq.transforms import TransformPipeline

@@ -18,8 +18,8 @@ from kseq.data.series_covariates import SeriesCovariates
 from kseq.data.sharded_panel_window_dataset import ShardedPanelWindowDataset
 from kseq.data.window_starts import WindowStarts
 from kseq.errors import DataError, NotFittedError, SavedStateError, SeriesTooShortError
-from kseq.layers._kernels import make_fit_inputs
 from kseq.models.builders import head_of
+from kseq.runtime import make_fit_inputs
 from kseq.saving import (
     MODEL_FILE,
     of_type,

@@ -1,4 +1,4 @@
-"""Shared test setup: the active backend in the header, a seeded and cleared Keras session.
+"""Shared test setup: the active backend in the header, a seeded Keras state, cleared before each test.
 
 Tests never choose the backend: tox sets KERAS_BACKEND per environment.
 """

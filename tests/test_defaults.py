@@ -4,10 +4,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from kseq.config import AUTO_KEYS, load_recipe
 from kseq.pipeline.defaults import describe_frequency, infer_defaults, measure_seasonal_strength
 from kseq.pipeline.load import load_series
 from kseq.pipeline.preflight import check_inputs
-from kseq.recipes.config import AUTO_KEYS, load_recipe
 
 
 @pytest.mark.parametrize(

@@ -9,12 +9,12 @@ import pandas as pd
 import pytest
 
 import kseq.pipeline.fit as fit_stage
+from kseq.config import load_recipe, recipe_path
 from kseq.data import load_airpassengers
 from kseq.data.windows import make_windows
 from kseq.errors import ConfigError
 from kseq.forecaster import Forecaster
 from kseq.pipeline.run import run_recipe
-from kseq.recipes.config import load_recipe, recipe_path
 
 TRAIN_STOP, VALIDATION_STOP = 108, 120  # 1949-1957 train, 1958 validation (the recipe's split)
 

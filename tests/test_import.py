@@ -21,7 +21,7 @@ HEAVY = ("keras", "tensorflow", "torch", "jax")
         "kseq.training_config",
         "kseq.backend",
         "kseq.recipes",
-        "kseq.recipes.config",
+        "kseq.config",
         "kseq.recipes.airpassengers",
         "kseq.cli",
     ],

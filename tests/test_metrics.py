@@ -79,8 +79,8 @@ def test_undefined_metrics_are_nan_without_warnings():
     ],
 )
 def test_sarima_is_skipped_with_a_note_where_it_cannot_work(history, season, note):
+    from kseq.config import EvaluationSection
     from kseq.pipeline.evaluate import compute_baselines
-    from kseq.recipes.config import EvaluationSection
 
     evaluation = EvaluationSection(season_length=season, baselines=["naive", "sarima"])
     forecasts, notes = compute_baselines(history, np.arange(1.0, 7.0), evaluation)
@@ -89,8 +89,8 @@ def test_sarima_is_skipped_with_a_note_where_it_cannot_work(history, season, not
 
 
 def test_the_choice_scores_every_candidate_on_the_validation_part():
+    from kseq.config import EvaluationSection
     from kseq.pipeline.evaluate import list_candidates, score_candidates
-    from kseq.recipes.config import EvaluationSection
 
     t = np.arange(60, dtype=float)
     y = 0.1 * t + np.sin(2 * np.pi * t / 12)
@@ -118,13 +118,13 @@ def test_the_choice_scores_every_candidate_on_the_validation_part():
 
 
 def test_combination_weights_are_chosen_on_the_validation_part():
+    from kseq.config import EvaluationSection
     from kseq.evaluation.combination import fit_weight
     from kseq.pipeline.evaluate import (
         fit_combination_weights,
         forecast_chosen,
         list_candidates,
     )
-    from kseq.recipes.config import EvaluationSection
 
     # The grid's lowest error wins; a tie with 1/2, or no number at all, keeps 1/2.
     assert fit_weight(lambda w: abs(w - 0.8)) == 0.75
@@ -159,10 +159,10 @@ def test_combination_weights_are_chosen_on_the_validation_part():
 
 @pytest.mark.skipif(not sarima_available(), reason="statsmodels is not installed")
 def test_baseline_paths_forecast_from_every_origin():
+    from kseq.config import EvaluationSection
     from kseq.data import load_airpassengers
     from kseq.evaluation.baselines import sarima_airline
     from kseq.pipeline.evaluate import make_baseline_paths
-    from kseq.recipes.config import EvaluationSection
 
     series = load_airpassengers().to_numpy()[:120]
     evaluation = EvaluationSection(
@@ -190,9 +190,9 @@ def _trend_and_season(n, season=4):
 
 @pytest.mark.skipif(not statsforecast_available(), reason="statsforecast is not installed")
 def test_ets_baseline_continues_a_noiseless_trend_and_season():
+    from kseq.config import EvaluationSection
     from kseq.evaluation.baselines import forecast_statsforecast
     from kseq.pipeline.evaluate import make_baseline_paths
-    from kseq.recipes.config import EvaluationSection
 
     y = _trend_and_season(60)
     forecast = forecast_statsforecast("ets", y[:48], y[48:56], 4)
@@ -206,8 +206,8 @@ def test_ets_baseline_continues_a_noiseless_trend_and_season():
 
 @pytest.mark.skipif(not statsforecast_available(), reason="statsforecast is not installed")
 def test_one_series_keeps_ets_on_one_window():
+    from kseq.config import EvaluationSection
     from kseq.pipeline.evaluate import choose_candidate, compute_baselines, list_candidates
-    from kseq.recipes.config import EvaluationSection
 
     rng = np.random.default_rng(0)
     y = _trend_and_season(72) + rng.normal(0, 2, 72)
@@ -240,9 +240,9 @@ def test_one_series_keeps_ets_on_one_window():
 
 @pytest.mark.skipif(not statsforecast_available(), reason="statsforecast is not installed")
 def test_theta_baseline_reads_only_the_past():
+    from kseq.config import EvaluationSection
     from kseq.evaluation.baselines import forecast_ahead, forecast_statsforecast
     from kseq.pipeline.evaluate import list_candidates, make_baseline_paths
-    from kseq.recipes.config import EvaluationSection
 
     rng = np.random.default_rng(1)
     y = _trend_and_season(64) + rng.normal(0, 1, 64)
@@ -273,8 +273,8 @@ def test_theta_baseline_reads_only_the_past():
 
 
 def test_ets_that_cannot_be_fitted_is_skipped_with_a_note():
+    from kseq.config import EvaluationSection
     from kseq.pipeline.evaluate import compute_baselines
-    from kseq.recipes.config import EvaluationSection
 
     evaluation = EvaluationSection(season_length=1, baselines=["naive", "ets"])
     baselines, notes = compute_baselines(np.arange(1.0, 5.0), np.arange(5.0, 7.0), evaluation)
@@ -283,9 +283,9 @@ def test_ets_that_cannot_be_fitted_is_skipped_with_a_note():
 
 
 def test_a_chosen_baseline_that_cannot_be_refitted_is_a_data_error():
+    from kseq.config import EvaluationSection
     from kseq.errors import DataError
     from kseq.pipeline.evaluate import forecast_chosen
-    from kseq.recipes.config import EvaluationSection
 
     evaluation = EvaluationSection(season_length=4)
     # A newer history with a zero: the airline model is fitted on logs (no NaN forecast).

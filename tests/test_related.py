@@ -8,13 +8,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from kseq.config import load_recipe, recipe_path
 from kseq.data import load_airpassengers, read_panel
 from kseq.errors import ConfigError, DataError
 from kseq.forecaster import Forecaster
 from kseq.models import build_forecaster
 from kseq.pipeline.related import cut_related
 from kseq.pipeline.run import run_recipe
-from kseq.recipes.config import load_recipe, recipe_path
 from kseq.training_config import TrainingConfig
 from kseq.transforms import Difference, LogTransform, MinMaxScale, TransformPipeline
 

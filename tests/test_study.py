@@ -17,8 +17,8 @@ optuna = pytest.importorskip("optuna")
 from optuna.trial import TrialState  # noqa: E402
 from sqlalchemy.pool import NullPool  # noqa: E402 (Optuna's own dependency)
 
+from kseq.config import load_recipe  # noqa: E402
 from kseq.errors import ConfigError, KseqWarning  # noqa: E402
-from kseq.recipes.config import load_recipe  # noqa: E402
 from kseq.study import load_study, run_study  # noqa: E402
 from kseq.study.worker import retried_trial_number  # noqa: E402
 

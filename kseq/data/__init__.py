@@ -5,8 +5,9 @@ Everything here works without Keras except `WindowDataset` and `AR1Dataset`, whi
 """
 
 from kseq.data.datasets import load_airpassengers, load_us_employment
-from kseq.data.panel import Panel, read_panel
+from kseq.data.panel import Panel
 from kseq.data.panel_shards import PanelShards, read_panel_shards
+from kseq.data.read_panel import read_panel
 from kseq.data.split import Split, split_series
 from kseq.data.synthetic import SINE_FAMILIES, make_ar1, make_sine
 from kseq.data.validation import check_length, read_series

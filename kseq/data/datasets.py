@@ -52,7 +52,7 @@ def load_us_employment(with_titles=False):
     Returns:
         A `kseq.data.Panel` (and the titles when asked).
     """
-    from kseq.data.panel import read_panel
+    from kseq.data.read_panel import read_panel
 
     path = resource_dir("data") / "us_employment.csv.gz"
     raw = gzip.decompress(path.read_bytes())

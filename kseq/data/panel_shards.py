@@ -16,7 +16,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from kseq.errors import ColumnNotFoundError, DataError, EmptyDataError, MissingDependencyError
+from kseq.data.panel_file import read_panel_file, read_shard_frame
+from kseq.errors import ColumnNotFoundError, DataError, EmptyDataError
 
 SHARD_SUFFIXES = (".parquet", ".csv")
 
@@ -58,10 +59,8 @@ class PanelShards:
     def read(self, i, *, min_series=1):
         """Shard `i` as a validated `Panel` (errors name the file and the series id);
         `min_series` as in `read_panel`."""
-        from kseq.data.panel import read_panel
-
         path = self.paths[i]
-        return read_panel(
+        return read_panel_file(
             # A Parquet shard is read from its columns when well formed (`read_panel`).
             path if path.suffix == ".parquet" else read_shard_frame(path, None),
             self.id_column,
@@ -93,30 +92,6 @@ class PanelShards:
             min_length=self.min_length,
             on_short=self.on_short,
         )
-
-
-def read_shard_frame(path, columns):
-    """One shard file (Parquet through pyarrow, or CSV) as a DataFrame of `columns` (all when
-    `None`)."""
-    path = Path(path)
-    try:
-        if path.suffix == ".parquet":
-            try:
-                import pyarrow  # noqa: F401
-            except ImportError:
-                raise MissingDependencyError(
-                    f"{path}: reading Parquet needs pyarrow: run `pip install 'kseq[parquet]'`."
-                ) from None
-            frame = pd.read_parquet(path, columns=columns)
-        else:
-            frame = pd.read_csv(path, usecols=columns)
-    except ValueError as error:  # pandas' and pyarrow's parse and missing-column errors
-        if columns is not None:
-            raise ColumnNotFoundError(f"{path}: cannot read column(s) {columns}: {error}") from None
-        raise DataError(f"{path} cannot be read: {error}") from None
-    if frame.empty:
-        raise EmptyDataError(f"{path} holds no rows.")
-    return frame
 
 
 def _count_rows_per_id(path, id_column):

@@ -15,7 +15,7 @@ the error names the problem exactly as it would have. A well-formed file gives t
 import numpy as np
 import pandas as pd
 
-from kseq.data.panel import _INFER_POINTS, infer_panel_freq, make_panel
+from kseq.data.panel import INFER_POINTS, infer_panel_freq, make_panel
 
 
 def read_sorted_parquet_panel(
@@ -71,7 +71,7 @@ def read_sorted_parquet_panel(
     del codes
 
     if freq is None:
-        head = np.minimum(lengths, _INFER_POINTS)
+        head = np.minimum(lengths, INFER_POINTS)
         rows = np.repeat(run_starts, head) + _positions(head)
         try:
             freq = infer_panel_freq(

@@ -18,7 +18,7 @@ class WindowDataset(keras.utils.PyDataset):
 
     >>> x, y = make_windows(series, lookback=30)
     >>> data = WindowDataset(x, y, batch_size=32, shuffle=True, seed=0)
-    >>> model.fit(data.to_backend_dataset(), epochs=10, shuffle=False)
+    >>> model.fit(backend_dataset(data), epochs=10, shuffle=False)  # kseq.runtime
 
     Pass `shuffle=False` to `fit`: the dataset owns the order, and Keras's default
     (`shuffle=True`) would reorder its batches once more with Python's `random`.
@@ -145,22 +145,6 @@ class WindowDataset(keras.utils.PyDataset):
             np.asarray(self.x[rows], dtype=self.dtype),
             np.asarray(self.y[rows], dtype=self.dtype),
         )
-
-    def to_backend_dataset(self):
-        """Returns what to pass to `model.fit` on the active backend: this dataset, or a faster
-        native pipeline of the same windows in the same order.
-
-        On TensorFlow, windows that are sliding views (`make_windows` output) are served by a
-        `tf.data` pipeline that gathers them from the series: Keras runs a `PyDataset` there
-        through one Python callback per batch, ~3x slower on a 2x LSTM(128) model
-        (docs/speed.md); other windows by a pipeline making each batch with one
-        `tf.numpy_function` call. Those pipelines read `order` as they serve it; Keras does not
-        call `on_epoch_end` for them, so the caller does (`make_fit_inputs`). On the other
-        backends it returns `self`.
-        """
-        from kseq.layers._kernels import backend_dataset
-
-        return backend_dataset(self)
 
     def on_epoch_end(self):
         self._epoch += 1

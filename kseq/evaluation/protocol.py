@@ -25,7 +25,7 @@ class Protocol:
         return ["backtest", self.recipe, "--origins", *self.origins, "--length", str(self.length)]
 
 
-# The quality issue's protocol: origins every 6 months from 1955-01 to 1957-01, 24 months each,
+# The quality protocol: origins every 6 months from 1955-01 to 1957-01, 24 months each,
 # so the last forecast ends in 1958-12 and 1959-1960 (the test years) are never touched.
 AIRPASSENGERS_PROTOCOL = Protocol(
     recipe="airpassengers",
@@ -35,7 +35,7 @@ AIRPASSENGERS_PROTOCOL = Protocol(
 )
 
 
-# The sines recipe's protocol (session 18, written down before any of its runs): the recipe's
+# The sines recipe's protocol (2026-12-04, written down before any of its runs): the recipe's
 # series has 100 points and tests on the last 30 (positions 70-99), so the protocol forecasts
 # 10 points from positions 40, 50 and 60 — the last forecast ends at 69 — each run training
 # on the points before its origin only (10, 20 and 30 windows of the recipe's lookback 30).

@@ -26,12 +26,6 @@ def make_dense_stack(dense_units, activation, dropout, seed, prefix):
     return units, layers
 
 
-def check_positive(name, value):
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f"`{name}` must be a positive integer. Received: {name}={value!r}")
-    return value
-
-
 def build_stack(layers, input_shape):
     """Builds `layers` in order from `input_shape`."""
     shape = tuple(input_shape)

@@ -1,7 +1,8 @@
 """Base of the heads mapping a feature vector to ``(horizon, num_targets, ...)`` outputs."""
 
 from kseq._keras import keras
-from kseq.layers._dense_stack import apply_stack, build_stack, check_positive, make_dense_stack
+from kseq.errors import check_positive
+from kseq.layers._dense_stack import apply_stack, build_stack, make_dense_stack
 from kseq.layers._point_decoding import PointDecoding
 
 

@@ -4,7 +4,7 @@ import numpy as np
 from scipy.special import ndtr
 
 from kseq._keras import keras
-from kseq.layers._dense_stack import check_positive
+from kseq.errors import check_positive
 from kseq.layers._projection_head import ProjectionHead
 
 # Bisection steps of the mixture quantiles: the bracket shrinks 2**-60-fold, below float64

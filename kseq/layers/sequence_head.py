@@ -1,7 +1,8 @@
 """One output per input step, for sequence-to-sequence targets."""
 
 from kseq._keras import keras
-from kseq.layers._dense_stack import apply_stack, build_stack, check_positive, make_dense_stack
+from kseq.errors import check_positive
+from kseq.layers._dense_stack import apply_stack, build_stack, make_dense_stack
 from kseq.layers._point_decoding import PointDecoding
 
 

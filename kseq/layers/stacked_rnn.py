@@ -2,7 +2,7 @@
 
 from kseq._keras import keras
 from kseq.initializers.forget_bias import ForgetBias
-from kseq.layers._kernels import run_recurrent, run_stacked
+from kseq.runtime import run_recurrent, run_stacked
 
 CELLS = ("lstm", "gru", "simple_rnn")
 

@@ -3,7 +3,7 @@
 import math
 
 from kseq._keras import keras
-from kseq.layers._dense_stack import check_positive
+from kseq.errors import check_positive
 
 
 @keras.saving.register_keras_serializable(package="kseq")

@@ -10,10 +10,10 @@ from kseq._keras import keras
 from kseq.data import make_ar1
 from kseq.data.ar1_dataset import AR1Dataset
 from kseq.evaluation.plots import plot_loss, plot_scatter
-from kseq.layers._kernels import choose_steps_per_execution
 from kseq.models import build_ar1_model
 from kseq.pipeline.fit import checkpoint_dir, fit_member, make_optimizer
-from kseq.pipeline.run_card import RunCard
+from kseq.pipeline.run_card import RunCard, read_versions
+from kseq.runtime import choose_steps_per_execution
 
 
 def simulate_paths(data, training, weight, seed):
@@ -46,8 +46,6 @@ def score_ar1(prediction, y_val, x_test, y_test):
 
 def run_ar1(recipe, run_dir, *, resume=False, verbose="auto", callbacks=()):
     """Fits one net per lag weight; returns the `RunCard` (not yet written)."""
-    from kseq.pipeline.run import versions
-
     data, training, seed = recipe.data, recipe.training, recipe.recipe.seed
     timings = {"training_s": 0.0}
     metrics, panels, histories = {}, {}, {}
@@ -103,7 +101,7 @@ def run_ar1(recipe, run_dir, *, resume=False, verbose="auto", callbacks=()):
         seed=seed,
         config=recipe.to_dict(),
         run_dir=str(run_dir),
-        versions=versions(),
+        versions=read_versions(),
         timings=timings,
         epochs_run=max(epochs),
         epochs_run_per_member=epochs,

@@ -33,7 +33,7 @@ import dataclasses
 import numpy as np
 import pandas as pd
 
-from kseq.recipes.config import AUTO_KEYS
+from kseq.config import AUTO_KEYS
 
 __all__ = [
     "AUTO_KEYS",

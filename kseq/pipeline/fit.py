@@ -25,17 +25,17 @@ from kseq.callbacks import (
 from kseq.data.split import Split
 from kseq.errors import ConfigError, SeriesTooShortError
 from kseq.forecaster import Forecaster
-from kseq.layers._kernels import (
-    choose_steps_per_execution,
-    distribution_scope,
-    make_data_parallel,
-)
 from kseq.models.builders import build_ensemble
 from kseq.models.registry import build_model
 from kseq.pipeline.progress import StageProgress
 from kseq.pipeline.related import cut_related
 from kseq.pipeline.transform import build_transforms, check_window_room, fit_transforms
 from kseq.pipeline.values import FineTune, FitResult, IntervalWindow, SeriesData, SplitSeries
+from kseq.runtime import (
+    choose_steps_per_execution,
+    distribution_scope,
+    make_data_parallel,
+)
 from kseq.training_config import TrainingConfig
 
 CHECKPOINTS = "checkpoints"

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 from pandas.tseries.frequencies import to_offset
 
+from kseq.config import validate
 from kseq.data.dates import count_steps, find_freq, make_future_index
 from kseq.errors import ConfigError, DataError, KseqWarning, TimeIndexError
 from kseq.evaluation.combination import EQUAL_WEIGHT
@@ -25,7 +26,6 @@ from kseq.pipeline.panel import (
     load_global_fit,
     panel_intervals,
 )
-from kseq.recipes.config import validate
 
 
 def load_saved_run(run_dir):

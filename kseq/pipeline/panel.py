@@ -21,6 +21,7 @@ import pandas as pd
 
 from kseq._io import write_json_atomic, write_text_atomic
 from kseq._keras import keras
+from kseq.config import PANEL_CLASSICAL
 from kseq.errors import SavedStateError
 from kseq.evaluation.choice import Choice, choose_by_evidence
 from kseq.evaluation.combination import EQUAL_WEIGHT, combine, fit_weight
@@ -34,7 +35,6 @@ from kseq.evaluation.panel_metrics import (
 )
 from kseq.evaluation.plots import plot_panel_grid
 from kseq.global_forecaster import GlobalForecaster
-from kseq.layers._kernels import choose_steps_per_execution, distribution_scope
 from kseq.models.builders import head_of
 from kseq.models.registry import build_model
 from kseq.pipeline.fit import (
@@ -46,8 +46,8 @@ from kseq.pipeline.fit import (
 )
 from kseq.pipeline.load import load_run_panel, panel_min_length
 from kseq.pipeline.progress import StageProgress
-from kseq.pipeline.run_card import PanelSummary, RunCard
-from kseq.recipes.config import PANEL_CLASSICAL
+from kseq.pipeline.run_card import PanelSummary, RunCard, read_versions
+from kseq.runtime import choose_steps_per_execution, distribution_scope
 from kseq.saving import staged_folder
 from kseq.training_config import TrainingConfig
 
@@ -435,8 +435,6 @@ def describe_unscaled(split, season):
 
 def run_panel(recipe, run_dir, *, resume=False, verbose="auto", callbacks=()):
     """The panel pipeline of a `Recipe` with a panel source; returns its `RunCard`."""
-    from kseq.pipeline.run import versions
-
     run_dir = Path(run_dir)
     cache_dir = run_dir.parent / BASELINE_CACHE
     timings = {}
@@ -579,7 +577,7 @@ def run_panel(recipe, run_dir, *, resume=False, verbose="auto", callbacks=()):
         seed=recipe.recipe.seed,
         config=recipe.to_dict(),
         run_dir=str(run_dir),
-        versions=versions(),
+        versions=read_versions(),
         timings=timings,
         notes=notes,
         inferred=inferred,

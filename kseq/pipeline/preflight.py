@@ -4,13 +4,13 @@ the backend is imported: bad data is reported in a second, not after the backend
 
 import warnings
 
+from kseq.config import AR1Recipe
 from kseq.errors import KseqWarning
 from kseq.pipeline.defaults import infer_defaults
 from kseq.pipeline.load import load_run_panel, load_series
 from kseq.pipeline.related import load_related
 from kseq.pipeline.split import check_feature_steps, split_run
 from kseq.pipeline.transform import check_transforms, check_window_room
-from kseq.recipes.config import AR1Recipe
 
 
 def check_inputs(recipe):

@@ -6,16 +6,14 @@ The backend must be chosen before this module is imported (the CLI does it).
 """
 
 import dataclasses
-import platform
 import time
 import warnings
 from pathlib import Path
 
-import numpy as np
-
-import kseq
 from kseq._keras import keras
+from kseq.config import AR1Recipe
 from kseq.errors import LeakageWarning
+from kseq.pipeline.ar1 import run_ar1
 from kseq.pipeline.defaults import infer_defaults
 from kseq.pipeline.evaluate import (
     calibrate_intervals,
@@ -25,24 +23,12 @@ from kseq.pipeline.evaluate import (
 )
 from kseq.pipeline.fit import clear_run_checkpoints, fit_forecaster, fit_interval_windows
 from kseq.pipeline.load import load_series
+from kseq.pipeline.panel import run_panel
 from kseq.pipeline.related import load_related
 from kseq.pipeline.report import write_forecast_outputs, write_run_card
-from kseq.pipeline.run_card import RunCard
+from kseq.pipeline.run_card import RunCard, read_versions
 from kseq.pipeline.split import check_feature_steps, split_run
 from kseq.pipeline.transform import build_transforms, check_window_room, find_leaks
-from kseq.recipes.config import AR1Recipe
-
-
-def versions():
-    """The versions that decide a run's numbers."""
-    backend = keras.backend.backend()
-    return {
-        "python": platform.python_version(),
-        "kseq": kseq.__version__,
-        "keras": keras.__version__,
-        "numpy": np.__version__,
-        backend: __import__(backend).__version__,
-    }
 
 
 def resolve_run_dir(recipe, run_dir=None):
@@ -50,7 +36,7 @@ def resolve_run_dir(recipe, run_dir=None):
 
 
 def run_recipe(recipe, *, run_dir=None, resume=False, verbose="auto", callbacks=()):
-    """Runs a validated recipe (`kseq.recipes.config.load_recipe`); returns its `RunCard`.
+    """Runs a validated recipe (`kseq.config.load_recipe`); returns its `RunCard`.
 
     Args:
         recipe: a `Recipe` (or an `AR1Recipe`, run by `kseq.pipeline.ar1`).
@@ -65,12 +51,8 @@ def run_recipe(recipe, *, run_dir=None, resume=False, verbose="auto", callbacks=
     keras.utils.set_random_seed(recipe.recipe.seed)
     started = time.perf_counter()
     if isinstance(recipe, AR1Recipe):
-        from kseq.pipeline.ar1 import run_ar1
-
         card = run_ar1(recipe, run_dir, resume=resume, verbose=verbose, callbacks=callbacks)
     elif recipe.data.is_panel:
-        from kseq.pipeline.panel import run_panel
-
         card = run_panel(recipe, run_dir, resume=resume, verbose=verbose, callbacks=callbacks)
     else:
         card = run_forecast(recipe, run_dir, resume=resume, verbose=verbose, callbacks=callbacks)
@@ -156,7 +138,7 @@ def run_forecast(recipe, run_dir, *, resume=False, verbose="auto", callbacks=())
         seed=recipe.recipe.seed,
         config=recipe.to_dict(),
         run_dir=str(run_dir),
-        versions=versions(),
+        versions=read_versions(),
         timings=timings,
         leakage=leaks,
         notes=(test.notes if test is not None else [])

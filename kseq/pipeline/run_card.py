@@ -3,11 +3,28 @@
 import dataclasses
 import json
 import math
+import platform
 from dataclasses import dataclass, field
 
+import numpy as np
+
+import kseq
+from kseq._keras import keras
 from kseq.evaluation.combination import EQUAL_WEIGHT
 from kseq.evaluation.tables import format_metrics
 from kseq.pipeline.values import FutureForecast, IntervalCoverage, ValidationScores
+
+
+def read_versions():
+    """The versions that decide a run's numbers (the active backend's among them)."""
+    backend = keras.backend.backend()
+    return {
+        "python": platform.python_version(),
+        "kseq": kseq.__version__,
+        "keras": keras.__version__,
+        "numpy": np.__version__,
+        backend: __import__(backend).__version__,
+    }
 
 
 @dataclass(frozen=True)

@@ -5,8 +5,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from kseq._io import write_text_atomic
+from kseq.config import load_recipe
 from kseq.evaluation.tables import format_frame
-from kseq.recipes.config import load_recipe
 
 
 @dataclass(frozen=True)

@@ -31,8 +31,8 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
+from kseq.config import load_recipe, read_toml, recipe_keys, recipe_path
 from kseq.errors import ConfigError
-from kseq.recipes.config import load_recipe, read_toml, recipe_keys, recipe_path
 
 STUDY_KEYS = {
     "name": ((str,), "study"),

@@ -15,8 +15,8 @@ import time
 import warnings
 from pathlib import Path
 
+from kseq.config import load_recipe
 from kseq.errors import ConfigError, DataError, KseqWarning
-from kseq.recipes.config import load_recipe
 from kseq.study.pruning import make_pruning_callback
 from kseq.study.spec import objective_value, suggest
 

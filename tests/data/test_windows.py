@@ -4,7 +4,7 @@ import pytest
 
 from kseq.data import WindowDataset, make_windows
 from kseq.errors import SeriesTooShortError
-from kseq.layers._kernels import make_fit_inputs
+from kseq.runtime import backend_dataset, make_fit_inputs
 
 
 def test_one_step_windows_on_arange():
@@ -105,7 +105,7 @@ def test_backend_dataset_serves_the_same_windows_in_order():
     x, y = make_windows(z, z[:, :1], lookback=4, horizon=2)
     reference = WindowDataset(x, y, batch_size=5)
     dataset = WindowDataset(x, y, batch_size=5)
-    served = _batches(dataset.to_backend_dataset(), dataset)
+    served = _batches(backend_dataset(dataset), dataset)
     assert len(served) == len(reference) == 5
     for (bx, by), i in zip(served, range(len(reference)), strict=True):
         np.testing.assert_array_equal(bx, reference[i][0])
@@ -116,7 +116,7 @@ def test_backend_dataset_serves_the_same_windows_in_order():
 def test_backend_dataset_shuffles_every_window_once_per_epoch():
     x, y = make_windows(np.arange(40.0), lookback=3, horizon=1)
     dataset = WindowDataset(x, y, batch_size=8, shuffle=True, seed=5)
-    fit_input = dataset.to_backend_dataset()
+    fit_input = backend_dataset(dataset)
     epochs = [
         np.concatenate([b[0][:, 0, 0] for b in _batches(fit_input, dataset)]) for _ in range(2)
     ]
@@ -131,16 +131,14 @@ def test_backend_dataset_shuffles_every_window_once_per_epoch():
     fresh = WindowDataset(x, y, batch_size=8, shuffle=True, seed=5)
     np.testing.assert_array_equal(epochs[0], fresh.order)  # window i starts at value i
     resumed = WindowDataset(x, y, batch_size=8, shuffle=True, seed=5, initial_epoch=1)
-    served = np.concatenate(
-        [b[0][:, 0, 0] for b in _batches(resumed.to_backend_dataset(), resumed)]
-    )
+    served = np.concatenate([b[0][:, 0, 0] for b in _batches(backend_dataset(resumed), resumed)])
     np.testing.assert_array_equal(served, epochs[1])
 
 
 def test_backend_dataset_random_windows_respect_steps():
     x, y = make_windows(np.arange(40.0), lookback=3, horizon=2)
     dataset = WindowDataset(x, y, batch_size=4, random_windows=True, steps_per_epoch=6, seed=1)
-    batches = _batches(dataset.to_backend_dataset(), dataset)
+    batches = _batches(backend_dataset(dataset), dataset)
     assert len(batches) == 6
     for bx, by in batches:
         np.testing.assert_array_equal(bx[:, :, 0], bx[:, :1, 0] + np.arange(3))
@@ -152,7 +150,7 @@ def test_backend_dataset_serves_arrays_that_are_not_views_batch_by_batch():
     x, y = make_windows(np.arange(20.0), lookback=3)
     dataset = WindowDataset(np.ascontiguousarray(x), y, batch_size=4, shuffle=True, seed=2)
     reference = WindowDataset(np.ascontiguousarray(x), y, batch_size=4, shuffle=True, seed=2)
-    fit_input = dataset.to_backend_dataset()
+    fit_input = backend_dataset(dataset)
     for _ in range(2):
         served = _batches(fit_input, dataset)
         assert len(served) == len(reference) == 5
@@ -178,7 +176,7 @@ def test_backend_dataset_batch_axis_is_static_only_where_every_batch_is_full():
         sizes = [len(dataset[i][1]) for i in range(len(dataset))]
         assert (set(sizes) == {options["batch_size"]}) == (batch_size is not None), options
         assert dataset.full_batch_size == batch_size, options
-        fit_input = dataset.to_backend_dataset()
+        fit_input = backend_dataset(dataset)
         if hasattr(fit_input, "element_spec"):  # a tf.data pipeline (TensorFlow)
             x_spec, y_spec = fit_input.element_spec
             assert x_spec.shape[0] == y_spec.shape[0] == batch_size, options
@@ -189,11 +187,11 @@ def test_backend_dataset_batch_axis_is_static_only_where_every_batch_is_full():
 def test_jax_accelerator_windows_serve_the_same_batches(monkeypatch):
     # On a GPU, JAX gathers the batches on the device from the series; here the CPU stands in
     # for it, and the tests above run again against that pipeline.
-    from kseq.layers._kernels import jax_kernels
+    from kseq.runtime import jax_kernels
 
     monkeypatch.setattr(jax_kernels, "_on_accelerator", lambda: True)
     x, y = make_windows(np.arange(40.0) / 40, lookback=3)
-    assert type(WindowDataset(x, y, 8).to_backend_dataset()).__name__ == "_DeviceWindows"
+    assert type(backend_dataset(WindowDataset(x, y, 8))).__name__ == "_DeviceWindows"
     test_backend_dataset_serves_the_same_windows_in_order()
     test_backend_dataset_shuffles_every_window_once_per_epoch()
     test_backend_dataset_random_windows_respect_steps()

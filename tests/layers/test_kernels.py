@@ -8,9 +8,9 @@ import keras
 import numpy as np
 import pytest
 
-import kseq.layers._kernels as kernels
+import kseq.runtime as kernels
 from kseq.layers import StackedRNN
-from kseq.layers._kernels import choose_steps_per_execution, get_kernels
+from kseq.runtime import choose_steps_per_execution, get_kernels
 
 X = np.random.default_rng(0).normal(size=(8, 9, 3)).astype("float32")
 Y = np.random.default_rng(1).normal(size=(8, 1)).astype("float32")
@@ -59,7 +59,7 @@ def _keras_on_gpu():
 
 def _atol(cell, cpu):
     # On a GPU (TF32 off) PyTorch's fused SimpleRNN is cuDNN's RNN_TANH and Keras's path its
-    # own step loop of matmuls: up to 1.6e-5 apart on an H200 (session 16); LSTM and GRU,
+    # own step loop of matmuls: up to 1.6e-5 apart on an H200 (2026-12-04); LSTM and GRU,
     # cuDNN on both sides there, matched at the CPU's tolerances.
     return 1e-4 if cell == "simple_rnn" and _keras_on_gpu() else cpu
 

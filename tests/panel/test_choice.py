@@ -79,9 +79,9 @@ def test_undefined_scores_and_ties_are_left_out():
 
 
 def test_a_panels_combination_weights_are_chosen_over_every_origin():
+    from kseq.config import EvaluationSection
     from kseq.data import read_panel
     from kseq.pipeline.panel import ValidationWindow, add_combinations, fit_panel_weights
-    from kseq.recipes.config import EvaluationSection
 
     rng = np.random.default_rng(0)
     windows = []

@@ -7,7 +7,7 @@ from kseq._keras import keras
 from kseq.data.panel_window_dataset import PanelWindowDataset
 from kseq.data.series_covariates import SeriesCovariates
 from kseq.data.window_starts import WindowStarts
-from kseq.layers._kernels import backend_dataset, make_fit_inputs
+from kseq.runtime import backend_dataset, make_fit_inputs
 
 LOOKBACK, HORIZON = 6, 3
 

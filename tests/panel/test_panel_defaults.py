@@ -5,11 +5,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from kseq.config import PANEL_AUTO_KEYS, PANEL_BASELINES, load_recipe
 from kseq.data import read_panel
 from kseq.errors import SeriesTooShortError, TimeIndexError
 from kseq.pipeline.defaults import infer_panel_defaults
 from kseq.pipeline.load import load_run_panel
-from kseq.recipes.config import PANEL_AUTO_KEYS, PANEL_BASELINES, load_recipe
 
 
 def make_frame(lengths, freq="QS", negative_tail=()):

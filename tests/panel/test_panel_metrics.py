@@ -3,10 +3,10 @@
 import numpy as np
 import pandas as pd
 
+from kseq.config import SplitSection
 from kseq.data import read_panel
 from kseq.evaluation.panel_metrics import list_unscaled, seasonal_scales
 from kseq.pipeline.panel import describe_unscaled, split_panel
-from kseq.recipes.config import SplitSection
 
 
 def make_frame():

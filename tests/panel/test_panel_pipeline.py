@@ -8,13 +8,13 @@ import pandas as pd
 import pytest
 
 from kseq.cli import main
+from kseq.config import load_recipe
 from kseq.data import read_panel
 from kseq.global_forecaster import GlobalForecaster
 from kseq.pipeline.forecast import forecast_saved_run
 from kseq.pipeline.panel import load_global_fit, save_global_fit
 from kseq.pipeline.run import run_recipe
 from kseq.pipeline.run_card import RunCard
-from kseq.recipes.config import load_recipe
 
 pytest.importorskip("statsforecast")
 pytestmark = pytest.mark.slow
@@ -114,7 +114,7 @@ def test_nothing_is_fitted_on_the_test_part(tmp_path):
 
 def test_panel_backtest_scores_each_series_after_each_origin(tmp_path):
     from kseq.errors import ConfigError
-    from kseq.evaluation.backtest import backtest_recipe
+    from kseq.pipeline.backtest import backtest_recipe
 
     frame = make_panel_frame()
     recipe = write_recipe(tmp_path, frame, "bt")

@@ -82,8 +82,8 @@ def test_a_global_model_with_static_values_and_an_id_embedding_round_trips(tmp_p
 @pytest.mark.slow
 def test_a_panel_recipe_feeds_static_columns_and_the_id_embedding(tmp_path):
     pytest.importorskip("statsforecast")
+    from kseq.config import load_recipe
     from kseq.pipeline.run import run_recipe
-    from kseq.recipes.config import load_recipe
 
     make_frame().to_csv(tmp_path / "shops.csv", index=False)
     path = tmp_path / "shops.toml"

@@ -8,13 +8,13 @@ import pandas as pd
 import pytest
 
 from kseq.cli import main as cli_main
+from kseq.config import load_recipe, recipe_path
 from kseq.data import load_airpassengers
 from kseq.errors import ConfigError, DataError
-from kseq.evaluation.backtest import backtest_recipe, default_length
+from kseq.pipeline.backtest import backtest_recipe, default_length
 from kseq.pipeline.fit import best_epoch, fit_member
 from kseq.pipeline.run import run_recipe
 from kseq.pipeline.split import cut_series
-from kseq.recipes.config import load_recipe, recipe_path
 
 TINY = [("model", "units", [4]), ("training", "ensemble", 1), ("training", "patience", 1)]
 
@@ -270,7 +270,7 @@ def test_steps_per_execution_defaults_to_the_devices_choice():
 def test_a_resumed_backtest_reads_finished_origins_back(tmp_path, few_epochs, monkeypatch):
     import dataclasses
 
-    import kseq.evaluation.backtest as backtest
+    import kseq.pipeline.backtest as backtest
 
     config = load_recipe(recipe_path("airpassengers"), TINY)
     origins = ["1957-01", "1958-01"]

@@ -1,7 +1,7 @@
 import pytest
 
+from kseq.config import load_recipe, parse_override, recipe_path
 from kseq.errors import ConfigError
-from kseq.recipes.config import load_recipe, parse_override, recipe_path
 
 
 def write(tmp_path, text):
@@ -124,10 +124,9 @@ def test_seasonal_adjust_is_refused_for_a_panel():
 def test_every_key_a_recipe_sets_reaches_the_model_or_is_an_error():
     import keras
 
-    from kseq.models.registry import build_model
-
     # The sine-study builder takes a list of widths as it is: [64, 32], not [64, 64].
-    from kseq.recipes.config import validate
+    from kseq.config import validate
+    from kseq.models.registry import build_model
 
     recipe = validate({"model": {"builder": "sine_study", "units": [64, 32]}})
     model = build_model(
@@ -165,7 +164,7 @@ def test_studies_and_recipes_cannot_be_run_as_each_other(tmp_path):
     import subprocess
     import sys
 
-    from kseq.recipes.config import study_path
+    from kseq.config import study_path
 
     with pytest.raises(
         ConfigError, match=r"'sine-study' is a study, not a recipe: run `kseq study"
@@ -189,7 +188,7 @@ def test_studies_and_recipes_cannot_be_run_as_each_other(tmp_path):
 
 
 def test_recipe_round_trips_through_its_dict():
-    from kseq.recipes.config import validate
+    from kseq.config import validate
 
     for name in ("airpassengers", "airpassengers-tutorial", "sines", "ar1"):
         recipe = load_recipe(recipe_path(name))
@@ -197,7 +196,7 @@ def test_recipe_round_trips_through_its_dict():
 
 
 def test_an_unknown_key_suggests_its_section_or_spelling():
-    from kseq.recipes.config import validate
+    from kseq.config import validate
 
     with pytest.raises(ConfigError, match=r"Did you mean 'target_columns'\?"):
         validate({"data": {"source": "csv", "path": "x.csv", "target_column": "y"}})
@@ -209,7 +208,7 @@ def test_an_unknown_key_suggests_its_section_or_spelling():
 
 
 def test_a_switch_given_for_a_size_says_what_the_number_means():
-    from kseq.recipes.config import validate
+    from kseq.config import validate
 
     with pytest.raises(
         ConfigError, match=r"series_embedding must be int; received True .* number >= 0, not true"

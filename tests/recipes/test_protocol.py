@@ -1,12 +1,12 @@
-"""The quality issue's held-out protocol stays inside the training years."""
+"""The quality held-out protocol stays inside the training years."""
 
 import pandas as pd
 
-from kseq.evaluation.backtest import make_series_cut
+from kseq.config import load_recipe, recipe_path
 from kseq.evaluation.protocol import AIRPASSENGERS_PROTOCOL as PROTOCOL
+from kseq.pipeline.backtest import make_series_cut
 from kseq.pipeline.load import load_series
 from kseq.pipeline.split import split_run
-from kseq.recipes.config import load_recipe, recipe_path
 
 
 def test_the_airpassengers_protocol_never_reaches_the_test_years():

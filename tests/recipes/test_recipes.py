@@ -10,13 +10,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from kseq.config import load_recipe, recipe_path
 from kseq.data import load_airpassengers
 from kseq.errors import DataError, LeakageWarning
 from kseq.forecaster import Forecaster
 from kseq.pipeline.forecast import forecast_saved_run
 from kseq.pipeline.run import run_recipe
 from kseq.pipeline.run_card import RunCard
-from kseq.recipes.config import load_recipe, recipe_path
 
 FORECAST_FILES = {
     "run_card.json",

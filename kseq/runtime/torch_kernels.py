@@ -8,7 +8,7 @@ import contextlib
 import warnings
 
 from kseq._keras import keras
-from kseq.layers._kernels import cell_eligible
+from kseq.runtime import cell_eligible
 
 _MODULES = {}  # (kind, input_size, units, num_layers) -> weightless torch module (a template)
 _NAMES = ("weight_ih_l{}", "weight_hh_l{}", "bias_ih_l{}", "bias_hh_l{}")

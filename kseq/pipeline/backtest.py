@@ -12,6 +12,7 @@ from pathlib import Path
 import pandas as pd
 
 from kseq._io import write_json_atomic, write_text_atomic
+from kseq.config import AR1Recipe, validate
 from kseq.errors import ConfigError, DataError, SavedStateError, TrainingInterrupted
 from kseq.evaluation.tables import format_backtest
 from kseq.pipeline.defaults import infer_defaults
@@ -19,7 +20,6 @@ from kseq.pipeline.fit import CHECKPOINTS
 from kseq.pipeline.load import load_panel, load_run_panel, load_series, panel_min_length
 from kseq.pipeline.run import run_recipe
 from kseq.pipeline.run_card import RunCard
-from kseq.recipes.config import AR1Recipe, validate
 
 
 @dataclass(frozen=True)
@@ -227,7 +227,7 @@ def backtest_recipe(
     >>> summary.mean["model (one-step)"]["mape"]
 
     Args:
-        recipe: a validated `Recipe` (`kseq.recipes.config.load_recipe`).
+        recipe: a validated `Recipe` (`kseq.config.load_recipe`).
         origins: first forecast points, as dates (``"1958-01"``) or positions (`int`).
         length: points scored after each origin; `default_length` when `None`.
         run_dir: one sub-directory per origin is written here, plus ``backtest.json``/``.md``.

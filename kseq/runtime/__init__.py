@@ -27,7 +27,7 @@ from typing import Protocol
 import numpy as np
 
 from kseq._keras import keras
-from kseq.errors import ConfigError
+from kseq.errors import TORCH_DATA_PARALLEL, ConfigError
 
 
 @dataclass(frozen=True)
@@ -99,13 +99,13 @@ class Kernels(Protocol):
 # Steps per compiled call on a JAX or TensorFlow accelerator (`choose_steps_per_execution`): on
 # a GPU a step of a small recurrent model takes a few ms of device time and Keras's per-call
 # host work (callbacks, logs, the epoch iterator) ~1 ms; 16 steps per call left stock Keras on
-# JAX at 0.98x cuDNN against 0.67x with 1 (H100, session 4, docs/speed.md).
+# JAX at 0.98x cuDNN against 0.67x with 1 (H100, 2026-11-22, docs/speed.md).
 ACCELERATOR_STEPS = 16
 
 _MODULES = {
-    "torch": "kseq.layers._kernels.torch_kernels",
-    "tensorflow": "kseq.layers._kernels.tensorflow_kernels",
-    "jax": "kseq.layers._kernels.jax_kernels",
+    "torch": "kseq.runtime.torch_kernels",
+    "tensorflow": "kseq.runtime.tensorflow_kernels",
+    "jax": "kseq.runtime.jax_kernels",
 }
 
 
@@ -151,7 +151,7 @@ def predict_windows(model, x, batch_size):
     `model.predict` builds a data pipeline on every call and runs batches of 32, which was most
     of a forecast's time (one LSTM(32) call on 24 windows: ~100 ms through `predict` on
     TensorFlow, 1.4 ms through `predict_on_batch`; torch 3.9 / 1.1 ms, JAX 1.6 / 0.7 ms;
-    docs/speed.md, session 17); `predict` stays where a data-parallel engine needs it."""
+    docs/speed.md, 2026-12-04); `predict` stays where a data-parallel engine needs it."""
     if not get_kernels().predicts_any_batch(model):
         return model.predict(x, batch_size=batch_size, verbose=0)
     if len(x) <= batch_size:
@@ -162,8 +162,6 @@ def predict_windows(model, x, batch_size):
 
 def make_data_parallel():
     """The active backend's `DataParallel`; `ConfigError` where Keras offers none (PyTorch)."""
-    from kseq.recipes.config import TORCH_DATA_PARALLEL
-
     engine = get_kernels().data_parallel()
     if engine is None:
         raise ConfigError(TORCH_DATA_PARALLEL)

@@ -17,7 +17,7 @@ import numpy as np
 
 from kseq._keras import keras
 from kseq.errors import ConfigError
-from kseq.layers._kernels import ACCELERATOR_STEPS, DataParallel, cell_eligible, sliding_source
+from kseq.runtime import ACCELERATOR_STEPS, DataParallel, cell_eligible, sliding_source
 
 
 def run_recurrent(layer, inputs, training):
@@ -210,7 +210,7 @@ def _tf_window_dataset(dataset, endless=False):
         # The dataset's order of each epoch (seeded by (seed, epoch), so the same on every
         # backend and in a resumed run), drawn in Python by one `numpy_function` call per epoch
         # — not `from_generator`: a generator source left training 2.4x slower on B (667 vs
-        # 1,615 windows/s, session 12), the same batches from a constant order 1,615, this
+        # 1,615 windows/s, 2026-12-04), the same batches from a constant order 1,615, this
         # 1,404 (docs/speed.md). Endless: every epoch from the dataset's current one, each
         # keyed by its number, so batches made ahead of an epoch boundary are that next
         # epoch's. One epoch: the current order, advanced by the caller's

@@ -5,13 +5,13 @@ once; data parallelism through `keras.distribution.DataParallel`.
 Tried and left out: projecting every step's inputs with one matmul before a `lax.scan` that
 keeps only the recurrent matmul (what fused CPU kernels do) trained the us_employment global
 model (2 x LSTM(64), batch 256) slower than Keras's own scan: ~1,430 against ~1,810 windows/s,
-three interleaved pairs (session 13, docs/speed.md)."""
+three interleaved pairs (2026-12-04, docs/speed.md)."""
 
 import functools
 import os
 
 from kseq._keras import keras
-from kseq.layers._kernels import ACCELERATOR_STEPS, DataParallel, sliding_source
+from kseq.runtime import ACCELERATOR_STEPS, DataParallel, sliding_source
 
 
 def run_recurrent(layer, inputs, training):

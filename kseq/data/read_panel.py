@@ -1,0 +1,80 @@
+"""`read_panel`: one entry for a long-format panel in a file, a folder of shards or a DataFrame."""
+
+from kseq.data.panel import concat_panels
+from kseq.data.panel_file import read_panel_file
+from kseq.data.panel_shards import is_panel_folder, read_panel_shards
+from kseq.errors import SeriesTooShortError
+
+
+def read_panel(
+    source,
+    id_column="unique_id",
+    time_column="ds",
+    target_column="y",
+    static_columns=(),
+    *,
+    min_length=1,
+    on_short="raise",
+    freq=None,
+    name=None,
+    min_series=1,
+):
+    """Reads and validates a long-format panel from a CSV or Parquet file, a folder of such
+    files (shards, each holding whole series; see `kseq.data.read_panel_shards` to read them
+    one at a time instead), or a `pandas.DataFrame`.
+
+    Inside each series the rules of `read_series` hold: sorted dates (unsorted rows are
+    sorted), no duplicate dates, no gaps, finite numbers, one frequency for the whole panel.
+    A Parquet file (or shard) that holds each series as one run of rows in date order is
+    checked on its Arrow columns, without a DataFrame (`kseq.data.parquet_panel`); any other
+    input, or any problem, goes through pandas, whose errors name the series and rows.
+    Errors are typed (`kseq.errors`) and name the series id and the rows (row numbers count
+    data rows from 0).
+
+    Args:
+        source: a CSV path or a DataFrame.
+        id_column, time_column, target_column: the columns of the long format.
+        static_columns: per-series constant columns kept as `Panel.static`.
+        min_length: the fewest points a series needs (``lookback + horizon`` and the splits).
+        on_short: ``"raise"`` (the default: an error listing the ids) or ``"skip"`` (left
+            out and listed in `Panel.skipped`).
+        freq: the pandas frequency; inferred from the series when `None`.
+        name: what errors call the source (the path, or "the DataFrame", by default).
+        min_series: the fewest series left after skipping (0: an empty panel is no error,
+            as for one shard of a folder whose series are all too short).
+
+    Returns:
+        A `Panel`.
+    """
+    if on_short not in ("raise", "skip"):
+        raise ValueError(f"`on_short` must be 'raise' or 'skip'. Received: {on_short!r}")
+    if is_panel_folder(source):
+        shards = read_panel_shards(
+            source,
+            id_column,
+            time_column,
+            target_column,
+            min_length=min_length,
+            on_short=on_short,
+            freq=freq,
+        )
+        # One shard in memory at a time, its values copied into one array sized up front.
+        panel = concat_panels(
+            (shards.read(i, min_series=0) for i in range(len(shards))),
+            num_values=shards.num_values,
+        )
+        if not len(panel):
+            raise SeriesTooShortError(f"{source}: no series has {min_length} points or more.")
+        return panel
+    return read_panel_file(
+        source,
+        id_column,
+        time_column,
+        target_column,
+        static_columns,
+        min_length=min_length,
+        on_short=on_short,
+        freq=freq,
+        name=name,
+        min_series=min_series,
+    )
