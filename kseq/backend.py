@@ -38,12 +38,27 @@ def installed_backends():
     return tuple(name for name in BACKENDS if importlib.util.find_spec(_MODULES[name]) is not None)
 
 
+# What Keras writes to keras.json on its first import when the file is missing: a default
+# nobody chose, so the backend it names is no user's choice.
+_KERAS_WRITTEN = {
+    "floatx": "float32",
+    "epsilon": 1e-07,
+    "backend": "tensorflow",
+    "image_data_format": "channels_last",
+}
+
+
 def _keras_json_backend():
+    """The backend a user's keras.json names (`None` for none, or Keras's own default file),
+    and the file's path."""
     keras_dir = os.environ.get("KERAS_HOME") or os.path.join(os.path.expanduser("~"), ".keras")
     path = os.path.join(keras_dir, "keras.json")
     try:
         with open(path) as f:
-            return json.load(f).get("backend"), path
+            config = json.load(f)
+        if config == _KERAS_WRITTEN:
+            return None, path
+        return config.get("backend"), path
     except (OSError, ValueError, AttributeError):
         return None, path
 
@@ -124,8 +139,10 @@ def select_backend(name=None):
             configured,
             chosen,
         )
-    else:
+    elif len(installed) > 1:
         logger.warning("No KERAS_BACKEND is set; kseq uses the installed backend %r.", chosen)
+    else:
+        logger.info("No KERAS_BACKEND is set; kseq uses the installed backend %r.", chosen)
     os.environ["KERAS_BACKEND"] = chosen
     _split_host_cpu(chosen)
     return chosen

@@ -6,9 +6,11 @@ imported inside the commands.
 
 import argparse
 import logging
+import os
 import shlex
 import signal
 import sys
+import threading
 import warnings
 from pathlib import Path
 
@@ -165,9 +167,20 @@ def _run(args, backend):
             )
             _print_card(card)
     except TrainingInterrupted as error:
-        error.args = (f"{error}; its checkpoints are in {run_dir}",)
+        error.args = (describe_stop(error, run_dir),)
         raise
     return 0
+
+
+def describe_stop(error, run_dir):
+    """The stop line: where the checkpoints are, or that none was written yet."""
+    from kseq.pipeline.fit import CHECKPOINTS
+
+    folder = Path(run_dir) / CHECKPOINTS
+    if folder.is_dir() and any(p.is_file() for p in folder.rglob("*")):
+        return f"{error}; its checkpoints are in {folder}"
+    error.resumable = False
+    return f"{error} before its first checkpoint; nothing to resume, run it again"
 
 
 def _print_card(card):
@@ -283,8 +296,30 @@ _default_show_warning = warnings.showwarning
 _COMMANDS = {"run": _run, "backtest": _backtest, "study": _study, "forecast": _forecast}
 
 
+def _stop_at_startup(number, frame):
+    # Before training starts nothing is being written: a signal while Keras and the backend
+    # import (seconds) stops at once. Raised there, KeyboardInterrupt can land in a garbage
+    # collector callback, be printed as "Exception ignored" and lost, and the run goes on.
+    sys.stderr.write("kseq: interrupted before training started; nothing was written\n")
+    sys.stderr.flush()
+    os._exit(130 if number == signal.SIGINT else 143)
+
+
 def main(argv=None):
     """Entry point of the ``kseq`` command; returns the exit status."""
+    previous = {}
+    if threading.current_thread() is threading.main_thread():
+        # Until a command installs its own `InterruptGuard` (which restores this one after).
+        previous = {n: signal.signal(n, _stop_at_startup) for n in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        return _main(argv)
+    finally:
+        for number, handler in previous.items():
+            if signal.getsignal(number) is _stop_at_startup:
+                signal.signal(number, handler)
+
+
+def _main(argv):
     args = make_parser().parse_args(argv)
     # Only kseq's own logger: other libraries' INFO chatter stays silent.
     logger = logging.getLogger("kseq")
@@ -308,7 +343,7 @@ def main(argv=None):
     except TrainingInterrupted as error:
         words = list(sys.argv[1:] if argv is None else argv)
         hint = ""
-        if args.command in ("run", "backtest"):
+        if args.command in ("run", "backtest") and error.resumable:
             again = shlex.join(["kseq", *words, *([] if "--resume" in words else ["--resume"])])
             hint = f"; to continue: {again}"
         print(f"kseq: {error}{hint}", file=sys.stderr)

@@ -81,11 +81,14 @@ class TrainingInterrupted(KeyboardInterrupt):
     Attributes:
         signal_number: the signal received (`signal.SIGINT` or `signal.SIGTERM`).
         exit_code: the conventional exit status, 128 + the signal number (130, 143).
+        resumable: whether a checkpoint was written before the stop (``--resume`` continues
+            from it); `False` where training stopped before its first one.
     """
 
     def __init__(self, message, signal_number):
         super().__init__(message)
         self.signal_number = int(signal_number)
+        self.resumable = True
         self.exit_code = 128 + self.signal_number
 
 

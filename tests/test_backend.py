@@ -65,7 +65,7 @@ def test_uninstalled_backend_in_the_env_var_is_reported(absent, tmp_path):
 
 def test_no_env_and_no_keras_json_picks_an_installed_backend_and_says_so(tmp_path):
     code = (
-        "import logging; logging.basicConfig()\n"
+        "import logging; logging.basicConfig(level=logging.INFO)\n"
         "from kseq.backend import select_backend\n"
         "print(select_backend())\n"
         "import keras; print(keras.backend.backend())\n"
@@ -93,3 +93,32 @@ def test_keras_json_naming_an_absent_backend_falls_back(tmp_path):
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() != missing
     assert "not installed" in result.stderr
+
+
+def test_keras_json_as_keras_writes_it_is_not_a_choice(tmp_path):
+    # A first `import keras` with no keras.json writes one naming TensorFlow (whatever backend
+    # runs): that file must not make kseq warn about an uninstalled backend, or pick it.
+    first = _run("import keras", {"KERAS_BACKEND": keras.backend.backend()}, tmp_path)
+    assert first.returncode == 0, first.stderr
+    written = json.loads((tmp_path / "keras.json").read_text())
+    assert written["backend"] == "tensorflow"
+    code = (
+        "import logging; logging.basicConfig(level=logging.WARNING)\n"
+        "from kseq.backend import select_backend\n"
+        "print(select_backend())\n"
+    )
+    installed = kb.installed_backends()
+    result = _run(code, {}, tmp_path)
+    assert result.returncode == 0, result.stderr
+    # The first installed backend in kseq's own order, as with no keras.json at all.
+    assert result.stdout.strip() == next(
+        b for b in ("jax", "tensorflow", "torch") if b in installed
+    )
+    assert "WARNING" not in result.stderr, result.stderr
+    # The same file with one value the user changed is theirs: its backend is a choice.
+    (tmp_path / "keras.json").write_text(json.dumps({**written, "epsilon": 1e-6}))
+    result = _run(code, {}, tmp_path)
+    if "tensorflow" in installed:
+        assert result.stdout.strip() == "tensorflow"
+    else:
+        assert "names backend 'tensorflow', which is not installed" in result.stderr

@@ -1,5 +1,11 @@
 """One progress bar for a whole stage (every epoch of every ensemble member), not one per
-epoch: Keras's `Progbar` driven by a callback shared across the members' `fit` calls."""
+epoch: Keras's `Progbar` driven by a callback shared across the members' `fit` calls.
+
+On a terminal the bar is redrawn in place; with standard output redirected to a file or a pipe
+it prints one line when the stage ends (Keras's ``verbose=2``), so logs hold no carriage
+returns or backspaces."""
+
+import sys
 
 from kseq._keras import keras
 
@@ -22,7 +28,8 @@ class StageProgress(keras.callbacks.Callback):
         super().__init__()
         if per not in ("step", "epoch"):
             raise ValueError(f"`per` must be 'step' or 'epoch'; received {per!r}.")
-        self.bar = keras.utils.Progbar(total, unit_name=label)
+        terminal = sys.stdout.isatty()
+        self.bar = keras.utils.Progbar(total, unit_name=label, verbose=1 if terminal else 2)
         self.per = per
         self.done = 0
 
@@ -46,6 +53,7 @@ class StageProgress(keras.callbacks.Callback):
         return self.done if target is None else min(self.done, target)
 
     def close(self):
-        self.bar.update(
-            self._position() if self.bar.target is None else self.bar.target, finalize=True
-        )
+        target = self.bar.target
+        if target is not None and self.done >= target:
+            return  # the last update reached the target, which finalized the bar
+        self.bar.update(self._position() if target is None else target, finalize=True)
