@@ -300,8 +300,8 @@ def _stop_at_startup(number, frame):
     # Before training starts nothing is being written: a signal while Keras and the backend
     # import (seconds) stops at once. Raised there, KeyboardInterrupt can land in a garbage
     # collector callback, be printed as "Exception ignored" and lost, and the run goes on.
-    sys.stderr.write("kseq: interrupted before training started; nothing was written\n")
-    sys.stderr.flush()
+    # os.write, not print: the signal may arrive while sys.stderr is itself writing.
+    os.write(2, b"kseq: interrupted before training started; nothing was written\n")
     os._exit(130 if number == signal.SIGINT else 143)
 
 
