@@ -1,8 +1,7 @@
-"""Evaluation: metrics (plain functions over arrays), classical baselines, backtests, report
-tables and plots.
+"""Evaluation: metrics (plain functions over arrays), classical baselines, the validation
+choice, intervals, report tables and plots (backtests run recipes: `kseq.pipeline.backtest`).
 
-`metrics`, `baselines` and `tables` need no Keras; `backtest` runs recipes (and so imports
-Keras once the backend is chosen).
+`metrics`, `baselines` and `tables` need no Keras.
 """
 
 from kseq.evaluation.metrics import mae, mape, mase, rmse, score, smape
