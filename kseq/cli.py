@@ -1,4 +1,4 @@
-"""The ``kseq`` command: ``kseq run``, ``kseq backtest``, ``kseq study``, ``kseq forecast``.
+"""The ``kseq`` command: run, backtest, study, forecast, benchmark and pretrain.
 
 The backend flag is applied before anything imports Keras; the modules that need Keras are
 imported inside the commands.
@@ -101,12 +101,50 @@ def make_parser():
     study.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
 
     forecast = commands.add_parser("forecast", help="forecast with a saved run")
-    forecast.add_argument("run_dir", help="run directory (or its forecaster/ folder)")
+    forecast.add_argument(
+        "run_dir",
+        help="run directory (or its forecaster/ folder); 'pretrained' for the shipped "
+        "pretrained network (no training; needs --csv)",
+    )
     _add_common(forecast)
     forecast.add_argument("--horizon", type=int, required=True, help="steps to forecast")
     forecast.add_argument("--csv", help="newer data (same columns as training) to forecast from")
     forecast.add_argument("--out", help="CSV file to write (default: stdout)")
+    _add_pretraining_commands(commands)
     return parser
+
+
+def _add_pretraining_commands(commands):
+    from kseq.data.competitions import COMPETITIONS
+
+    benchmark = commands.add_parser(
+        "benchmark", help="a competition's protocol: the pretrained network against statsforecast"
+    )
+    benchmark.add_argument("competition", choices=COMPETITIONS)
+    _add_common(benchmark)
+    benchmark.add_argument("--out", required=True, help="folder for metrics.json and the tables")
+    benchmark.add_argument("--model", help="a saved pretrained network (default: the shipped one)")
+    benchmark.add_argument(
+        "--max-series", type=int, help="only the first N series of each frequency (a smoke run)"
+    )
+
+    pretrain = commands.add_parser(
+        "pretrain", help="pretrain the global network on the competition corpus"
+    )
+    _add_common(pretrain)
+    pretrain.add_argument("--out", required=True, help="folder for the network and its report")
+    pretrain.add_argument(
+        "--exclude", action="append", default=[], choices=COMPETITIONS,
+        help="leave a competition out (repeatable), for zero-shot scores on it",
+    )  # fmt: skip
+    pretrain.add_argument("--seed", type=int, default=1, help="weights and shuffling")
+    pretrain.add_argument(
+        "--max-minutes", type=float, help="wall-clock budget of each of the two fits"
+    )
+    pretrain.add_argument("--max-epochs", type=int, help="epochs at most (validated fit)")
+    pretrain.add_argument(
+        "--max-series", type=int, help="only the first N series of each frequency (a smoke run)"
+    )
 
 
 def _load_recipe(args, backend):
@@ -269,11 +307,17 @@ def _study(args, backend):
 
 
 def _forecast(args, backend):
-    from kseq.pipeline.forecast import forecast_saved_run
-
     _check_out(args.out, directory=False)
-    frame = forecast_saved_run(args.run_dir, args.horizon, csv=args.csv)
-    text = frame.to_csv()
+    if args.run_dir == "pretrained":
+        from kseq.pipeline.zero_shot import forecast_pretrained
+
+        if args.csv is None:
+            raise ConfigError("kseq forecast pretrained needs --csv FILE: the series to forecast.")
+        text = forecast_pretrained(args.csv, args.horizon).to_csv(index=False)
+    else:
+        from kseq.pipeline.forecast import forecast_saved_run
+
+        text = forecast_saved_run(args.run_dir, args.horizon, csv=args.csv).to_csv()
     if args.out:
         from kseq._io import write_text_atomic
 
@@ -293,7 +337,57 @@ def _show_warning(message, category, filename, lineno, file=None, line=None):
 
 _default_show_warning = warnings.showwarning
 
-_COMMANDS = {"run": _run, "backtest": _backtest, "study": _study, "forecast": _forecast}
+
+def _positive(value, option):
+    if value is not None and value < 1:
+        raise ConfigError(f"{option} must be >= 1; received {value}.")
+
+
+def _benchmark(args, backend):
+    _check_out(args.out)
+    _positive(args.max_series, "--max-series")
+    from kseq.pipeline.benchmark import format_benchmark
+    from kseq.pipeline.zero_shot import benchmark_to_folder
+
+    print(f"kseq: benchmark {args.competition} on backend {backend}", file=sys.stderr)
+    result = benchmark_to_folder(
+        args.competition, args.out, model=args.model, max_series=args.max_series
+    )
+    print(format_benchmark(result))
+    print(f"Results: {args.out}/metrics.json, benchmark.md, forecasts.csv")
+    return 0
+
+
+def _pretrain(args, backend):
+    _check_out(args.out)
+    for value, option in ((args.max_series, "--max-series"), (args.max_epochs, "--max-epochs")):
+        _positive(value, option)
+    if args.max_minutes is not None and args.max_minutes <= 0:
+        raise ConfigError(f"--max-minutes must be > 0; received {args.max_minutes}.")
+    from kseq.callbacks import InterruptGuard
+    from kseq.pipeline.zero_shot import pretrain_to_folder
+
+    print(f"kseq: pretraining on backend {backend}", file=sys.stderr)
+    with InterruptGuard():
+        report = pretrain_to_folder(args)
+    print(
+        f"Pretrained on {', '.join(report.corpora)}: {report.num_series} series, "
+        f"{report.num_windows} windows; epochs {report.validate['best_epoch']} "
+        f"(of {report.validate['epochs']} validated); rule {report.evidence.rule}; "
+        f"{sum(report.seconds.values()):.0f} s."
+    )
+    print(f"Results: {args.out}/model, {args.out}/pretraining.json")
+    return 0
+
+
+_COMMANDS = {
+    "run": _run,
+    "backtest": _backtest,
+    "study": _study,
+    "forecast": _forecast,
+    "benchmark": _benchmark,
+    "pretrain": _pretrain,
+}
 
 
 def _stop_at_startup(number, frame):

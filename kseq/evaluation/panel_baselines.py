@@ -37,7 +37,9 @@ class BaselineForecasts:
     cached: list = field(default_factory=list)
 
 
-def forecast_baselines(panel, horizon, season_length, names, *, cache_dir=None, n_jobs=2):
+def forecast_baselines(
+    panel, horizon, season_length, names, *, cache_dir=None, n_jobs=2, fallback_naive=False
+):
     """Forecasts `horizon` steps after each series' end with each baseline in `names`.
 
     Args:
@@ -47,6 +49,9 @@ def forecast_baselines(panel, horizon, season_length, names, *, cache_dir=None, 
         names: baselines from `PANEL_BASELINES`.
         cache_dir: folder of cached forecasts (`None`: no cache).
         n_jobs: statsforecast's parallel processes.
+        fallback_naive: where a model cannot be fitted (AutoETS on a series of a few points),
+            forecast that series with the naive forecast instead of raising (statsforecast's
+            ``fallback_model``; the competition benchmarks do this).
     """
     try:
         import statsforecast  # noqa: F401
@@ -55,7 +60,7 @@ def forecast_baselines(panel, horizon, season_length, names, *, cache_dir=None, 
             "Panel baselines need statsforecast: run `pip install 'kseq[classical]'`."
         ) from None
     frame = panel.to_frame()
-    key = f"{panel.checksum()[:16]}-h{horizon}-m{season_length}"
+    key = f"{panel.checksum()[:16]}-h{horizon}-m{season_length}" + ("-fb" if fallback_naive else "")
     seconds, cached, columns = {}, [], {}
     for name in names:
         path = None if cache_dir is None else Path(cache_dir) / f"{name}-{key}.csv"
@@ -65,7 +70,9 @@ def forecast_baselines(panel, horizon, season_length, names, *, cache_dir=None, 
             cached.append(name)
             continue
         tick = time.perf_counter()
-        columns[name] = _forecast_one(frame, panel.freq, horizon, season_length, name, n_jobs)
+        columns[name] = _forecast_one(
+            frame, panel.freq, horizon, season_length, name, n_jobs, fallback_naive
+        )
         seconds[name] = round(time.perf_counter() - tick, 2)
         if path is not None:
             write_text_atomic(path, columns[name].to_csv(index=False))
@@ -76,7 +83,7 @@ def forecast_baselines(panel, horizon, season_length, names, *, cache_dir=None, 
     return BaselineForecasts(merged, seconds, cached)
 
 
-def _forecast_one(frame, freq, horizon, season_length, name, n_jobs):
+def _forecast_one(frame, freq, horizon, season_length, name, n_jobs, fallback_naive):
     import warnings
 
     import statsforecast.models as models
@@ -86,7 +93,10 @@ def _forecast_one(frame, freq, horizon, season_length, name, n_jobs):
     model = getattr(models, class_name)(season_length=season_length)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        forecaster = StatsForecast(models=[model], freq=freq, n_jobs=n_jobs)
+        fallback = models.Naive() if fallback_naive else None
+        forecaster = StatsForecast(
+            models=[model], freq=freq, n_jobs=n_jobs, fallback_model=fallback
+        )
         out = forecaster.forecast(df=frame, h=horizon)
     out = out.reset_index() if "unique_id" not in out.columns else out
     out = out.rename(columns={column: name})[["unique_id", "ds", name]]
