@@ -127,6 +127,10 @@ def _add_pretraining_commands(commands):
     benchmark.add_argument(
         "--max-series", type=int, help="only the first N series of each frequency (a smoke run)"
     )
+    benchmark.add_argument(
+        "--baselines",
+        help="statsforecast models, comma-separated (default: ets,theta,arima; ets always runs)",
+    )
 
     pretrain = commands.add_parser(
         "pretrain", help="pretrain the global network on the competition corpus"
@@ -351,7 +355,11 @@ def _benchmark(args, backend):
 
     print(f"kseq: benchmark {args.competition} on backend {backend}", file=sys.stderr)
     result = benchmark_to_folder(
-        args.competition, args.out, model=args.model, max_series=args.max_series
+        args.competition,
+        args.out,
+        model=args.model,
+        max_series=args.max_series,
+        baselines=None if args.baselines is None else args.baselines.split(","),
     )
     print(format_benchmark(result))
     print(f"Results: {args.out}/metrics.json, benchmark.md, forecasts.csv")

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from kseq.data.competitions import load_competition
+from kseq.errors import ConfigError
 from kseq.evaluation.panel_baselines import forecast_baselines
 from kseq.pretrained.inputs import read_kind
 
@@ -113,18 +114,18 @@ def _choose(rule, kind, net, ets):
     return {"kseq": net, "ets": ets, "kseq+ets": (net + ets) / 2}[chosen]
 
 
-def _forecast_part(forecaster, part, cache_dir):
+def _forecast_part(forecaster, part, cache_dir, baselines):
     histories = [part.train.series(i).astype(np.float64) for i in range(len(part.train))]
     kind = read_kind(part.train.freq)
     tick = time.perf_counter()
     quantiles = forecaster.predict_quantiles(histories, kind, part.horizon)
     seconds = {"kseq": round(time.perf_counter() - tick, 3)}
-    baselines = forecast_baselines(part.train, part.horizon, part.season_length, BASELINES,
-                                   cache_dir=cache_dir, fallback_naive=True)  # fmt: skip
-    seconds.update(baselines.seconds)
-    frame = baselines.frame.set_index("unique_id").loc[part.train.ids.astype(str)]
+    fitted = forecast_baselines(part.train, part.horizon, part.season_length, baselines,
+                                cache_dir=cache_dir, fallback_naive=True)  # fmt: skip
+    seconds.update(fitted.seconds)
+    frame = fitted.frame.set_index("unique_id").loc[part.train.ids.astype(str)]
     methods = {"kseq": quantiles[..., forecaster.quantiles.index(0.5)]}
-    for name in BASELINES:
+    for name in baselines:
         methods[name] = frame[name].to_numpy().reshape(len(part.train), part.horizon)
     methods["chosen"] = _choose(forecaster.rule, kind, methods["kseq"], methods["ets"])
     return histories, quantiles, methods, seconds, frame["ds"].to_numpy()
@@ -138,8 +139,14 @@ def _coverage(forecaster, quantiles, truth):
     return inside
 
 
-def run_benchmark(competition, forecaster, *, cache_dir=None, max_series=None):
-    """Scores `forecaster` (a `PretrainedForecaster`) and the baselines on `competition`."""
+def run_benchmark(competition, forecaster, *, cache_dir=None, max_series=None,
+                  baselines=BASELINES):  # fmt: skip
+    """Scores `forecaster` (a `PretrainedForecaster`) and `baselines` (AutoETS, which the
+    default rule needs, and any of AutoTheta and AutoARIMA) on `competition`."""
+    baselines = ["ets", *[name for name in baselines if name != "ets"]]
+    unknown = sorted(set(baselines) - set(BASELINES))
+    if unknown:
+        raise ConfigError(f"Unknown baselines {unknown}; choose from {list(BASELINES)}.")
     measures = MEASURES[competition]
     parts = load_competition(competition)
     if max_series:
@@ -147,7 +154,9 @@ def run_benchmark(competition, forecaster, *, cache_dir=None, max_series=None):
     rows = {measure: {} for measure in measures}
     covered, scores, seconds, counts, frames = {}, {}, {}, {}, []
     for part in parts:
-        histories, quantiles, methods, took, dates = _forecast_part(forecaster, part, cache_dir)
+        histories, quantiles, methods, took, dates = _forecast_part(
+            forecaster, part, cache_dir, baselines
+        )
         seconds[part.frequency], counts[part.frequency] = took, len(part.train)
         for measure in measures:
             rows[measure][part.frequency] = {

@@ -41,7 +41,7 @@ def forecast_pretrained(csv, horizon, model=None):
     return load_pretrained(model).forecast(read_forecast_input(csv), h=horizon)
 
 
-def benchmark_to_folder(competition, out, *, model=None, max_series=None):
+def benchmark_to_folder(competition, out, *, model=None, max_series=None, baselines=None):
     """Runs `run_benchmark` and writes ``metrics.json``, ``benchmark.md`` and
     ``forecasts.csv`` to `out`; baselines are cached beside `out`."""
     out = Path(out)
@@ -50,6 +50,7 @@ def benchmark_to_folder(competition, out, *, model=None, max_series=None):
         load_pretrained(model),
         cache_dir=out.resolve().parent / BASELINE_CACHE,
         max_series=max_series,
+        **({} if baselines is None else {"baselines": baselines}),
     )
     out.mkdir(parents=True, exist_ok=True)
     write_text_atomic(out / "metrics.json", json.dumps(result.to_json(), indent=2) + "\n")
