@@ -44,7 +44,11 @@ def _add_overrides(parser):
 
 
 def make_parser():
-    parser = argparse.ArgumentParser(prog="kseq", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="kseq",
+        description="kseq: sequence forecasting with recurrent nets on Keras 3 "
+        "(TensorFlow, PyTorch or JAX).",
+    )
     parser.add_argument("--version", action="version", version=f"kseq {kseq.__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
 
@@ -111,6 +115,9 @@ def make_parser():
     forecast.add_argument("--csv", help="newer data (same columns as training) to forecast from")
     forecast.add_argument("--out", help="CSV file to write (default: stdout)")
     _add_pretraining_commands(commands)
+    for command in commands.choices.values():
+        # An unknown option is reported with its subcommand's usage (see `_parse`).
+        command.set_defaults(command_parser=command)
     return parser
 
 
@@ -244,6 +251,7 @@ def _print_card(card):
 
 def _backtest(args, backend):
     _check_out(args.out)
+    _positive(args.length, "--length")
     path, recipe = _load_recipe(args, backend)
     print(f"kseq: backtest of {path} on backend {backend}", file=sys.stderr)
     from kseq.pipeline.preflight import check_inputs
@@ -255,6 +263,11 @@ def _backtest(args, backend):
     from kseq.pipeline.backtest import backtest_recipe
 
     origins = [int(o) if o.isdigit() else o for o in args.origins]
+    repeated = sorted({str(o) for o in origins if origins.count(o) > 1})
+    if repeated:
+        raise ConfigError(
+            f"--origins names {', '.join(repeated)} more than once; give each origin once."
+        )
     out = args.out or recipe.recipe.output_dir.format(name=recipe.name) + "-backtest"
     # A signal stops after the running batch, with a checkpoint: `--resume` continues there.
     with InterruptGuard():
@@ -421,8 +434,17 @@ def main(argv=None):
                 signal.signal(number, handler)
 
 
+def _parse(argv):
+    parser = make_parser()
+    args, unknown = parser.parse_known_args(argv)
+    if unknown:
+        # The subcommand's usage, not the top-level one: the option belongs to it.
+        args.command_parser.error(f"unrecognized arguments: {' '.join(unknown)}")
+    return args
+
+
 def _main(argv):
-    args = make_parser().parse_args(argv)
+    args = _parse(argv)
     # Only kseq's own logger: other libraries' INFO chatter stays silent.
     logger = logging.getLogger("kseq")
     if not logger.handlers:

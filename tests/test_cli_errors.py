@@ -323,3 +323,22 @@ def test_a_study_trial_the_data_refuse_names_the_trial_in_one_line(folder):
     )
     line = _errors(folder, ["study", str(study), "--out", str(folder / "o")])
     assert "Trial 0 (windows.lookback = 200): The training part has" in line
+
+
+def test_backtest_refuses_a_zero_length_and_a_repeated_origin(folder):
+    line = _errors(folder, ["backtest", "airpassengers", "--origins", "1958-01", "--length", "0"])
+    assert "--length must be >= 1" in line
+    line = _errors(folder, ["backtest", "airpassengers", "--origins", "1958-01", "1958-01"])
+    assert "1958-01 more than once" in line
+
+
+def test_an_unknown_option_shows_the_subcommands_usage(folder):
+    result = _cli(folder, ["forecast", "somewhere", "--horizon", "3", "--bogus"])
+    assert result.returncode == 2
+    assert "usage: kseq forecast" in result.stderr
+    assert "unrecognized arguments: --bogus" in result.stderr
+
+
+def test_the_help_has_no_raw_markup(folder):
+    result = _cli(folder, ["--help"])
+    assert result.returncode == 0 and "``" not in result.stdout
