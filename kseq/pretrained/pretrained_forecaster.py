@@ -16,29 +16,19 @@ KIND = "pretrained_forecaster"
 RULES = ("kseq", "ets", "kseq+ets")
 
 
-def _check_state(state):
-    problems = []
-    for key in ("lookback", "horizon"):
-        if not isinstance(state.get(key), int) or state[key] < 1:
-            problems.append(f"{key} must be a positive integer")
-    quantiles = state.get("quantiles")
-    if not isinstance(quantiles, list) or not all(0 < q < 1 for q in quantiles):
-        problems.append("quantiles must be a list of levels in (0, 1)")
-    rule = state.get("rule")
-    if (
-        not isinstance(rule, dict)
-        or not set(rule) <= set(KINDS)
-        or not set(rule.values()) <= set(RULES)
-    ):
-        problems.append(f"rule must map frequency kinds {list(KINDS)} to one of {list(RULES)}")
-    return problems
-
-
 _SCHEMA = {
     "lookback": lambda v: None if isinstance(v, int) and v > 0 else "a positive integer",
     "horizon": lambda v: None if isinstance(v, int) and v > 0 else "a positive integer",
-    "quantiles": lambda v: None if isinstance(v, list) and v else "a list of levels",
-    "rule": lambda v: None if isinstance(v, dict) else "a mapping of kinds to forecasts",
+    "quantiles": lambda v: (
+        None
+        if isinstance(v, list) and v and all(isinstance(q, float) and 0 < q < 1 for q in v)
+        else "a list of levels in (0, 1)"
+    ),
+    "rule": lambda v: (
+        None
+        if isinstance(v, dict) and set(v) <= set(KINDS) and set(v.values()) <= set(RULES)
+        else f"a mapping of frequency kinds {list(KINDS)} to one of {list(RULES)}"
+    ),
     "trained_on": lambda v: None if isinstance(v, list) else "a list of corpora",
 }
 
@@ -143,12 +133,7 @@ class PretrainedForecaster:
     @classmethod
     def load(cls, directory):
         """Loads a saved pretrained forecaster; every file's sha256 is checked first."""
-        from kseq.errors import SavedStateError
-
         state = read_saved_folder(directory, kind=KIND, state_file=STATE_FILE, schema=_SCHEMA)
-        problems = _check_state(state)
-        if problems:
-            raise SavedStateError(f"{Path(directory) / STATE_FILE}: {'; '.join(problems)}.")
         model = keras.saving.load_model(
             Path(directory) / "model.keras", compile=False, safe_mode=True
         )

@@ -6,7 +6,6 @@ from dataclasses import dataclass
 import numpy as np
 
 from kseq._keras import keras
-from kseq.pretrained.inputs import TrainingWindows
 from kseq.pretrained.network import build_network, make_pinball_loss
 
 
@@ -123,10 +122,4 @@ def pretrain_network(windows, config, *, validation=None, epochs=None, callbacks
     return PretrainingResult(model, run, best, history, round(seconds, 1))
 
 
-def split_validation(series, horizons):
-    """Each series without its last `horizons[i]` points (the fit part) — the validation
-    target is what was cut off."""
-    return [values[: len(values) - h] for values, h in zip(series, horizons, strict=True)]
-
-
-__all__ = ["PretrainingConfig", "PretrainingResult", "TrainingWindows", "pretrain_network"]
+__all__ = ["PretrainingConfig", "PretrainingResult", "pretrain_network"]
