@@ -16,6 +16,7 @@ import numpy as np
 from kseq.data.competitions import COMPETITIONS, load_competition
 from kseq.errors import ConfigError
 from kseq.evaluation.panel_baselines import forecast_baselines
+from kseq.pipeline.benchmark import score_rows
 from kseq.pretrained.inputs import concat_windows, make_training_windows
 from kseq.pretrained.network import QUANTILES
 from kseq.pretrained.pretrained_forecaster import PretrainedForecaster
@@ -106,14 +107,6 @@ def make_validation_windows(parts, config):
     return concat_windows(windows)
 
 
-def _mase_rows(truth, forecast, histories, season_length):
-    scores = []
-    for y, f, history in zip(truth, forecast, histories, strict=True):
-        scale = np.mean(np.abs(history[season_length:] - history[:-season_length]))
-        scores.append(np.mean(np.abs(y - f)) / scale if scale > 0 else np.nan)
-    return np.asarray(scores)
-
-
 def learn_rule(forecaster, parts, *, cache_dir=None):
     """`RuleEvidence` on each series' last `horizon` training points (from its fit part)."""
     sums, counts = {}, {}
@@ -134,7 +127,7 @@ def learn_rule(forecaster, parts, *, cache_dir=None):
         ets = ets.to_numpy().reshape(len(fit), part.horizon)
         candidates = {"kseq": net, "ets": ets, "kseq+ets": (net + ets) / 2}
         for name, forecast in candidates.items():
-            rows = _mase_rows(truth, forecast, histories, part.season_length)
+            rows = score_rows("mase", truth, forecast, histories, part.season_length)
             key = (part.frequency, name)
             sums[key] = sums.get(key, 0.0) + float(np.nansum(rows))
             counts[key] = counts.get(key, 0) + int(np.isfinite(rows).sum())
