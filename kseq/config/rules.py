@@ -250,6 +250,12 @@ def _check_panel(recipe, source):
         )
     if recipe.model.head == "quantile":
         _check_quantile_levels(recipe, source)
+    filled = [k for k in ("missing", "fill_gaps") if getattr(data, k) != "raise"]
+    if filled and data.source != "panel":
+        raise ConfigError(
+            f"{source}: [data] {filled[0]} fills a long CSV's NaN or gaps (source = 'panel'); "
+            f"{data.source} has none. Remove the key."
+        )
     if data.static_columns and data.source != "panel":
         raise ConfigError(
             f"{source}: [data] static_columns reads columns of a long CSV (source = 'panel'); "

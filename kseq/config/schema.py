@@ -59,9 +59,10 @@ class DataSection:
     target_columns: str | list | None = _key((str, list))
     # csv: extra input columns known up to each window's end.
     feature_columns: str | list | None = _key((str, list))
-    # csv: NaN values are an error, or filled forward or by interpolation.
+    # csv and panel: NaN values are an error, or filled forward or by interpolation (per series).
     missing: str = _key((str,), "raise", choices=("raise", "ffill", "interpolate"))
-    # csv: dates missing from the frequency's grid are an error, or inserted and filled.
+    # csv and panel: dates missing from the frequency's grid are an error, or inserted and
+    # filled (per series; not for a folder of shards).
     fill_gaps: str = _key((str,), "raise", choices=("raise", "ffill", "interpolate"))
     # The expected frequency as a pandas alias ("MS", "D", "h"); inferred from the dates when
     # unset.

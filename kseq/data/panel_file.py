@@ -45,13 +45,16 @@ def read_panel_file(
     freq=None,
     name=None,
     min_series=1,
+    missing="raise",
+    fill_gaps="raise",
 ):
     """A long-format panel from one CSV or Parquet file, or a DataFrame (`read_panel`'s
     arguments; a folder of shards is `read_panel`'s)."""
     if name is None:
         name = source if isinstance(source, (str, os.PathLike)) else "the DataFrame"
     static_columns = [static_columns] if isinstance(static_columns, str) else list(static_columns)
-    if not static_columns and _is_parquet_file(source):
+    filling = missing != "raise" or fill_gaps != "raise"
+    if not static_columns and not filling and _is_parquet_file(source):
         # Series stored sorted, one run of rows each, read from their Arrow columns; anything
         # else (or any problem) is read and reported by the pandas validation below.
         panel = read_sorted_parquet_panel(
@@ -68,7 +71,7 @@ def read_panel_file(
         if panel is not None:
             return panel
     frame = _read_columns(source, name, id_column, time_column, target_column, static_columns)
-    frame = _parse_target(frame, name, id_column, target_column)
+    frame = _parse_target(frame, name, id_column, target_column, allow_nan=missing != "raise")
     frame[time_column] = _parse_times(frame, name, id_column, time_column)
     # Stable: the original order breaks ties, so duplicates are reported by their rows.
     frame = frame.sort_values([id_column, time_column], kind="stable")
@@ -84,6 +87,11 @@ def read_panel_file(
     groups = frame.groupby(id_column, sort=False)
     freq = freq or _infer_freq(frame, name, id_column, time_column)
     offset = pd.tseries.frequencies.to_offset(freq)
+    if filling:
+        frame = _fill_series(
+            frame, name, id_column, time_column, target_column, offset, missing, fill_gaps
+        )
+        groups = frame.groupby(id_column, sort=False)
     _check_regular(frame, groups, name, id_column, time_column, offset, freq)
     # Rows are sorted by id, so each series is one run of rows, in the order of `groups`.
     sizes = groups.size()
@@ -131,8 +139,9 @@ def _read_columns(source, name, id_column, time_column, target_column, static_co
     return frame
 
 
-def _parse_target(frame, name, id_column, target_column):
-    """Ids as text and the target as float64; errors name the series and rows."""
+def _parse_target(frame, name, id_column, target_column, allow_nan=False):
+    """Ids as text and the target as float64; errors name the series and rows (NaN is left
+    for `_fill_series` when `allow_nan`)."""
     frame[id_column] = frame[id_column].astype(str)
     y = frame[target_column]
     if y.dtype == bool or not (pd.api.types.is_numeric_dtype(y) or y.dtype == object):
@@ -147,7 +156,48 @@ def _parse_target(frame, name, id_column, target_column):
             f"e.g. {first[target_column]!r}."
         )
     frame[target_column] = numeric.astype("float64")
-    _check_finite(frame, name, id_column, target_column)
+    _check_finite(frame, name, id_column, target_column, allow_nan)
+    return frame
+
+
+def _fill_series(frame, name, id_column, time_column, target_column, offset, missing, fill_gaps):
+    """Each series with its missing dates inserted (``fill_gaps``) and its NaN filled
+    (``missing``, and the inserted rows), one series at a time so nothing crosses series.
+
+    A series with a date off its frequency's grid is left as it is, for `_check_regular` to
+    name; NaN that nothing can fill (at a series' start or end) is an error naming the rows.
+    """
+    parts = []
+    for sid, group in frame.groupby(id_column, sort=False):
+        method = missing
+        dates = pd.DatetimeIndex(group[time_column])
+        grid = pd.date_range(dates[0], dates[-1], freq=offset)
+        if fill_gaps != "raise" and len(grid) > len(dates) and dates.isin(grid).all():
+            group = group.set_index(time_column).reindex(grid).rename_axis(time_column)
+            group = group.reset_index().assign(**{id_column: sid})
+            method = fill_gaps  # as `read_series`: the gaps' method fills the series
+        if method != "raise" and group[target_column].isna().any():
+            values = group[target_column]
+            group[target_column] = (
+                values.ffill()
+                if method == "ffill"
+                else values.interpolate(method="linear", limit_area="inside")
+            )
+        parts.append(group)
+    frame = pd.concat(parts, ignore_index=True)
+    holes = frame[target_column].isna()
+    if holes.any():
+        sid = frame.loc[holes, id_column].iloc[0]
+        where = frame.loc[holes & (frame[id_column] == sid), time_column]
+        raise MissingValueError(
+            f"{name}: series {sid!r} has missing values (NaN) in column {target_column!r} at "
+            f"{list_rows(where.dt.strftime('%Y-%m-%d'))}"
+            + (
+                ", at its start or end, where nothing can fill them; trim the series."
+                if missing != "raise"
+                else "; pass missing='ffill' or missing='interpolate' to fill them."
+            )
+        )
     return frame
 
 
@@ -248,10 +298,10 @@ def read_shard_frame(path, columns):
     return frame
 
 
-def _check_finite(frame, name, id_column, target_column):
+def _check_finite(frame, name, id_column, target_column, allow_nan=False):
     y = frame[target_column]
     for mask, error, what in (
-        (y.isna(), MissingValueError, "missing values (NaN)"),
+        (y.isna() & (not allow_nan), MissingValueError, "missing values (NaN)"),
         (np.isinf(y), InfiniteValueError, "infinite values"),
         # A Panel holds float32: larger magnitudes would become infinite there.
         (
@@ -265,7 +315,12 @@ def _check_finite(frame, name, id_column, target_column):
             rows = frame.index[mask & (frame[id_column] == sid)]
             raise error(
                 f"{name}: series {sid!r} has {what} in column {target_column!r} (rows "
-                f"{list_rows(rows)}); fill or drop them before reading the panel."
+                f"{list_rows(rows)}); "
+                + (
+                    "pass missing='ffill' or missing='interpolate' to fill them."
+                    if error is MissingValueError
+                    else "fix them before reading the panel."
+                )
             )
 
 
@@ -297,7 +352,8 @@ def _check_regular(frame, groups, name, id_column, time_column, offset, freq):
             raise TimeIndexError(
                 f"{name}: series {sid!r} has a gap or an irregular date at {dates[where]:%Y-%m-%d} "
                 f"(row {group['_row'].iloc[where]}; expected {expected[where]:%Y-%m-%d} at "
-                f"frequency {freq}); fill the missing dates or resample the series."
+                f"frequency {freq}); pass fill_gaps='ffill' or fill_gaps='interpolate' to insert "
+                "and fill the missing dates, or resample the series."
             )
 
 

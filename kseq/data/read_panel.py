@@ -3,7 +3,7 @@
 from kseq.data.panel import concat_panels
 from kseq.data.panel_file import read_panel_file
 from kseq.data.panel_shards import is_panel_folder, read_panel_shards
-from kseq.errors import SeriesTooShortError
+from kseq.errors import DataError, SeriesTooShortError
 
 
 def read_panel(
@@ -18,6 +18,8 @@ def read_panel(
     freq=None,
     name=None,
     min_series=1,
+    missing="raise",
+    fill_gaps="raise",
 ):
     """Reads and validates a long-format panel from a CSV or Parquet file, a folder of such
     files (shards, each holding whole series; see `kseq.data.read_panel_shards` to read them
@@ -42,13 +44,29 @@ def read_panel(
         name: what errors call the source (the path, or "the DataFrame", by default).
         min_series: the fewest series left after skipping (0: an empty panel is no error,
             as for one shard of a folder whose series are all too short).
+        missing: NaN in the target: ``"raise"`` (default), ``"ffill"`` or ``"interpolate"``
+            (linear), within each series; NaN at a series' start or end, which nothing can
+            fill, raises.
+        fill_gaps: dates missing from a series' frequency grid: ``"raise"`` (default), or
+            inserted and filled by ``"ffill"`` or ``"interpolate"``. A folder of shards is read
+            as stored (its row counts size the panel): fill its files first.
 
     Returns:
         A `Panel`.
     """
     if on_short not in ("raise", "skip"):
         raise ValueError(f"`on_short` must be 'raise' or 'skip'. Received: {on_short!r}")
+    for key, value in (("missing", missing), ("fill_gaps", fill_gaps)):
+        if value not in ("raise", "ffill", "interpolate"):
+            raise ValueError(
+                f"`{key}` must be 'raise', 'ffill' or 'interpolate'. Received: {value!r}"
+            )
     if is_panel_folder(source):
+        if missing != "raise" or fill_gaps != "raise":
+            raise DataError(
+                f"{source}: a folder of shards is read as stored; missing= and fill_gaps= apply "
+                "to one file or DataFrame. Fill the shards' NaN and gaps before reading them."
+            )
         shards = read_panel_shards(
             source,
             id_column,
@@ -77,4 +95,6 @@ def read_panel(
         freq=freq,
         name=name,
         min_series=min_series,
+        missing=missing,
+        fill_gaps=fill_gaps,
     )

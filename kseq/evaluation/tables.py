@@ -44,6 +44,18 @@ def format_backtest(summary):
         rows.append([row, *cells, main[1].format(mean[main[2]]), other[1].format(mean[other[2]])])
     title = f"# Backtest of {summary.recipe}: {summary.length} points after each origin"
     text = f"{title}\n\n{format_table(header, rows)}\n"
+    if summary.partial:
+        absent = ", ".join(
+            f"{row} ({count} of {len(summary.runs)} origins)"
+            for row, count in summary.partial.items()
+        )
+        text += (
+            f"\nNot every origin has these rows, so they have no mean above: {absent}; their "
+            "scores per origin are in backtest.json.\n"
+        )
+    if summary.settings:
+        lines = "".join(f"- `{key}` = {why}\n" for key, why in summary.settings.items())
+        text += f"\nChosen from the data, once for every origin:\n\n{lines}"
     if summary.mean_coverage:
         header = ["interval", *summary.origins, "mean"]
         rows = [

@@ -3,6 +3,7 @@
 The backend must be chosen before this module is imported (the CLI does it).
 """
 
+import collections
 import dataclasses
 import json
 import statistics
@@ -42,6 +43,10 @@ class BacktestSummary:
     runs: list
     mean: dict
     mean_coverage: dict = dataclasses.field(default_factory=dict)
+    # Keys the recipe left out, chosen once for every origin: {"section.key": why}.
+    settings: dict = dataclasses.field(default_factory=dict)
+    # Rows some origins lack (left out of the means): {row: origins that have it}.
+    partial: dict = dataclasses.field(default_factory=dict)
 
     @property
     def origins(self):
@@ -129,6 +134,48 @@ def make_panel_cut(recipe, length):
         )
 
     return make_run
+
+
+def settle_settings(recipe, runs):
+    """``(runs, inferred)``: the per-origin `runs` with the keys the recipe left out chosen
+    once, from the data up to the earliest origin's end, so that every origin trains the same
+    model and scores the same rows (chosen per origin, a strategy or a baseline can change
+    between origins). Whether to take logs is the one key every origin's data decides: it
+    holds only where every value up to the latest end is positive."""
+    if not recipe.auto - {"split.test"}:
+        return runs, {}
+
+    def when(run):
+        end = run.split.end
+        return pd.Timestamp(end) if isinstance(end, str) else end
+
+    earliest = min(runs.values(), key=when)
+    if recipe.data.is_panel:
+        settled, _, inferred = load_run_panel(earliest)
+    else:
+        series = load_series(recipe.data, recipe.recipe.seed)
+        settled, inferred = infer_defaults(earliest, series)
+        if "transforms.log" in recipe.auto and settled.transforms.log:
+            latest = max(runs.values(), key=when)
+            log = infer_defaults(latest, series)[0].transforms.log
+            settled = dataclasses.replace(
+                settled, transforms=dataclasses.replace(settled.transforms, log=log)
+            )
+            if not log:
+                inferred["transforms.log"] = "false: a later origin's data has values <= 0"
+    inferred = {
+        key: f"{why} (from the data up to the earliest origin's end, {earliest.split.end})"
+        for key, why in inferred.items()
+    }
+    settled_runs = {
+        origin: dataclasses.replace(
+            settled,
+            split=dataclasses.replace(settled.split, end=run.split.end),
+            auto=frozenset(),
+        )
+        for origin, run in runs.items()
+    }
+    return settled_runs, inferred
 
 
 def default_length(recipe):
@@ -248,10 +295,11 @@ def backtest_recipe(
         raise ConfigError("--length must be >= 1 (or set [evaluation] horizon in the recipe).")
     cut = make_panel_cut if recipe.data.is_panel else make_series_cut
     make_run = cut(recipe, length)
+    planned, settings = settle_settings(recipe, {origin: make_run(origin) for origin in origins})
     run_dir = Path(run_dir)
     runs = []
     for origin in origins:
-        run = make_run(origin)
+        run = planned[origin]
         label = str(origin)
         folder = run_dir / label.replace("/", "-")
         card = read_finished_origin(folder, run, label) if resume else None
@@ -268,12 +316,15 @@ def backtest_recipe(
             message = f"origin {label!r}: {error}; its checkpoints are in {folder}"
             raise TrainingInterrupted(message, error.signal_number) from None
         runs.append(BacktestRun(label, card.metrics, read_coverage(card)))
+    counts = collections.Counter(row for run in runs for row in run.metrics)
     summary = BacktestSummary(
         recipe.name,
         length,
         runs,
         average_over_origins([r.metrics for r in runs]),
         average_over_origins([r.coverage for r in runs]),
+        settings=settings,
+        partial={row: n for row, n in sorted(counts.items()) if n < len(runs)},
     )
     write_text_atomic(run_dir / "backtest.json", summary.to_json())
     write_text_atomic(run_dir / "backtest.md", format_backtest(summary))

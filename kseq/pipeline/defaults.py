@@ -236,7 +236,7 @@ def infer_defaults(recipe, series):
     return recipe, inferred
 
 
-def infer_panel_defaults(recipe, panel):
+def infer_panel_defaults(recipe, panel, shortest=None):
     """Fills the panel recipe keys in ``recipe.auto`` (`PANEL_AUTO_KEYS`) from `panel`.
 
     Sizes are chosen so that the shortest series keeps its windows (no series is left out
@@ -248,6 +248,11 @@ def infer_panel_defaults(recipe, panel):
     series leaves after horizon, validation and test; the choice's origins enough for
     ~`CHOICE_SCORED` scored values per method, at most `CHOICE_ORIGINS_MAX`.
 
+    Args:
+        shortest: the length the sizes are fitted to (the shortest series' by default); with
+            ``[data] on_short = "skip"`` the longest series', so that the frequency's sizes
+            hold and the series too short for them are left out (`load_run_panel`).
+
     Returns:
         ``(recipe, inferred)``: the recipe with those keys set, and ``{"section.key": reason}``.
     """
@@ -255,7 +260,7 @@ def infer_panel_defaults(recipe, panel):
     if not auto:
         return recipe, {}
     lengths = np.asarray(panel.lengths)
-    shortest = int(lengths.min())
+    shortest = int(lengths.min()) if shortest is None else int(shortest)
     frequency = describe_frequency(panel.dates(int(np.argmax(lengths))))
     inferred = {}
     split, windows = recipe.split, recipe.windows

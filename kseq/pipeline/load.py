@@ -65,16 +65,21 @@ def load_panel(data, min_length):
         if len(short) and data.on_short == "raise":
             raise SeriesTooShortError(f"Series {list(short)} are shorter than {min_length} points.")
         return panel
-    return read_panel(
-        data.path,
-        data.id_column,
-        data.time_column or "ds",
-        data.target_columns or "y",
-        data.static_columns,
-        min_length=min_length,
-        on_short=data.on_short,
-        freq=data.freq,
-    )
+    try:
+        return read_panel(
+            data.path,
+            data.id_column,
+            data.time_column or "ds",
+            data.target_columns or "y",
+            data.static_columns,
+            min_length=min_length,
+            on_short=data.on_short,
+            freq=data.freq,
+            missing=data.missing,
+            fill_gaps=data.fill_gaps,
+        )
+    except DataError as error:
+        raise type(error)(speak_recipe(str(error))) from None
 
 
 def load_run_panel(recipe):
@@ -84,10 +89,18 @@ def load_run_panel(recipe):
     from it (`infer_panel_defaults`; ``inferred`` says why, for the run card); then series too
     short for the recipe's windows and parts are an error naming them, or left out and listed
     with ``[data] on_short = "skip"``.
+
+    With ``on_short = "raise"`` the sizes fit the shortest series, so that none is left out;
+    with ``"skip"`` they are the frequency's (fitted to the longest series), the series too
+    short for them are left out, and the sizes are chosen again from the series kept — a
+    short series never shrinks the others' windows.
     """
     minimum = 1 if recipe.auto else panel_min_length(recipe)
     panel = load_panel(recipe.data, minimum)
     panel = cut_panel(panel, recipe.split.end, minimum, recipe.data.on_short)
+    if recipe.auto and recipe.data.on_short == "skip":
+        wanted, _ = infer_panel_defaults(recipe, panel, shortest=int(panel.lengths.max()))
+        panel = drop_short_series(panel, panel_min_length(wanted), "skip")
     recipe, inferred = infer_panel_defaults(recipe, panel)
     if inferred:
         panel = drop_short_series(panel, panel_min_length(recipe), recipe.data.on_short)

@@ -181,3 +181,63 @@ def test_interval_windows_raise_the_choice_origins_a_panel_leaves_out(tmp_path):
     chosen, inferred = infer_panel_defaults(recipe, read_panel(frame))
     assert chosen.evaluation.choice_origins == 3
     assert inferred["evaluation.choice_origins"].startswith("3: [evaluation] interval_windows")
+
+
+def test_a_skipped_short_series_does_not_shrink_the_others_sizes(tmp_path):
+    # Two 76-quarter series and one of 10 quarters. Left out, the short one must not set the
+    # sizes: quarterly M4 horizon 8 (76 // 4 = 19 allows it), season 4, lookback 2 x 8 = 16.
+    frame = make_frame([76, 10, 76], "QS")
+    skip = write_recipe(tmp_path, frame, "on_short = 'skip'\n")
+    chosen, panel, inferred = load_run_panel(skip)
+    assert list(panel.ids) == ["s0", "s2"] and set(panel.skipped) == {"s1"}
+    assert "10 points" in panel.skipped["s1"]
+    got = (chosen.windows.horizon, chosen.evaluation.season_length, chosen.windows.lookback)
+    alone, _ = infer_panel_defaults(skip, read_panel(frame[frame.unique_id != "s1"]))
+    assert got == (8, 4, 16)
+    assert got == (alone.windows.horizon, alone.evaluation.season_length, alone.windows.lookback)
+    # Without skip the sizes fit the short series, so that no series is left out.
+    chosen, panel, _ = load_run_panel(write_recipe(tmp_path, frame))
+    assert len(panel) == 3 and not panel.skipped
+    assert chosen.windows.horizon == 10 // 4
+
+
+@pytest.mark.parametrize("method", ["ffill", "interpolate"])
+def test_a_panel_s_nan_and_gaps_are_filled_per_series_when_the_recipe_asks(tmp_path, method):
+    frame = make_frame([40, 50], "MS")
+    frame.loc[3, "y"] = np.nan  # s0's fourth month
+    gap = frame.index[(frame.unique_id == "s1") & (frame.ds == "2001-06-01")]
+    original = frame.set_index(["unique_id", "ds"])["y"]
+    frame = frame.drop(gap)
+    with pytest.raises(Exception, match=r"'s0' has missing values.*data\.missing"):
+        load_run_panel(write_recipe(tmp_path, frame, "[split]\ntest = 6\n"))
+    recipe = write_recipe(
+        tmp_path,
+        frame,
+        f"missing = '{method}'\nfill_gaps = '{method}'\nfreq = 'MS'\n[split]\ntest = 6\n",
+    )
+    _, panel, _ = load_run_panel(recipe)
+    assert list(panel.lengths) == [40, 50]
+    s0, s1 = panel.series(0), panel.series(1)
+    neighbours = {
+        "ffill": (original.iloc[2], original["s1"].iloc[16]),
+        "interpolate": (
+            (original.iloc[2] + original.iloc[4]) / 2,
+            (original["s1"].iloc[16] + original["s1"].iloc[18]) / 2,
+        ),
+    }[method]
+    np.testing.assert_allclose([s0[3], s1[17]], neighbours, rtol=1e-6)
+    # Nothing else moved, and nothing crossed from one series to the other.
+    np.testing.assert_allclose(np.delete(s1, 17), np.delete(original["s1"].to_numpy(), 17))
+    # A NaN at a series' start has nothing to fill it from: named, not dropped.
+    frame.loc[0, "y"] = np.nan
+    with pytest.raises(Exception, match=r"'s0'.*at 2000-01-01.*start or end"):
+        load_run_panel(write_recipe(tmp_path, frame, f"missing = '{method}'\n"))
+
+
+def test_the_bundled_panel_refuses_keys_that_fill_a_csv(tmp_path):
+    from kseq.errors import ConfigError
+
+    path = tmp_path / "r.toml"
+    path.write_text("[recipe]\nname = 'p'\n[data]\nsource = 'us_employment'\nmissing = 'ffill'\n")
+    with pytest.raises(ConfigError, match=r"\[data\] missing .*us_employment"):
+        load_recipe(path)

@@ -312,3 +312,50 @@ def test_a_resumed_backtest_reads_finished_origins_back(tmp_path, few_epochs, mo
         backtest_recipe(other, origins, length=12, run_dir=tmp_path, resume=True)
     with pytest.raises(ConfigError, match=r"Origin '1957-01': .* another recipe or length"):
         backtest_recipe(config, origins, length=6, run_dir=tmp_path, resume=True)
+
+
+def test_left_out_settings_are_chosen_once_for_every_origin(tmp_path, few_epochs):
+    # 150 months. Chosen per origin, the lookback would be two seasons (24) where the data
+    # allow it and less at the first origin (at most half of its training part after one
+    # horizon): each origin a different net. Chosen once, from the data up to the earliest
+    # origin's end, every origin trains the same one and has the same rows.
+    dates = pd.date_range("2000-01-01", periods=150, freq="MS")
+    y = 100 + 10 * np.sin(np.arange(150.0) * 2 * np.pi / 12) + np.arange(150.0)
+    frame = pd.DataFrame({"ds": dates, "y": y})
+    frame.to_csv(tmp_path / "data.csv", index=False)
+    path = tmp_path / "r.toml"
+    path.write_text(
+        "[recipe]\nname = 'r'\n[data]\nsource = 'csv'\npath = 'data.csv'\n"
+        "time_column = 'ds'\ntarget_columns = ['y']\n"
+    )
+    recipe = load_recipe(path, TINY)
+    origins = ["2004-07", "2011-01"]  # 54 and 132 points before them
+    summary = backtest_recipe(recipe, origins, length=6, run_dir=tmp_path / "bt")
+    cards = [json.loads((tmp_path / "bt" / o / "run_card.json").read_text()) for o in origins]
+    for key in ("windows", "evaluation"):
+        assert cards[0]["config"][key] == cards[1]["config"][key]
+    # The earliest origin's data: 54 + 6 points; horizon 6 (the test part); the lookback at
+    # most half of the training part after one horizon.
+    config = cards[1]["config"]
+    horizon, validation = config["windows"]["horizon"], config["split"]["validation"]
+    lookback = (60 - 6 - validation - horizon) // 2
+    assert horizon == 6 and config["windows"]["lookback"] == lookback < 24
+    assert set(summary.runs[0].metrics) == set(summary.runs[1].metrics) == set(summary.mean)
+    assert summary.partial == {}
+    assert "windows.lookback" in summary.settings
+    text = (tmp_path / "bt" / "backtest.md").read_text()
+    assert "once for every origin" in text and f"`windows.lookback` = {lookback}" in text
+
+
+def test_rows_some_origins_lack_are_named_not_dropped():
+    from kseq.evaluation.tables import format_backtest
+    from kseq.pipeline.backtest import BacktestRun, BacktestSummary, average_over_origins
+
+    first = {"model": {"mape": 2.0, "rmse": 1.0}, "seasonal naive": {"mape": 4.0, "rmse": 3.0}}
+    second = {"model": {"mape": 6.0, "rmse": 5.0}}
+    runs = [BacktestRun("a", first), BacktestRun("b", second)]
+    mean = average_over_origins([first, second])
+    assert mean == {"model": {"mape": 4.0, "rmse": 3.0}}
+    summary = BacktestSummary("r", 12, runs, mean, partial={"seasonal naive": 1})
+    text = format_backtest(summary)
+    assert "seasonal naive (1 of 2 origins)" in text and "backtest.json" in text
