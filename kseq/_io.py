@@ -8,11 +8,14 @@ place.
 import io
 import json
 import os
+import shutil
 import tempfile
 import threading
 from pathlib import Path
 
 import numpy as np
+
+from kseq.errors import ConfigError
 
 _umask_lock = threading.Lock()
 
@@ -83,3 +86,43 @@ def save_figure_atomic(figure, path, dpi=110):
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight")
     return write_bytes_atomic(path, buffer.getvalue())
+
+
+# What a kseq command writes in its --out folder: a folder holding one of these is a kseq
+# output that --overwrite may replace (an origin of a backtest holds them one level down).
+_OUTPUTS = frozenset(
+    {"run_card.json", "checkpoints", "forecaster", "metrics.json", "backtest.json",
+     "backtest_recipe.json", "benchmark.md", "pretraining.json", "model", "forecasts.csv"}
+)  # fmt: skip
+
+
+def claim_out_dir(folder, *, overwrite, resume=False):
+    """Makes `folder` ready for a command's outputs. An empty or new folder is used as is; one
+    holding anything is refused unless `resume` (the command continues what is there) or
+    `overwrite` (its contents are removed first, so two runs' files never mix)."""
+    folder = Path(folder)
+    if overwrite and resume:
+        raise ConfigError("--overwrite starts again and --resume continues; give one of them.")
+    entries = sorted(folder.iterdir()) if folder.is_dir() else []
+    if not entries or resume:
+        return
+    names = ", ".join(p.name for p in entries[:4]) + (", ..." if len(entries) > 4 else "")
+    if not overwrite:
+        raise ConfigError(
+            f"--out {folder} already holds files ({names}); add --overwrite to replace them, "
+            "--resume to continue an interrupted run there, or give another --out."
+        )
+    ours = any(
+        p.name in _OUTPUTS or (p.is_dir() and any((p / name).exists() for name in _OUTPUTS))
+        for p in entries
+    )
+    if not ours:
+        raise ConfigError(
+            f"--out {folder} holds files kseq did not write ({names}); --overwrite only "
+            "replaces a kseq output folder. Give another --out."
+        )
+    for path in entries:
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path)
+        else:
+            path.unlink()

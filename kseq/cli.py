@@ -4,7 +4,6 @@ The backend flag is applied before anything imports Keras; the modules that need
 imported inside the commands.
 """
 
-import argparse
 import logging
 import os
 import shlex
@@ -14,8 +13,9 @@ import threading
 import warnings
 from pathlib import Path
 
-import kseq
-from kseq.backend import BACKENDS, select_backend
+from kseq._io import claim_out_dir
+from kseq.backend import select_backend
+from kseq.cli_parser import make_parser
 from kseq.errors import (
     ConfigError,
     KseqError,
@@ -23,139 +23,6 @@ from kseq.errors import (
     MissingDependencyError,
     TrainingInterrupted,
 )
-
-
-def _add_common(parser):
-    parser.add_argument(
-        "--backend",
-        choices=BACKENDS,
-        help="Keras backend (default: KERAS_BACKEND, keras.json, then installed)",
-    )
-
-
-def _add_overrides(parser):
-    parser.add_argument(
-        "--set",
-        action="append",
-        default=None,
-        metavar="SECTION.KEY=VALUE",
-        help="override any recipe key (repeatable); the value is read as TOML",
-    )
-
-
-def make_parser():
-    parser = argparse.ArgumentParser(
-        prog="kseq",
-        description="kseq: sequence forecasting with recurrent nets on Keras 3 "
-        "(TensorFlow, PyTorch or JAX).",
-    )
-    parser.add_argument("--version", action="version", version=f"kseq {kseq.__version__}")
-    commands = parser.add_subparsers(dest="command", required=True)
-
-    run = commands.add_parser("run", help="run a recipe TOML file")
-    run.add_argument("recipe", help="recipe file, or the name of a bundled recipe")
-    _add_common(run)
-    run.add_argument("--epochs", type=int, help="override [training] epochs")
-    run.add_argument("--out", help="run directory (default: the recipe's output_dir)")
-    _add_overrides(run)
-    run.add_argument(
-        "--resume",
-        action="store_true",
-        help="continue an interrupted run from its last backed-up epoch",
-    )
-    run.add_argument("--quiet", action="store_true", help="no progress bar")
-
-    backtest = commands.add_parser(
-        "backtest", help="rolling-origin backtest of a recipe (one run per origin)"
-    )
-    backtest.add_argument("recipe", help="recipe file, or the name of a bundled recipe")
-    _add_common(backtest)
-    backtest.add_argument(
-        "--origins",
-        nargs="+",
-        required=True,
-        help="first forecast point of each run: dates (1958-01) or positions",
-    )
-    backtest.add_argument(
-        "--length",
-        type=int,
-        help="points scored after each origin (default: the recipe's evaluation horizon, "
-        "else its test part)",
-    )
-    backtest.add_argument("--out", help="output directory (default: <output_dir>-backtest)")
-    _add_overrides(backtest)
-    backtest.add_argument(
-        "--resume",
-        action="store_true",
-        help="continue an interrupted backtest: finished origins are read back, the "
-        "interrupted one continues from its checkpoints",
-    )
-
-    study = commands.add_parser("study", help="run or resume a hyperparameter study (Optuna)")
-    study.add_argument("study", help="study TOML file, or the name of a bundled one")
-    _add_common(study)
-    study.add_argument(
-        "--storage",
-        help="Optuna storage URL shared by workers (default: SQLite "
-        "file study.db in the output directory)",
-    )
-    study.add_argument("--workers", type=int, default=1, help="local worker processes")
-    study.add_argument("--out", help="output directory (default: the study's output_dir)")
-    study.add_argument("--epochs", type=int, help="override [training] epochs of every trial")
-    study.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
-
-    forecast = commands.add_parser("forecast", help="forecast with a saved run")
-    forecast.add_argument(
-        "run_dir",
-        help="run directory (or its forecaster/ folder); 'pretrained' for the shipped "
-        "pretrained network (no training; needs --csv)",
-    )
-    _add_common(forecast)
-    forecast.add_argument("--horizon", type=int, required=True, help="steps to forecast")
-    forecast.add_argument("--csv", help="newer data (same columns as training) to forecast from")
-    forecast.add_argument("--out", help="CSV file to write (default: stdout)")
-    _add_pretraining_commands(commands)
-    for command in commands.choices.values():
-        # An unknown option is reported with its subcommand's usage (see `_parse`).
-        command.set_defaults(command_parser=command)
-    return parser
-
-
-def _add_pretraining_commands(commands):
-    from kseq.data.competitions import COMPETITIONS
-
-    benchmark = commands.add_parser(
-        "benchmark", help="a competition's protocol: the pretrained network against statsforecast"
-    )
-    benchmark.add_argument("competition", choices=COMPETITIONS)
-    _add_common(benchmark)
-    benchmark.add_argument("--out", required=True, help="folder for metrics.json and the tables")
-    benchmark.add_argument("--model", help="a saved pretrained network (default: the shipped one)")
-    benchmark.add_argument(
-        "--max-series", type=int, help="only the first N series of each frequency (a smoke run)"
-    )
-    benchmark.add_argument(
-        "--baselines",
-        help="statsforecast models, comma-separated (default: ets,theta,arima; ets always runs)",
-    )
-
-    pretrain = commands.add_parser(
-        "pretrain", help="pretrain the global network on the competition corpus"
-    )
-    _add_common(pretrain)
-    pretrain.add_argument("--out", required=True, help="folder for the network and its report")
-    pretrain.add_argument(
-        "--exclude", action="append", default=[], choices=COMPETITIONS,
-        help="leave a competition out (repeatable), for zero-shot scores on it",
-    )  # fmt: skip
-    pretrain.add_argument("--seed", type=int, default=1, help="weights and shuffling")
-    pretrain.add_argument(
-        "--max-minutes", type=float, help="wall-clock budget of each of the two fits"
-    )
-    pretrain.add_argument("--max-epochs", type=int, help="epochs at most (validated fit)")
-    pretrain.add_argument(
-        "--max-series", type=int, help="only the first N series of each frequency (a smoke run)"
-    )
 
 
 def _load_recipe(args, backend):
@@ -201,6 +68,13 @@ def _run(args, backend):
     from kseq.pipeline.run import resolve_run_dir, run_recipe
 
     run_dir = resolve_run_dir(recipe, args.out)
+    if args.resume and (run_dir / "run_card.json").is_file():
+        if not (run_dir / CHECKPOINTS).is_dir():
+            raise ConfigError(
+                f"--out {run_dir} holds a finished run: nothing to resume. Add --overwrite "
+                "(instead of --resume) to run it again, or give another --out."
+            )
+    claim_out_dir(run_dir, overwrite=args.overwrite, resume=args.resume)
     if args.resume and not (Path(run_dir) / CHECKPOINTS).is_dir():
         # A finished run keeps no checkpoints; a mistyped --out has none either.
         print(
@@ -269,6 +143,7 @@ def _backtest(args, backend):
             f"--origins names {', '.join(repeated)} more than once; give each origin once."
         )
     out = args.out or recipe.recipe.output_dir.format(name=recipe.name) + "-backtest"
+    claim_out_dir(out, overwrite=args.overwrite, resume=args.resume)
     # A signal stops after the running batch, with a checkpoint: `--resume` continues there.
     with InterruptGuard():
         summary = backtest_recipe(
@@ -328,8 +203,11 @@ def _forecast(args, backend):
     if args.run_dir == "pretrained":
         from kseq.pipeline.zero_shot import forecast_pretrained
 
-        if args.csv is None:
-            raise ConfigError("kseq forecast pretrained needs --csv FILE: the series to forecast.")
+        if args.csv is None or args.horizon is None:
+            raise ConfigError(
+                "kseq forecast pretrained needs --csv FILE (the series to forecast) and "
+                "--horizon H (the steps; the pretrained network forecasts up to 24)."
+            )
         text = forecast_pretrained(args.csv, args.horizon).to_csv(index=False)
     else:
         from kseq.pipeline.forecast import forecast_saved_run
@@ -363,6 +241,7 @@ def _positive(value, option):
 def _benchmark(args, backend):
     _check_out(args.out)
     _positive(args.max_series, "--max-series")
+    claim_out_dir(args.out, overwrite=args.overwrite)
     from kseq.pipeline.benchmark import format_benchmark
     from kseq.pipeline.zero_shot import benchmark_to_folder
 
@@ -385,6 +264,7 @@ def _pretrain(args, backend):
         _positive(value, option)
     if args.max_minutes is not None and args.max_minutes <= 0:
         raise ConfigError(f"--max-minutes must be > 0; received {args.max_minutes}.")
+    claim_out_dir(args.out, overwrite=args.overwrite)
     from kseq.callbacks import InterruptGuard
     from kseq.pipeline.zero_shot import pretrain_to_folder
 

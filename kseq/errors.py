@@ -65,6 +65,11 @@ class DataWarning(KseqWarning):
     """The data was usable after a documented fix-up (sorted, converted to UTC, ...)."""
 
 
+class TrustWarning(KseqWarning):
+    """A result that cannot be trusted: a net trained on a few windows, intervals far from
+    their nominal coverage, a forecast far past the steps the run was tested on."""
+
+
 class LeakageWarning(KseqWarning):
     """A configuration lets a fitted statistic see the test period."""
 

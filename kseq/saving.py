@@ -98,14 +98,12 @@ def read_saved_folder(directory, *, kind, state_file, schema):
     try:
         body = json.loads(path.read_text())
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise SavedStateError(
-            f"{path} is not valid JSON ({error}); save the {kind} again."
-        ) from None
+        raise SavedStateError(f"{path} is not valid JSON ({error}); {_redo(kind)}.") from None
     if not isinstance(body, dict) or body.get("format_version") != FORMAT_VERSION:
         version = body.get("format_version") if isinstance(body, dict) else None
         raise SavedStateError(
             f"{path} has format version {version!r}; this kseq reads version {FORMAT_VERSION}: "
-            "run the recipe again (or save the forecaster again) with this kseq."
+            f"{_redo(kind)} with this kseq."
         )
     if body.get("kind") != kind:
         raise SavedStateError(f"{directory} holds a {body.get('kind')!r}, not a {kind}.")
@@ -113,7 +111,7 @@ def read_saved_folder(directory, *, kind, state_file, schema):
     if recorded != _digest(body):
         raise SavedStateError(
             f"{path} was changed after it was saved (its sha256 does not match); "
-            "the forecaster cannot be trusted: save it again."
+            f"the forecaster cannot be trusted: {_redo(kind)}."
         )
     files = body.get("files")
     if not isinstance(files, dict) or MODEL_FILE not in files:
@@ -125,7 +123,7 @@ def read_saved_folder(directory, *, kind, state_file, schema):
         if _file_digest(file) != digest:
             raise SavedStateError(
                 f"{file} does not match the sha256 recorded in {path}; the files were changed "
-                "or mixed up: save the forecaster again."
+                f"or mixed up: {_redo(kind)}."
             )
     state = body["state"]
     problems = [
@@ -164,3 +162,16 @@ def of_type(*types):
         return None
 
     return check
+
+
+def _redo(kind):
+    """How to write a saved `kind` again: the command that does it."""
+    if kind == "pretrained_forecaster":
+        return (
+            "write it again (`kseq pretrain --out DIR --overwrite`; the shipped network comes "
+            "back with `pip install --force-reinstall kseq`)"
+        )
+    return (
+        "write it again (`kseq run RECIPE --out DIR --overwrite` saves a run's forecaster; in "
+        "Python, `forecaster.save(DIR)`)"
+    )

@@ -186,13 +186,14 @@ def test_forecast_of_a_missing_or_edited_run(folder):
     (saved / "forecaster.json").write_text(json.dumps(body))
     line = _errors(folder, ["forecast", str(folder / "run"), "--horizon", "3"])
     assert "was changed after it was saved" in line
+    assert "`kseq run RECIPE --out DIR --overwrite` saves a run's forecaster" in line
 
 
 def test_a_bad_date_names_the_row(folder):
     frame = pd.read_csv(folder / "data.csv")
     frame.loc[3, "date"] = "not a date"
     frame.to_csv(folder / "data.csv", index=False)
-    assert "row 3: 'not a date'" in _errors(folder, ["run", str(_write_recipe(folder))])
+    assert "data row 3: 'not a date'" in _errors(folder, ["run", str(_write_recipe(folder))])
 
 
 @pytest.mark.parametrize(
@@ -213,7 +214,7 @@ def _run_card(folder, values, dates=None, extra=""):
     frame = pd.DataFrame({"date": dates, "y": values})
     frame.to_csv(folder / "data.csv", index=False)
     recipe = _write_recipe(folder, extra=extra)
-    result = _cli(folder, ["run", str(recipe), "--quiet", "--out", "run"])
+    result = _cli(folder, ["run", str(recipe), "--quiet", "--out", "run", "--overwrite"])
     assert result.returncode == 0 and "Traceback" not in result.stderr, result.stderr
     card = json.loads((folder / "elsewhere" / "run" / "run_card.json").read_text())
     return card, result
@@ -342,3 +343,78 @@ def test_an_unknown_option_shows_the_subcommands_usage(folder):
 def test_the_help_has_no_raw_markup(folder):
     result = _cli(folder, ["--help"])
     assert result.returncode == 0 and "``" not in result.stdout
+
+
+def test_a_run_never_mixes_its_files_with_an_earlier_run_s(folder):
+    recipe = _write_recipe(folder, extra='\n[evaluation]\nbaselines = ["naive"]\n')
+    out = folder / "out"
+    out.mkdir()
+    (out / "metrics.json").write_text("{}")  # an earlier run's file this run would not write
+    (out / "checkpoints").mkdir()  # an interrupted run's checkpoints
+    line = _errors(folder, ["run", str(recipe), "--out", str(out), "--quiet"])
+    assert "already holds files" in line and "--overwrite" in line and "--resume" in line
+    assert (out / "checkpoints").is_dir() and (out / "metrics.json").read_text() == "{}"
+    result = _cli(folder, ["run", str(recipe), "--out", str(out), "--quiet", "--overwrite"])
+    assert result.returncode == 0, result.stderr
+    # Only this run's files: the old ones are gone, not left beside the new.
+    assert (out / "run_card.json").is_file() and not (out / "checkpoints").exists()
+    card = json.loads((out / "run_card.json").read_text())
+    written = {p.name for p in out.iterdir()}
+    assert "metrics.json" not in written or "metrics.json" in card.get("outputs", [])
+    # A finished run has nothing to resume: said, not run again over it.
+    line = _errors(folder, ["run", str(recipe), "--out", str(out), "--quiet", "--resume"])
+    assert "holds a finished run: nothing to resume" in line
+    # A folder of someone else's files is never emptied.
+    other = folder / "notes"
+    other.mkdir()
+    (other / "todo.txt").write_text("mine")
+    line = _errors(folder, ["run", str(recipe), "--out", str(other), "--overwrite"])
+    assert "files kseq did not write (todo.txt)" in line
+    assert (other / "todo.txt").read_text() == "mine"
+    line = _errors(folder, ["backtest", str(recipe), "--origins", "10", "--out", str(other)])
+    assert "already holds files" in line
+
+
+def test_a_forecast_names_what_cannot_be_trusted_and_what_cannot_be_done(folder):
+    # 36 months: test 12 and validation 6 leave 18 training points.
+    _write_series(folder / "data.csv", 100 + 10 * np.sin(np.arange(36) / 3))
+    recipe = _write_recipe(folder, extra='\n[evaluation]\nbaselines = ["naive"]\n')
+    run = folder / "run"
+    result = _cli(folder, ["run", str(recipe), "--out", str(run), "--quiet"])
+    assert result.returncode == 0, result.stderr
+    card = json.loads((run / "run_card.json").read_text())
+    # Windows of lookback + horizon points after the differences' lags, as the card says.
+    config = card["config"]
+    lags = sum(config["transforms"]["difference"])
+    windows = 18 - lags - config["windows"]["lookback"] - config["windows"]["horizon"] + 1
+    assert f"kseq: warning: the net trained on {windows} window(s) only" in result.stderr
+    assert any(f"{windows} window(s)" in note for note in card["notes"])
+    # No --horizon: the 12 steps the run was tested on.
+    result = _cli(folder, ["forecast", str(run)])
+    assert result.returncode == 0, result.stderr
+    assert len(result.stdout.strip().splitlines()) == 1 + 12
+    # Far past the tested steps: said; past pandas' calendar: refused in one line.
+    result = _cli(folder, ["forecast", str(run), "--horizon", "30"])
+    assert result.returncode == 0, result.stderr
+    assert "more than 2 times the 12 steps this run was tested on" in result.stderr
+    line = _errors(folder, ["forecast", str(run), "--horizon", "100000"])
+    assert "the last date pandas can hold" in line
+    # A newer CSV with a NaN: the advice is what a forecast can do, not a --set it refuses.
+    frame = pd.read_csv(folder / "data.csv")
+    frame.loc[30, "y"] = np.nan
+    frame.to_csv(folder / "newer.csv", index=False)
+    line = _errors(folder, ["forecast", str(run), "--csv", str(folder / "newer.csv")])
+    assert "fill them in the file" in line and "--set" not in line
+
+
+def test_a_recipe_value_is_checked_where_it_was_written(folder):
+    recipe = _write_recipe(folder)
+    recipe.write_text(recipe.read_text().replace("epochs = 1", 'epochs = "ten"'))
+    # --epochs replaces the value, yet the file's own value is wrong and named.
+    line = _errors(folder, ["run", str(recipe), "--epochs", "2"])
+    assert f"{recipe}: [training] epochs must be int; received 'ten'" in line
+    line = _errors(folder, ["run", str(_write_recipe(folder)), "--set", "training.epocs=3"])
+    assert line.startswith("kseq: error: --set: unknown key 'epocs' in [training]")
+    assert "Did you mean 'epochs'?" in line
+    line = _errors(folder, ["backtest", str(recipe), "--origins", "40", "--epochs", "0"])
+    assert "--epochs must be >= 1" in line

@@ -109,6 +109,38 @@ def _read_section(cls, section, given, source, fixed=None):
     return cls(**values)
 
 
+def check_keys(raw, source="the recipe", whole=None):
+    """Checks each key of the mapping `raw` by itself: known section and key, type and range;
+    no rule between keys (`validate` checks those on the whole recipe). A recipe file's keys
+    are checked so even when ``--set`` or ``--epochs`` replaces them, and the overrides are
+    checked as their own source, so that an error names the one it is in. `whole`: the
+    recipe `raw` is part of, which says its kind (`raw` itself by default)."""
+    sections = SECTIONS[_recipe_kind(raw if whole is None else whole, source)]
+    known = {name for kind in SECTIONS.values() for name in kind}
+    for section, given in raw.items():
+        if section not in sections:
+            if section in known:
+                continue  # another kind's section: `validate` says why it does not apply
+            raise ConfigError(
+                f"{source}: unknown section [{section}]; sections are {', '.join(sections)}."
+            )
+        if not isinstance(given, dict):
+            raise ConfigError(f"{source}: [{section}] must be a table of keys.")
+        fields = {f.name: f for f in dataclasses.fields(sections[section])}
+        for key, value in given.items():
+            if key not in fields:
+                raise ConfigError(
+                    f"{source}: unknown key {key!r} in [{section}]; valid keys: "
+                    f"{', '.join(fields)}.{_suggest_key(key, section, fields)}"
+                )
+            if value is None and fields[key].default is None:
+                continue
+            try:
+                _check_value(section, key, value, fields[key].metadata)
+            except ConfigError as error:
+                raise ConfigError(f"{source}: {error}") from None
+
+
 def _recipe_kind(raw, source):
     if "study" in raw or "space" in raw:
         raise ConfigError(f"{source} is a study file, not a recipe: run `kseq study {source}`.")

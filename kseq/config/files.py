@@ -5,7 +5,7 @@ import tomllib
 from pathlib import Path
 
 from kseq._resources import resource_dir
-from kseq.config.checks import validate
+from kseq.config.checks import check_keys, validate
 from kseq.errors import ConfigError
 
 # kind -> (folder, the other kind, the command that runs this kind)
@@ -93,4 +93,11 @@ def load_recipe(path, overrides=(), backend=None):
     related = data.get("related") if isinstance(data, dict) else None
     if isinstance(related, str) and related != "us_employment":
         data["related"] = str((Path(path).parent / related).resolve())
-    return validate(apply_overrides(raw, overrides), source=str(path), backend=backend)
+    if overrides:
+        # Each key where it was written: a bad value in the file is reported even when an
+        # override replaces it, and a bad override is blamed on --set, not on the file.
+        merged = apply_overrides(raw, overrides)
+        check_keys(raw, source=str(path), whole=merged)
+        check_keys(apply_overrides({}, overrides), source="--set", whole=merged)
+        raw = merged
+    return validate(raw, source=str(path), backend=backend)

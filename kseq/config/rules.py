@@ -250,17 +250,7 @@ def _check_panel(recipe, source):
         )
     if recipe.model.head == "quantile":
         _check_quantile_levels(recipe, source)
-    filled = [k for k in ("missing", "fill_gaps") if getattr(data, k) != "raise"]
-    if filled and data.source != "panel":
-        raise ConfigError(
-            f"{source}: [data] {filled[0]} fills a long CSV's NaN or gaps (source = 'panel'); "
-            f"{data.source} has none. Remove the key."
-        )
-    if data.static_columns and data.source != "panel":
-        raise ConfigError(
-            f"{source}: [data] static_columns reads columns of a long CSV (source = 'panel'); "
-            f"{data.source} has none."
-        )
+    _check_panel_columns(data, source)
     if evaluation.choice_origins > 1 and not (evaluation.choose and _has_validation(recipe)):
         raise ConfigError(
             f"{source}: [evaluation] choice_origins = {evaluation.choice_origins} scores the "
@@ -289,6 +279,21 @@ def _check_panel(recipe, source):
                 "and their combinations; add 'ets' (or 'theta', 'arima') to [evaluation] "
                 "baselines, or set choose = false."
             )
+
+
+def _check_panel_columns(data, source):
+    """Keys that read or fix a long CSV's columns, refused for the bundled panel."""
+    filled = [k for k in ("missing", "fill_gaps") if getattr(data, k) != "raise"]
+    if filled and data.source != "panel":
+        raise ConfigError(
+            f"{source}: [data] {filled[0]} fills a long CSV's NaN or gaps (source = 'panel'); "
+            f"{data.source} has none. Remove the key."
+        )
+    if data.static_columns and data.source != "panel":
+        raise ConfigError(
+            f"{source}: [data] static_columns reads columns of a long CSV (source = 'panel'); "
+            f"{data.source} has none."
+        )
 
 
 def _has_level(levels, level):

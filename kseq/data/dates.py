@@ -104,7 +104,8 @@ def make_future_index(index, steps):
     Numeric positions continue with their last step.
 
     Raises:
-        TimeIndexError: the dates have no regular frequency to continue.
+        TimeIndexError: the dates have no regular frequency to continue, or would end past
+            the last date pandas can hold.
     """
     steps = int(steps)
     if isinstance(index, pd.DatetimeIndex):
@@ -114,7 +115,14 @@ def make_future_index(index, steps):
                 f"The dates ending {index[-1]} have no regular frequency, so forecast dates "
                 "cannot be continued; resample the series to a regular frequency."
             )
-        return pd.date_range(index[-1], periods=steps + 1, freq=freq, name=index.name)[1:]
+        try:
+            return pd.date_range(index[-1], periods=steps + 1, freq=freq, name=index.name)[1:]
+        except (pd.errors.OutOfBoundsDatetime, OverflowError):
+            raise TimeIndexError(
+                f"{steps} steps of {freq.freqstr} after {index[-1]:%Y-%m-%d} end past "
+                f"{pd.Timestamp.max:%Y-%m-%d}, the last date pandas can hold; ask for fewer "
+                "steps."
+            ) from None
     if len(index) < 2:
         return pd.Index(np.arange(1, steps + 1) + (index[-1] if len(index) else -1))
     step = index[-1] - index[-2]

@@ -81,8 +81,8 @@ def read_panel_file(
         rows = frame.loc[duplicated & (frame[id_column] == first[id_column]), "_row"]
         raise TimeIndexError(
             f"{name}: series {first[id_column]!r} has duplicate dates "
-            f"({first[time_column]:%Y-%m-%d} in rows {list_rows(rows)}); keep one row per series "
-            "and date."
+            f"({first[time_column]:%Y-%m-%d} in data rows {list_rows(rows)}, counted from 0); "
+            "keep one row per series and date."
         )
     groups = frame.groupby(id_column, sort=False)
     freq = freq or _infer_freq(frame, name, id_column, time_column)
@@ -135,7 +135,10 @@ def _read_columns(source, name, id_column, time_column, target_column, static_co
     frame["_row"] = np.arange(len(frame))
     if frame[id_column].isna().any():
         rows = frame.index[frame[id_column].isna()]
-        raise MissingValueError(f"{name}: column {id_column!r} is empty in rows {list_rows(rows)}.")
+        raise MissingValueError(
+            f"{name}: column {id_column!r} is empty in data rows {list_rows(rows)} (counted "
+            "from 0)."
+        )
     return frame
 
 
@@ -152,7 +155,7 @@ def _parse_target(frame, name, id_column, target_column, allow_nan=False):
         first = frame.loc[bad].iloc[0]
         raise DataTypeError(
             f"{name}: column {target_column!r} has non-numeric values in series "
-            f"{first[id_column]!r} (rows {list_rows(frame.index[bad])}), "
+            f"{first[id_column]!r} (data rows {list_rows(frame.index[bad])}, counted from 0), "
             f"e.g. {first[target_column]!r}."
         )
     frame[target_column] = numeric.astype("float64")
@@ -216,7 +219,8 @@ def _parse_times(frame, name, id_column, time_column):
         sid = frame.loc[rows[0], id_column]
         raise TimeIndexError(
             f"{name}: column {time_column!r} has values that are not dates in series {sid!r} "
-            f"(rows {list_rows(rows)}), e.g. {frame.loc[rows[0], time_column]!r}."
+            f"(data rows {list_rows(rows)}, counted from 0), e.g. "
+            f"{frame.loc[rows[0], time_column]!r}."
         )
     if getattr(times.dt, "tz", None) is not None:
         times = times.dt.tz_convert("UTC").dt.tz_localize(None)
@@ -314,8 +318,8 @@ def _check_finite(frame, name, id_column, target_column, allow_nan=False):
             sid = frame.loc[mask, id_column].iloc[0]
             rows = frame.index[mask & (frame[id_column] == sid)]
             raise error(
-                f"{name}: series {sid!r} has {what} in column {target_column!r} (rows "
-                f"{list_rows(rows)}); "
+                f"{name}: series {sid!r} has {what} in column {target_column!r} (data rows "
+                f"{list_rows(rows)}, counted from 0); "
                 + (
                     "pass missing='ffill' or missing='interpolate' to fill them."
                     if error is MissingValueError
@@ -351,7 +355,7 @@ def _check_regular(frame, groups, name, id_column, time_column, offset, freq):
             where = int(np.argmax(dates != expected))
             raise TimeIndexError(
                 f"{name}: series {sid!r} has a gap or an irregular date at {dates[where]:%Y-%m-%d} "
-                f"(row {group['_row'].iloc[where]}; expected {expected[where]:%Y-%m-%d} at "
+                f"(data row {group['_row'].iloc[where]}; expected {expected[where]:%Y-%m-%d} at "
                 f"frequency {freq}); pass fill_gaps='ffill' or fill_gaps='interpolate' to insert "
                 "and fill the missing dates, or resample the series."
             )

@@ -26,7 +26,8 @@ def read_panel(
     one at a time instead), or a `pandas.DataFrame`.
 
     Inside each series the rules of `read_series` hold: sorted dates (unsorted rows are
-    sorted), no duplicate dates, no gaps, finite numbers, one frequency for the whole panel.
+    sorted), no duplicate dates, no gaps and finite numbers (unless filled: `missing`,
+    `fill_gaps`), one frequency for the whole panel.
     A Parquet file (or shard) that holds each series as one run of rows in date order is
     checked on its Arrow columns, without a DataFrame (`kseq.data.parquet_panel`); any other
     input, or any problem, goes through pandas, whose errors name the series and rows.
@@ -44,29 +45,16 @@ def read_panel(
         name: what errors call the source (the path, or "the DataFrame", by default).
         min_series: the fewest series left after skipping (0: an empty panel is no error,
             as for one shard of a folder whose series are all too short).
-        missing: NaN in the target: ``"raise"`` (default), ``"ffill"`` or ``"interpolate"``
-            (linear), within each series; NaN at a series' start or end, which nothing can
-            fill, raises.
-        fill_gaps: dates missing from a series' frequency grid: ``"raise"`` (default), or
-            inserted and filled by ``"ffill"`` or ``"interpolate"``. A folder of shards is read
-            as stored (its row counts size the panel): fill its files first.
+        missing, fill_gaps: NaN in the target, and dates missing from a series' grid:
+            ``"raise"``, or inserted and filled per series by ``"ffill"`` or ``"interpolate"``.
 
     Returns:
         A `Panel`.
     """
     if on_short not in ("raise", "skip"):
         raise ValueError(f"`on_short` must be 'raise' or 'skip'. Received: {on_short!r}")
-    for key, value in (("missing", missing), ("fill_gaps", fill_gaps)):
-        if value not in ("raise", "ffill", "interpolate"):
-            raise ValueError(
-                f"`{key}` must be 'raise', 'ffill' or 'interpolate'. Received: {value!r}"
-            )
+    _check_fill(source, missing, fill_gaps)
     if is_panel_folder(source):
-        if missing != "raise" or fill_gaps != "raise":
-            raise DataError(
-                f"{source}: a folder of shards is read as stored; missing= and fill_gaps= apply "
-                "to one file or DataFrame. Fill the shards' NaN and gaps before reading them."
-            )
         shards = read_panel_shards(
             source,
             id_column,
@@ -98,3 +86,16 @@ def read_panel(
         missing=missing,
         fill_gaps=fill_gaps,
     )
+
+
+def _check_fill(source, missing, fill_gaps):
+    for key, value in (("missing", missing), ("fill_gaps", fill_gaps)):
+        if value not in ("raise", "ffill", "interpolate"):
+            raise ValueError(
+                f"`{key}` must be 'raise', 'ffill' or 'interpolate'. Received: {value!r}"
+            )
+    if is_panel_folder(source) and (missing != "raise" or fill_gaps != "raise"):
+        raise DataError(
+            f"{source}: a folder of shards is read as stored; missing= and fill_gaps= apply "
+            "to one file or DataFrame. Fill the shards' NaN and gaps before reading them."
+        )

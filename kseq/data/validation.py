@@ -145,6 +145,16 @@ def _aware_index(utc, parsed, time_column, name):
     return utc
 
 
+def describe_ragged(name, error):
+    """What pandas' `ParserError` says of a ragged CSV, with the file line it names."""
+    # "Error tokenizing data. C error: Expected 2 fields in line 3, saw 3"
+    detail = str(error).split("C error: ")[-1].strip()
+    detail = detail.replace(" in line ", " in file line ")  # lines count from 1
+    return (
+        f"{name} is not a well-formed CSV ({detail}); every row needs as many fields as the header."
+    )
+
+
 def _fill(frame, method):
     if method == "ffill":
         return frame.ffill()
@@ -218,12 +228,7 @@ def read_series(
         except pd.errors.EmptyDataError:
             raise EmptyDataError(f"{name} is empty: expected a header and data rows.") from None
         except pd.errors.ParserError as error:
-            # "Error tokenizing data. C error: Expected 2 fields in line 3, saw 3"
-            detail = str(error).split("C error: ")[-1].strip()
-            raise DataError(
-                f"{name} is not a well-formed CSV ({detail}); every row needs as many fields as "
-                "the header."
-            ) from None
+            raise DataError(describe_ragged(name, error)) from None
     else:
         raise TypeError(
             f"`source` must be a CSV path or a pandas DataFrame. Received: {type(source).__name__}"
@@ -257,7 +262,7 @@ def read_series(
             numeric = pd.to_numeric(series, errors="coerce")
             bad = series.notna() & numeric.isna()
             if bad.any():
-                offenders = [f"row {i}: {series.iloc[i]!r}" for i in np.flatnonzero(bad)]
+                offenders = [f"data row {i}: {series.iloc[i]!r}" for i in np.flatnonzero(bad)]
                 # 1,234.5 (or 1.234,5): numbers as a spreadsheet shows them.
                 grouped = (
                     series[bad].astype(str).str.fullmatch(r"-?\d{1,3}([,.' ]\d{3})+([.,]\d+)?")
@@ -269,7 +274,8 @@ def read_series(
                     else ""
                 )
                 raise DataTypeError(
-                    f"Column {column!r} of {name} has non-numeric values ({_rows(offenders)}); "
+                    f"Column {column!r} of {name} has non-numeric values ({_rows(offenders)}; "
+                    "data rows count from 0 below the header); "
                     f"clean or drop them before forecasting.{hint}"
                 )
             series = numeric
@@ -289,10 +295,10 @@ def read_series(
     parsed = _to_datetime(times, utc=True, dayfirst=dayfirst)
     bad = parsed.isna()
     if bad.any():
-        offenders = [f"row {i}: {times.iloc[i]!r}" for i in np.flatnonzero(bad)]
+        offenders = [f"data row {i}: {times.iloc[i]!r}" for i in np.flatnonzero(bad)]
         raise TimeIndexError(
             f"Time column {time_column!r} of {name} has values that are not dates "
-            f"({_rows(offenders)})."
+            f"({_rows(offenders)}; data rows count from 0 below the header)."
         )
     naive = _to_datetime(times, utc=False, dayfirst=dayfirst)
     if isinstance(naive.dtype, pd.DatetimeTZDtype) or naive.dtype == object:
@@ -305,12 +311,13 @@ def read_series(
     if duplicated.any():
         where = pd.Series(np.flatnonzero(duplicated)).groupby(index[duplicated]).agg(list)
         stamps = [
-            f"{stamp.date() if stamp == stamp.normalize() else stamp} in rows "
+            f"{stamp.date() if stamp == stamp.normalize() else stamp} in data rows "
             + ", ".join(map(str, rows))
             for stamp, rows in where.items()
         ]
         raise TimeIndexError(
-            f"Time column {time_column!r} of {name} has duplicate timestamps ({_rows(stamps)}); "
+            f"Time column {time_column!r} of {name} has duplicate timestamps ({_rows(stamps)}; "
+            "data rows count from 0 below the header); "
             "aggregate them to one row per timestamp first, or, if the file holds several "
             "series in long format (unique_id, ds, y), read it as a panel (recipe: [data] "
             'source = "panel").'
@@ -318,8 +325,8 @@ def read_series(
     if not index.is_monotonic_increasing:
         first = int(np.flatnonzero(np.diff(index.asi8) < 0)[0]) + 1
         warnings.warn(
-            f"Time column {time_column!r} of {name} is not sorted (row {first} goes back in "
-            "time); the rows were sorted by time.",
+            f"Time column {time_column!r} of {name} is not sorted (data row {first}, counted from "
+            "0, goes back in time); the rows were sorted by time.",
             DataWarning,
             stacklevel=2,
         )

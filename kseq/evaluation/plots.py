@@ -19,6 +19,8 @@ def plot_forecast(
     bands=None,
     baselines=None,
     title="",
+    label="forecast",
+    net=None,
 ):
     """Saves history (black), truth, forecasts (red) and optional intervals as a PNG.
 
@@ -35,6 +37,9 @@ def plot_forecast(
             lightest.
         baselines: optional ``{name: (steps,)}`` drawn dashed.
         title: figure title.
+        label: the legend's name of `forecast` (what the run chose, e.g. "chosen: ets").
+        net: optional ``(steps,)`` forecast of the net, drawn beside `forecast` when the run
+            chose another candidate.
     """
     zoom = forecast_index is not None and len(forecast_index) > 0
     figure = Figure(figsize=(9, 7.5 if zoom else 4.5), layout="constrained")
@@ -43,6 +48,12 @@ def plot_forecast(
         _draw_forecast(
             axes, index, history, truth, forecast, forecast_index, one_step, interval, baselines
         )
+        if net is not None:
+            axes.plot(forecast_index[: len(net)], net, color="tab:blue", linewidth=1.2,
+                      linestyle="-.", label="net (kseq)")  # fmt: skip
+        if forecast is not None:
+            axes.plot(forecast_index[: len(forecast)], forecast, color="tab:red",
+                      linewidth=1.8, label=label)  # fmt: skip
         _draw_bands(axes, forecast_index, bands or {})
     axes_list[0].set_title(title)
     axes_list[0].legend(loc="upper left", fontsize="small")
@@ -54,7 +65,9 @@ def plot_forecast(
         bottom.set_xlim(left, forecast_index[-1])
         shown = [np.asarray(history[-context:], dtype="float64")]
         shown += [
-            np.asarray(v, dtype="float64") for v in (truth, forecast, one_step) if v is not None
+            np.asarray(v, dtype="float64")
+            for v in (truth, forecast, one_step, net)
+            if v is not None
         ]
         shown += [np.asarray(v, dtype="float64") for v in (interval or ())]
         shown += [np.asarray(v, dtype="float64") for band in (bands or {}).values() for v in band]
@@ -118,14 +131,6 @@ def _draw_forecast(
         )
     if one_step is not None:
         axes.plot(forecast_index[: len(one_step)], one_step, color="tab:blue", label="one-step")
-    if forecast is not None:
-        axes.plot(
-            forecast_index[: len(forecast)],
-            forecast,
-            color="tab:red",
-            linewidth=1.8,
-            label="forecast",
-        )
     axes.grid(alpha=0.3)
 
 
@@ -168,8 +173,9 @@ def plot_panel_grid(path, series, *, history=72, title=""):
 
     Args:
         path: PNG file.
-        series: ``{label: {"dates", "values", "forecast_dates", "forecasts": {name: (h,)}}}``;
-            `values` covers the history and the forecast period (the truth).
+        series: ``{label: {"dates", "values", "forecast_dates", "forecasts": {name: (h,)},
+            "band": (low, high)}}``; `values` covers the history and the forecast period (the
+            truth); the first forecast is drawn widest, with the optional 80 % `band`.
         history: points shown before the forecasts.
         title: figure title.
     """
@@ -182,8 +188,13 @@ def plot_panel_grid(path, series, *, history=72, title=""):
         before = dates < start
         shown = slice(max(int(before.sum()) - history, 0), None)
         axes.plot(dates[shown], values[shown], color="black", linewidth=1, label="history / truth")
-        for colour, (name, forecast) in zip(colours, item["forecasts"].items(), strict=False):
-            axes.plot(item["forecast_dates"], forecast, color=colour, label=name)
+        low, high = item.get("band") or (None, None)
+        if low is not None and high is not None:
+            axes.fill_between(item["forecast_dates"], low, high, color="tab:red", alpha=0.15,
+                              linewidth=0, label="80 % interval")  # fmt: skip
+        for rank, (name, forecast) in enumerate(item["forecasts"].items()):
+            axes.plot(item["forecast_dates"], forecast, color=colours[rank % len(colours)],
+                      linewidth=1.8 if rank == 0 else 1, label=name)  # fmt: skip
         axes.axvline(start, color="grey", linewidth=0.8, linestyle=":")
         axes.set_title(label, fontsize="small")
         axes.grid(alpha=0.3)

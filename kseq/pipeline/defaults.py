@@ -239,19 +239,14 @@ def infer_defaults(recipe, series):
 def infer_panel_defaults(recipe, panel, shortest=None):
     """Fills the panel recipe keys in ``recipe.auto`` (`PANEL_AUTO_KEYS`) from `panel`.
 
-    Sizes are chosen so that the shortest series keeps its windows (no series is left out
-    because of a default; earlier choice origins score the series that have room): the season
-    from the frequency (1 when the shortest series' training part holds fewer than two
-    seasons); the horizon is the recipe's test part when it sets one, else the M4 horizon for
-    the frequency, at most a quarter of the shortest series; test and validation one horizon
-    each; the lookback twice the horizon and at least two seasons, at most what the shortest
-    series leaves after horizon, validation and test; the choice's origins enough for
-    ~`CHOICE_SCORED` scored values per method, at most `CHOICE_ORIGINS_MAX`.
-
-    Args:
-        shortest: the length the sizes are fitted to (the shortest series' by default); with
-            ``[data] on_short = "skip"`` the longest series', so that the frequency's sizes
-            hold and the series too short for them are left out (`load_run_panel`).
+    Sizes fit the `shortest` length (the shortest series' when `None`, so no series is left
+    out because of a default; `load_run_panel` passes the longest's for ``on_short = "skip"``):
+    the season from the frequency (1 when the shortest training part holds fewer than two
+    seasons); the horizon the recipe's test part when it sets one, else the M4 horizon for the
+    frequency, at most a quarter of the shortest; test and validation one horizon each; the
+    lookback twice the horizon and at least two seasons, at most what the shortest leaves
+    after horizon, validation and test; the choice's origins enough for ~`CHOICE_SCORED`
+    scored values per method, at most `CHOICE_ORIGINS_MAX`.
 
     Returns:
         ``(recipe, inferred)``: the recipe with those keys set, and ``{"section.key": reason}``.
@@ -260,7 +255,7 @@ def infer_panel_defaults(recipe, panel, shortest=None):
     if not auto:
         return recipe, {}
     lengths = np.asarray(panel.lengths)
-    shortest = int(lengths.min()) if shortest is None else int(shortest)
+    shortest = int(lengths.min() if shortest is None else shortest)
     frequency = describe_frequency(panel.dates(int(np.argmax(lengths))))
     inferred = {}
     split, windows = recipe.split, recipe.windows

@@ -26,6 +26,8 @@ from kseq.pipeline.panel import (
     load_global_fit,
     panel_intervals,
 )
+from kseq.pipeline.trust import describe_extrapolation
+from kseq.pipeline.trust import warn as warn_trust
 
 
 def load_saved_run(run_dir):
@@ -50,13 +52,31 @@ def read_history(recipe, csv=None):
             f"columns); this run's data source is {data.source!r}."
         )
     # The same columns and fill rules as the run, from the newer file.
-    return load_series(dataclasses.replace(data, path=str(csv)))
+    try:
+        return load_series(dataclasses.replace(data, path=str(csv)))
+    except DataError as error:
+        raise type(error)(speak_forecast(str(error))) from None
 
 
-def forecast_saved_run(run_dir, horizon, csv=None):
-    """Forecasts `horizon` steps after the history; a DataFrame indexed by the future dates
-    (by ``unique_id`` and ``ds`` for a panel run)."""
-    if isinstance(horizon, bool) or not isinstance(horizon, int) or horizon < 1:
+def speak_forecast(message):
+    """`message` with a recipe's advice (``--set data.missing=...``, which `kseq forecast`
+    does not take) turned into what a forecast can do: fix the file, or rerun the recipe."""
+    for key in ("missing", "fill_gaps"):
+        recipe_words = f'set [data] {key} = "ffill" or "interpolate" (--set data.{key}=ffill)'
+        message = message.replace(
+            recipe_words,
+            "fill them in the file (the run reads them with its recipe's [data] "
+            f'{key}; a run with {key} = "ffill" or "interpolate" fills them itself)',
+        )
+    return message
+
+
+def forecast_saved_run(run_dir, horizon=None, csv=None):
+    """Forecasts `horizon` steps after the history (`None`: the steps the run was tested on);
+    a DataFrame indexed by the future dates (by ``unique_id`` and ``ds`` for a panel run)."""
+    if horizon is not None and (
+        isinstance(horizon, bool) or not isinstance(horizon, int) or horizon < 1
+    ):
         raise ConfigError(f"--horizon must be a positive number of steps; received {horizon!r}.")
     run_dir = Path(run_dir)
     folder = run_dir / "forecaster" if (run_dir / "forecaster").is_dir() else run_dir
@@ -65,6 +85,8 @@ def forecast_saved_run(run_dir, horizon, csv=None):
         cache_dir = run_dir.resolve().parent / BASELINE_CACHE
         return forecast_saved_panel(folder, horizon, csv, cache_dir=cache_dir)
     forecaster, recipe = load_saved_run(run_dir)
+    if horizon is None:
+        horizon = tested_steps(recipe, forecaster.horizon)
     series = read_history(recipe, csv)
     source = _name_history(csv)
     check_run_freq(source, find_freq(series.index), forecaster.saved_state_.get("extra", {}))
@@ -76,6 +98,9 @@ def forecast_saved_run(run_dir, horizon, csv=None):
             f"forecast. Ask for at most {forecaster.horizon}, or run the recipe with a longer "
             "[windows] horizon."
         )
+    # The dates first: a horizon past pandas' last date is refused before anything runs.
+    future = make_future_index(series.index, horizon)
+    warn_trust([describe_extrapolation(horizon, tested_steps(recipe, forecaster.horizon))])
     position = 0  # the run's own data starts where its transforms were fitted
     if csv is not None and forecaster.transforms.uses_position:
         position = locate_history(source, series.index, forecaster.saved_state_.get("extra", {}))
@@ -85,7 +110,6 @@ def forecast_saved_run(run_dir, horizon, csv=None):
         # The forecaster speaks of its argument; say which data.
         message = str(error).replace("`history` has", "it has")
         raise type(error)(f"{source}: {message}") from None
-    future = make_future_index(series.index, horizon)
     frame = pd.DataFrame(
         np.asarray(forecasts), index=future, columns=series.columns[: forecaster.num_targets]
     )
@@ -101,6 +125,14 @@ def forecast_saved_run(run_dir, horizon, csv=None):
         )
     frame.index.name = series.index.name or "time"
     return frame
+
+
+def tested_steps(recipe, horizon):
+    """The steps a run's test part scored: its ``[evaluation] horizon``, else its test part
+    (when a count), else the net's `horizon`."""
+    test = recipe.split.test
+    counted = test if isinstance(test, int) and not isinstance(test, bool) else 0
+    return recipe.evaluation.horizon or counted or horizon
 
 
 def _name_history(csv):
@@ -167,6 +199,7 @@ def forecast_saved_panel(folder, horizon, csv=None, *, cache_dir=None):
         raise DataError(f"{folder} records no recipe; it was not saved by `kseq run`.")
     recipe = validate(extra["recipe"], source=f"the recipe saved in {folder}")
     lookback, most = fit.members[0].lookback, fit.members[0].horizon
+    horizon = min(recipe.split.test, most) if horizon is None else horizon
     if horizon > most:
         raise ConfigError(
             f"--horizon {horizon} is beyond what this run's net forecasts ({most} steps, its "

@@ -13,7 +13,6 @@ test part begins.
 
 import dataclasses
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -47,6 +46,7 @@ from kseq.pipeline.fit import (
 from kseq.pipeline.load import load_run_panel, panel_min_length
 from kseq.pipeline.progress import StageProgress
 from kseq.pipeline.run_card import PanelSummary, RunCard, read_versions
+from kseq.pipeline.trust import check_panel_coverage
 from kseq.runtime import choose_steps_per_execution, distribution_scope
 from kseq.saving import staged_folder
 from kseq.training_config import TrainingConfig
@@ -76,7 +76,7 @@ def add_combinations(forecasts, names, weights=None):
     return forecasts
 
 
-@dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True)
 class ValidationWindow:
     """One origin of the choice: the truth of its window (long ``unique_id``, ``ds``, ``y``),
     every candidate's forecast of it (long, a column per method) and the panel before it."""
@@ -107,7 +107,7 @@ def fit_panel_weights(windows, evaluation):
     return {name: fit_weight(lambda w, name=name: mean_mase(name, w)) for name in names}
 
 
-@dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True)
 class PanelSplit:
     """The panel and its histories at the two origins (each series cut per series)."""
 
@@ -118,7 +118,7 @@ class PanelSplit:
     validation: int
 
 
-@dataclass
+@dataclasses.dataclass
 class GlobalFit:
     """The trained ensemble. With ``[training] refit`` the members were retrained on the
     validation part too; `validated` then holds the members trained before it, whose
@@ -569,7 +569,7 @@ def run_panel(recipe, run_dir, *, resume=False, verbose="auto", callbacks=()):
         2,
     )
     notes = [f"{len(panel.skipped)} series skipped: {panel.skipped}"] * bool(panel.skipped)
-    notes += describe_unscaled(split, season)
+    notes += describe_unscaled(split, season) + check_panel_coverage(coverage, len(panel))
     history = fit.histories[0]
     return RunCard(
         recipe=recipe.name,
@@ -640,7 +640,8 @@ def write_panel_outputs(run_dir, recipe, split, truth, forecasts, scores, summar
                 "dates": dates,
                 "values": panel.series(i),
                 "forecast_dates": pd.DatetimeIndex(rows["ds"]),
-                "forecasts": {"kseq": rows["kseq"].to_numpy(), "ETS": rows["ets"].to_numpy()},
+                "forecasts": {m: rows[m].to_numpy() for m in ("chosen", "kseq", "ets")},
+                "band": tuple(rows.get(f"chosen-{side}-80") for side in ("lo", "hi")),
             }
         plot_panel_grid(
             run_dir / "forecast.png",

@@ -9,6 +9,14 @@ from kseq.data.dates import find_freq, format_dates, make_future_index
 from kseq.evaluation.plots import plot_forecast, plot_loss
 
 
+def _cut_bands(bands, steps):
+    """``{label: (low, high)}`` of a candidate's multi-step bands, cut to `steps`."""
+    return {
+        f"{100 * level:g} % interval": tuple(b[:steps] for b in band["multi_step"])
+        for level, band in bands.items()
+    }
+
+
 def write_forecast_outputs(
     run_dir, recipe, data, fit, test, future, title, chosen=None, weights=None
 ):
@@ -27,13 +35,17 @@ def write_forecast_outputs(
             forecast_index=positions,
             one_step=test.one_step[:, 0],
             interval=test.interval,
-            bands={
-                # (low, high), each cut to the forecast's steps.
-                f"{100 * level:g} % interval": tuple(b[: test.steps] for b in band["multi_step"])
-                for level, band in test.bands.get("model", {}).items()
-            },
+            bands=_cut_bands(test.bands.get("model", {}), test.steps),
             baselines=test.baselines,
         )
+        if test.chosen:
+            # What the run chose, with its band; the net beside it.
+            plot.update(
+                forecast=np.asarray(test.chosen["multi_step"])[: test.steps],
+                label=f"chosen: {chosen}",
+                net=test.multi_step[:, 0],
+                bands=_cut_bands(test.bands.get("chosen", {}), test.steps),
+            )
         write_npz_atomic(
             run_dir / "forecasts.npz",
             multi_step=test.multi_step,
@@ -51,6 +63,13 @@ def write_forecast_outputs(
             "forecast_index": make_future_index(series.index, len(future.values)),
             "bands": {f"{level} % interval": bounds for level, bounds in future.intervals.items()},
         }
+        if future.chosen is not None:
+            plot.update(
+                forecast=np.asarray(future.chosen_values),
+                label=f"chosen: {future.chosen}",
+                net=np.asarray(future.values),
+                bands={f"{k} % interval": b for k, b in future.chosen_intervals.items()},
+            )
         frame = pd.DataFrame({"ds": future.ds, "forecast": future.values})
         for level, (low, high) in future.intervals.items():
             frame[f"lo_{level}"], frame[f"hi_{level}"] = low, high

@@ -29,6 +29,8 @@ from kseq.pipeline.report import write_forecast_outputs, write_run_card
 from kseq.pipeline.run_card import RunCard, read_versions
 from kseq.pipeline.split import check_feature_steps, split_run
 from kseq.pipeline.transform import build_transforms, check_window_room, find_leaks
+from kseq.pipeline.trust import count_windows, describe_coverage, describe_few_windows
+from kseq.pipeline.trust import warn as warn_trust
 
 
 def resolve_run_dir(recipe, run_dir=None):
@@ -93,8 +95,7 @@ def run_forecast(recipe, run_dir, *, resume=False, verbose="auto", callbacks=())
     )
     timings["training_s"] = round(time.perf_counter() - tick, 2)
 
-    # More residuals for the intervals: the windows before the validation part, members
-    # retrained for each (``[evaluation] interval_windows``; none by default).
+    # More residuals for the intervals: earlier windows (``[evaluation] interval_windows``).
     tick = time.perf_counter()
     earlier, window_notes = fit_interval_windows(
         recipe, data, run_dir=run_dir, related=related, resume=resume, verbose=verbose
@@ -143,7 +144,8 @@ def run_forecast(recipe, run_dir, *, resume=False, verbose="auto", callbacks=())
         leakage=leaks,
         notes=(test.notes if test is not None else [])
         + window_notes
-        + ([interval_note] if interval_note else []),
+        + ([interval_note] if interval_note else [])
+        + check_run_trust(recipe, data, transforms, test),
         epochs_run=len(history.get("loss", [])),
         epochs_run_per_member=[len(h.get("loss", [])) for h in fit.histories],
         best_epoch_per_member=fit.best_epochs,
@@ -162,6 +164,31 @@ def run_forecast(recipe, run_dir, *, resume=False, verbose="auto", callbacks=())
         future=future,
         outputs=["run_card.json", "run_card.md", *outputs],
     )
+
+
+def check_run_trust(recipe, data, transforms, test):
+    """Notes (also warned) where the run's result cannot be trusted: a net trained on a few
+    windows, interval bands whose test coverage is far from nominal."""
+    trust = []
+    if not recipe.data.related:  # related series add windows of their own
+        trust.append(describe_few_windows(count_train_windows(recipe, data, transforms)))
+    if test is not None:
+        counts = {
+            label: test.steps if label.endswith("-step") and "one-step" not in label
+            else len(test.truth)
+            for label in test.band_coverage
+        }  # fmt: skip
+        trust += describe_coverage(test.band_coverage, counts)
+    trust = [note for note in trust if note]
+    warn_trust(trust, stacklevel=3)
+    return trust
+
+
+def count_train_windows(recipe, data, transforms):
+    """Windows the net trained on (of the training part, or of the whole series)."""
+    train = data.values if recipe.training.train_on == "all" else data.train
+    windows = recipe.windows
+    return count_windows(len(train), windows.lookback, windows.horizon, transforms.context_length)
 
 
 def _last(history, key):

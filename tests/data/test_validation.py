@@ -125,7 +125,8 @@ def test_parquet_is_read_and_other_files_are_named(tmp_path):
 def test_non_numeric_values_name_the_rows(tmp_path):
     path = write(tmp_path, "month,y\n2020-01,1\n2020-02,abc\n2020-03,3\n2020-04,n/a?\n")
     with pytest.raises(
-        DataTypeError, match=r"Column 'y' .* non-numeric values \(row 1: 'abc', row 3: 'n/a\?'\)"
+        DataTypeError,
+        match=r"Column 'y' .* non-numeric values \(data row 1: 'abc', data row 3: 'n/a\?'",
     ):
         read_series(path, "month", "y")
 
@@ -194,7 +195,9 @@ def test_irregular_frequency():
 
 def test_unsorted_time_is_sorted_with_a_warning():
     data = monthly([1.0, 2.0, 3.0, 4.0]).iloc[[0, 2, 1, 3]]
-    with pytest.warns(DataWarning, match="not sorted .*row 2 goes back in time"):
+    with pytest.warns(
+        DataWarning, match="not sorted .*data row 2, counted from 0, goes back in time"
+    ):
         frame = read_series(data, "month", "y")
     np.testing.assert_array_equal(frame["y"], [1, 2, 3, 4])
 
@@ -202,11 +205,15 @@ def test_unsorted_time_is_sorted_with_a_warning():
 def test_duplicate_timestamps():
     data = monthly([1.0, 2.0, 3.0])
     data.loc[2, "month"] = data.loc[1, "month"]
-    with pytest.raises(TimeIndexError, match=r"duplicate timestamps \(2020-02-01 in rows 1, 2\)"):
+    with pytest.raises(
+        TimeIndexError, match=r"duplicate timestamps \(2020-02-01 in data rows 1, 2;"
+    ):
         read_series(data, "month", "y")
     # A long-format panel read as one series: each date repeats once per series.
     panel = pd.concat([monthly([1.0, 2.0, 3.0]), monthly([4.0, 5.0, 6.0])], ignore_index=True)
-    with pytest.raises(TimeIndexError, match=r"2020-01-01 in rows 0, 3, 2020-02-01 in rows 1, 4"):
+    with pytest.raises(
+        TimeIndexError, match=r"2020-01-01 in data rows 0, 3, 2020-02-01 in data rows 1, 4"
+    ):
         read_series(panel, "month", "y")
     with pytest.raises(
         TimeIndexError, match=r'read it as a panel \(recipe: \[data\] source = "panel"'

@@ -57,7 +57,7 @@ def test_read_panel_stores_ragged_series_contiguously():
         (
             lambda f: pd.concat([f, f.iloc[[40]]]),
             TimeIndexError,
-            r"series 's1' has duplicate dates \(2002-01-01 in rows 40, 75\)",
+            r"series 's1' has duplicate dates \(2002-01-01 in data rows 40, 75, counted from 0\)",
         ),
         (lambda f: f.assign(y=f["y"].where(f.index != 33)), MissingValueError, r"series 's1'.*NaN"),
         (
