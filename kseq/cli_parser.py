@@ -48,33 +48,7 @@ def make_parser():
     run.add_argument("--quiet", action="store_true", help="no progress bar")
     _add_overwrite(run)
 
-    backtest = commands.add_parser(
-        "backtest", help="rolling-origin backtest of a recipe (one run per origin)"
-    )
-    backtest.add_argument("recipe", help="recipe file, or the name of a bundled recipe")
-    _add_common(backtest)
-    backtest.add_argument(
-        "--origins",
-        nargs="+",
-        required=True,
-        help="first forecast point of each run: dates (1958-01) or positions",
-    )
-    backtest.add_argument(
-        "--length",
-        type=int,
-        help="points scored after each origin (default: the recipe's evaluation horizon, "
-        "else its test part)",
-    )
-    backtest.add_argument("--epochs", type=int, help="override [training] epochs of every origin")
-    backtest.add_argument("--out", help="output directory (default: <output_dir>-backtest)")
-    _add_overrides(backtest)
-    backtest.add_argument(
-        "--resume",
-        action="store_true",
-        help="continue an interrupted backtest: finished origins are read back, the "
-        "interrupted one continues from its checkpoints",
-    )
-    _add_overwrite(backtest)
+    _add_backtest(commands)
 
     study = commands.add_parser("study", help="run or resume a hyperparameter study (Optuna)")
     study.add_argument("study", help="study TOML file, or the name of a bundled one")
@@ -109,6 +83,36 @@ def make_parser():
         # An unknown option is reported with its subcommand's usage (see `_parse`).
         command.set_defaults(command_parser=command)
     return parser
+
+
+def _add_backtest(commands):
+    backtest = commands.add_parser(
+        "backtest", help="rolling-origin backtest of a recipe (one run per origin)"
+    )
+    backtest.add_argument("recipe", help="recipe file, or the name of a bundled recipe")
+    _add_common(backtest)
+    backtest.add_argument(
+        "--origins",
+        nargs="+",
+        required=True,
+        help="first forecast point of each run: dates (1958-01) or positions",
+    )
+    backtest.add_argument(
+        "--length",
+        type=int,
+        help="points scored after each origin (default: the recipe's evaluation horizon, "
+        "else its test part)",
+    )
+    backtest.add_argument("--epochs", type=int, help="override [training] epochs of every origin")
+    backtest.add_argument("--out", help="output directory (default: <output_dir>-backtest)")
+    _add_overrides(backtest)
+    backtest.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue an interrupted backtest: finished origins are read back, the "
+        "interrupted one continues from its checkpoints",
+    )
+    _add_overwrite(backtest)
 
 
 def _add_pretraining_commands(commands):

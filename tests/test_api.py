@@ -8,9 +8,7 @@ import kseq
 from kseq.errors import ConfigError, DataError
 
 # A small budget for a test; every other key is chosen from the data.
-TINY = dict(
-    model={"units": [8]}, training={"epochs": 1, "steps_per_epoch": 2, "ensemble": 1}
-)
+TINY = dict(model={"units": [8]}, training={"epochs": 1, "steps_per_epoch": 2, "ensemble": 1})
 
 
 def make_panel(lengths=(40, 48, 56)):
@@ -61,6 +59,18 @@ def test_a_panel_is_fitted_and_forecast_past_each_series_end(tmp_path):
     assert (forecast["chosen-lo-95"] <= forecast["chosen-lo-80"]).all()
     if ks.chosen in forecast:
         np.testing.assert_allclose(forecast["chosen"], forecast[ks.chosen])
+    # The shipped network's zero-shot forecasts are a candidate (alone and with ETS), made
+    # from each series before its held-out part.
+    assert {"pretrained", "pretrained+ets"} <= set(ks.metrics)
+    held_out = pd.read_csv(tmp_path / "run" / "forecasts.csv", parse_dates=["ds"])
+    before = frame[frame.groupby("unique_id").cumcount(ascending=False) >= 4]
+    expected = kseq.load_pretrained().forecast(before, h=4, level=())
+    merged = held_out.merge(expected, on=["unique_id", "ds"])
+    assert len(merged) == 3 * 4
+    np.testing.assert_allclose(merged["pretrained"], merged["kseq_y"], rtol=1e-5)
+    np.testing.assert_allclose(
+        merged["pretrained+ets"], (merged["pretrained"] + merged["ets"]) / 2, rtol=1e-6
+    )
     # Fewer steps than fitted; more are refused.
     assert len(ks.predict(h=2)) == 3 * 2
     with pytest.raises(ValueError, match="from 1 to the fitted h \\(4\\)"):

@@ -265,7 +265,7 @@ def _check_panel(recipe, source):
         if baseline not in PANEL_BASELINES:
             raise ConfigError(
                 f"{source}: [evaluation] baselines has {baseline!r}; for panels choose from "
-                f"{', '.join(PANEL_BASELINES)} (statsforecast)."
+                f"{', '.join(PANEL_BASELINES)} (statsforecast's, and kseq's pretrained network)."
             )
     if evaluation.choose:
         if split.validation < split.test and not {"split.test", "split.validation"} & auto:

@@ -245,7 +245,13 @@ BASELINES = ("naive", "seasonal_naive", "sarima", "ets", "theta")
 PANEL_SOURCES = ("us_employment", "panel")
 
 
-PANEL_BASELINES = ("seasonal_naive", "ets", "theta", "arima")
+PANEL_BASELINES = ("seasonal_naive", "ets", "theta", "arima", "pretrained")
+
+# The shipped pretrained network (`kseq.pretrained`), forecasting zero-shot: a panel baseline
+# and candidate of the choice, alone and averaged with the first classical model.
+PANEL_PRETRAINED = "pretrained"
+# The most steps it forecasts.
+PRETRAINED_HORIZON = 24
 
 
 # The per-series models a panel's choice weighs against the net (alone and averaged with it).

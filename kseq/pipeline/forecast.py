@@ -15,17 +15,13 @@ from kseq.data.dates import count_steps, find_freq, make_future_index
 from kseq.errors import ConfigError, DataError, KseqWarning, TimeIndexError
 from kseq.evaluation.combination import EQUAL_WEIGHT
 from kseq.evaluation.conformal_intervals import ConformalIntervals
-from kseq.evaluation.panel_baselines import BASELINE_CACHE, forecast_baselines
+from kseq.evaluation.panel_baselines import BASELINE_CACHE
 from kseq.evaluation.panel_intervals import add_panel_bounds
 from kseq.forecaster import Forecaster
+from kseq.pipeline.candidates import add_combinations, forecast_per_series, panel_intervals
 from kseq.pipeline.evaluate import forecast_chosen
 from kseq.pipeline.load import load_panel, load_series
-from kseq.pipeline.panel import (
-    add_combinations,
-    is_saved_global_fit,
-    load_global_fit,
-    panel_intervals,
-)
+from kseq.pipeline.panel import is_saved_global_fit, load_global_fit
 from kseq.pipeline.trust import describe_extrapolation
 from kseq.pipeline.trust import warn as warn_trust
 
@@ -214,8 +210,8 @@ def forecast_saved_panel(folder, horizon, csv=None, *, cache_dir=None):
         # refitted on the whole history. With `cache_dir`, keyed by the history's checksum and
         # the horizon: a second forecast from the same data does not refit AutoARIMA.
         classical = [name for name in chosen.split("+") if name != "kseq"]
-        baselines = forecast_baselines(
-            history, horizon, recipe.evaluation.season_length, classical, cache_dir=cache_dir
+        baselines = forecast_per_series(
+            history, horizon, recipe.evaluation.season_length, classical, cache_dir
         )
         frame = frame.merge(baselines.frame, on=["unique_id", "ds"], validate="one_to_one")
         # Runs saved before combinations had weights recorded none: theirs were means.

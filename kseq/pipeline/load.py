@@ -1,8 +1,11 @@
 """Stage 1, load: a recipe's ``[data]`` section → `SeriesData` (validated, original units),
 or a `Panel` for a panel source. Keras-free: the CLI runs it before the backend is imported."""
 
+import dataclasses
+
 import numpy as np
 
+from kseq.config import PANEL_PRETRAINED, PRETRAINED_HORIZON
 from kseq.data import load_airpassengers, load_us_employment, make_sine, read_panel, read_series
 from kseq.errors import DataError, SeriesTooShortError
 from kseq.pipeline.defaults import infer_panel_defaults
@@ -104,7 +107,24 @@ def load_run_panel(recipe):
     recipe, inferred = infer_panel_defaults(recipe, panel)
     if inferred:
         panel = drop_short_series(panel, panel_min_length(recipe), recipe.data.on_short)
+    recipe, inferred = drop_pretrained_past_its_horizon(recipe, inferred)
     return recipe, panel, inferred
+
+
+def drop_pretrained_past_its_horizon(recipe, inferred):
+    """``(recipe, inferred)`` without the pretrained network among the baselines when the
+    horizon is longer than it forecasts (said in ``inferred``, which the run card prints)."""
+    evaluation = recipe.evaluation
+    horizon = recipe.windows.horizon
+    if PANEL_PRETRAINED not in evaluation.baselines or horizon <= PRETRAINED_HORIZON:
+        return recipe, inferred
+    kept = [name for name in evaluation.baselines if name != PANEL_PRETRAINED]
+    reason = (
+        f"{kept}: without {PANEL_PRETRAINED!r}, which forecasts at most {PRETRAINED_HORIZON} "
+        f"steps (the horizon is {horizon})"
+    )
+    recipe = dataclasses.replace(recipe, evaluation=dataclasses.replace(evaluation, baselines=kept))
+    return recipe, {**inferred, "evaluation.baselines": reason}
 
 
 def drop_short_series(panel, min_length, on_short):

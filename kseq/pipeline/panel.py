@@ -24,7 +24,7 @@ from kseq.config import PANEL_CLASSICAL
 from kseq.errors import SavedStateError
 from kseq.evaluation.choice import Choice, choose_by_evidence
 from kseq.evaluation.combination import EQUAL_WEIGHT, combine, fit_weight
-from kseq.evaluation.panel_baselines import BASELINE_CACHE, forecast_baselines
+from kseq.evaluation.panel_baselines import BASELINE_CACHE
 from kseq.evaluation.panel_intervals import add_panel_bounds, calibrate_panel_intervals
 from kseq.evaluation.panel_metrics import (
     list_unscaled,
@@ -36,6 +36,12 @@ from kseq.evaluation.plots import plot_panel_grid
 from kseq.global_forecaster import GlobalForecaster
 from kseq.models.builders import head_of
 from kseq.models.registry import build_model
+from kseq.pipeline.candidates import (
+    add_combinations,
+    forecast_all,
+    list_candidates,
+    panel_intervals,
+)
 from kseq.pipeline.fit import (
     checkpoint_dir,
     fit_member,
@@ -50,30 +56,6 @@ from kseq.pipeline.trust import check_panel_coverage
 from kseq.runtime import choose_steps_per_execution, distribution_scope
 from kseq.saving import staged_folder
 from kseq.training_config import TrainingConfig
-
-
-def list_candidates(baselines):
-    """What a panel's choice weighs: the net, each classical per-series model among the
-    baselines, the mean of the net with each (``"kseq+ets"``, ...) and, with two or more, the
-    mean of the classical models (``"ets+theta+arima"``: the combination that won the M3 and M4
-    comparisons against its members). A name joins with ``+`` the forecasts it averages."""
-    classical = [name for name in PANEL_CLASSICAL if name in baselines]
-    combination = ["+".join(classical)] if len(classical) > 1 else []
-    return ["kseq", *classical, *(f"kseq+{name}" for name in classical), *combination]
-
-
-def add_combinations(forecasts, names, weights=None):
-    """Adds to `forecasts` (a long frame) a column per name of `names` that joins others with
-    ``+``: the net's combination with one classical model, the net weighing ``weights[name]``
-    (1/2 when not given), or the classical models' mean."""
-    weights = weights or {}
-    for name in names:
-        members = name.split("+")
-        if len(members) > 1 and name in weights:
-            forecasts[name] = combine(forecasts[members[0]], forecasts[members[1]], weights[name])
-        elif len(members) > 1:
-            forecasts[name] = forecasts[members].mean(axis=1)
-    return forecasts
 
 
 @dataclasses.dataclass(frozen=True)
@@ -326,30 +308,6 @@ def _new_member(recipe, num_features, num_series, seed, member):
         scaler=recipe.transforms.scaler,
         static_columns=recipe.data.static_columns,
     )
-
-
-def forecast_all(fit, history, steps, recipe, cache_dir, weights=None):
-    """kseq's, the baselines' and the combinations' forecasts after each series of `history`
-    (the net weighing `weights` in its combinations, else 1/2)."""
-    tick = time.perf_counter()
-    forecasts = fit.forecast(history, steps, panel_intervals(recipe))
-    kseq_seconds = time.perf_counter() - tick
-    baselines = forecast_baselines(
-        history,
-        steps,
-        recipe.evaluation.season_length,
-        recipe.evaluation.baselines,
-        cache_dir=cache_dir,
-    )
-    forecasts = forecasts.merge(baselines.frame, on=["unique_id", "ds"], validate="one_to_one")
-    add_combinations(forecasts, list_candidates(recipe.evaluation.baselines), weights)
-    return forecasts, baselines, kseq_seconds
-
-
-def panel_intervals(recipe):
-    """The coverages whose intervals the net forecasts: a quantile head's ``[evaluation]
-    interval``; none for a point head."""
-    return (recipe.evaluation.interval,) if recipe.model.head == "quantile" else ()
 
 
 def conformal_columns(recipe, chosen):

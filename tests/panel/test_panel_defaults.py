@@ -137,17 +137,18 @@ def test_a_data_only_panel_recipe_runs_and_says_what_it_chose(tmp_path):
     assert set(forecasts) >= {"kseq", *PANEL_BASELINES, "kseq+ets", "chosen"}
     candidates = {"kseq", "ets", "theta", "arima", "kseq+ets", "kseq+theta", "kseq+arima"}
     candidates.add("ets+theta+arima")  # the classical models' mean
+    candidates |= {"pretrained", "pretrained+ets"}  # the shipped network, zero-shot
     np.testing.assert_allclose(
         forecasts["ets+theta+arima"], forecasts[["ets", "theta", "arima"]].mean(axis=1)
     )
     assert card.panel.chosen in candidates
     validation = card.panel.validation["mase"]
-    # ETS unless a candidate's mean is lower and its p-value below 0.05 / 7 comparisons.
+    # ETS unless a candidate's mean is lower and its p-value below 0.05 / 9 comparisons.
     assert card.panel.incumbent == "ets" and set(card.panel.p_values) == candidates - {"ets"}
     passing = [
         m
         for m, p in card.panel.p_values.items()
-        if p < 0.05 / 7 and validation[m] < validation["ets"]
+        if p < 0.05 / (len(candidates) - 1) and validation[m] < validation["ets"]
     ]
     assert card.panel.chosen == (min(passing, key=validation.get) if passing else "ets")
     text = (tmp_path / "run" / "run_card.md").read_text()
@@ -241,3 +242,16 @@ def test_the_bundled_panel_refuses_keys_that_fill_a_csv(tmp_path):
     path.write_text("[recipe]\nname = 'p'\n[data]\nsource = 'us_employment'\nmissing = 'ffill'\n")
     with pytest.raises(ConfigError, match=r"\[data\] missing .*us_employment"):
         load_recipe(path)
+
+
+def test_the_pretrained_network_leaves_the_candidates_past_its_horizon(tmp_path):
+    from kseq.config import PRETRAINED_HORIZON
+
+    frame = make_frame([120, 130], "MS")
+    chosen, _, inferred = load_run_panel(write_recipe(tmp_path, frame, "[split]\ntest = 30\n"))
+    assert chosen.windows.horizon == 30 > PRETRAINED_HORIZON
+    assert "pretrained" not in chosen.evaluation.baselines
+    assert "at most 24 steps" in inferred["evaluation.baselines"]
+    chosen, _, inferred = load_run_panel(write_recipe(tmp_path, frame, "[split]\ntest = 12\n"))
+    assert "pretrained" in chosen.evaluation.baselines
+    assert "evaluation.baselines" not in inferred

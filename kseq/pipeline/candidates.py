@@ -1,0 +1,92 @@
+"""The panel's candidates: the net, the per-series models (statsforecast's, and the shipped
+pretrained network forecasting zero-shot) and their combinations — their names, and their
+forecasts after each series of a history, in one long frame."""
+
+import dataclasses
+import functools
+import time
+
+from kseq.config import PANEL_CLASSICAL, PANEL_PRETRAINED
+from kseq.evaluation.combination import combine
+from kseq.evaluation.panel_baselines import forecast_baselines
+
+
+def list_candidates(baselines):
+    """What a panel's choice weighs: the net, each classical per-series model among the
+    baselines, the mean of the net with each (``"kseq+ets"``, ...) and, with two or more, the
+    mean of the classical models (``"ets+theta+arima"``: the combination that won the M3 and M4
+    comparisons against its members). With the pretrained network among the baselines, it
+    joins alone and averaged with the first classical model (``"pretrained+ets"``: the rule
+    it learned on the M-competition corpus for quarterly, monthly and other series). A name
+    joins with ``+`` the forecasts it averages."""
+    classical = [name for name in PANEL_CLASSICAL if name in baselines]
+    combination = ["+".join(classical)] if len(classical) > 1 else []
+    pretrained = []
+    if PANEL_PRETRAINED in baselines:
+        pretrained = [PANEL_PRETRAINED, *(f"{PANEL_PRETRAINED}+{c}" for c in classical[:1])]
+    return [
+        "kseq",
+        *classical,
+        *(f"kseq+{name}" for name in classical),
+        *combination,
+        *pretrained,
+    ]
+
+
+def add_combinations(forecasts, names, weights=None):
+    """Adds to `forecasts` (a long frame) a column per name of `names` that joins others with
+    ``+``: the net's combination with one classical model, the net weighing ``weights[name]``
+    (1/2 when not given), or the members' mean."""
+    weights = weights or {}
+    for name in names:
+        members = name.split("+")
+        if len(members) > 1 and name in weights:
+            forecasts[name] = combine(forecasts[members[0]], forecasts[members[1]], weights[name])
+        elif len(members) > 1:
+            forecasts[name] = forecasts[members].mean(axis=1)
+    return forecasts
+
+
+def forecast_per_series(history, steps, season_length, names, cache_dir=None):
+    """The per-series models' forecasts after each series of `history`: statsforecast's
+    (`forecast_baselines`, cached) and the pretrained network's (column ``pretrained``, the
+    median of its quantiles; it trains nothing). A `BaselineForecasts`."""
+    statistical = [name for name in names if name != PANEL_PRETRAINED]
+    baselines = forecast_baselines(history, steps, season_length, statistical, cache_dir=cache_dir)
+    if PANEL_PRETRAINED not in names:
+        return baselines
+    tick = time.perf_counter()
+    zero_shot = load_shipped_network().forecast(history, steps, level=())
+    zero_shot = zero_shot.rename(columns={"kseq": PANEL_PRETRAINED})
+    frame = baselines.frame.merge(zero_shot, on=["unique_id", "ds"], validate="one_to_one")
+    seconds = {**baselines.seconds, PANEL_PRETRAINED: round(time.perf_counter() - tick, 2)}
+    return dataclasses.replace(baselines, frame=frame, seconds=seconds)
+
+
+@functools.cache
+def load_shipped_network():
+    """The shipped pretrained network, loaded (and its files checked) once per process."""
+    from kseq.pretrained import load_pretrained
+
+    return load_pretrained()
+
+
+def forecast_all(fit, history, steps, recipe, cache_dir, weights=None):
+    """kseq's, the baselines' and the combinations' forecasts after each series of `history`
+    (the net weighing `weights` in its combinations, else 1/2)."""
+    tick = time.perf_counter()
+    forecasts = fit.forecast(history, steps, panel_intervals(recipe))
+    kseq_seconds = time.perf_counter() - tick
+    evaluation = recipe.evaluation
+    baselines = forecast_per_series(
+        history, steps, evaluation.season_length, evaluation.baselines, cache_dir
+    )
+    forecasts = forecasts.merge(baselines.frame, on=["unique_id", "ds"], validate="one_to_one")
+    add_combinations(forecasts, list_candidates(evaluation.baselines), weights)
+    return forecasts, baselines, kseq_seconds
+
+
+def panel_intervals(recipe):
+    """The coverages whose intervals the net forecasts: a quantile head's ``[evaluation]
+    interval``; none for a point head."""
+    return (recipe.evaluation.interval,) if recipe.model.head == "quantile" else ()
