@@ -282,7 +282,9 @@ class EvaluationSection:
     horizon: int = _key((int,), 0, low=0)
     # Steps per season: seasonal naive, MASE's scale, calendar inputs.
     season_length: int = _key((int,), 1, low=1)
-    # Classical forecasts computed in the same run and scored beside the net.
+    # Classical forecasts computed in the same run and scored beside the net. Panels: from
+    # seasonal_naive, ets, theta, arima (statsforecast) and pretrained (the shipped network,
+    # zero-shot; at most 24 steps); a data-only panel recipe gets all of them.
     baselines: list = _key((list,), ["naive", "seasonal_naive"])
     # Steps forecast past the series' end (future_forecast.csv), dated by its frequency.
     forecast_steps: int = _key((int,), 0, low=0)
@@ -300,7 +302,8 @@ class EvaluationSection:
     interval_windows: int = _key((int,), 1, low=1)
     # Pick by MASE on the validation part (which ends where the test part begins) and report
     # the pick ("chosen") next to every method. Panels: the net, a classical model (ETS, Theta,
-    # ARIMA among the baselines) or the net's mean with one of them. One series: the model,
+    # ARIMA among the baselines), the net's mean with one of them, the pretrained network alone
+    # or averaged with the first classical model. One series: the model,
     # a baseline, or the model's mean with SARIMA (multi-step forecasts of the validation part).
     choose: bool = _key((bool,), True)
     # Panels: the choice is scored on this many origins — the validation part and the windows
