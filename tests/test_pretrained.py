@@ -208,3 +208,48 @@ def test_kseq_forecast_pretrained_needs_no_training(tmp_path):
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert result.stderr.strip().splitlines()[-1].startswith("kseq: error:")
     assert "'y'" in result.stderr
+
+
+def test_fine_tuning_trains_a_copy_on_the_panel_and_keeps_it_only_if_it_validates_better():
+    from kseq.data import read_panel
+    from kseq.pretrained.fine_tuning import MAX_WINDOWS_PER_SERIES, MIN_CONTEXT, fine_tune
+
+    rng = np.random.default_rng(0)
+    parts = []
+    lengths = (60, 130, 90)
+    for i, n in enumerate(lengths):
+        t = np.arange(n, dtype="float64")
+        y = 100 + 3 * i + 0.4 * t + 8 * np.sin(2 * np.pi * t / 12) + rng.normal(0, 1, n)
+        dates = pd.date_range("2001-01-01", periods=n, freq="MS")
+        parts.append(pd.DataFrame({"unique_id": f"s{i}", "ds": dates, "y": y}))
+    panel = read_panel(pd.concat(parts))
+    shipped = load_pretrained()
+    weights = [w.copy() for w in shipped.model.get_weights()]
+    h = 6
+    tuned, record = fine_tune(shipped, panel, h, max_epochs=3)
+    # Windows of each series before its last h points: origins from MIN_CONTEXT, the latest
+    # MAX_WINDOWS_PER_SERIES of them.
+    expected = sum((n - h) - max(MIN_CONTEXT, (n - h) - MAX_WINDOWS_PER_SERIES) for n in lengths)
+    assert record.num_windows == expected and 1 <= record.epochs <= 3
+    # The shipped network is never changed in place.
+    for got, want in zip(shipped.model.get_weights(), weights, strict=True):
+        np.testing.assert_array_equal(got, want)
+    # Its validation windows: targets in each series' last h points; the loss recomputed.
+    series = [panel.series(i) for i in range(len(panel))]
+    validation = make_training_windows(series, "monthly", lookback=shipped.lookback,
+                                       horizon=shipped.horizon, kind_horizon=h, min_context=1,
+                                       max_windows_per_series=h)  # fmt: skip
+    loss = make_pinball_loss()
+
+    def validation_loss(network):
+        outputs = network.model.predict([validation.steps, validation.kinds], verbose=0)
+        return float(keras.ops.convert_to_numpy(loss(validation.targets, outputs)))
+
+    assert validation_loss(shipped) == pytest.approx(record.loss_before, rel=1e-3)
+    assert record.kept == (record.loss_after < record.loss_before)
+    if record.kept:
+        assert tuned is not shipped and "fine-tuned" in tuned.trained_on
+        assert validation_loss(tuned) == pytest.approx(record.loss_after, rel=1e-3)
+        assert validation_loss(tuned) < validation_loss(shipped)
+    else:
+        assert tuned is shipped

@@ -1,5 +1,5 @@
 """The panel's candidates: the net, the per-series models (statsforecast's, and the shipped
-pretrained network forecasting zero-shot) and their combinations — their names, and their
+pretrained network fine-tuned on the panel) and their combinations — their names, and their
 forecasts after each series of a history, in one long frame."""
 
 import dataclasses
@@ -49,16 +49,21 @@ def add_combinations(forecasts, names, weights=None):
 
 def forecast_per_series(history, steps, season_length, names, cache_dir=None):
     """The per-series models' forecasts after each series of `history`: statsforecast's
-    (`forecast_baselines`, cached) and the pretrained network's (column ``pretrained``, the
-    median of its quantiles; it trains nothing). A `BaselineForecasts`."""
+    (`forecast_baselines`, cached) and the pretrained network's (column ``pretrained``: the
+    median of the shipped network fine-tuned on `history` — its last `steps` points of each
+    series stop the tuning and decide whether it is kept, `kseq.pretrained.fine_tuning`).
+    A `BaselineForecasts`."""
+    from kseq.pretrained.fine_tuning import fine_tune
+
     statistical = [name for name in names if name != PANEL_PRETRAINED]
     baselines = forecast_baselines(history, steps, season_length, statistical, cache_dir=cache_dir)
     if PANEL_PRETRAINED not in names:
         return baselines
     tick = time.perf_counter()
-    zero_shot = load_shipped_network().forecast(history, steps, level=())
-    zero_shot = zero_shot.rename(columns={"kseq": PANEL_PRETRAINED})
-    frame = baselines.frame.merge(zero_shot, on=["unique_id", "ds"], validate="one_to_one")
+    network, _ = fine_tune(load_shipped_network(), history, steps)
+    forecast = network.forecast(history, steps, level=())
+    forecast = forecast.rename(columns={"kseq": PANEL_PRETRAINED})
+    frame = baselines.frame.merge(forecast, on=["unique_id", "ds"], validate="one_to_one")
     seconds = {**baselines.seconds, PANEL_PRETRAINED: round(time.perf_counter() - tick, 2)}
     return dataclasses.replace(baselines, frame=frame, seconds=seconds)
 
