@@ -201,16 +201,22 @@ def _study(args, backend):
 def _forecast(args, backend):
     _check_out(args.out, directory=False)
     if args.run_dir == "pretrained":
-        from kseq.pipeline.zero_shot import forecast_pretrained
+        from kseq.pipeline.zero_shot import describe_fine_tuning, forecast_pretrained
 
         if args.csv is None or args.horizon is None:
             raise ConfigError(
                 "kseq forecast pretrained needs --csv FILE (the series to forecast) and "
                 "--horizon H (the steps; the pretrained network forecasts up to 24)."
             )
-        text = forecast_pretrained(args.csv, args.horizon).to_csv(index=False)
+        frame, tuning = forecast_pretrained(args.csv, args.horizon, fine_tune=args.fine_tune)
+        if tuning is not None:
+            print(f"kseq: {describe_fine_tuning(tuning)}", file=sys.stderr)
+        text = frame.to_csv(index=False)
     else:
         from kseq.pipeline.forecast import forecast_saved_run
+
+        if args.fine_tune:
+            raise ConfigError("--fine-tune applies to `kseq forecast pretrained` only.")
 
         text = forecast_saved_run(args.run_dir, args.horizon, csv=args.csv).to_csv()
     if args.out:

@@ -77,6 +77,11 @@ def make_parser():
         "'pretrained')",
     )
     forecast.add_argument("--csv", help="newer data (same columns as training) to forecast from")
+    forecast.add_argument(
+        "--fine-tune",
+        action="store_true",
+        help="'pretrained' only: fine-tune the network on the CSV's series first",
+    )
     forecast.add_argument("--out", help="CSV file to write (default: stdout)")
     _add_pretraining_commands(commands)
     for command in commands.choices.values():

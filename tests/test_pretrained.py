@@ -200,6 +200,12 @@ def test_kseq_forecast_pretrained_needs_no_training(tmp_path):
     lines = result.stdout.splitlines()
     assert lines[0].startswith("unique_id,ds,kseq,kseq-lo-80") and len(lines) == 5
     assert lines[1].startswith("sales,2025-07-01,")
+    # Fine-tuned on the file's series first: said in one line, the same frame's shape.
+    result = subprocess.run([*CLI, "forecast", "pretrained", "--csv", str(path), "--horizon",
+                             "4", "--fine-tune"], capture_output=True, text=True, timeout=300)  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "kseq: fine-tuned on 23 windows" in result.stderr  # 30 - 4 - 3 origins
+    assert len(result.stdout.splitlines()) == 5
 
     bad = tmp_path / "bad.csv"
     pd.DataFrame({"ds": ["2020-01-01", "2020-02-01"], "value": [1, 2]}).to_csv(bad, index=False)

@@ -35,10 +35,30 @@ def read_forecast_input(csv):
     return read_panel(frame, name=str(csv))
 
 
-def forecast_pretrained(csv, horizon, model=None):
+def forecast_pretrained(csv, horizon, model=None, *, fine_tune=False):
     """Forecasts `horizon` steps after the end of each series of `csv` with the pretrained
-    network (no training): ``unique_id``, ``ds``, ``kseq`` and its 80 % and 95 % bounds."""
-    return load_pretrained(model).forecast(read_forecast_input(csv), h=horizon)
+    network: ``unique_id``, ``ds``, ``kseq`` and its 80 % and 95 % bounds. No training, or
+    with `fine_tune` the network fine-tuned on the file's series first
+    (`kseq.pretrained.fine_tuning`; returned as shipped when tuning does not validate
+    better). Returns ``(frame, FineTuning or None)``."""
+    panel = read_forecast_input(csv)
+    network, record = load_pretrained(model), None
+    if fine_tune:
+        from kseq.pretrained.fine_tuning import fine_tune as tune
+
+        network, record = tune(network, panel, horizon)
+    return network.forecast(panel, h=horizon), record
+
+
+def describe_fine_tuning(record):
+    """One line on a `FineTuning`: kept or not, and the validation losses behind it."""
+    if record.loss_before is None:
+        return "not fine-tuned: the series are too short to give training windows"
+    verdict = "kept" if record.kept else "not kept (the shipped network validated better)"
+    return (
+        f"fine-tuned on {record.num_windows} windows, {record.epochs} epochs: validation "
+        f"loss {record.loss_before:.4f} -> {record.loss_after:.4f}, {verdict}"
+    )
 
 
 def benchmark_to_folder(competition, out, *, model=None, max_series=None, baselines=None):
