@@ -9,7 +9,11 @@ from kseq.data import read_panel
 from kseq.errors import ConfigError, DataError
 
 # A small budget for a test; every other key is chosen from the data.
-TINY = dict(model={"units": [8]}, training={"epochs": 1, "steps_per_epoch": 2, "ensemble": 1})
+TINY = dict(
+    model={"units": [8]},
+    training={"epochs": 1, "steps_per_epoch": 2, "ensemble": 1},
+    evaluation={"choice_origins": 1},
+)
 
 
 def make_panel(lengths=(40, 48, 56)):
