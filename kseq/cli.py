@@ -201,7 +201,8 @@ def _study(args, backend):
 def _forecast(args, backend):
     _check_out(args.out, directory=False)
     if args.run_dir == "pretrained":
-        from kseq.pipeline.zero_shot import describe_fine_tuning, forecast_pretrained
+        from kseq.pipeline.candidates import describe_fine_tuning
+        from kseq.pipeline.zero_shot import forecast_pretrained
 
         if args.csv is None or args.horizon is None:
             raise ConfigError(

@@ -22,8 +22,8 @@ MAX_FUNCTION_LINES = 80
 MAX_MODULE_CODE_LINES = 400
 # Written before the limits existed; each may shrink, none may grow (the lengths are limits).
 OVERSIZED_FUNCTIONS = {
-    "kseq/data/validation.py::read_series": 209,
-    "kseq/pipeline/panel.py::run_panel": 177,
+    "kseq/data/validation.py::read_series": 206,
+    "kseq/pipeline/panel.py::run_panel": 173,
     "kseq/pipeline/fit.py::fit_forecaster": 142,
     "kseq/config/rules.py::check_forecast": 137,
     "kseq/pipeline/run_card.py::to_markdown": 135,
@@ -40,7 +40,7 @@ OVERSIZED_FUNCTIONS = {
 OVERSIZED_MODULES = {
     "kseq/global_forecaster.py": 408,
     "kseq/pipeline/evaluate.py": 403,
-    "kseq/pipeline/panel.py": 510,
+    "kseq/pipeline/panel.py": 484,
 }
 
 

@@ -35,6 +35,8 @@ class BaselineForecasts:
     frame: pd.DataFrame
     seconds: dict = field(default_factory=dict)
     cached: list = field(default_factory=list)
+    # Sentences for the run card (how a model was fitted, where that matters).
+    notes: list = field(default_factory=list)
 
 
 def forecast_baselines(

@@ -60,12 +60,24 @@ def forecast_per_series(history, steps, season_length, names, cache_dir=None):
     if PANEL_PRETRAINED not in names:
         return baselines
     tick = time.perf_counter()
-    network, _ = fine_tune(load_shipped_network(), history, steps)
+    network, tuning = fine_tune(load_shipped_network(), history, steps)
     forecast = network.forecast(history, steps, level=())
     forecast = forecast.rename(columns={"kseq": PANEL_PRETRAINED})
     frame = baselines.frame.merge(forecast, on=["unique_id", "ds"], validate="one_to_one")
     seconds = {**baselines.seconds, PANEL_PRETRAINED: round(time.perf_counter() - tick, 2)}
-    return dataclasses.replace(baselines, frame=frame, seconds=seconds)
+    note = f"pretrained network {describe_fine_tuning(tuning)}"
+    return dataclasses.replace(baselines, frame=frame, seconds=seconds, notes=[note])
+
+
+def describe_fine_tuning(record):
+    """One line on a `FineTuning`: kept or not, and the validation losses behind it."""
+    if record.loss_before is None:
+        return "not fine-tuned: the series are too short to give training windows"
+    verdict = "kept" if record.kept else "not kept (the shipped network validated better)"
+    return (
+        f"fine-tuned on {record.num_windows} windows, {record.epochs} epochs: validation "
+        f"loss {record.loss_before:.4f} -> {record.loss_after:.4f}, {verdict}"
+    )
 
 
 @functools.cache

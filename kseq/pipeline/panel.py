@@ -419,12 +419,7 @@ def run_panel(recipe, run_dir, *, resume=False, verbose="auto", callbacks=()):
     # More origins for the choice: the windows before the validation part, a net each.
     tick = time.perf_counter()
     earlier, earlier_baseline_seconds = forecast_earlier_origins(
-        recipe,
-        panel,
-        cache_dir,
-        run_dir=run_dir,
-        resume=resume,
-        verbose=verbose,
+        recipe, panel, cache_dir, run_dir=run_dir, resume=resume, verbose=verbose
     )
     # kseq's part only: the baselines' fits at those origins are reported with the baselines.
     elapsed = time.perf_counter() - tick - sum(earlier_baseline_seconds.values())
@@ -528,6 +523,7 @@ def run_panel(recipe, run_dir, *, resume=False, verbose="auto", callbacks=()):
     )
     notes = [f"{len(panel.skipped)} series skipped: {panel.skipped}"] * bool(panel.skipped)
     notes += describe_unscaled(split, season) + check_panel_coverage(coverage, len(panel))
+    notes += test_baselines.notes  # the pretrained network's fine-tuning
     history = fit.histories[0]
     return RunCard(
         recipe=recipe.name,

@@ -50,17 +50,6 @@ def forecast_pretrained(csv, horizon, model=None, *, fine_tune=False):
     return network.forecast(panel, h=horizon), record
 
 
-def describe_fine_tuning(record):
-    """One line on a `FineTuning`: kept or not, and the validation losses behind it."""
-    if record.loss_before is None:
-        return "not fine-tuned: the series are too short to give training windows"
-    verdict = "kept" if record.kept else "not kept (the shipped network validated better)"
-    return (
-        f"fine-tuned on {record.num_windows} windows, {record.epochs} epochs: validation "
-        f"loss {record.loss_before:.4f} -> {record.loss_after:.4f}, {verdict}"
-    )
-
-
 def benchmark_to_folder(competition, out, *, model=None, max_series=None, baselines=None):
     """Runs `run_benchmark` and writes ``metrics.json``, ``benchmark.md`` and
     ``forecasts.csv`` to `out`; baselines are cached beside `out`."""
