@@ -69,6 +69,7 @@ def test_a_panel_is_fitted_and_forecast_past_each_series_end(tmp_path):
     # The shipped network, fine-tuned on each series before its held-out part, is a
     # candidate (alone and with ETS).
     assert {"pretrained", "pretrained+ets"} <= set(ks.metrics)
+    assert any(note.startswith("pretrained network fine-tuned on") for note in ks.card.notes)
     held_out = pd.read_csv(tmp_path / "run" / "forecasts.csv", parse_dates=["ds"])
     before = read_panel(frame[frame.groupby("unique_id").cumcount(ascending=False) >= 4])
     network, _ = fine_tune(kseq.load_pretrained(), before, 4)
