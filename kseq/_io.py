@@ -17,6 +17,9 @@ import numpy as np
 
 from kseq.errors import ConfigError
 
+# A run's checkpoint folder, inside its run folder.
+CHECKPOINTS = "checkpoints"
+
 _umask_lock = threading.Lock()
 
 

@@ -13,7 +13,7 @@ import threading
 import warnings
 from pathlib import Path
 
-from kseq._io import claim_out_dir
+from kseq._io import CHECKPOINTS, claim_out_dir
 from kseq.backend import select_backend
 from kseq.cli_parser import make_parser
 from kseq.errors import (
@@ -59,23 +59,26 @@ def _run(args, backend):
     _check_out(args.out)
     path, recipe = _load_recipe(args, backend)
     print(f"kseq: recipe {path} on backend {backend}", file=sys.stderr)
+    # The folder first: a refusal costs no import of Keras.
+    run_dir = Path(args.out or recipe.recipe.output_dir.format(name=recipe.name))
+    if args.resume and (run_dir / "run_card.json").is_file():
+        if not (run_dir / CHECKPOINTS).is_dir():
+            # Finished (possibly killed while the interpreter shut down): kept as it is.
+            print(
+                f"kseq: {run_dir} holds a finished run: nothing to resume (its results are "
+                "there; --overwrite instead of --resume runs it again).",
+                file=sys.stderr,
+            )
+            return 0
+    claim_out_dir(run_dir, overwrite=args.overwrite, resume=args.resume)
     from kseq.pipeline.preflight import check_inputs
 
     check_inputs(recipe)
 
     from kseq.callbacks import InterruptGuard
-    from kseq.pipeline.fit import CHECKPOINTS
-    from kseq.pipeline.run import resolve_run_dir, run_recipe
+    from kseq.pipeline.run import run_recipe
 
-    run_dir = resolve_run_dir(recipe, args.out)
-    if args.resume and (run_dir / "run_card.json").is_file():
-        if not (run_dir / CHECKPOINTS).is_dir():
-            raise ConfigError(
-                f"--out {run_dir} holds a finished run: nothing to resume. Add --overwrite "
-                "(instead of --resume) to run it again, or give another --out."
-            )
-    claim_out_dir(run_dir, overwrite=args.overwrite, resume=args.resume)
-    if args.resume and not (Path(run_dir) / CHECKPOINTS).is_dir():
+    if args.resume and not (run_dir / CHECKPOINTS).is_dir():
         # A finished run keeps no checkpoints; a mistyped --out has none either.
         print(
             f"kseq: warning: nothing to resume in {run_dir} (no checkpoints: a finished run, or "
@@ -97,8 +100,6 @@ def _run(args, backend):
 
 def describe_stop(error, run_dir):
     """The stop line: where the checkpoints are, or that none was written yet."""
-    from kseq.pipeline.fit import CHECKPOINTS
-
     folder = Path(run_dir) / CHECKPOINTS
     if folder.is_dir() and any(p.is_file() for p in folder.rglob("*")):
         return f"{error}; its checkpoints are in {folder}"
@@ -128,14 +129,6 @@ def _backtest(args, backend):
     _positive(args.length, "--length")
     path, recipe = _load_recipe(args, backend)
     print(f"kseq: backtest of {path} on backend {backend}", file=sys.stderr)
-    from kseq.pipeline.preflight import check_inputs
-
-    check_inputs(recipe)
-
-    from kseq.callbacks import InterruptGuard
-    from kseq.evaluation.tables import format_backtest
-    from kseq.pipeline.backtest import backtest_recipe
-
     origins = [int(o) if o.isdigit() else o for o in args.origins]
     repeated = sorted({str(o) for o in origins if origins.count(o) > 1})
     if repeated:
@@ -144,6 +137,14 @@ def _backtest(args, backend):
         )
     out = args.out or recipe.recipe.output_dir.format(name=recipe.name) + "-backtest"
     claim_out_dir(out, overwrite=args.overwrite, resume=args.resume)
+    from kseq.pipeline.preflight import check_inputs
+
+    check_inputs(recipe)
+
+    from kseq.callbacks import InterruptGuard
+    from kseq.evaluation.tables import format_backtest
+    from kseq.pipeline.backtest import backtest_recipe
+
     # A signal stops after the running batch, with a checkpoint: `--resume` continues there.
     with InterruptGuard():
         summary = backtest_recipe(

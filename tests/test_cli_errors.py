@@ -361,9 +361,12 @@ def test_a_run_never_mixes_its_files_with_an_earlier_run_s(folder):
     card = json.loads((out / "run_card.json").read_text())
     written = {p.name for p in out.iterdir()}
     assert "metrics.json" not in written or "metrics.json" in card.get("outputs", [])
-    # A finished run has nothing to resume: said, not run again over it.
-    line = _errors(folder, ["run", str(recipe), "--out", str(out), "--quiet", "--resume"])
-    assert "holds a finished run: nothing to resume" in line
+    # A finished run has nothing to resume: said, and left as it is.
+    before = (out / "run_card.json").read_text()
+    result = _cli(folder, ["run", str(recipe), "--out", str(out), "--quiet", "--resume"])
+    assert result.returncode == 0, result.stderr
+    assert "holds a finished run: nothing to resume" in result.stderr
+    assert (out / "run_card.json").read_text() == before
     # A folder of someone else's files is never emptied.
     other = folder / "notes"
     other.mkdir()

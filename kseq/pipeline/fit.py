@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
+from kseq._io import CHECKPOINTS
 from kseq._keras import keras
 from kseq.callbacks import (
     ResumableEarlyStopping,
@@ -37,8 +38,6 @@ from kseq.runtime import (
     make_data_parallel,
 )
 from kseq.training_config import TrainingConfig
-
-CHECKPOINTS = "checkpoints"
 
 
 def make_optimizer(training):
