@@ -25,6 +25,7 @@ import pandas as pd
 
 from kseq._io import write_text_atomic
 from kseq.config import validate
+from kseq.data.read_panel import make_long_frame
 from kseq.errors import ConfigError, DataError
 
 # Sections a caller may pass to `KSeq` (the recipe's; ``[data]`` and ``[recipe]`` are built).
@@ -190,12 +191,4 @@ def to_long_frame(df):
         df = pd.DataFrame({"ds": df.index, "y": df.to_numpy()})
     if not isinstance(df, pd.DataFrame):
         raise TypeError(f"`df` must be a pandas DataFrame or Series. Received: {type(df).__name__}")
-    missing = [column for column in ("ds", "y") if column not in df.columns]
-    if missing:
-        raise DataError(
-            f"KSeq.fit reads columns unique_id, ds, y (unique_id optional for one series); "
-            f"the frame lacks {missing} (its columns: {', '.join(map(str, df.columns))})."
-        )
-    if "unique_id" not in df.columns:
-        df = df.assign(unique_id="series")
-    return df[["unique_id", "ds", "y"]]
+    return make_long_frame(df, "The frame given to KSeq.fit", "series")

@@ -3,7 +3,7 @@
 from kseq.data.panel import concat_panels
 from kseq.data.panel_file import read_panel_file
 from kseq.data.panel_shards import is_panel_folder, read_panel_shards
-from kseq.errors import DataError, SeriesTooShortError
+from kseq.errors import ColumnNotFoundError, DataError, SeriesTooShortError
 
 
 def read_panel(
@@ -99,3 +99,18 @@ def _check_fill(source, missing, fill_gaps):
             f"{source}: a folder of shards is read as stored; missing= and fill_gaps= apply "
             "to one file or DataFrame. Fill the shards' NaN and gaps before reading them."
         )
+
+
+def make_long_frame(frame, name, default_id):
+    """`frame` with the long format's columns (``unique_id``, ``ds``, ``y``): a long frame as
+    it is, a frame of ``ds`` and ``y`` as one series whose id is `default_id`. A
+    `ColumnNotFoundError` naming `name` when ``ds`` or ``y`` is missing."""
+    missing = [column for column in ("ds", "y") if column not in frame.columns]
+    if missing:
+        raise ColumnNotFoundError(
+            f"{name} lacks {missing}: a long panel has columns unique_id, ds, y (one series: "
+            f"ds, y). Columns found: {', '.join(map(str, frame.columns))}."
+        )
+    if "unique_id" not in frame.columns:
+        frame = frame.assign(unique_id=default_id)
+    return frame[["unique_id", "ds", "y"]]

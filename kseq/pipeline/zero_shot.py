@@ -10,7 +10,6 @@ import pandas as pd
 from kseq._io import write_text_atomic
 from kseq._keras import keras
 from kseq.callbacks import InterruptGuard
-from kseq.errors import ColumnNotFoundError
 from kseq.evaluation.panel_baselines import BASELINE_CACHE
 from kseq.pipeline.benchmark import format_benchmark, run_benchmark
 from kseq.pipeline.pretrain import run_pretraining
@@ -21,17 +20,9 @@ from kseq.pretrained.training import PretrainingConfig
 def read_forecast_input(csv):
     """A long panel from `csv`: columns ``unique_id``, ``ds``, ``y``, or a single series with
     ``ds`` and ``y`` (its id is the file name)."""
-    from kseq.data.read_panel import read_panel
+    from kseq.data.read_panel import make_long_frame, read_panel
 
-    frame = pd.read_csv(csv)
-    missing = [column for column in ("ds", "y") if column not in frame.columns]
-    if missing:
-        raise ColumnNotFoundError(
-            f"{csv}: no column {missing[0]!r}; the pretrained network reads a long panel "
-            f"(unique_id, ds, y) or one series (ds, y). Columns found: {list(frame.columns)}."
-        )
-    if "unique_id" not in frame.columns:
-        frame.insert(0, "unique_id", Path(csv).stem)
+    frame = make_long_frame(pd.read_csv(csv), str(csv), Path(csv).stem)
     return read_panel(frame, name=str(csv))
 
 
