@@ -193,6 +193,8 @@ def validate(raw, source="the recipe", backend=None):
             for key in (PANEL_AUTO_KEYS if panel else AUTO_KEYS)
             if key.split(".")[1] not in (raw.get(key.split(".")[0]) or {})
         )
+    if kind is Recipe:
+        values["data_only"] = set(raw) <= {"recipe", "data"}
     recipe = kind(**values)
     if kind is AR1Recipe:
         check_ar1(raw, source)

@@ -396,11 +396,14 @@ class Recipe(_RecipeBase):
     training: TrainingSection
     evaluation: EvaluationSection
     auto: frozenset = field(default=frozenset(), compare=False)
+    # The file (and its overrides) set only [recipe] and [data]: everything else is kseq's.
+    data_only: bool = field(default=False, compare=False)
 
     def to_dict(self):
         """The recipe as plain TOML/JSON values (every default filled in)."""
         values = dataclasses.asdict(self)
         values.pop("auto")
+        values.pop("data_only")
         return values
 
 

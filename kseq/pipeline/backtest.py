@@ -18,7 +18,14 @@ from kseq.errors import ConfigError, DataError, SavedStateError, TrainingInterru
 from kseq.evaluation.tables import format_backtest
 from kseq.pipeline.defaults import infer_defaults
 from kseq.pipeline.fit import CHECKPOINTS
-from kseq.pipeline.load import load_panel, load_run_panel, load_series, panel_min_length
+from kseq.pipeline.load import (
+    is_panel_of_one,
+    load_panel,
+    load_run_panel,
+    load_series,
+    make_panel_of_one,
+    panel_min_length,
+)
 from kseq.pipeline.run import run_recipe
 from kseq.pipeline.run_card import RunCard
 
@@ -290,6 +297,8 @@ def backtest_recipe(
         raise ConfigError("Backtests need a single series; the ar1 recipe simulates paths.")
     if not origins:
         raise ConfigError("A backtest needs at least one origin.")
+    if is_panel_of_one(recipe):
+        recipe = make_panel_of_one(recipe, run_dir)
     length = int(length or default_length(recipe))
     if length < 1:
         raise ConfigError("--length must be >= 1 (or set [evaluation] horizon in the recipe).")

@@ -80,6 +80,31 @@ def describe_fine_tuning(record):
     )
 
 
+def name_incumbent(baselines, freq):
+    """The candidate a panel's choice keeps unless another is better on evidence, and why.
+
+    With the pretrained network among `baselines`, the rule it learned for `freq`'s kind
+    (yearly, quarterly, monthly, other) from the validation windows of thousands of corpus
+    series (``pretrained.json``: ``kseq`` → ``pretrained``, ``kseq+ets`` →
+    ``pretrained+ets``) — evidence no small panel can give. Otherwise (or when the rule names
+    a candidate the run lacks) the first classical model, ETS by default; `None` without one.
+    """
+    classical = [name for name in PANEL_CLASSICAL if name in baselines]
+    fallback = classical[0] if classical else None
+    if PANEL_PRETRAINED not in baselines or freq is None:
+        return fallback, ""
+    from kseq.pretrained.inputs import read_kind
+
+    kind = read_kind(freq)
+    ruled = load_shipped_network().rule.get(kind)
+    if ruled is None:
+        return fallback, ""
+    name = ruled.replace("kseq", PANEL_PRETRAINED)
+    if name not in list_candidates(baselines):
+        return fallback, ""
+    return name, f"the pretrained network's rule for {kind} series starts from {name}; "
+
+
 @functools.cache
 def load_shipped_network():
     """The shipped pretrained network, loaded (and its files checked) once per process."""

@@ -11,6 +11,7 @@ import pandas as pd
 from pandas.tseries.frequencies import to_offset
 
 from kseq.config import validate
+from kseq.data import read_panel
 from kseq.data.dates import count_steps, find_freq, make_future_index
 from kseq.errors import ConfigError, DataError, KseqWarning, TimeIndexError
 from kseq.evaluation.combination import EQUAL_WEIGHT
@@ -20,7 +21,7 @@ from kseq.evaluation.panel_intervals import add_panel_bounds
 from kseq.forecaster import Forecaster
 from kseq.pipeline.candidates import add_combinations, forecast_per_series, panel_intervals
 from kseq.pipeline.evaluate import forecast_chosen
-from kseq.pipeline.load import load_panel, load_series
+from kseq.pipeline.load import load_panel, load_series, speak_recipe
 from kseq.pipeline.panel import is_saved_global_fit, load_global_fit
 from kseq.pipeline.trust import describe_extrapolation
 from kseq.pipeline.trust import warn as warn_trust
@@ -173,6 +174,9 @@ def read_panel_history(recipe, min_length, csv=None):
     data = recipe.data
     if csv is not None:
         data = dataclasses.replace(data, source="panel", path=str(csv))
+        series_id = one_series_id(recipe, csv)
+        if series_id is not None:
+            return read_one_series(data, csv, series_id, min_length)
     panel = load_panel(data, min_length)
     if panel.skipped:
         warnings.warn(
@@ -181,6 +185,48 @@ def read_panel_history(recipe, min_length, csv=None):
             stacklevel=2,
         )
     return panel
+
+
+def one_series_id(recipe, csv):
+    """The series id of a panel-of-one run (`kseq.pipeline.load.make_panel_of_one`) when
+    `csv` is a file of that one series (its columns, no id column); else `None`."""
+    data = recipe.data
+    if data.source != "panel" or data.path is None or not Path(data.path).is_file():
+        return None
+    if not str(csv).endswith(".csv") or data.id_column in _read_header(csv):
+        return None
+    ids = pd.read_csv(data.path, usecols=[data.id_column])[data.id_column].unique()
+    return str(ids[0]) if len(ids) == 1 else None
+
+
+def read_one_series(data, csv, series_id, min_length):
+    """`csv` (one series, the run's time and target columns) as the run's panel of one."""
+    try:
+        frame = pd.read_csv(csv)
+    except (OSError, ValueError) as error:
+        raise DataError(f"--csv {csv} could not be read as CSV: {error}") from None
+    frame.insert(0, data.id_column, series_id)
+    try:
+        return read_panel(
+            frame,
+            data.id_column,
+            data.time_column or "ds",
+            data.target_columns or "y",
+            min_length=min_length,
+            freq=data.freq,
+            name=f"--csv {csv}",
+            missing=data.missing,
+            fill_gaps=data.fill_gaps,
+        )
+    except DataError as error:
+        raise type(error)(speak_recipe(str(error))) from None
+
+
+def _read_header(csv):
+    try:
+        return list(pd.read_csv(csv, nrows=0).columns)
+    except (OSError, ValueError):
+        return []  # the panel reader names what is wrong with the file
 
 
 def forecast_saved_panel(folder, horizon, csv=None, *, cache_dir=None):

@@ -2,10 +2,13 @@
 or a `Panel` for a panel source. Keras-free: the CLI runs it before the backend is imported."""
 
 import dataclasses
+from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
-from kseq.config import PANEL_PRETRAINED, PRETRAINED_HORIZON
+from kseq._io import write_text_atomic
+from kseq.config import PANEL_PRETRAINED, PRETRAINED_HORIZON, Recipe, validate
 from kseq.data import load_airpassengers, load_us_employment, make_sine, read_panel, read_series
 from kseq.errors import DataError, SeriesTooShortError
 from kseq.pipeline.defaults import infer_panel_defaults
@@ -52,6 +55,44 @@ def load_series(data, seed=None):
     except DataError as error:
         raise type(error)(speak_recipe(str(error))) from None
     return SeriesData(frame.index, frame.to_numpy(), list(frame.columns), data.num_targets)
+
+
+def is_panel_of_one(recipe):
+    """Whether `recipe` is run as a panel of one: a recipe that sets only its ``[data]``, for
+    one column of the user's CSV (no feature columns, no related series). Its series goes
+    through the panel pipeline — the pretrained network fine-tuned on it, statsforecast's
+    models, the choice and conformal intervals — and the run writes a panel run's files."""
+    data = getattr(recipe, "data", None)
+    return (
+        isinstance(recipe, Recipe)
+        and recipe.data_only
+        and data.source == "csv"
+        and data.num_targets == 1
+        and not data.feature_columns
+        and data.related is None
+    )
+
+
+def make_panel_of_one(recipe, folder):
+    """The panel recipe of `recipe`'s series (`is_panel_of_one`): the series is read and
+    checked as its ``[data]`` says, written to ``folder/data.csv`` in long format (id: the
+    target column's name) and read from there, as a panel CSV."""
+    series = load_series(recipe.data, recipe.recipe.seed)
+    # The user's column names, so that `kseq forecast --csv` reads a newer file of theirs.
+    time, target = recipe.data.time_column, series.columns[0]
+    frame = pd.DataFrame({"unique_id": target, time: series.index, target: series.values[:, 0]})
+    path = Path(folder) / "data.csv"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_text_atomic(path, frame.to_csv(index=False))
+    data = {"source": "panel", "path": str(path.resolve()), "time_column": time}
+    data["target_columns"] = target
+    freq = recipe.data.freq or getattr(series.index, "freqstr", None)
+    if freq:
+        data["freq"] = freq
+    return validate(
+        {"recipe": recipe.to_dict()["recipe"], "data": data},
+        source=f"{recipe.data.path} as a panel of one",
+    )
 
 
 def panel_min_length(recipe):

@@ -20,7 +20,6 @@ import pandas as pd
 
 from kseq._io import write_json_atomic, write_text_atomic
 from kseq._keras import keras
-from kseq.config import PANEL_CLASSICAL
 from kseq.errors import SavedStateError
 from kseq.evaluation.choice import Choice, choose_by_evidence
 from kseq.evaluation.combination import EQUAL_WEIGHT, combine, fit_weight
@@ -40,6 +39,7 @@ from kseq.pipeline.candidates import (
     add_combinations,
     forecast_all,
     list_candidates,
+    name_incumbent,
     panel_intervals,
 )
 from kseq.pipeline.fit import (
@@ -317,20 +317,18 @@ def conformal_columns(recipe, chosen):
     return {**columns, "chosen": chosen}
 
 
-def choose_method(scores, evaluation, where="the validation part"):
+def choose_method(scores, evaluation, where="the validation part", freq=None):
     """The `Choice` among the candidates (`list_candidates`) from per-series validation
-    scores (``origin``, ``unique_id``, ``method``, ``mase``): the incumbent classical model
-    unless another candidate is better on evidence (`choose_by_evidence`)."""
+    scores (``origin``, ``unique_id``, ``method``, ``mase``): the incumbent (`name_incumbent`:
+    the pretrained network's rule for `freq`, else the first classical model) unless another
+    candidate is better on evidence (`choose_by_evidence`)."""
     if not evaluation.choose:
         return Choice("kseq", "evaluation.choose = false: the global net as it is")
-    classical = [name for name in PANEL_CLASSICAL if name in evaluation.baselines]
+    incumbent, why = name_incumbent(evaluation.baselines, freq)
     choice = choose_by_evidence(
-        scores,
-        list_candidates(evaluation.baselines),
-        classical[0] if classical else None,
-        evaluation.choice_alpha,
+        scores, list_candidates(evaluation.baselines), incumbent, evaluation.choice_alpha
     )
-    return dataclasses.replace(choice, reason=f"on {where}, {choice.reason}")
+    return dataclasses.replace(choice, reason=f"{why}on {where}, {choice.reason}")
 
 
 def forecast_earlier_origins(recipe, panel, cache_dir, *, run_dir, **fit_options):
@@ -446,7 +444,7 @@ def run_panel(recipe, run_dir, *, resume=False, verbose="auto", callbacks=()):
             f"{len(earlier)} window(s) of {split.validation} points before it ({counts} series "
             "with room), the net retrained for each"
         )
-    choice = choose_method(scored, recipe.evaluation, where)
+    choice = choose_method(scored, recipe.evaluation, where, panel.freq)
     chosen, reason = choice.chosen, choice.reason
     intervals = {}
     if split.validation and recipe.evaluation.intervals:

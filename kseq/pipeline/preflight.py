@@ -2,12 +2,13 @@
 the backend is imported: bad data is reported in a second, not after the backend's import
 (several seconds for TensorFlow) or, worse, after training."""
 
+import tempfile
 import warnings
 
 from kseq.config import AR1Recipe
 from kseq.errors import KseqWarning
 from kseq.pipeline.defaults import infer_defaults
-from kseq.pipeline.load import load_run_panel, load_series
+from kseq.pipeline.load import is_panel_of_one, load_run_panel, load_series, make_panel_of_one
 from kseq.pipeline.related import load_related
 from kseq.pipeline.split import check_feature_steps, split_run
 from kseq.pipeline.transform import check_transforms, check_window_room
@@ -23,6 +24,10 @@ def check_inputs(recipe):
         return
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", KseqWarning)
+        if is_panel_of_one(recipe):
+            with tempfile.TemporaryDirectory(prefix="kseq-") as folder:
+                load_run_panel(make_panel_of_one(recipe, folder))
+            return
         if recipe.data.is_panel:
             load_run_panel(recipe)
             return

@@ -22,7 +22,7 @@ from kseq.pipeline.evaluate import (
     forecast_future,
 )
 from kseq.pipeline.fit import clear_run_checkpoints, fit_forecaster, fit_interval_windows
-from kseq.pipeline.load import load_series
+from kseq.pipeline.load import is_panel_of_one, load_series, make_panel_of_one
 from kseq.pipeline.panel import run_panel
 from kseq.pipeline.related import load_related
 from kseq.pipeline.report import write_forecast_outputs, write_run_card
@@ -54,6 +54,12 @@ def run_recipe(recipe, *, run_dir=None, resume=False, verbose="auto", callbacks=
     started = time.perf_counter()
     if isinstance(recipe, AR1Recipe):
         card = run_ar1(recipe, run_dir, resume=resume, verbose=verbose, callbacks=callbacks)
+    elif is_panel_of_one(recipe):
+        # A series is a panel of one: the panel run, with the pretrained network and the
+        # corpus-learned choice that one series' validation window cannot give.
+        panel = make_panel_of_one(recipe, run_dir)
+        card = run_panel(panel, run_dir, resume=resume, verbose=verbose, callbacks=callbacks)
+        card.notes.insert(0, f"One series ({recipe.data.path}): run as a panel of one.")
     elif recipe.data.is_panel:
         card = run_panel(recipe, run_dir, resume=resume, verbose=verbose, callbacks=callbacks)
     else:
