@@ -53,14 +53,10 @@ from kseq.pipeline.values import ValidationScores  # noqa: E402
 ROWS = ("model (recursive, 24-step)", "model (one-step)", "chosen (24-step)", "chosen (one-step)")
 
 
-def rescore(origin_dir, combination_weights=None):
-    """The evaluate stage on one saved origin: metrics, coverage, picks (with
-    `combination_weights`, that ``[evaluation]`` key instead of the card's)."""
+def rescore(origin_dir):
+    """The evaluate stage on one saved origin: metrics, coverage, picks."""
     card = RunCard.from_json((origin_dir / "run_card.json").read_text())
     recipe = validate(card.config)
-    if combination_weights is not None:
-        evaluation = dataclasses.replace(recipe.evaluation, combination_weights=combination_weights)
-        recipe = dataclasses.replace(recipe, evaluation=evaluation)
     forecaster = Forecaster.load(origin_dir / "forecaster")
     data = split_run(load_series(recipe.data, recipe.recipe.seed), recipe.split)
     split = data.split
@@ -108,8 +104,8 @@ def rescore(origin_dir, combination_weights=None):
             horizon: coverage.get(f"chosen {horizon}", coverage[horizon])
             for horizon in ("24-step", "one-step")
         },
-        # The run's own intervals, as its card records them: with ``[evaluation]
-        # interval_windows`` > 1 calibrated on more windows than the rescoring's one.
+        # The run's own intervals, as its card records them (runs saved before the intervals
+        # came from the validation part alone may have pooled earlier windows).
         "recorded_chosen_coverage": {
             horizon: recorded.get(f"chosen {horizon}", recorded[horizon])
             for horizon in ("24-step", "one-step")
@@ -269,19 +265,12 @@ def main(argv=None):
         default="airpassengers-protocol",
         help="results file: benchmarks/results/<name>-<backend>.json",
     )
-    parser.add_argument(
-        "--combination-weights",
-        choices=("equal", "validation"),
-        help="[evaluation] combination_weights instead of the saved recipe's",
-    )
     args = parser.parse_args(argv)
     backend = keras.backend.backend()
     results = {}
     for folder in args.folders:
         origins = {
-            d.name: rescore(d, args.combination_weights)
-            for d in sorted(folder.iterdir())
-            if (d / "run_card.json").exists()
+            d.name: rescore(d) for d in sorted(folder.iterdir()) if (d / "run_card.json").exists()
         }
         results[folder.name] = {"origins": origins, **summarise(origins)}
         s = results[folder.name]

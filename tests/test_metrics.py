@@ -117,46 +117,6 @@ def test_the_choice_scores_every_candidate_on_the_validation_part():
     assert "model+naive" not in combined  # only the classical model is averaged in
 
 
-def test_combination_weights_are_chosen_on_the_validation_part():
-    from kseq.config import EvaluationSection
-    from kseq.evaluation.combination import fit_weight
-    from kseq.pipeline.evaluate import (
-        fit_combination_weights,
-        forecast_chosen,
-        list_candidates,
-    )
-
-    # The grid's lowest error wins; a tie with 1/2, or no number at all, keeps 1/2.
-    assert fit_weight(lambda w: abs(w - 0.8)) == 0.75
-    assert fit_weight(lambda w: abs(w - 0.1)) == 0.25
-    assert fit_weight(lambda w: 1.0) == 0.5
-    assert fit_weight(lambda w: abs(w - 0.375)) == 0.5  # 0.25 and 0.5 tie
-    assert fit_weight(lambda w: float("nan")) == 0.5
-
-    t = np.arange(36, dtype=float)
-    history = 10 + np.sin(2 * np.pi * t / 12) + 0.05 * t
-    model, sarima = np.linspace(10, 12, 12), np.linspace(13, 11, 12)
-    truth = 0.25 * model + 0.75 * sarima  # what the model weighing 1/4 forecasts exactly
-    evaluation = EvaluationSection(
-        season_length=12, baselines=["naive", "sarima"], combination_weights="validation"
-    )
-    baselines = {"naive": np.full(12, 11.0), "sarima": sarima}
-    weights = fit_combination_weights(model, baselines, history, truth, evaluation)
-    assert weights == {"model+sarima": 0.25}
-    candidates = list_candidates(model, baselines, weights)
-    np.testing.assert_allclose(candidates["model+sarima"], truth)
-    # Equal weights unless the recipe asks for the validation's.
-    equal = EvaluationSection(season_length=12, baselines=["naive", "sarima"])
-    assert fit_combination_weights(model, baselines, history, truth, equal) == {"model+sarima": 0.5}
-    # Past the end, a chosen combination weighs the model as it did on validation.
-    if sarima_available():
-        series = load_airpassengers().to_numpy()[:96]
-        ahead = np.full(6, 400.0)
-        alone = forecast_chosen("sarima", ahead, series, evaluation)
-        combined = forecast_chosen("model+sarima", ahead, series, evaluation, weight=0.25)
-        np.testing.assert_allclose(combined, 0.25 * ahead + 0.75 * alone)
-
-
 @pytest.mark.skipif(not sarima_available(), reason="statsmodels is not installed")
 def test_baseline_paths_forecast_from_every_origin():
     from kseq.config import EvaluationSection

@@ -83,6 +83,11 @@ def test_the_diary_check_finds_what_it_looks_for():
     assert not DIARY.search(API_NAMES.sub("", "keras.backend.clear_" + "sess" + "ion()"))
 
 
+def test_the_readme_is_a_manual_of_at_most_200_lines():
+    lines = (ROOT / "README.md").read_text(encoding="utf-8").splitlines()
+    assert len(lines) <= 200, f"README.md has {len(lines)} lines; move detail to docs/"
+
+
 def test_the_recipe_reference_is_generated_from_the_schema():
     from kseq.config.reference import make_recipe_reference
 

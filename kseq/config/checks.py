@@ -11,6 +11,7 @@ from kseq.config.schema import (
     PANEL_AUTO_KEYS,
     PANEL_DEFAULTS,
     PANEL_SOURCES,
+    REMOVED_KEYS,
     SECTIONS,
     AR1Recipe,
     ModelSection,
@@ -109,6 +110,27 @@ def _read_section(cls, section, given, source, fixed=None):
     return cls(**values)
 
 
+def drop_removed_keys(raw, source="the recipe"):
+    """`raw` without the `REMOVED_KEYS` it sets to the value that does what kseq does now; a
+    removed key at another value is a `ConfigError` saying what replaced it."""
+    kept = {}
+    for section, given in raw.items():
+        if not isinstance(given, dict):
+            kept[section] = given
+            continue
+        kept[section] = {}
+        for key, value in given.items():
+            if (section, key) not in REMOVED_KEYS:
+                kept[section][key] = value
+                continue
+            default, why = REMOVED_KEYS[(section, key)]
+            if value != default:
+                raise ConfigError(
+                    f"{source}: [{section}] {key} = {value!r} was removed: {why}. Remove the key."
+                )
+    return kept
+
+
 def check_keys(raw, source="the recipe", whole=None):
     """Checks each key of the mapping `raw` by itself: known section and key, type and range;
     no rule between keys (`validate` checks those on the whole recipe). A recipe file's keys
@@ -116,6 +138,7 @@ def check_keys(raw, source="the recipe", whole=None):
     checked as their own source, so that an error names the one it is in. `whole`: the
     recipe `raw` is part of, which says its kind (`raw` itself by default)."""
     sections = SECTIONS[_recipe_kind(raw if whole is None else whole, source)]
+    raw = drop_removed_keys(raw, source)
     known = {name for kind in SECTIONS.values() for name in kind}
     for section, given in raw.items():
         if section not in sections:
@@ -163,6 +186,7 @@ def validate(raw, source="the recipe", backend=None):
     """
     kind = _recipe_kind(raw, source)
     sections = SECTIONS[kind]
+    raw = drop_removed_keys(raw, source)
     unknown = sorted(set(raw) - set(sections))
     if unknown:
         if kind is AR1Recipe and unknown[0] in SECTIONS[Recipe]:

@@ -88,7 +88,26 @@ def make_recipe_reference():
     for section, cls in SECTIONS[Recipe].items():
         parts.append(make_section_table(section, cls, auto_keys))
     parts.append(make_section_table("data", SECTIONS[AR1Recipe]["data"], set()))
+    parts.append(make_removed_table())
     return "\n".join(parts)
+
+
+def make_removed_table():
+    """The keys that were measured and not adopted: a recipe holding one at the value that
+    does what kseq does now still runs; another value is refused with the reason."""
+    rows = [
+        "## Removed keys",
+        "",
+        "A recipe (or a saved run) holding one of these at the value shown runs as before; any "
+        "other value is refused with the reason.",
+        "",
+        "| key | accepted value | what replaced it |",
+        "|---|---|---|",
+    ]
+    for (section, key), (value, why) in schema.REMOVED_KEYS.items():
+        shown = "unset" if value is None else f"`{value!r}`".replace("'", '"')
+        rows.append(f"| `[{section}] {key}` | {shown} | {why} |")
+    return "\n".join(rows) + "\n"
 
 
 if __name__ == "__main__":

@@ -36,20 +36,6 @@ def check_forecast(recipe, source):
                 f"{source}: [data] freq = {data.freq!r} is not a pandas frequency alias; e.g. "
                 "'MS' (month start), 'ME' (month end), 'QS', 'W', 'D', 'h'."
             ) from None
-    windows = recipe.evaluation.interval_windows
-    if windows > 1 and not (_has_validation(recipe) and recipe.evaluation.intervals):
-        raise ConfigError(
-            f"{source}: [evaluation] interval_windows = {windows} calibrates the intervals on the "
-            "validation part and the windows before it; it needs [split] validation > 0 and "
-            "[evaluation] intervals (e.g. [0.8, 0.95])."
-        )
-    if windows > 1 and recipe.training.train_on != "train":
-        raise ConfigError(
-            f"{source}: [evaluation] interval_windows = {windows} needs residuals out of sample; "
-            f"[training] train_on = {recipe.training.train_on!r} trains on the validation part. "
-            'Set train_on = "train" or interval_windows = 1.'
-        )
-    _check_fine_tune(recipe, source)
     if data.is_panel:
         if data.related is not None:
             raise ConfigError(
@@ -78,12 +64,6 @@ def check_forecast(recipe, source):
         raise ConfigError(
             f"{source}: [transforms] seasonal_adjust is the season's length in steps (>= 2, "
             "e.g. 12 for monthly data), or 0 for none; received 1."
-        )
-    if recipe.transforms.seasonal_window and not recipe.transforms.seasonal_adjust:
-        raise ConfigError(
-            f"{source}: [transforms] seasonal_window = {recipe.transforms.seasonal_window} "
-            "chooses the seasons that [transforms] seasonal_adjust's indices are estimated "
-            "from; set seasonal_adjust (the season's length) too, or remove the key."
         )
     if recipe.transforms.scaler != "none":
         raise ConfigError(
@@ -160,42 +140,6 @@ def _has_validation(recipe):
     return bool(recipe.split.validation) or "split.validation" in recipe.auto
 
 
-def _check_fine_tune(recipe, source):
-    training = recipe.training
-    epochs = training.fine_tune_epochs
-    if not epochs:
-        for key in ("fine_tune_learning_rate", "fine_tune_batch_size"):
-            if getattr(training, key) is not None:
-                raise ConfigError(
-                    f"{source}: [training] {key} configures the fine-tuning that "
-                    "fine_tune_epochs asks for; set fine_tune_epochs too, or remove the key."
-                )
-        return
-    if recipe.data.is_panel:
-        raise ConfigError(
-            f"{source}: [training] fine_tune_epochs = {epochs} fine-tunes a net trained with "
-            "[data] related on its one series; a panel's global model has no single series to "
-            "fine-tune on. Remove the key."
-        )
-    if recipe.data.related is None:
-        raise ConfigError(
-            f"{source}: [training] fine_tune_epochs = {epochs} fine-tunes on the series alone "
-            "after training with related series; without [data] related it would only train "
-            "longer. Set [data] related, or remove the key."
-        )
-    if training.train_on != "train" or not _has_validation(recipe):
-        raise ConfigError(
-            f"{source}: [training] fine_tune_epochs = {epochs} keeps the fine-tuned weights "
-            "only where the validation part scores them better; it needs [split] validation > "
-            "0 and train_on = 'train'."
-        )
-    if training.refit:
-        raise ConfigError(
-            f"{source}: [training] fine_tune_epochs = {epochs} and refit = true cannot be "
-            "combined: a refit retrains from scratch on train + validation. Remove one of them."
-        )
-
-
 def _check_quantile_levels(recipe, source):
     levels = recipe.model.quantiles
     missing = [q for q in recipe.evaluation.interval_levels if not _has_level(levels, q)]
@@ -209,21 +153,11 @@ def _check_quantile_levels(recipe, source):
 
 def _check_panel(recipe, source):
     data, split, evaluation = recipe.data, recipe.split, recipe.evaluation
-    seasonal = [
-        key for key in ("seasonal_adjust", "seasonal_window") if getattr(recipe.transforms, key)
-    ]
-    if seasonal:
+    if recipe.transforms.seasonal_adjust:
         raise ConfigError(
-            f"{source}: [transforms] {' and '.join(seasonal)} (seasonal adjustment) is built for "
-            "a single series; a panel's global model reads the season from its calendar "
-            f"features. Remove {'the keys' if len(seasonal) > 1 else 'the key'}."
-        )
-    windows, origins = evaluation.interval_windows, evaluation.choice_origins
-    if windows > origins and "evaluation.choice_origins" not in recipe.auto:
-        raise ConfigError(
-            f"{source}: [evaluation] interval_windows = {windows} asks for more windows than the "
-            f"panel's choice_origins = {origins}: a panel's earlier windows are its choice "
-            f"origins (a net trained for each). Set choice_origins = {windows}, or leave it out."
+            f"{source}: [transforms] seasonal_adjust (seasonal adjustment) is built for a "
+            "single series; a panel's global model reads the season from its calendar "
+            "features. Remove the key."
         )
     if data.source == "panel" and data.path is None:
         raise ConfigError(f"{source}: [data] source = 'panel' needs [data] path (a long CSV).")

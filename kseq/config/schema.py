@@ -112,10 +112,10 @@ class TransformsSection:
     # Model the log of the series (positive values only); undone on forecasts.
     log: bool = _key((bool,), False)
     # Steps per season of fixed seasonal indices removed after the log (classical
-    # decomposition of the training part, `kseq.transforms.SeasonalAdjust`); 0: none.
+    # decomposition of the training part, `kseq.transforms.SeasonalAdjust`); 0: none. Kept
+    # although the bundled recipes do not gain from it: deseasonalising before a recurrent
+    # net is a standard step for seasonal series whose net sees few seasons.
     seasonal_adjust: int = _key((int,), 0, low=0)
-    # Seasons at the training part's end the indices are estimated from; 0: all of them.
-    seasonal_window: int = _key((int,), 0, low=0)
     # Lags to difference by, in order (e.g. [12, 1]); undone on forecasts.
     difference: list = _key((list,), [], each=(1, None))
     # MinMax range after the other transforms; false for none.
@@ -228,15 +228,6 @@ class TrainingSection:
     # "data_parallel": every batch split over all devices the backend sees (and every host of
     # a cluster), on the backend's own engine (docs/scale.md). JAX and TensorFlow only.
     distribution: str = _key((str,), "none", choices=("none", "data_parallel"))
-    # After training with [data] related: up to this many epochs on the series' own windows,
-    # a fresh optimizer at fine_tune_learning_rate (default learning_rate / 10) and
-    # fine_tune_batch_size (default batch_size), early-stopped on validation; a member keeps
-    # the fine-tuned weights only where they score a lower validation loss.
-    fine_tune_epochs: int = _key((int,), 0, low=0)
-    # fine_tune_epochs: its learning rate (default learning_rate / 10).
-    fine_tune_learning_rate: float | None = _key(_NUM, low=0.0)
-    # fine_tune_epochs: its batch size (default batch_size).
-    fine_tune_batch_size: int | None = _key((int,), low=1)
 
 
 BASELINES = ("naive", "seasonal_naive", "sarima", "ets", "theta")
@@ -294,12 +285,6 @@ class EvaluationSection:
     # Conformal intervals of the forecasts, calibrated on the validation part's residuals
     # (nominal coverages; [] for none); a panel's are in each series' scale.
     intervals: list = _key((list,), [0.8, 0.95])
-    # The conformal intervals' residuals come from this many windows — the validation part
-    # and the windows of the same length before it, the members retrained on the history
-    # before each (statsforecast's and neuralforecast's `n_windows`); one series: windows
-    # without room for a training window are left out, with a note; each costs one training.
-    # A panel's earlier windows are its choice origins (at most choice_origins).
-    interval_windows: int = _key((int,), 1, low=1)
     # Pick by MASE on the validation part (which ends where the test part begins) and report
     # the pick ("chosen") next to every method. Panels: the net, a classical model (ETS, Theta,
     # ARIMA among the baselines), the net's mean with one of them, the pretrained network alone
@@ -316,11 +301,6 @@ class EvaluationSection:
     # one series' window is one pair, so it keeps ETS; 1: the lowest mean wins, no test
     # (kseq.evaluation.choice).
     choice_alpha: float = _key(_NUM, 0.05, low=0.0, high=1.0)
-    # How a combination of the net with a classical model weighs the two: "equal" (their
-    # mean), or "validation": the net's weight among 0.25, 0.5 and 0.75 with the lowest
-    # validation MASE, one per combination, given in the run card
-    # (kseq.evaluation.combination).
-    combination_weights: str = _key((str,), "equal", choices=("equal", "validation"))
 
     @property
     def interval_levels(self):
@@ -431,6 +411,34 @@ SECTIONS = {
 }
 
 
+# Keys that were measured and not adopted: ``{(section, key): (the value that does what kseq
+# does now, what replaced it)}``. A recipe (or a saved run's) holding one at that value runs
+# as before; another value is refused with the reason.
+REMOVED_KEYS = {
+    ("evaluation", "combination_weights"): (
+        "equal",
+        "a combination is the mean of its members (weights chosen on validation did not beat "
+        "the mean out of sample, docs/results.md)",
+    ),
+    ("evaluation", "interval_windows"): (
+        1,
+        "the conformal intervals are fitted on the validation part's residuals",
+    ),
+    ("transforms", "seasonal_window"): (
+        0,
+        "seasonal_adjust estimates its indices from every season of the training part",
+    ),
+    **{
+        ("training", key): (
+            None if key != "fine_tune_epochs" else 0,
+            "fine-tuning is the pretrained network's: a recipe that sets only its [data] "
+            "fine-tunes it on the run's history (also `kseq forecast pretrained --fine-tune`)",
+        )
+        for key in ("fine_tune_epochs", "fine_tune_learning_rate", "fine_tune_batch_size")
+    },
+}
+
+
 # Training keys that have no meaning for simulated AR(1) paths: each run draws fresh paths.
 AR1_UNUSED_TRAINING = (
     "train_on",
@@ -439,9 +447,6 @@ AR1_UNUSED_TRAINING = (
     "shuffle",
     "start_from_epoch",
     "distribution",
-    "fine_tune_epochs",
-    "fine_tune_learning_rate",
-    "fine_tune_batch_size",
 )
 
 

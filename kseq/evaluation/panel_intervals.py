@@ -34,9 +34,7 @@ def _by_step(truth, forecasts, column, scales):
     return joined["y"].to_numpy() / scale, matrix
 
 
-def calibrate_panel_intervals(
-    truth, forecasts, history, season_length, levels, columns, earlier=()
-):
+def calibrate_panel_intervals(truth, forecasts, history, season_length, levels, columns):
     """Conformal intervals of each forecast column, from held-out forecasts.
 
     Args:
@@ -47,28 +45,15 @@ def calibrate_panel_intervals(
         levels: nominal coverages, e.g. ``(0.8, 0.95)``.
         columns: ``{name: column}``: the intervals to fit and the forecasts they come from
             (``{"chosen": "ets"}``).
-        earlier: more held-out windows, ``(truth, forecasts, history)`` each (the choice's
-            earlier origins, a net trained before each): their residuals, each series divided
-            by its scale at that origin, join the pool.
 
     Returns:
         ``{name: ConformalIntervals}`` in units of each series' scale.
     """
-    windows = [(truth, forecasts, history), *earlier]
-    scaled = [
-        (window_truth, window_forecasts, measure_series_scales(window_history, season_length))
-        for window_truth, window_forecasts, window_history in windows
-    ]
+    scales = measure_series_scales(history, season_length)
     intervals = {}
     for name, column in columns.items():
-        # Every window holds the same steps per series (the validation part's length).
-        parts = [_by_step(t, f, column, scales) for t, f, scales in scaled]
-        intervals[name] = ConformalIntervals.fit(
-            np.concatenate([t for t, _ in parts]),
-            np.concatenate([matrix for _, matrix in parts]),
-            levels,
-            num_windows=len(parts),
-        )
+        values, matrix = _by_step(truth, forecasts, column, scales)
+        intervals[name] = ConformalIntervals.fit(values, matrix, levels)
     return intervals
 
 

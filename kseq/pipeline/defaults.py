@@ -315,14 +315,6 @@ def infer_panel_defaults(recipe, panel, shortest=None):
             if recipe.evaluation.choose
             else "1: evaluation.choose = false"
         )
-        interval_windows = recipe.evaluation.interval_windows
-        if interval_windows > origins:
-            # The intervals' earlier windows are the choice's origins.
-            origins = interval_windows
-            inferred["evaluation.choice_origins"] = (
-                f"{origins}: [evaluation] interval_windows = {origins} (the intervals' windows "
-                "are the choice's origins)"
-            )
     recipe = dataclasses.replace(
         recipe,
         evaluation=dataclasses.replace(

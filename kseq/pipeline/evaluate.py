@@ -9,7 +9,7 @@ from kseq.data.dates import format_dates, make_future_index
 from kseq.errors import DataError
 from kseq.evaluation import baselines as classical
 from kseq.evaluation.choice import choose_by_evidence
-from kseq.evaluation.combination import EQUAL_WEIGHT, combine, fit_weight
+from kseq.evaluation.combination import EQUAL_WEIGHT, combine
 from kseq.evaluation.conformal_intervals import ConformalIntervals
 from kseq.evaluation.metrics import mase, score
 from kseq.pipeline.fit import kept_epoch
@@ -18,7 +18,6 @@ from kseq.pipeline.values import (
     CandidateScores,
     FutureForecast,
     IntervalCoverage,
-    IntervalWindow,
     TestEvaluation,
     ValidationScores,
 )
@@ -71,24 +70,10 @@ def list_candidates(model, baselines, weights=None):
     return candidates
 
 
-def fit_combination_weights(model, baselines, history, truth, evaluation):
-    """The model's weight in each combination with a `COMBINABLE` baseline
-    (``{"model+sarima": w}``): with ``combination_weights = "validation"`` the one of lowest
-    MASE on `truth` (the multi-step forecasts `model` and `baselines` of it), else 1/2."""
-    season = evaluation.season_length
-    weights = {}
-    for name in COMBINABLE:
-        if name not in baselines:
-            continue
-        if evaluation.combination_weights == "validation":
-            weights[f"model+{name}"] = fit_weight(
-                lambda w, other=baselines[name]: score(
-                    truth, combine(model, other, w), history, season
-                )["mase"]
-            )
-        else:
-            weights[f"model+{name}"] = EQUAL_WEIGHT
-    return weights
+def name_combination_weights(baselines):
+    """The model's weight in each combination with a `COMBINABLE` baseline: 1/2, their mean
+    (``{"model+sarima": 0.5}``, recorded so that `kseq forecast` combines them the same)."""
+    return {f"model+{name}": EQUAL_WEIGHT for name in COMBINABLE if name in baselines}
 
 
 def score_candidates(model, model_one_step, history, truth, evaluation):
@@ -98,7 +83,7 @@ def score_candidates(model, model_one_step, history, truth, evaluation):
     steps = len(truth)
     season = evaluation.season_length
     multi_baselines = {name: f["multi_step"][:steps] for name, f in baselines.items()}
-    weights = fit_combination_weights(model[:steps], multi_baselines, history, truth, evaluation)
+    weights = name_combination_weights(multi_baselines)
     multi = list_candidates(model[:steps], multi_baselines, weights)
     one = list_candidates(
         model_one_step, {name: f["one_step"] for name, f in baselines.items()}, weights
@@ -151,7 +136,7 @@ def arrange_by_step(paths, first, start, stop):
     return np.where(valid, paths[np.clip(row, 0, len(paths) - 1), ahead], np.nan)
 
 
-def calibrate_intervals(forecaster, data, recipe, steps, chosen=None, weights=None, earlier=()):
+def calibrate_intervals(forecaster, data, recipe, steps, chosen=None, weights=None):
     """Conformal intervals for up to `steps` steps ahead from held-out residuals:
     ``({"model": ConformalIntervals, "chosen": ...}, note)``; no intervals and a note saying why
     when they cannot be honest.
@@ -160,9 +145,7 @@ def calibrate_intervals(forecaster, data, recipe, steps, chosen=None, weights=No
     members trained on the training part only (`forecaster`) and, for the `chosen` candidate
     of the validation choice, by that candidate fitted on the training part (a baseline, or
     the model's combination with one, weighed by `weights`), so every residual is out of
-    sample. The `earlier` windows (`IntervalWindow`s, ``[evaluation] interval_windows``) add
-    their residuals the same way, each from the members and baselines fitted before it; all
-    are pooled. Multiplicative when the recipe models logs."""
+    sample. Multiplicative when the recipe models logs."""
     levels = recipe.evaluation.intervals
     split = data.split
     start, stop = split.validation.start, split.validation.stop
@@ -175,31 +158,19 @@ def calibrate_intervals(forecaster, data, recipe, steps, chosen=None, weights=No
             "No intervals: the model trained on the validation part ([training] train_on = "
             f"{recipe.training.train_on!r}), so its residuals there are not out of sample."
         )
-    windows = [IntervalWindow(forecaster, data.values[:stop], start), *earlier]
-    # {name: [(truth, (points, steps) forecasts)]}: the chosen candidate only where it can be
-    # fitted (SARIMA needs two seasons before the window).
-    held_out = {}
-    for i, window in enumerate(windows):
-        paths = forecast_window_paths(
-            window.forecaster, window.values, window.start, recipe, steps, chosen, weights
-        )
-        if paths is None:
-            if i == 0:
-                return {}, "No intervals: the validation part has no point with enough history."
-            continue
-        for name, matrix in paths.items():
-            held_out.setdefault(name, []).append((window.values[window.start :, 0], matrix))
+    values = data.values[:stop]
+    # {name: (points, steps) forecasts}: the chosen candidate only where it can be fitted
+    # (SARIMA needs two seasons before the window).
+    paths = forecast_window_paths(forecaster, values, start, recipe, steps, chosen, weights)
+    if paths is None:
+        return {}, "No intervals: the validation part has no point with enough history."
+    truth = values[start:, 0]
+    multiplicative = recipe.transforms.log and bool((truth > 0).all())
     intervals = {}
-    for name, pairs in held_out.items():
-        truth = np.concatenate([t for t, _ in pairs])
-        multiplicative = recipe.transforms.log and bool((truth > 0).all())
+    for name, matrix in paths.items():
         try:
             intervals[name] = ConformalIntervals.fit(
-                truth,
-                np.concatenate([m for _, m in pairs]),
-                levels,
-                multiplicative=multiplicative,
-                num_windows=len(pairs),
+                truth, matrix, levels, multiplicative=multiplicative
             )
         except ValueError as error:
             return {}, f"No intervals: {error}"

@@ -3,9 +3,7 @@
 Each ensemble member is built from the registered builder, compiled with its head's loss and
 trained on windows of the training part (validation windows read the end of train as context).
 With ``[training] refit`` each member is trained again, from the same initial weights, on train
-+ validation for the epochs that were best on validation. With ``[training] fine_tune_epochs``
-each member trained with related series is then trained on the series alone, and keeps that
-only where validation scores it better.
++ validation for the epochs that were best on validation.
 """
 
 import dataclasses
@@ -23,15 +21,14 @@ from kseq.callbacks import (
     read_checkpoint,
     restore_model_state,
 )
-from kseq.data.split import Split
-from kseq.errors import ConfigError, SeriesTooShortError
+from kseq.errors import ConfigError
 from kseq.forecaster import Forecaster
 from kseq.models.builders import build_ensemble
 from kseq.models.registry import build_model
 from kseq.pipeline.progress import StageProgress
 from kseq.pipeline.related import cut_related
-from kseq.pipeline.transform import build_transforms, check_window_room, fit_transforms
-from kseq.pipeline.values import FineTune, FitResult, IntervalWindow, SeriesData, SplitSeries
+from kseq.pipeline.transform import fit_transforms
+from kseq.pipeline.values import FitResult
 from kseq.runtime import (
     choose_steps_per_execution,
     distribution_scope,
@@ -114,14 +111,13 @@ def make_distribution(training):
         return None
     engine = make_data_parallel()
     multiple = engine.batch_multiple
-    for key in ("batch_size", "fine_tune_batch_size"):
-        size = getattr(training, key)
-        if size is not None and size % multiple:
-            suggested = multiple * max(1, round(size / multiple))
-            raise ConfigError(
-                f"[training] {key} = {size} must be a multiple of the {multiple} devices it "
-                f"is split over ({engine.engine}); set --set training.{key}={suggested}."
-            )
+    size = training.batch_size
+    if size % multiple:
+        suggested = multiple * max(1, round(size / multiple))
+        raise ConfigError(
+            f"[training] batch_size = {size} must be a multiple of the {multiple} devices it "
+            f"is split over ({engine.engine}); set --set training.batch_size={suggested}."
+        )
     return engine
 
 
@@ -247,12 +243,12 @@ def fit_forecaster(
     if verbose not in (0, "0"):
         # One bar over every member's (and refit's) epochs, not Keras's bar per epoch.
         runs = training.ensemble * (2 if training.refit else 1)
-        total = runs * training.epochs + training.ensemble * training.fine_tune_epochs
+        total = runs * training.epochs
         progress = StageProgress(total, label="epoch", per="epoch")
         verbose = 0
     engine = make_distribution(training)
     multiple = engine.batch_multiple if engine else 1
-    members, histories, refits, refit_epochs, fine_tunes = [], [], [], [], []
+    members, histories, refits, refit_epochs = [], [], [], []
     for member in range(training.ensemble):
         with distribution_scope(engine):
             forecaster = build_member(recipe, values.shape[1], member, transforms)
@@ -278,22 +274,6 @@ def fit_forecaster(
             # Pruning and other extra callbacks watch the first member only.
             callbacks=[*(callbacks if member == 0 else []), *([progress] if progress else [])],
         )
-        if training.fine_tune_epochs:
-            fine_tunes.append(
-                fine_tune_member(
-                    forecaster,
-                    history,
-                    recipe,
-                    member,
-                    train_values,
-                    validation_values,
-                    run_dir=run_dir,
-                    resume=resume,
-                    verbose=verbose,
-                    engine=engine,
-                    callbacks=[progress] if progress else [],
-                )
-            )
         members.append(forecaster)
         histories.append(history)
         if training.refit:
@@ -342,76 +322,6 @@ def fit_forecaster(
         refit_epochs=refit_epochs or None,
         distribution=engine.describe() if engine else None,
         related=related_train.describe(recipe.data.related) if related_train else None,
-        fine_tunes=fine_tunes or None,
-    )
-
-
-def fine_tune_member(
-    forecaster,
-    history,
-    recipe,
-    member,
-    train_values,
-    validation_values,
-    *,
-    run_dir,
-    resume,
-    verbose,
-    engine,
-    callbacks=(),
-):
-    """Trains member `member` (trained with related series; `history` is that training's)
-    on the series' own windows alone; returns its `FineTune`.
-
-    A fresh optimizer at ``fine_tune_learning_rate`` (default a tenth of the recipe's), early
-    stopping on the validation part with the recipe's patience and best weights restored. The
-    member keeps the fine-tuned weights only if their best validation loss is lower than the
-    training's with related series; otherwise its weights from before are put back.
-    """
-    training = recipe.training
-    learning_rate = training.fine_tune_learning_rate
-    tuning = dataclasses.replace(
-        training,
-        learning_rate=training.learning_rate / 10 if learning_rate is None else learning_rate,
-        batch_size=training.fine_tune_batch_size or training.batch_size,
-        epochs=training.fine_tune_epochs,
-        early_stopping=True,
-        start_from_epoch=0,
-    )
-    before = history["val_loss"][kept_epoch(history["val_loss"], training) - 1]
-    joint = forecaster.model.get_weights()
-    with distribution_scope(engine):
-        # Recompiling keeps the weights and starts a new optimizer.
-        compile_forecaster(forecaster, tuning)
-    config = TrainingConfig.from_recipe(
-        tuning,
-        recipe.windows,
-        seed=recipe.recipe.seed + member,
-        verbose=verbose,
-        batch_multiple=engine.batch_multiple if engine else 1,
-    )
-    tuned = fit_member(
-        forecaster.model,
-        make_fit(forecaster, config, engine, train_values, validation_values),
-        tuning,
-        directory=checkpoint_dir(run_dir, f"member_{member}_tune"),
-        resume=resume,
-        monitor="val_loss",
-        label=f"the fine-tuning of member {member}",
-        callbacks=callbacks,
-    )
-    best = kept_epoch(tuned["val_loss"], tuning)
-    after = tuned["val_loss"][best - 1]
-    kept = bool(after < before)  # a NaN loss keeps the weights from before
-    if not kept:
-        forecaster.model.set_weights(joint)
-    return FineTune(
-        member=member,
-        epochs=len(tuned["val_loss"]),
-        best_epoch=best,
-        val_loss_before=float(before),
-        val_loss_after=float(after),
-        kept=kept,
     )
 
 
@@ -426,57 +336,3 @@ def cut_run_related(recipe, data, related, transforms, stop):
     return cut_related(
         related, data.series.index[stop - 1], min_length, positive=recipe.transforms.log
     )
-
-
-def fit_interval_windows(recipe, data, *, run_dir, related=None, resume=False, verbose="auto"):
-    """The earlier windows of ``[evaluation] interval_windows``: ``([IntervalWindow], notes)``.
-
-    Window ``j`` (1 ... ``interval_windows - 1``) is the validation part moved ``j`` of its
-    lengths back. The series is cut at its end, split there as the run splits it (train before
-    it, the window as validation, no test), and the recipe's members are trained on that
-    training part with their own transforms and related-series cut — what the run would have
-    done ``j`` windows earlier — so every residual they leave in the window is out of sample.
-    No refit: only the window's forecasts count. A window whose training part has no room for
-    a training window is left out, and the notes say so.
-    """
-    split = data.split
-    length = split.validation.stop - split.validation.start
-    recipe = dataclasses.replace(recipe, training=dataclasses.replace(recipe.training, refit=False))
-    series, windows, notes = data.series, [], []
-    for j in range(1, recipe.evaluation.interval_windows):
-        start, stop = split.validation.start - j * length, split.validation.stop - j * length
-        moved = SplitSeries(
-            SeriesData(
-                series.index[:stop], series.values[:stop], series.columns, series.num_targets
-            ),
-            Split(slice(0, max(start, 0)), slice(max(start, 0), stop), slice(stop, stop)),
-        )
-        if start <= 0 or not has_window_room(recipe, moved):
-            later = recipe.evaluation.interval_windows - j
-            notes.append(
-                f"Intervals: {later} of the {recipe.evaluation.interval_windows - 1} earlier "
-                f"window(s) left out: the series before window {j} ({max(start, 0)} points) is "
-                "too short to train on."
-            )
-            break
-        fit = fit_forecaster(
-            recipe,
-            moved,
-            build_transforms(recipe.transforms),
-            run_dir=checkpoint_dir(run_dir, f"interval_window_{j}"),
-            related=related,
-            resume=resume,
-            verbose=verbose,
-        )
-        windows.append(IntervalWindow(fit.forecaster, series.values[:stop], start))
-    return windows, notes
-
-
-def has_window_room(recipe, data):
-    """Whether `data`'s training part gives the recipe one training window
-    (`check_window_room` without the error)."""
-    try:
-        check_window_room(recipe, data)
-    except SeriesTooShortError:
-        return False
-    return True

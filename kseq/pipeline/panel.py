@@ -22,7 +22,7 @@ from kseq._io import write_json_atomic, write_text_atomic
 from kseq._keras import keras
 from kseq.errors import SavedStateError
 from kseq.evaluation.choice import Choice, choose_by_evidence
-from kseq.evaluation.combination import EQUAL_WEIGHT, combine, fit_weight
+from kseq.evaluation.combination import EQUAL_WEIGHT
 from kseq.evaluation.panel_baselines import BASELINE_CACHE
 from kseq.evaluation.panel_intervals import add_panel_bounds, calibrate_panel_intervals
 from kseq.evaluation.panel_metrics import (
@@ -36,7 +36,6 @@ from kseq.global_forecaster import GlobalForecaster
 from kseq.models.builders import head_of
 from kseq.models.registry import build_model
 from kseq.pipeline.candidates import (
-    add_combinations,
     forecast_all,
     list_candidates,
     name_incumbent,
@@ -66,27 +65,6 @@ class ValidationWindow:
     truth: object
     forecasts: object
     history: object
-
-
-def fit_panel_weights(windows, evaluation):
-    """The net's weight in each of its combinations (``{"kseq+arima": w}``): with
-    ``combination_weights = "validation"`` the one of lowest mean MASE over every (origin,
-    series) pair of `windows`, else 1/2."""
-    season = evaluation.season_length
-    names = [name for name in list_candidates(evaluation.baselines) if name.startswith("kseq+")]
-    if evaluation.combination_weights != "validation":
-        return dict.fromkeys(names, EQUAL_WEIGHT)
-
-    def mean_mase(name, weight):
-        scores = []
-        for window in windows:
-            frame = window.forecasts[["unique_id", "ds"]].copy()
-            net, other = (window.forecasts[member] for member in name.split("+"))
-            frame[name] = combine(net, other, weight)
-            scores.append(score_panel(window.truth, frame, window.history, season)["mase"])
-        return float(pd.concat(scores).mean())
-
-    return {name: fit_weight(lambda w, name=name: mean_mase(name, w)) for name in names}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -426,9 +404,12 @@ def run_panel(recipe, run_dir, *, resume=False, verbose="auto", callbacks=()):
         ValidationWindow(validation_truth, validation_forecasts, split.before_validation),
         *earlier,
     ]
-    weights = fit_panel_weights(windows, recipe.evaluation)
-    for window in windows:
-        add_combinations(window.forecasts, list(weights), weights)
+    # A combination is the mean of its members (recorded, as `kseq forecast` reads it).
+    weights = {
+        name: EQUAL_WEIGHT
+        for name in list_candidates(recipe.evaluation.baselines)
+        if name.startswith("kseq+")
+    }
     # One row per origin, series and method: the choice pairs the candidates by (origin, series).
     scored = pd.concat(
         [score_panel(w.truth, w.forecasts, w.history, season) for w in windows],
@@ -455,12 +436,6 @@ def run_panel(recipe, run_dir, *, resume=False, verbose="auto", callbacks=()):
             season,
             recipe.evaluation.intervals,
             conformal_columns(recipe, chosen),
-            # ``[evaluation] interval_windows``: the choice's earlier origins add residuals,
-            # out of sample as these are.
-            earlier=[
-                (w.truth, w.forecasts, w.history)
-                for w in earlier[: recipe.evaluation.interval_windows - 1]
-            ],
         )
 
     test_truth = tail_frame(panel, steps)

@@ -5,7 +5,6 @@ load → split → transform → window/build/fit → evaluate → report/save.
 The backend must be chosen before this module is imported (the CLI does it).
 """
 
-import dataclasses
 import time
 import warnings
 from pathlib import Path
@@ -21,7 +20,7 @@ from kseq.pipeline.evaluate import (
     evaluate_validation,
     forecast_future,
 )
-from kseq.pipeline.fit import clear_run_checkpoints, fit_forecaster, fit_interval_windows
+from kseq.pipeline.fit import clear_run_checkpoints, fit_forecaster
 from kseq.pipeline.load import is_panel_of_one, load_series, make_panel_of_one
 from kseq.pipeline.panel import run_panel
 from kseq.pipeline.related import load_related
@@ -101,14 +100,6 @@ def run_forecast(recipe, run_dir, *, resume=False, verbose="auto", callbacks=())
     )
     timings["training_s"] = round(time.perf_counter() - tick, 2)
 
-    # More residuals for the intervals: earlier windows (``[evaluation] interval_windows``).
-    tick = time.perf_counter()
-    earlier, window_notes = fit_interval_windows(
-        recipe, data, run_dir=run_dir, related=related, resume=resume, verbose=verbose
-    )
-    if recipe.evaluation.interval_windows > 1:
-        timings["interval_windows_s"] = round(time.perf_counter() - tick, 2)
-
     tick = time.perf_counter()
     validation = evaluate_validation(fit, data, recipe)
     chosen = validation.chosen if validation is not None else None
@@ -122,7 +113,6 @@ def run_forecast(recipe, run_dir, *, resume=False, verbose="auto", callbacks=())
         max(steps, test_steps, 1),
         chosen=chosen,
         weights=weights,
-        earlier=earlier,
     )
     test = evaluate_test(fit.final, data, recipe, validation=validation, intervals=intervals)
     future = (
@@ -149,7 +139,6 @@ def run_forecast(recipe, run_dir, *, resume=False, verbose="auto", callbacks=())
         timings=timings,
         leakage=leaks,
         notes=(test.notes if test is not None else [])
-        + window_notes
         + ([interval_note] if interval_note else [])
         + check_run_trust(recipe, data, transforms, test),
         epochs_run=len(history.get("loss", [])),
@@ -158,7 +147,6 @@ def run_forecast(recipe, run_dir, *, resume=False, verbose="auto", callbacks=())
         refit_epochs_per_member=fit.refit_epochs,
         distribution=fit.distribution,
         related=fit.related,
-        fine_tune=[dataclasses.asdict(t) for t in fit.fine_tunes] if fit.fine_tunes else None,
         inferred=inferred,
         final_loss=_last(history, "loss"),
         final_val_loss=_last(history, "val_loss"),

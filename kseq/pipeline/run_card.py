@@ -114,9 +114,6 @@ class RunCard:
     distribution: dict | None = None  # engine, replicas, processes, devices (data-parallel)
     # [data] related: `RelatedCut.describe()` of what the members trained on beside the series
     related: dict | None = None
-    # [training] fine_tune_epochs: per member, `FineTune` as a dict (epochs, best epoch, the
-    # validation loss before and after, whether the fine-tuned weights were kept)
-    fine_tune: list | None = None
     # Keys the recipe left out, chosen from the data: {"section.key": "value: why"}
     inferred: dict = field(default_factory=dict)
     outputs: list = field(default_factory=list)
@@ -137,6 +134,7 @@ class RunCard:
     @classmethod
     def from_json(cls, text):
         values = json.loads(text)
+        values.pop("fine_tune", None)  # cards of the removed [training] fine_tune_epochs
         names = {f.name for f in dataclasses.fields(cls)}
         unknown = sorted(set(values) - names)
         if unknown:
@@ -180,18 +178,6 @@ class RunCard:
                     + " (all listed in run_card.json)"
                     if left_out
                     else ""
-                )
-            )
-        if self.fine_tune:
-            kept = [t for t in self.fine_tune if t["kept"]]
-            lines.append(
-                f"- fine-tuned on the series alone: {len(kept)} of {len(self.fine_tune)} "
-                "member(s) kept it (lower validation loss); validation loss before → after: "
-                + ", ".join(
-                    f"member {t['member']} {t['val_loss_before']:.4g} → "
-                    f"{t['val_loss_after']:.4g} ({'kept' if t['kept'] else 'not kept'}, best "
-                    f"of {t['epochs']} epochs: {t['best_epoch']})"
-                    for t in self.fine_tune
                 )
             )
         if self.final_loss is not None:

@@ -20,7 +20,7 @@ def build_transforms(section):
     if section.log:
         steps.append(LogTransform())
     if section.seasonal_adjust:
-        steps.append(SeasonalAdjust(section.seasonal_adjust, section.seasonal_window or None))
+        steps.append(SeasonalAdjust(section.seasonal_adjust))
     for lag in section.difference:
         steps.append(Difference(lag))
     if section.feature_range is not None:

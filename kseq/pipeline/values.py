@@ -72,43 +72,11 @@ class FitResult:
     refit_epochs: list | None = None
     distribution: dict | None = None  # `DataParallel.describe()` when trained data-parallel
     related: dict | None = None  # `RelatedCut.describe()` of the training part's cut
-    fine_tunes: list | None = None  # a `FineTune` per member with ``fine_tune_epochs``
 
     @property
     def history(self):
         """The first member's ``History.history`` (what pruning and the loss plot follow)."""
         return self.histories[0]
-
-
-@dataclass(frozen=True)
-class FineTune:
-    """How one member's fine-tuning on the series alone went (``[training]
-    fine_tune_epochs``): the epochs it ran, its best epoch, the best validation loss of the
-    training with related series and of the fine-tuning, and whether the member kept the
-    fine-tuned weights (only when they score lower)."""
-
-    member: int
-    epochs: int
-    best_epoch: int
-    val_loss_before: float
-    val_loss_after: float
-    kept: bool
-
-
-@dataclass(frozen=True)
-class IntervalWindow:
-    """A window before the validation part where intervals find more residuals
-    (``[evaluation] interval_windows``): the members trained on the history before it
-    (`forecaster`), the series up to its end (``values``, ``(stop, columns)``) and where it
-    starts."""
-
-    forecaster: object
-    values: np.ndarray
-    start: int
-
-    @property
-    def stop(self):
-        return len(self.values)
 
 
 @dataclass(frozen=True)
@@ -122,8 +90,8 @@ class ValidationScores:
     choice: dict = field(default_factory=dict)
     chosen: str | None = None
     reason: str = ""  # why `chosen` (kseq.evaluation.choice)
-    # The net's weight in each combination with a baseline ({"model+sarima": 0.75}): 1/2, or
-    # chosen here with ``[evaluation] combination_weights = "validation"``.
+    # The net's weight in each combination with a baseline ({"model+sarima": 0.5}; runs saved
+    # before combinations became plain means may record others).
     weights: dict = field(default_factory=dict)
 
 

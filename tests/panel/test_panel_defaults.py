@@ -171,19 +171,6 @@ def test_the_recipe_s_frequency_reaches_the_panel_reader(tmp_path):
     assert panel.freq == "MS"
 
 
-def test_interval_windows_raise_the_choice_origins_a_panel_leaves_out(tmp_path):
-    # Many series: one origin would do for the choice (CHOICE_SCORED values); the intervals'
-    # three windows are the choice's origins, so there are three.
-    frame = make_frame([60] * 200)
-    recipe = write_recipe(tmp_path, frame)
-    chosen, inferred = infer_panel_defaults(recipe, read_panel(frame))
-    assert chosen.evaluation.choice_origins == 1
-    recipe = write_recipe(tmp_path, frame, "[evaluation]\ninterval_windows = 3\n")
-    chosen, inferred = infer_panel_defaults(recipe, read_panel(frame))
-    assert chosen.evaluation.choice_origins == 3
-    assert inferred["evaluation.choice_origins"].startswith("3: [evaluation] interval_windows")
-
-
 def test_a_skipped_short_series_does_not_shrink_the_others_sizes(tmp_path):
     # Two 76-quarter series and one of 10 quarters. Left out, the short one must not set the
     # sizes: quarterly M4 horizon 8 (76 // 4 = 19 allows it), season 4, lookback 2 x 8 = 16.

@@ -1,6 +1,6 @@
 import pytest
 
-from kseq.config import load_recipe, parse_override, recipe_path
+from kseq.config import load_recipe, parse_override, recipe_path, validate
 from kseq.errors import ConfigError
 
 
@@ -87,8 +87,6 @@ def test_missing_file_and_missing_csv_keys(tmp_path):
         (("evaluation", "choice_origins", 2), r"choice_origins applies to panel recipes"),
         (("transforms", "seasonal_adjust", 1), r"seasonal_adjust is the season's length"),
         (("transforms", "seasonal_adjust", -12), r"seasonal_adjust must be >= 0; received -12"),
-        (("transforms", "seasonal_window", 3), r"set seasonal_adjust \(the season's length\)"),
-        (("evaluation", "interval_windows", 0), r"interval_windows must be >= 1; received 0"),
     ],
 )
 def test_values_out_of_range_name_the_key(override, message):
@@ -96,29 +94,47 @@ def test_values_out_of_range_name_the_key(override, message):
         load_recipe(recipe_path("airpassengers"), [override])
 
 
-def test_interval_windows_need_out_of_sample_residuals_and_one_series():
-    # A panel's earlier windows are its choice origins.
-    with pytest.raises(ConfigError, match=r"choice_origins = 1: a panel's earlier windows are"):
-        load_recipe(
-            recipe_path("us_employment"),
-            [("evaluation", "interval_windows", 2), ("evaluation", "choice_origins", 1)],
+@pytest.mark.parametrize(
+    "section, key, value, replaced",
+    [
+        ("evaluation", "combination_weights", "validation", "a combination is the mean"),
+        ("evaluation", "interval_windows", 3, "the conformal intervals are fitted on"),
+        ("transforms", "seasonal_window", 2, "seasonal_adjust estimates its indices"),
+        ("training", "fine_tune_epochs", 5, "fine-tuning is the pretrained network's"),
+        ("training", "fine_tune_learning_rate", 1e-4, "fine-tuning is the pretrained network's"),
+    ],
+)
+def test_a_removed_key_says_what_replaced_it(tmp_path, section, key, value, replaced):
+    path = tmp_path / "old.toml"
+    text = recipe_path("airpassengers").read_text() + f"\n[{section}]\n{key} = {value!r}\n"
+    if f"[{section}]" in recipe_path("airpassengers").read_text():
+        # One table per section: add the key to the recipe's own.
+        text = (
+            recipe_path("airpassengers")
+            .read_text()
+            .replace(f"[{section}]\n", f"[{section}]\n{key} = {value!r}\n", 1)
         )
-    windows = ("evaluation", "interval_windows", 3)
-    for override in (("split", "validation", 0), ("evaluation", "intervals", [])):
-        with pytest.raises(ConfigError, match=r"interval_windows = 3 .* needs \[split\] valid"):
-            load_recipe(recipe_path("airpassengers"), [windows, override])
-    with pytest.raises(ConfigError, match=r"train_on = 'all' trains on the validation part"):
-        load_recipe(recipe_path("airpassengers"), [windows, ("training", "train_on", "all")])
-    recipe = load_recipe(recipe_path("airpassengers"), [windows])
-    assert recipe.evaluation.interval_windows == 3
+    path.write_text(text)
+    with pytest.raises(ConfigError, match=rf"\[{section}\] {key} = .* was removed: {replaced}"):
+        load_recipe(path)
+    # Through --set too, named as the override.
+    with pytest.raises(ConfigError, match=rf"{key} = .* was removed"):
+        load_recipe(recipe_path("airpassengers"), [(section, key, value)])
+
+
+def test_a_removed_key_at_what_kseq_does_now_is_accepted():
+    # A saved run's recipe (every key written out) from before the removal still loads.
+    recipe = load_recipe(recipe_path("airpassengers"))
+    raw = recipe.to_dict()
+    raw["evaluation"].update(combination_weights="equal", interval_windows=1)
+    raw["transforms"]["seasonal_window"] = 0
+    raw["training"].update(fine_tune_epochs=0, fine_tune_learning_rate=None)
+    assert validate(raw) == recipe
 
 
 def test_seasonal_adjust_is_refused_for_a_panel():
     with pytest.raises(ConfigError, match=r"\] seasonal_adjust \(seasonal adjustment\) is built"):
         load_recipe(recipe_path("us_employment"), [("transforms", "seasonal_adjust", 12)])
-    # The key the recipe set is the one named.
-    with pytest.raises(ConfigError, match=r"\] seasonal_window \(seasonal adjustment\) is built"):
-        load_recipe(recipe_path("us_employment"), [("transforms", "seasonal_window", 3)])
 
 
 def test_every_key_a_recipe_sets_reaches_the_model_or_is_an_error():
