@@ -143,14 +143,20 @@ def test_a_data_only_panel_recipe_runs_and_says_what_it_chose(tmp_path):
     )
     assert card.panel.chosen in candidates
     validation = card.panel.validation["mase"]
-    # ETS unless a candidate's mean is lower and its p-value below 0.05 / 9 comparisons.
-    assert card.panel.incumbent == "ets" and set(card.panel.p_values) == candidates - {"ets"}
+    # The rule the shipped network learned for quarterly series (its card), in the panel's
+    # names, unless a candidate's mean is lower and its p-value below 0.05 / 10 comparisons.
+    from kseq.pretrained import load_pretrained
+
+    incumbent = load_pretrained().rule["quarterly"].replace("kseq", "pretrained")
+    assert card.panel.incumbent == incumbent
+    assert set(card.panel.p_values) == candidates - {incumbent}
     passing = [
         m
         for m, p in card.panel.p_values.items()
-        if p < 0.05 / (len(candidates) - 1) and validation[m] < validation["ets"]
+        if p < 0.05 / (len(candidates) - 1) and validation[m] < validation[incumbent]
     ]
-    assert card.panel.chosen == (min(passing, key=validation.get) if passing else "ets")
+    assert card.panel.chosen == (min(passing, key=validation.get) if passing else incumbent)
+    assert "rule for quarterly series" in card.panel.reason
     text = (tmp_path / "run" / "run_card.md").read_text()
     assert "chosen from the data: `windows.lookback`" in text
 

@@ -63,34 +63,3 @@ def test_panel_intervals_cover_fresh_draws_and_scale_with_each_series():
         width.reshape(SERIES, STEPS), width[:STEPS][None].repeat(SERIES, 0), rtol=1e-5
     )
     assert (np.diff(width[:STEPS]) >= 0).all()
-
-
-def test_earlier_windows_join_the_pool_each_in_its_own_series_scales():
-    from kseq.evaluation.conformal_intervals import ConformalIntervals
-
-    windows = [make_case(0), make_case(2)]
-    intervals = calibrate_panel_intervals(
-        windows[0][1],
-        windows[0][2],
-        windows[0][0],
-        SEASON,
-        (0.8, 0.95),
-        {"kseq": "kseq"},
-        earlier=[(truth, forecasts, history) for history, truth, forecasts in windows[1:]],
-    )
-    # Written out: each window's points divided by the series' seasonal-naive MAE in that
-    # window's history, one row per (series, date), the forecast in the column of its step.
-    truths, rows = [], []
-    for history, truth, forecasts in windows:
-        for i, sid in enumerate(history.ids):
-            past = history.series(i).astype("float64")
-            scale = np.mean(np.abs(past[SEASON:] - past[:-SEASON]))
-            y = truth.loc[truth["unique_id"] == sid, "y"].to_numpy()
-            point = forecasts.loc[forecasts["unique_id"] == sid, "kseq"].to_numpy()
-            truths.append(y / scale)
-            rows.append(np.where(np.eye(STEPS, dtype=bool), (point / scale)[:, None], np.nan))
-    expected = ConformalIntervals.fit(np.concatenate(truths), np.concatenate(rows), (0.8, 0.95))
-    pooled = intervals["kseq"]
-    assert pooled.num_windows == 2 and pooled.num_residuals == 2 * SERIES * STEPS
-    np.testing.assert_allclose(pooled.scale, expected.scale, rtol=1e-6)
-    np.testing.assert_allclose(pooled.quantiles, expected.quantiles, rtol=1e-6)
