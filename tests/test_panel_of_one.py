@@ -57,6 +57,9 @@ def test_one_series_writes_a_panel_runs_files_and_forecasts_a_newer_csv(tmp_path
     run_dir = tmp_path / "run"
     card = run_recipe(load_recipe(path), run_dir=run_dir, verbose=0)
     assert card.panel is not None and "run as a panel of one" in card.notes[0]
+    # A global net's budget sized for one series' few windows, not a panel's.
+    assert card.config["training"]["ensemble"] == 1
+    assert card.config["training"]["steps_per_epoch"] == 20
     assert {"metrics.json", "metrics.csv", "forecasts.csv", "forecast.png"} <= {
         p.name for p in run_dir.iterdir()
     }

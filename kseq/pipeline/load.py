@@ -57,6 +57,10 @@ def load_series(data, seed=None):
     return SeriesData(frame.index, frame.to_numpy(), list(frame.columns), data.num_targets)
 
 
+# The global net's budget for a panel of one series (a panel's default: 3 members, 100 steps).
+PANEL_OF_ONE_ENSEMBLE, PANEL_OF_ONE_STEPS = 1, 20
+
+
 def is_panel_of_one(recipe):
     """Whether `recipe` is run as a panel of one: a recipe that sets only its ``[data]``, for
     one column of the user's CSV (no feature columns, no related series). Its series goes
@@ -89,8 +93,11 @@ def make_panel_of_one(recipe, folder):
     freq = recipe.data.freq or getattr(series.index, "freqstr", None)
     if freq:
         data["freq"] = freq
+    # One series gives a global net a few dozen windows: a panel's budget (3 members x 100
+    # batches of 256 per epoch) would sample each window hundreds of times per epoch.
+    training = {"ensemble": PANEL_OF_ONE_ENSEMBLE, "steps_per_epoch": PANEL_OF_ONE_STEPS}
     return validate(
-        {"recipe": recipe.to_dict()["recipe"], "data": data},
+        {"recipe": recipe.to_dict()["recipe"], "data": data, "training": training},
         source=f"{recipe.data.path} as a panel of one",
     )
 
