@@ -108,10 +108,9 @@ def _expected_rows(series, start, stop, steps, context):
     return series[start:stop], rows
 
 
-def test_earlier_windows_pool_their_residuals_with_the_validation_part():
+def test_the_validation_part_s_residuals_are_the_pool():
     from kseq.data.split import Split
     from kseq.pipeline.evaluate import calibrate_intervals
-    from kseq.pipeline.values import IntervalWindow
 
     rng = np.random.default_rng(0)
     series = np.exp(np.cumsum(rng.normal(0.01, 0.05, size=60)) + 3)
@@ -123,24 +122,15 @@ def test_earlier_windows_pool_their_residuals_with_the_validation_part():
     )
     data = SimpleNamespace(values=values, split=Split(slice(0, 40), slice(40, 50), slice(50, 60)))
     steps = 6
-    earlier = [IntervalWindow(_NaiveForecaster(), values[:40], 30)]
-    earlier.append(IntervalWindow(_NaiveForecaster(), values[:30], 20))
-    intervals, note = calibrate_intervals(_NaiveForecaster(), data, recipe, steps, earlier=earlier)
+    intervals, note = calibrate_intervals(_NaiveForecaster(), data, recipe, steps)
     assert note is None and set(intervals) == {"model"}
-    parts = [_expected_rows(series, a, b, steps, 3) for a, b in ((40, 50), (30, 40), (20, 30))]
-    expected = ConformalIntervals.fit(
-        np.concatenate([t for t, _ in parts]),
-        np.concatenate([r for _, r in parts]),
-        (0.8, 0.95),
-        multiplicative=True,
-    )
+    # Every validation point forecast 1..steps ahead from before it, computed here.
+    truth, rows = _expected_rows(series, 40, 50, steps, 3)
+    expected = ConformalIntervals.fit(truth, rows, (0.8, 0.95), multiplicative=True)
     model = intervals["model"]
-    assert model.num_windows == 3 and model.num_residuals == expected.num_residuals == 180
+    assert model.num_windows == 1 and model.num_residuals == expected.num_residuals == 60
     np.testing.assert_allclose(model.scale, expected.scale)
     np.testing.assert_allclose(model.quantiles, expected.quantiles)
-    # The validation part alone is a different pool.
-    alone, _ = calibrate_intervals(_NaiveForecaster(), data, recipe, steps)
-    assert alone["model"].num_windows == 1 and alone["model"].num_residuals == 60
     assert ConformalIntervals.from_dict(model.to_dict()) == model
 
 

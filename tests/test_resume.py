@@ -296,3 +296,20 @@ def test_a_stop_that_lands_in_a_garbage_collector_callback_is_raised_after_it(ca
     assert guard.received == signal.SIGTERM
     err = capsys.readouterr().err
     assert "Traceback" not in err and "Exception ignored" not in err
+
+
+def test_a_stop_replaced_by_a_library_s_own_error_is_still_the_stop():
+    from kseq.callbacks import InterruptGuard
+    from kseq.errors import TrainingInterrupted
+
+    # TensorFlow's graph tracing (C++ via pybind11) hands on a RuntimeError in place of the
+    # exception a signal handler raised inside it.
+    with pytest.raises(TrainingInterrupted, match="SIGINT outside training") as caught:
+        with InterruptGuard() as guard:
+            guard.received = signal.SIGINT
+            raise RuntimeError("MISMATCH of original and normalized active exception types")
+    assert isinstance(caught.value.__cause__, RuntimeError)
+    # Without a signal, an error is the error.
+    with pytest.raises(RuntimeError, match="plain"):
+        with InterruptGuard():
+            raise RuntimeError("plain")

@@ -9,6 +9,8 @@ Python runs a signal handler between any two bytecodes, also inside a garbage-co
 (JAX registers one) or a `__del__`, where a raised exception is not propagated but printed as
 "Exception ignored in ..." with a traceback. Such a swallowed stop is caught by the guard's
 `sys.unraisablehook` and the signal delivered again, so it is raised in the code that runs next.
+Raised inside native code that replaces it with its own error, the guard turns that error back
+into the stop when it leaves the block.
 """
 
 import _thread
@@ -48,7 +50,17 @@ class InterruptGuard:
             InterruptGuard.active = self
         return self
 
-    def __exit__(self, *exc):
+    def __exit__(self, exc_type, exc, traceback):
+        self._restore()
+        if exc is not None and self.received is not None:
+            if not isinstance(exc, (TrainingInterrupted, KeyboardInterrupt)):
+                # The stop was raised inside a library's native code (TensorFlow tracing a
+                # graph), which handed on another error in its place (pybind11's
+                # RuntimeError): what happened is the stop.
+                raise self.error("outside training") from exc
+        return False
+
+    def _restore(self):
         for number, handler in self._previous.items():
             signal.signal(number, handler)
         self._previous.clear()
@@ -57,7 +69,6 @@ class InterruptGuard:
             self._previous_hook = None
         if InterruptGuard.active is self:
             InterruptGuard.active = None
-        return False
 
     def _handle(self, number, frame):
         if self._redelivered:
