@@ -83,9 +83,16 @@ class KSeq:
         self.run_dir = Path(run_dir)
         self.card = None
 
-    def make_recipe(self, data_path):
-        """The validated recipe `fit` runs on the long CSV at `data_path`."""
+    def make_recipe(self, data_path, one_series=False):
+        """The validated recipe `fit` runs on the long CSV at `data_path` (with `one_series`,
+        the global net's budget of a panel of one, as ``kseq run`` gives one series)."""
+        from kseq.pipeline.load import PANEL_OF_ONE_ENSEMBLE, PANEL_OF_ONE_STEPS
+
         raw = {section: dict(keys) for section, keys in self.sections.items()}
+        if one_series:
+            training = raw.setdefault("training", {})
+            training.setdefault("ensemble", PANEL_OF_ONE_ENSEMBLE)
+            training.setdefault("steps_per_epoch", PANEL_OF_ONE_STEPS)
         raw["recipe"] = {"name": "kseq", "seed": self.seed}
         raw["data"] = {"source": "panel", "path": str(data_path)}
         if self.freq is not None:
@@ -112,7 +119,7 @@ class KSeq:
         # The run reads its data from a file, as `kseq run` does (and keeps it with the run).
         data_path = self.run_dir / "data.csv"
         write_text_atomic(data_path, frame.to_csv(index=False))
-        recipe = self.make_recipe(data_path)
+        recipe = self.make_recipe(data_path, one_series=frame["unique_id"].nunique() == 1)
         self.card = run_recipe(recipe, run_dir=self.run_dir, verbose=self.verbose)
         return self
 

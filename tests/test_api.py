@@ -99,6 +99,10 @@ def test_one_series_is_a_panel_of_one(tmp_path):
     forecast = ks.predict()
     assert set(forecast["unique_id"]) == {"series"} and len(forecast) == 4
     assert forecast["ds"].iloc[0] == frame["ds"].iloc[-1] + pd.DateOffset(months=3)
+    # Left out, the global net's budget is a panel of one's, as `kseq run` gives one series.
+    recipe = kseq.KSeq(h=4).make_recipe(tmp_path / "data.csv", one_series=True)
+    assert (recipe.training.ensemble, recipe.training.steps_per_epoch) == (1, 20)
+    assert kseq.KSeq(h=4).make_recipe(tmp_path / "data.csv").training.ensemble == 3
 
 
 def test_a_frame_without_the_long_columns_is_named():

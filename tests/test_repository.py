@@ -23,10 +23,10 @@ MAX_MODULE_CODE_LINES = 400
 # Written before the limits existed; each may shrink, none may grow (the lengths are limits).
 OVERSIZED_FUNCTIONS = {
     "kseq/data/validation.py::read_series": 206,
-    "kseq/pipeline/panel.py::run_panel": 173,
-    "kseq/pipeline/fit.py::fit_forecaster": 142,
+    "kseq/pipeline/panel.py::run_panel": 170,
+    "kseq/pipeline/fit.py::fit_forecaster": 125,
     "kseq/config/rules.py::check_forecast": 137,
-    "kseq/pipeline/run_card.py::to_markdown": 135,
+    "kseq/pipeline/run_card.py::to_markdown": 123,
     "kseq/pipeline/defaults.py::infer_defaults": 120,
     "kseq/pipeline/evaluate.py::evaluate_test": 109,
     "kseq/pipeline/run.py::run_forecast": 99,
