@@ -90,6 +90,8 @@ def make_panel_of_one(recipe, folder):
     write_text_atomic(path, frame.to_csv(index=False))
     data = {"source": "panel", "path": str(path.resolve()), "time_column": time}
     data["target_columns"] = target
+    # The series read here is filled already; kept for a newer file given to `forecast --csv`.
+    data.update(missing=recipe.data.missing, fill_gaps=recipe.data.fill_gaps)
     freq = recipe.data.freq or getattr(series.index, "freqstr", None)
     if freq:
         data["freq"] = freq
