@@ -23,7 +23,7 @@ import keras  # noqa: E402
 from kseq.config import load_recipe, parse_override, recipe_path  # noqa: E402
 from kseq.pipeline.run import run_recipe  # noqa: E402
 
-ROWS = ("model (recursive, 24-step)", "model (one-step)")
+ROWS = ("kseq (recursive, 24-step)", "kseq (one-step)")
 CHOSEN = ("chosen (24-step)", "chosen (one-step)")
 BASELINES = ("seasonal_naive (24-step)", "sarima (24-step)", "sarima (one-step)")
 

@@ -54,7 +54,7 @@ FINAL_VALIDATION = [("split", "end", "1958-12"), ("split", "test", 0)]
 
 
 def rows(length):
-    return {"one-step": "model (one-step)", f"{length}-step": f"model ({length}-step)"}
+    return {"one-step": "kseq (one-step)", f"{length}-step": f"kseq ({length}-step)"}
 
 
 def sarima_rows(length):
@@ -101,14 +101,14 @@ def main(argv=None):
         config = load_recipe(recipe_path("airpassengers"), overrides)
         with tempfile.TemporaryDirectory() as out:
             summary = backtest_recipe(config, origins, length=length, run_dir=out)
-        # The multi-step row is "model (recursive, 12-step)" or "(direct, 12-step)".
+        # The multi-step row is "kseq (recursive, 12-step)" or "(direct, 12-step)".
         steps = f"{length}-step"
-        summary.mean[f"model ({steps})"] = next(
-            v for k, v in summary.mean.items() if k.startswith("model (") and steps in k
+        summary.mean[f"kseq ({steps})"] = next(
+            v for k, v in summary.mean.items() if k.startswith("kseq (") and steps in k
         )
         for run in summary.runs:
-            run.metrics[f"model ({steps})"] = next(
-                v for k, v in run.metrics.items() if k.startswith("model (") and steps in k
+            run.metrics[f"kseq ({steps})"] = next(
+                v for k, v in run.metrics.items() if k.startswith("kseq (") and steps in k
             )
         result = {
             "overrides": [list(o) for o in VARIANTS[name]],

@@ -50,7 +50,7 @@ from kseq.pipeline.run_card import RunCard  # noqa: E402
 from kseq.pipeline.split import split_run  # noqa: E402
 from kseq.pipeline.values import ValidationScores  # noqa: E402
 
-ROWS = ("model (recursive, 24-step)", "model (one-step)", "chosen (24-step)", "chosen (one-step)")
+ROWS = ("kseq (recursive, 24-step)", "kseq (one-step)", "chosen (24-step)", "chosen (one-step)")
 
 
 def rescore(origin_dir):
@@ -81,7 +81,7 @@ def rescore(origin_dir):
     if not intervals:
         raise SystemExit(f"{origin_dir}: {note}")
     test = evaluate_test(forecaster, data, recipe, validation=validation, intervals=intervals)
-    for row in ("model (recursive, 24-step)", "model (one-step)"):
+    for row in ("kseq (recursive, 24-step)", "kseq (one-step)"):
         recorded, now = card.metrics[row]["mape"], test.metrics[row]["mape"]
         if not np.isclose(recorded, now, rtol=1e-4):
             raise SystemExit(f"{origin_dir}: {row} MAPE {now} here, {recorded} in the card.")
@@ -110,7 +110,7 @@ def rescore(origin_dir):
             horizon: recorded.get(f"chosen {horizon}", recorded[horizon])
             for horizon in ("24-step", "one-step")
         },
-        "recorded_num_windows": card.intervals.get("chosen", card.intervals["model"]).get(
+        "recorded_num_windows": card.intervals.get("chosen", card.intervals["kseq"]).get(
             "num_windows", 1
         ),
         "mape": {
@@ -129,9 +129,9 @@ def rescore(origin_dir):
         "coverage": {h: coverage[h] for h in ("24-step", "one-step")},
         "picks": {"24-step": validation.chosen, "one-step (not kept)": one_step_pick},
         "weights": validation.weights,
-        "scale": intervals["model"].scale,
+        "scale": intervals["kseq"].scale,
         "quantiles": dict(
-            zip(map(str, intervals["model"].levels), intervals["model"].quantiles, strict=True)
+            zip(map(str, intervals["kseq"].levels), intervals["kseq"].quantiles, strict=True)
         ),
     }
 

@@ -181,7 +181,7 @@ def test_a_data_only_run_keeps_ets_and_forecasts_it_past_the_end(tmp_path, few_e
     np.testing.assert_allclose(card.future.chosen_values, expected, rtol=1e-6)
     future = pd.read_csv(tmp_path / "run" / "future_forecast.csv")
     np.testing.assert_allclose(future["chosen"], expected, rtol=1e-6)
-    assert (future["chosen_lo_80"] < future["chosen"]).all()
+    assert (future["chosen-lo-80"] < future["chosen"]).all()
     frame = forecast_saved_run(tmp_path / "run", 4)
     np.testing.assert_allclose(frame["chosen"], expected, rtol=1e-6)
     assert list(frame.columns) == ["y", "chosen"]
@@ -206,7 +206,7 @@ def test_a_chosen_combination_is_the_mean_of_its_members_past_the_end(
     # One series' choice keeps ETS; here it is made to take the net's combination with ETS,
     # to follow the combination's weight through the run.
     monkeypatch.setattr(
-        evaluate, "choose_candidate", lambda *args: Choice("model+ets", "forced by the test")
+        evaluate, "choose_candidate", lambda *args: Choice("kseq+ets", "forced by the test")
     )
     rng = np.random.default_rng(3)
     t = np.arange(64)
@@ -214,10 +214,10 @@ def test_a_chosen_combination_is_the_mean_of_its_members_past_the_end(
     extra = "[evaluation]\nforecast_steps = 4\n"
     recipe = _write(tmp_path, values, freq="QS", extra=extra)
     card = run_recipe(recipe, run_dir=tmp_path / "run", verbose=0)
-    assert card.validation.chosen == "model+ets"
+    assert card.validation.chosen == "kseq+ets"
     # A combination is the mean of its members, recorded for `kseq forecast`.
     weight = 0.5
-    assert card.validation.weights == {"model+ets": weight}
+    assert card.validation.weights == {"kseq+ets": weight}
     # Past the end: the net's forecast weighed so with ETS refitted on the whole series.
     ets_ahead = AutoETS(season_length=4).fit(values).predict(h=4)["mean"]
     expected = weight * np.asarray(card.future.values) + (1 - weight) * ets_ahead

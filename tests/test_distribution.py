@@ -81,7 +81,7 @@ def test_airpassengers_trains_data_parallel_with_the_metrics_of_one_device(tmp_p
     assert card["distribution"]["replicas"] == 2 and card["distribution"]["processes"] == 1
     assert "2 devices" in (tmp_path / "p" / "run_card.md").read_text()
     assert card["epochs_run"] == reference["epochs_run"] == 8
-    key = "model (recursive, 24-step)"
+    key = "kseq (recursive, 24-step)"
     if backend == "jax":
         # One program sharded over two devices: the same numbers.
         np.testing.assert_allclose(card["final_loss"], reference["final_loss"], rtol=1e-4)

@@ -90,6 +90,7 @@ class _NaiveForecaster:
     """Stands in for trained members: every forecast repeats the origin's last value."""
 
     context_length = 3
+    head = SimpleNamespace(is_probabilistic=False)
 
     def predict_origins(self, values, origins, steps):
         return np.repeat(values[origins - 1][:, None, :], steps, axis=1)
@@ -123,11 +124,11 @@ def test_the_validation_part_s_residuals_are_the_pool():
     data = SimpleNamespace(values=values, split=Split(slice(0, 40), slice(40, 50), slice(50, 60)))
     steps = 6
     intervals, note = calibrate_intervals(_NaiveForecaster(), data, recipe, steps)
-    assert note is None and set(intervals) == {"model"}
+    assert note is None and set(intervals) == {"kseq"}
     # Every validation point forecast 1..steps ahead from before it, computed here.
     truth, rows = _expected_rows(series, 40, 50, steps, 3)
     expected = ConformalIntervals.fit(truth, rows, (0.8, 0.95), multiplicative=True)
-    model = intervals["model"]
+    model = intervals["kseq"]
     assert model.num_windows == 1 and model.num_residuals == expected.num_residuals == 60
     np.testing.assert_allclose(model.scale, expected.scale)
     np.testing.assert_allclose(model.quantiles, expected.quantiles)

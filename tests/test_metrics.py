@@ -102,19 +102,19 @@ def test_the_choice_scores_every_candidate_on_the_validation_part():
     scores = score_candidates(truth + 0.6, truth - 0.3, history, truth, evaluation)
     choice, one_step, forecasts = scores.multi_step, scores.one_step, scores.forecasts
     assert scores.weights == {}  # no classical model to combine with
-    np.testing.assert_allclose(forecasts["model"], truth + 0.6)
-    assert set(choice) == set(one_step) == {"model", "naive", "seasonal_naive"}
-    assert choice["model"] == pytest.approx(0.5)
+    np.testing.assert_allclose(forecasts["kseq"], truth + 0.6)
+    assert set(choice) == set(one_step) == {"kseq", "naive", "seasonal_naive"}
+    assert choice["kseq"] == pytest.approx(0.5)
     assert choice["seasonal_naive"] == pytest.approx(1.0)
     naive = np.abs(truth - history[-1]).mean() / 1.2
     assert choice["naive"] == pytest.approx(naive)
     # One step ahead: the seasonal naive is still off by 1.2; the naive by the last change.
-    assert one_step["model"] == pytest.approx(0.25)
+    assert one_step["kseq"] == pytest.approx(0.25)
     assert one_step["seasonal_naive"] == pytest.approx(1.0)
     assert one_step["naive"] == pytest.approx(np.abs(np.diff(y[47:])).mean() / 1.2)
     combined = list_candidates(np.ones(3), {"sarima": np.full(3, 3.0), "naive": np.zeros(3)})
-    np.testing.assert_allclose(combined["model+sarima"], 2.0)
-    assert "model+naive" not in combined  # only the classical model is averaged in
+    np.testing.assert_allclose(combined["kseq+sarima"], 2.0)
+    assert "kseq+naive" not in combined  # only the classical model is averaged in
 
 
 @pytest.mark.skipif(not sarima_available(), reason="statsmodels is not installed")
@@ -184,13 +184,13 @@ def test_one_series_keeps_ets_on_one_window():
     # above 0.05 over 4 comparisons, so ETS stays.
     choice = choose_candidate(candidates, truth, history, evaluation)
     assert choice.chosen == "ets" and choice.incumbent == "ets"
-    assert choice.p_values["model"] == pytest.approx(0.5)
+    assert choice.p_values["kseq"] == pytest.approx(0.5)
     assert choice.p_values["naive"] == pytest.approx(1.0)
     # alpha = 1: the lowest validation MASE, no test.
     evaluation = EvaluationSection(
         season_length=4, baselines=["naive", "seasonal_naive", "ets"], choice_alpha=1.0
     )
-    assert choose_candidate(candidates, truth, history, evaluation).chosen == "model"
+    assert choose_candidate(candidates, truth, history, evaluation).chosen == "kseq"
     # Without ETS among the baselines, the lowest MASE (the bundled recipes' rule).
     evaluation = EvaluationSection(season_length=4, baselines=["naive", "seasonal_naive"])
     plain = list_candidates(truth + 6 * off, {n: multi[n] for n in ("naive", "seasonal_naive")})
@@ -229,7 +229,7 @@ def test_theta_baseline_reads_only_the_past():
     assert ahead.shape == (3,) and np.abs(ahead - (y[-4:-1] + 4)).max() < 8
     # The model's mean with Theta is a candidate of the choice.
     candidates = list_candidates(np.zeros(6), {"theta": np.full(6, 2.0)})
-    np.testing.assert_allclose(candidates["model+theta"], 1.0)
+    np.testing.assert_allclose(candidates["kseq+theta"], 1.0)
 
 
 def test_ets_that_cannot_be_fitted_is_skipped_with_a_note():
@@ -250,11 +250,11 @@ def test_a_chosen_baseline_that_cannot_be_refitted_is_a_data_error():
     evaluation = EvaluationSection(season_length=4)
     # A newer history with a zero: the airline model is fitted on logs (no NaN forecast).
     history = np.r_[np.arange(1.0, 30.0), 0.0]
-    with pytest.raises(DataError, match="model\\+sarima; its SARIMA cannot be refitted"):
-        forecast_chosen("model+sarima", np.ones(3), history, evaluation)
+    with pytest.raises(DataError, match="kseq\\+sarima; its SARIMA cannot be refitted"):
+        forecast_chosen("kseq+sarima", np.ones(3), history, evaluation)
     # Too few points for AutoETS (or no statsforecast): named, not a traceback.
     with pytest.raises(DataError, match="The run chose ets; ETS cannot be refitted"):
         forecast_chosen("ets", np.ones(3), np.arange(1.0, 4.0), evaluation)
     # The naive forecasts need nothing: the mean of the model's and the last value.
-    mean = forecast_chosen("model+naive", np.zeros(3), np.arange(1.0, 6.0), evaluation)
+    mean = forecast_chosen("kseq+naive", np.zeros(3), np.arange(1.0, 6.0), evaluation)
     np.testing.assert_allclose(mean, 2.5)

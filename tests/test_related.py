@@ -142,7 +142,7 @@ def test_a_run_trains_on_related_series_up_to_its_training_part_only(tmp_path):
     # run's scores do not move, so nothing later than the training part reached the weights.
     poisoned = long_frame({name: np.r_[v[:108], v[108:] * 50] for name, v in related.items()})
     again = run_with_related(tmp_path / "poisoned.csv", poisoned, tmp_path / "poisoned")
-    for row in ("model (recursive, 24-step)", "model (one-step)"):
+    for row in ("kseq (recursive, 24-step)", "kseq (one-step)"):
         assert again.metrics[row]["mape"] == pytest.approx(card.metrics[row]["mape"], rel=1e-5)
     saved = json.loads((tmp_path / "clean" / "run_card.json").read_text())
     assert saved["related"]["series_used"] == 2

@@ -42,15 +42,23 @@ def smape(y_true, y_pred):
     return float(100.0 * np.mean(terms))
 
 
-def mase(y_true, y_pred, history, season_length=1):
-    """Mean absolute scaled error: MAE over the in-sample seasonal-naive MAE of `history`;
-    NaN where that scale is 0 (a history that repeats its seasons exactly)."""
-    y_true, y_pred = _pair(y_true, y_pred)
+def seasonal_scale(history, season_length=1):
+    """MASE's scale: the in-sample MAE of the seasonal naive forecast of `history` (the
+    series before the forecast origin); NaN where it is 0 (a history that repeats its
+    seasons exactly) or `history` is no longer than one season."""
     history = np.asarray(history, dtype="float64")
     if len(history) <= season_length:
         return float("nan")
-    scale = np.mean(np.abs(history[season_length:] - history[:-season_length]))
-    if scale == 0:
+    scale = float(np.mean(np.abs(history[season_length:] - history[:-season_length])))
+    return scale if scale > 0 else float("nan")
+
+
+def mase(y_true, y_pred, history, season_length=1):
+    """Mean absolute scaled error: MAE over `seasonal_scale` of `history`; NaN where that
+    scale is undefined."""
+    y_true, y_pred = _pair(y_true, y_pred)
+    scale = seasonal_scale(history, season_length)
+    if scale != scale:
         return float("nan")
     return float(np.mean(np.abs(y_true - y_pred)) / scale)
 

@@ -5,6 +5,8 @@ import re
 import numpy as np
 import pandas as pd
 
+from kseq.evaluation.metrics import seasonal_scale
+
 # Interval bounds in a forecast frame, named as statsforecast names them: ``kseq-lo-80``.
 _BOUND = re.compile(r"^(?P<method>.+)-(?P<side>lo|hi)-(?P<level>\d+(\.\d+)?)$")
 
@@ -30,15 +32,12 @@ def measure_panel_coverage(truth, forecasts, method="kseq"):
 
 
 def seasonal_scales(panel, season_length):
-    """``(num_series,)`` in-sample MAE of the seasonal naive forecast of each series (MASE's
-    scale); NaN where a series is constant at that lag or too short."""
-    scales = np.full(len(panel), np.nan)
-    for i in range(len(panel)):
-        history = panel.series(i).astype("float64")
-        if len(history) > season_length:
-            scale = np.mean(np.abs(history[season_length:] - history[:-season_length]))
-            scales[i] = scale if scale > 0 else np.nan
-    return scales
+    """``(num_series,)`` MASE's scale of each series of `panel` (`seasonal_scale`); NaN
+    where a series is constant at that lag or too short."""
+    return np.array(
+        [seasonal_scale(panel.series(i), season_length) for i in range(len(panel))],
+        dtype="float64",
+    ).reshape(len(panel))
 
 
 def list_unscaled(panel, season_length):
@@ -53,7 +52,8 @@ def score_panel(truth, forecasts, history, season_length):
     Args:
         truth: long DataFrame ``unique_id``, ``ds``, ``y``.
         forecasts: long DataFrame ``unique_id``, ``ds`` and one column per method.
-        history: the `Panel` before the forecasts (MASE's in-sample scale).
+        history: the `Panel` before the forecasts (MASE's in-sample scale), or
+            ``{unique_id: values}`` of the series scored.
         season_length: the seasonal lag of MASE's scale.
 
     Returns:
@@ -65,7 +65,11 @@ def score_panel(truth, forecasts, history, season_length):
     if missing.any():
         ids = list(joined.loc[missing, "unique_id"].unique()[:5])
         raise ValueError(f"Forecasts are missing for series {ids}.")
-    scale = pd.Series(seasonal_scales(history, season_length), index=history.ids.astype(str))
+    if isinstance(history, dict):
+        scale = {str(sid): seasonal_scale(values, season_length) for sid, values in history.items()}
+        scale = pd.Series(scale, dtype="float64")
+    else:
+        scale = pd.Series(seasonal_scales(history, season_length), index=history.ids.astype(str))
     rows = []
     for method in methods:
         error = (joined[method] - joined["y"]).abs()

@@ -278,7 +278,7 @@ def backtest_recipe(
 
     >>> recipe = load_recipe(recipe_path("airpassengers"))
     >>> summary = backtest_recipe(recipe, ["1956-01", "1957-01", "1958-01"], length=12)
-    >>> summary.mean["model (one-step)"]["mape"]
+    >>> summary.mean["kseq (one-step)"]["mape"]
 
     Args:
         recipe: a validated `Recipe` (`kseq.config.load_recipe`).

@@ -58,13 +58,13 @@ COMBINABLE = ("sarima", *classical.STATSFORECAST_MODELS)
 
 def list_candidates(model, baselines, weights=None):
     """The choice's candidates: ``{name: forecast}`` for the model, each baseline and the
-    model's combination with each `COMBINABLE` baseline (``"model+sarima"``): the model's
-    weight in `weights` (``{"model+sarima": 0.75}``), else their mean."""
+    model's combination with each `COMBINABLE` baseline (``"kseq+sarima"``): the model's
+    weight in `weights` (``{"kseq+sarima": 0.75}``), else their mean."""
     weights = weights or {}
-    candidates = {"model": model, **baselines}
+    candidates = {"kseq": model, **baselines}
     for name in COMBINABLE:
         if name in baselines:
-            combination = f"model+{name}"
+            combination = f"kseq+{name}"
             weight = weights.get(combination, EQUAL_WEIGHT)
             candidates[combination] = combine(model, baselines[name], weight)
     return candidates
@@ -72,8 +72,8 @@ def list_candidates(model, baselines, weights=None):
 
 def name_combination_weights(baselines):
     """The model's weight in each combination with a `COMBINABLE` baseline: 1/2, their mean
-    (``{"model+sarima": 0.5}``, recorded so that `kseq forecast` combines them the same)."""
-    return {f"model+{name}": EQUAL_WEIGHT for name in COMBINABLE if name in baselines}
+    (``{"kseq+sarima": 0.5}``, recorded so that `kseq forecast` combines them the same)."""
+    return {f"kseq+{name}": EQUAL_WEIGHT for name in COMBINABLE if name in baselines}
 
 
 def score_candidates(model, model_one_step, history, truth, evaluation):
@@ -138,7 +138,7 @@ def arrange_by_step(paths, first, start, stop):
 
 def calibrate_intervals(forecaster, data, recipe, steps, chosen=None, weights=None):
     """Conformal intervals for up to `steps` steps ahead from held-out residuals:
-    ``({"model": ConformalIntervals, "chosen": ...}, note)``; no intervals and a note saying why
+    ``({"kseq": ConformalIntervals, "chosen": ...}, note)``; no intervals and a note saying why
     when they cannot be honest.
 
     Every validation point is forecast from each origin 1 to `steps` steps before it by the
@@ -167,6 +167,9 @@ def calibrate_intervals(forecaster, data, recipe, steps, chosen=None, weights=No
     truth = values[start:, 0]
     multiplicative = recipe.transforms.log and bool((truth > 0).all())
     intervals = {}
+    if forecaster.head.is_probabilistic:
+        # A probabilistic head's own quantiles are the net's interval, as in a panel run.
+        paths.pop("kseq")
     for name, matrix in paths.items():
         try:
             intervals[name] = ConformalIntervals.fit(
@@ -178,7 +181,7 @@ def calibrate_intervals(forecaster, data, recipe, steps, chosen=None, weights=No
 
 
 def forecast_window_paths(forecaster, values, start, recipe, steps, chosen=None, weights=None):
-    """``{"model": (points, steps), "chosen": ...}``: each point of ``values[start:]`` (a
+    """``{"kseq": (points, steps), "chosen": ...}``: each point of ``values[start:]`` (a
     held-out window at the end of `values`) forecast from every origin 1 to `steps` steps
     before it (column ``s``: ``s + 1`` steps ahead; NaN where the origin lacks history), by the
     members trained before `start` and, when `chosen` is another candidate, by it fitted on
@@ -188,10 +191,10 @@ def forecast_window_paths(forecaster, values, start, recipe, steps, chosen=None,
     if first >= stop:
         return None
     origins = np.arange(first, stop)
-    paths = {"model": forecaster.predict_origins(values, origins, steps)[:, :, 0]}
-    if chosen not in (None, "model"):
+    paths = {"kseq": forecaster.predict_origins(values, origins, steps)[:, :, 0]}
+    if chosen not in (None, "kseq"):
         baselines = make_baseline_paths(values[:, 0], start, origins, steps, recipe.evaluation)
-        candidate = list_candidates(paths["model"], baselines, weights).get(chosen)
+        candidate = list_candidates(paths["kseq"], baselines, weights).get(chosen)
         if candidate is not None:
             paths["chosen"] = candidate
     return {name: arrange_by_step(p, first, start, stop) for name, p in paths.items()}
@@ -240,7 +243,7 @@ def forecast_strategy(steps, horizon):
 def evaluate_test(forecaster, data, recipe, validation=None, intervals=None):
     """Multi-step and one-step forecasts of the test part, the baselines, and their scores;
     with `validation` (`ValidationScores`), the candidates it picked as the rows
-    ``chosen (...)``; with `intervals` (``{"model": ConformalIntervals, "chosen": ...}``), the
+    ``chosen (...)``; with `intervals` (``{"kseq": ConformalIntervals, "chosen": ...}``), the
     intervals of those forecasts and their empirical coverage."""
     num_test = data.num_test
     if not num_test:
@@ -262,12 +265,14 @@ def evaluate_test(forecaster, data, recipe, validation=None, intervals=None):
         coverage = IntervalCoverage(evaluation.interval, lower, upper, float(inside.mean()))
     else:
         one_step = forecaster.predict_one_step(values, test_start)
-    target_history = history_values[data.split.train][:, 0]
+    # MASE's scale: the series before the forecast origin, as for a panel (its training and
+    # validation parts).
+    target_history = history_values[:, 0]
     truth = test_values[:steps, 0]
     strategy = forecast_strategy(steps, forecaster.horizon)
     metrics = {
-        f"model ({strategy}, {steps}-step)": score(truth, multi[:, 0], target_history, season),
-        "model (one-step)": score(test_values[:, 0], one_step[:, 0], target_history, season),
+        f"kseq ({strategy}, {steps}-step)": score(truth, multi[:, 0], target_history, season),
+        "kseq (one-step)": score(test_values[:, 0], one_step[:, 0], target_history, season),
     }
     baselines, notes = compute_baselines(history_values[:, 0], test_values[:, 0], evaluation)
     for label, forecasts in baselines.items():
@@ -307,7 +312,7 @@ def evaluate_test(forecaster, data, recipe, validation=None, intervals=None):
         else:
             notes.append(f"{chosen}, chosen on the validation part, is not available here.")
     intervals = intervals or {}
-    forecasts = {"model": {"multi_step": multi[:, 0], "one_step": one_step[:, 0]}}
+    forecasts = {"kseq": {"multi_step": multi[:, 0], "one_step": one_step[:, 0]}}
     if chosen_forecasts:
         forecasts["chosen"] = chosen_forecasts
     bands, band_coverage = {}, {}
@@ -324,7 +329,7 @@ def evaluate_test(forecaster, data, recipe, validation=None, intervals=None):
             }
             for level in calibrated.levels
         }
-        prefix = "" if name == "model" else f"{name} "
+        prefix = "" if name == "kseq" else f"{name} "
         band_coverage[f"{prefix}{steps}-step"] = measure_coverage(
             truth, {k: b["multi_step"] for k, b in bands[name].items()}
         )
@@ -344,6 +349,8 @@ def evaluate_test(forecaster, data, recipe, validation=None, intervals=None):
         band_coverage=band_coverage,
         chosen=chosen_forecasts,
         baselines={k: v["multi_step"][:steps] for k, v in baselines.items()},
+        baselines_one_step={k: v["one_step"] for k, v in baselines.items()},
+        weights=validation.weights if validation is not None else {},
         notes=notes,
     )
 
@@ -442,7 +449,7 @@ def forecast_future(
     forecaster, series, steps, intervals=None, chosen=None, evaluation=None, weights=None
 ):
     """`steps` forecasts past the end of `series` (a `SeriesData`), dated by its frequency,
-    with the bounds of `intervals` (``{"model" | "chosen": ConformalIntervals}``) when given;
+    with the bounds of `intervals` (``{"kseq" | "chosen": ConformalIntervals}``) when given;
     with `chosen` (the validation choice, another candidate than the model), that candidate's
     forecast too, its baseline fitted on the whole series (`forecast_chosen`; a combination
     weighed as in `weights`)."""
@@ -450,13 +457,13 @@ def forecast_future(
     values = forecaster.predict(series.values, steps)[:, 0]
     dates = make_future_index(series.index, steps)
     chosen_values = None
-    if chosen not in (None, "model"):
+    if chosen not in (None, "kseq"):
         weight = (weights or {}).get(chosen, EQUAL_WEIGHT)
         chosen_values = forecast_chosen(chosen, values, series.values[:, 0], evaluation, weight)
     return FutureForecast(
         ds=format_dates(dates),
         values=[float(v) for v in values],
-        intervals=format_bounds(intervals.get("model"), values),
+        intervals=format_bounds(intervals.get("kseq"), values),
         chosen=chosen if chosen_values is not None else None,
         chosen_values=[] if chosen_values is None else [float(v) for v in chosen_values],
         chosen_intervals=format_bounds(intervals.get("chosen"), chosen_values),
@@ -476,9 +483,9 @@ def format_bounds(intervals, values):
 
 def forecast_chosen(chosen, model_forecast, history, evaluation, weight=EQUAL_WEIGHT):
     """The forecast of the candidate `chosen` on validation (a baseline, or the model's
-    combination with one, ``"model+ets"``, the model weighing `weight`) after `history`, its
+    combination with one, ``"kseq+ets"``, the model weighing `weight`) after `history`, its
     baseline fitted on all of `history`."""
-    baseline, season = chosen.removeprefix("model+"), evaluation.season_length
+    baseline, season = chosen.removeprefix("kseq+"), evaluation.season_length
     # The history may be a newer CSV than the run's: say why the baseline cannot be refitted
     # there instead of writing NaN (SARIMA on logs) or failing with a traceback.
     if baseline == "sarima" and (reason := sarima_skip_reason(history, history[-1:], season)):

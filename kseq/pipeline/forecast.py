@@ -25,6 +25,7 @@ from kseq.pipeline.load import load_panel, load_series, speak_recipe
 from kseq.pipeline.panel import is_saved_global_fit, load_global_fit
 from kseq.pipeline.trust import describe_extrapolation
 from kseq.pipeline.trust import warn as warn_trust
+from kseq.pipeline.values import rename_old_candidate, rename_old_keys
 
 
 def load_saved_run(run_dir):
@@ -32,7 +33,14 @@ def load_saved_run(run_dir):
     run_dir = Path(run_dir)
     folder = run_dir / "forecaster" if (run_dir / "forecaster").is_dir() else run_dir
     forecaster = Forecaster.load(folder)
-    raw = forecaster.saved_state_.get("extra", {}).get("recipe")
+    extra = forecaster.saved_state_.get("extra", {})
+    # Runs saved when the net's candidate was named "model" (now "kseq", as in panels).
+    for key in ("weights", "intervals"):
+        if key in extra:
+            extra[key] = rename_old_keys(extra[key])
+    if "chosen" in extra:
+        extra["chosen"] = rename_old_candidate(extra["chosen"])
+    raw = extra.get("recipe")
     if raw is None:
         raise DataError(f"{folder} records no recipe; it was not saved by `kseq run`.")
     return forecaster, validate(raw, source=f"the recipe saved in {folder}")
@@ -114,7 +122,7 @@ def forecast_saved_run(run_dir, horizon=None, csv=None):
     # on the whole history (of the first target, which the baselines forecast).
     extra = forecaster.saved_state_.get("extra", {})
     chosen = extra.get("chosen")
-    if chosen not in (None, "model"):
+    if chosen not in (None, "kseq"):
         # Runs saved before combinations had weights recorded none: theirs were means.
         weight = extra.get("weights", {}).get(chosen, EQUAL_WEIGHT)
         frame["chosen"] = forecast_chosen(

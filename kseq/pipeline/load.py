@@ -10,7 +10,7 @@ import pandas as pd
 from kseq._io import write_text_atomic
 from kseq.config import PANEL_PRETRAINED, PRETRAINED_HORIZON, Recipe, validate
 from kseq.data import load_airpassengers, load_us_employment, make_sine, read_panel, read_series
-from kseq.errors import DataError, SeriesTooShortError
+from kseq.errors import ConfigError, DataError, SeriesTooShortError
 from kseq.pipeline.defaults import infer_panel_defaults
 from kseq.pipeline.split import cut_panel, list_reasons
 from kseq.pipeline.values import SeriesData
@@ -158,6 +158,13 @@ def load_run_panel(recipe):
     if inferred:
         panel = drop_short_series(panel, panel_min_length(recipe), recipe.data.on_short)
     recipe, inferred = drop_pretrained_past_its_horizon(recipe, inferred)
+    steps, most = recipe.evaluation.forecast_steps, recipe.windows.horizon
+    if steps > most:
+        raise ConfigError(
+            f"{recipe.name}: [evaluation] forecast_steps = {steps} is past what the panel's net "
+            f"forecasts ({most} steps, its [windows] horizon): ask for at most {most}, or set a "
+            "longer [windows] horizon."
+        )
     return recipe, panel, inferred
 
 

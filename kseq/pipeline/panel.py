@@ -31,7 +31,7 @@ from kseq.evaluation.panel_metrics import (
     score_panel,
     summarise_scores,
 )
-from kseq.evaluation.plots import plot_panel_grid
+from kseq.evaluation.plots import plot_loss, plot_panel_grid
 from kseq.global_forecaster import GlobalForecaster
 from kseq.models.builders import head_of
 from kseq.models.registry import build_model
@@ -472,7 +472,7 @@ def run_panel(recipe, run_dir, *, resume=False, verbose="auto", callbacks=()):
 
     tick = time.perf_counter()
     outputs = write_panel_outputs(
-        run_dir, recipe, split, test_truth, test_forecasts, test_scores, summary
+        run_dir, recipe, split, test_truth, test_forecasts, test_scores, summary, fit.histories[0]
     )
     # `kseq forecast` forecasts with these members and the method chosen here.
     extra = {
@@ -539,42 +539,51 @@ def run_panel(recipe, run_dir, *, resume=False, verbose="auto", callbacks=()):
     )
 
 
-def write_panel_outputs(run_dir, recipe, split, truth, forecasts, scores, summary):
+def write_panel_outputs(run_dir, recipe, split, truth, forecasts, scores, summary, history):
     """metrics.json (means per method), metrics.csv (per series and method), forecasts.csv
-    (long, with the truth), and a grid of the best, median and worst series for kseq against
-    ETS."""
+    (long, with the truth), loss.png (the first member's `history`), and a grid of the best,
+    median and worst series for kseq against ETS (else the first baseline)."""
     write_json_atomic(run_dir / "metrics.json", summary)
     write_text_atomic(run_dir / "metrics.csv", scores.to_csv(index=False))
     table = truth.rename(columns={"y": "truth"}).merge(forecasts, on=["unique_id", "ds"])
     write_text_atomic(run_dir / "forecasts.csv", table.to_csv(index=False))
-    outputs = ["metrics.json", "metrics.csv", "forecasts.csv"]
-    if "ets" in forecasts:
-        per = scores.pivot(index="unique_id", columns="method", values="mase")
-        ratio = (per["kseq"] / per["ets"]).dropna().sort_values()
-        picks = {
-            "best": ratio.index[0],
-            "median": ratio.index[len(ratio) // 2],
-            "worst": ratio.index[-1],
+    plot_loss(run_dir / "loss.png", history)
+    outputs = ["metrics.json", "metrics.csv", "forecasts.csv", "loss.png", "forecast.png"]
+    per = scores.pivot(index="unique_id", columns="method", values="mase")
+    reference = next((m for m in ("ets", *recipe.evaluation.baselines) if m in per), None)
+    # Series ranked by the net's MASE against the reference's (by its own without one).
+    ratio = per["kseq"] / per[reference] if reference else per["kseq"]
+    ratio = ratio.dropna().sort_values()
+    if ratio.empty:  # no series has a MASE: ranked by sMAPE
+        ratio = scores[scores["method"] == "kseq"].set_index("unique_id")["smape"].sort_values()
+    picks = {
+        "best": ratio.index[0],
+        "median": ratio.index[len(ratio) // 2],
+        "worst": ratio.index[-1],
+    }
+    against = (
+        f"kseq/{reference.upper() if reference == 'ets' else reference} MASE"
+        if reference
+        else "kseq MASE"
+    )
+    panel = split.full
+    position = {sid: i for i, sid in enumerate(panel.ids)}
+    series = {}
+    for label, sid in picks.items():
+        i = position[sid]
+        rows = table[table["unique_id"] == sid]
+        shown = ("chosen", "kseq", reference) if reference else ("chosen", "kseq")
+        series[f"{label}: {sid} ({against} {ratio[sid]:.2f})"] = {
+            "dates": panel.dates(i),
+            "values": panel.series(i),
+            "forecast_dates": pd.DatetimeIndex(rows["ds"]),
+            "forecasts": {m: rows[m].to_numpy() for m in shown},
+            "band": tuple(rows.get(f"chosen-{side}-80") for side in ("lo", "hi")),
         }
-        panel = split.full
-        position = {sid: i for i, sid in enumerate(panel.ids)}
-        series = {}
-        for label, sid in picks.items():
-            i = position[sid]
-            dates = panel.dates(i)
-            rows = table[table["unique_id"] == sid]
-            series[f"{label}: {sid} (kseq/ETS MASE {ratio[sid]:.2f})"] = {
-                "dates": dates,
-                "values": panel.series(i),
-                "forecast_dates": pd.DatetimeIndex(rows["ds"]),
-                "forecasts": {m: rows[m].to_numpy() for m in ("chosen", "kseq", "ets")},
-                "band": tuple(rows.get(f"chosen-{side}-80") for side in ("lo", "hi")),
-            }
-        plot_panel_grid(
-            run_dir / "forecast.png",
-            series,
-            history=3 * max(split.test, recipe.evaluation.season_length),
-            title=f"{recipe.name} ({keras.backend.backend()}): test part",
-        )
-        outputs.append("forecast.png")
+    plot_panel_grid(
+        run_dir / "forecast.png",
+        series,
+        history=3 * max(split.test, recipe.evaluation.season_length),
+        title=f"{recipe.name} ({keras.backend.backend()}): test part",
+    )
     return outputs

@@ -4,9 +4,11 @@ each written atomically."""
 import numpy as np
 import pandas as pd
 
-from kseq._io import write_npz_atomic, write_text_atomic
+from kseq._io import write_json_atomic, write_text_atomic
 from kseq.data.dates import find_freq, format_dates, make_future_index
+from kseq.evaluation.panel_metrics import measure_panel_coverage, score_panel, summarise_scores
 from kseq.evaluation.plots import plot_forecast, plot_loss
+from kseq.pipeline.evaluate import format_level, list_candidates
 
 
 def _cut_bands(bands, steps):
@@ -20,9 +22,11 @@ def _cut_bands(bands, steps):
 def write_forecast_outputs(
     run_dir, recipe, data, fit, test, future, title, chosen=None, weights=None
 ):
-    """Writes forecast.png, loss.png, forecasts.npz/.csv, future_forecast.csv and the
-    forecaster (with the recipe and the validation's `chosen` candidate, which `kseq forecast`
-    forecasts too, and the model's weight in each combination); returns the names written."""
+    """Writes a panel run's files for one series — metrics.json, metrics.csv, forecasts.csv
+    (`write_test_scores`), forecast.png, loss.png — with one_step.csv (the rolling one-step
+    forecasts, which only a net of one series makes), future_forecast.csv and the forecaster
+    (with the recipe and the validation's `chosen` candidate, which `kseq forecast` forecasts
+    too, and the net's weight in each combination); returns the names written."""
     series = data.series
     outputs = ["forecast.png", "loss.png", "forecaster/model.keras", "forecaster/forecaster.json"]
     test_start = data.test_start
@@ -35,7 +39,7 @@ def write_forecast_outputs(
             forecast_index=positions,
             one_step=test.one_step[:, 0],
             interval=test.interval,
-            bands=_cut_bands(test.bands.get("model", {}), test.steps),
+            bands=_cut_bands(test.bands.get("kseq", {}), test.steps),
             baselines=test.baselines,
         )
         if test.chosen:
@@ -46,14 +50,10 @@ def write_forecast_outputs(
                 net=test.multi_step[:, 0],
                 bands=_cut_bands(test.bands.get("chosen", {}), test.steps),
             )
-        write_npz_atomic(
-            run_dir / "forecasts.npz",
-            multi_step=test.multi_step,
-            one_step=test.one_step,
-            truth=test.truth,
+        history = {series_id(series): series.values[:test_start, 0]}
+        outputs += write_test_scores(
+            run_dir, test, format_dates(positions), history, recipe.evaluation.season_length
         )
-        write_text_atomic(run_dir / "forecasts.csv", make_test_frame(positions, test).to_csv())
-        outputs += ["forecasts.npz", "forecasts.csv"]
     if future is not None:
         # The forecast past the end replaces the test view in the plot.
         plot = {
@@ -70,13 +70,7 @@ def write_forecast_outputs(
                 net=np.asarray(future.values),
                 bands={f"{k} % interval": b for k, b in future.chosen_intervals.items()},
             )
-        frame = pd.DataFrame({"ds": future.ds, "forecast": future.values})
-        for level, (low, high) in future.intervals.items():
-            frame[f"lo_{level}"], frame[f"hi_{level}"] = low, high
-        if future.chosen is not None:
-            frame["chosen"] = future.chosen_values
-            for level, (low, high) in future.chosen_intervals.items():
-                frame[f"chosen_lo_{level}"], frame[f"chosen_hi_{level}"] = low, high
+        frame = make_future_frame(series_id(series), future)
         write_text_atomic(run_dir / "future_forecast.csv", frame.to_csv(index=False))
         outputs.append("future_forecast.csv")
     plot_forecast(run_dir / "forecast.png", title=title, **plot)
@@ -97,40 +91,79 @@ def write_forecast_outputs(
     return outputs
 
 
-def make_test_frame(positions, test):
-    """One row per test point: truth, one-step and multi-step forecasts (and the interval)."""
+def series_id(series):
+    """The ``unique_id`` of a run's one series in its files: its (first) target column."""
+    return str(series.columns[0])
 
-    def pad(values):  # a multi-step column over the whole test part (NaN past the steps)
-        column = np.full(len(test.truth), np.nan)
-        column[: test.steps] = values[: test.steps]
-        return column
 
-    multi = pad(test.multi_step[:, 0])
-    frame = pd.DataFrame(
-        {
-            "ds": format_dates(positions),
-            "truth": test.truth[:, 0],
-            "one_step": test.one_step[:, 0],
-            "multi_step": multi,
-        }
+def write_test_scores(run_dir, test, dates, history, season_length):
+    """Writes the test part's files as a panel run writes them (`kseq.pipeline.panel`):
+    metrics.json (``{"mase": {method: value}, "smape": {...}, "coverage": {...}}``),
+    metrics.csv (a row per series and method), forecasts.csv (`make_test_frames`) and
+    one_step.csv; `history`: ``{unique_id: values before the test part}`` (MASE's scale)."""
+    multi_step, one_step = make_test_frames(next(iter(history)), dates, test)
+    truth = multi_step[["unique_id", "ds", "truth"]].rename(columns={"truth": "y"})
+    forecasts = multi_step.drop(columns="truth")
+    scores = score_panel(truth, forecasts, history, season_length)
+    summary = summarise_scores(scores)
+    coverage = {name: measure_panel_coverage(truth, forecasts, name) for name in test.bands}
+    if coverage:
+        summary["coverage"] = coverage
+    write_json_atomic(run_dir / "metrics.json", summary)
+    write_text_atomic(run_dir / "metrics.csv", scores.to_csv(index=False))
+    write_text_atomic(run_dir / "forecasts.csv", multi_step.to_csv(index=False))
+    write_text_atomic(run_dir / "one_step.csv", one_step.to_csv(index=False))
+    return ["metrics.json", "metrics.csv", "forecasts.csv", "one_step.csv"]
+
+
+def make_test_frames(unique_id, dates, test):
+    """The test part in a panel run's columns: ``unique_id``, ``ds``, ``truth``, a column per
+    candidate (the net ``kseq``, each baseline, the net's combinations, ``chosen``: the
+    validation's pick, else the net) and the conformal bounds (``kseq-lo-80``,
+    ``chosen-hi-95``). Returns ``(multi_step, one_step)``: the forecasts from the test origin
+    (its first ``test.steps`` points) and the rolling one-step forecasts of every point."""
+    parts = (
+        ("multi_step", test.steps, test.multi_step[:, 0], test.baselines),
+        ("one_step", len(test.truth), test.one_step[:, 0], test.baselines_one_step),
     )
-    if test.interval is not None:
-        frame["lower"], frame["upper"] = test.interval
-    if test.chosen:
-        frame["chosen_one_step"] = test.chosen["one_step"]
-        frame["chosen_multi_step"] = pad(test.chosen["multi_step"])
-    # Conformal bounds, named as statsforecast names them (lo-80 → one_step_lo_80,
-    # chosen_multi_step_hi_95).
-    for source, bands in test.bands.items():
-        prefix = "" if source == "model" else f"{source}_"
-        for level, band in bands.items():
-            name = f"{100 * level:g}"
-            low, high = band["one_step"]
-            frame[f"{prefix}one_step_lo_{name}"], frame[f"{prefix}one_step_hi_{name}"] = low, high
-            low, high = band["multi_step"]
-            frame[f"{prefix}multi_step_lo_{name}"] = pad(low)
-            frame[f"{prefix}multi_step_hi_{name}"] = pad(high)
-    return frame.set_index("ds")
+    frames = []
+    for kind, rows, net, baselines in parts:
+        frame = pd.DataFrame(
+            {"unique_id": unique_id, "ds": dates[:rows], "truth": test.truth[:rows, 0]}
+        )
+        cut = {name: values[:rows] for name, values in baselines.items()}
+        for name, values in list_candidates(net[:rows], cut, test.weights).items():
+            frame[name] = values
+        frame["chosen"] = test.chosen[kind][:rows] if test.chosen else net[:rows]
+        if kind == "one_step" and test.coverage is not None:
+            # A probabilistic head's own interval (one step ahead).
+            level = format_level(test.coverage.level)
+            frame[f"kseq-lo-{level}"], frame[f"kseq-hi-{level}"] = test.interval
+        for source, bands in test.bands.items():
+            for level, band in bands.items():
+                low, high = band[kind]
+                frame[f"{source}-lo-{format_level(level)}"] = low[:rows]
+                frame[f"{source}-hi-{format_level(level)}"] = high[:rows]
+        frames.append(frame)
+    return tuple(frames)
+
+
+def make_future_frame(unique_id, future):
+    """Forecasts past the end in a panel forecast's columns: ``unique_id``, ``ds``, ``kseq``
+    and its bounds, ``chosen`` and its bounds (the net's when the run chose none)."""
+    frame = pd.DataFrame({"unique_id": unique_id, "ds": future.ds, "kseq": future.values})
+    for level, (low, high) in future.intervals.items():
+        frame[f"kseq-lo-{level}"], frame[f"kseq-hi-{level}"] = low, high
+    if future.chosen is None:
+        frame["chosen"] = frame["kseq"]
+        for level in future.intervals:
+            for side in ("lo", "hi"):
+                frame[f"chosen-{side}-{level}"] = frame[f"kseq-{side}-{level}"]
+    else:
+        frame["chosen"] = future.chosen_values
+        for level, (low, high) in future.chosen_intervals.items():
+            frame[f"chosen-lo-{level}"], frame[f"chosen-hi-{level}"] = low, high
+    return frame
 
 
 def write_run_card(run_dir, card):

@@ -9,9 +9,11 @@ import time
 import warnings
 from pathlib import Path
 
+from kseq._io import write_text_atomic
 from kseq._keras import keras
 from kseq.config import AR1Recipe
 from kseq.errors import LeakageWarning
+from kseq.evaluation.panel_baselines import BASELINE_CACHE
 from kseq.pipeline.ar1 import run_ar1
 from kseq.pipeline.defaults import infer_defaults
 from kseq.pipeline.evaluate import (
@@ -21,6 +23,7 @@ from kseq.pipeline.evaluate import (
     forecast_future,
 )
 from kseq.pipeline.fit import clear_run_checkpoints, fit_forecaster
+from kseq.pipeline.forecast import forecast_saved_panel
 from kseq.pipeline.load import is_panel_of_one, load_series, make_panel_of_one
 from kseq.pipeline.panel import run_panel
 from kseq.pipeline.related import load_related
@@ -59,8 +62,10 @@ def run_recipe(recipe, *, run_dir=None, resume=False, verbose="auto", callbacks=
         panel = make_panel_of_one(recipe, run_dir)
         card = run_panel(panel, run_dir, resume=resume, verbose=verbose, callbacks=callbacks)
         card.notes.insert(0, f"One series ({recipe.data.path}): run as a panel of one.")
+        write_panel_future(card, run_dir)
     elif recipe.data.is_panel:
         card = run_panel(recipe, run_dir, resume=resume, verbose=verbose, callbacks=callbacks)
+        write_panel_future(card, run_dir)
     else:
         card = run_forecast(recipe, run_dir, resume=resume, verbose=verbose, callbacks=callbacks)
     card.timings["total_s"] = round(time.perf_counter() - started, 2)
@@ -68,6 +73,20 @@ def run_recipe(recipe, *, run_dir=None, resume=False, verbose="auto", callbacks=
     # Everything is written: the checkpoints of an interrupted attempt are not needed any more.
     clear_run_checkpoints(run_dir)
     return card
+
+
+def write_panel_future(card, run_dir):
+    """With ``[evaluation] forecast_steps``, a panel run's forecasts past each series' end
+    (`forecast_saved_panel`: ``unique_id``, ``ds``, ``kseq``, ``chosen`` and their bounds) in
+    future_forecast.csv, as a run of one series writes them."""
+    steps = card.config["evaluation"]["forecast_steps"]
+    if steps:
+        cache_dir = Path(run_dir).resolve().parent / BASELINE_CACHE
+        frame = forecast_saved_panel(Path(run_dir) / "forecaster", steps, cache_dir=cache_dir)
+        write_text_atomic(
+            Path(run_dir) / "future_forecast.csv", frame.reset_index().to_csv(index=False)
+        )
+        card.outputs.append("future_forecast.csv")
 
 
 def run_forecast(recipe, run_dir, *, resume=False, verbose="auto", callbacks=()):

@@ -12,7 +12,13 @@ import kseq
 from kseq._keras import keras
 from kseq.evaluation.combination import EQUAL_WEIGHT
 from kseq.evaluation.tables import format_metrics
-from kseq.pipeline.values import FutureForecast, IntervalCoverage, ValidationScores
+from kseq.pipeline.values import (
+    FutureForecast,
+    IntervalCoverage,
+    ValidationScores,
+    rename_old_candidate,
+    rename_old_keys,
+)
 
 
 def read_versions():
@@ -82,7 +88,7 @@ class RunCard:
     """What a run did, written as ``run_card.json`` / ``run_card.md``.
 
     Study, backtest, CLI and benchmarks read these fields; `to_json` and `from_json` round-trip
-    them. ``metrics`` maps a row (``"model (one-step)"``, ``"sarima (24-step)"``, or an AR(1)
+    them. ``metrics`` maps a row (``"kseq (one-step)"``, ``"sarima (24-step)"``, or an AR(1)
     lag weight) to ``{metric: value}`` in original units, on the test part only.
     """
 
@@ -104,7 +110,7 @@ class RunCard:
     metrics: dict = field(default_factory=dict)
     validation: ValidationScores | None = None
     interval: IntervalCoverage | None = None
-    # Conformal intervals of the model and of the validation-chosen candidate ({"model":
+    # Conformal intervals of the model and of the validation-chosen candidate ({"kseq":
     # `ConformalIntervals.to_dict`, "chosen": ...}) and their empirical coverage on the test
     # part: {"24-step": {"80": share inside, "95": ...}, "chosen one-step": {...}, ...}.
     intervals: dict = field(default_factory=dict)
@@ -140,9 +146,17 @@ class RunCard:
         if unknown:
             raise ValueError(f"Not a run card: unknown field {unknown[0]!r}.")
         values["metrics"] = {
-            row: {k: float("nan") if v is None else v for k, v in scores.items()}
+            rename_old_candidate(row): {
+                k: float("nan") if v is None else v for k, v in scores.items()
+            }
             for row, scores in values.get("metrics", {}).items()
         }
+        values["intervals"] = rename_old_keys(values.get("intervals"))
+        validation = values.get("validation")
+        if validation is not None:  # cards saved when the net's candidate was "model"
+            validation["chosen"] = rename_old_candidate(validation.get("chosen"))
+            for key in ("choice", "weights"):
+                validation[key] = rename_old_keys(validation.get(key))
         for name, nested in _NESTED.items():
             if values.get(name) is not None:
                 values[name] = nested(**values[name])
@@ -215,7 +229,7 @@ class RunCard:
                 f"{calibrated['num_residuals']} held-out residuals ({where})"
             )
             # Coverage keys: "24-step" and "one-step" for the model, "chosen 24-step", ...
-            prefix = "" if name == "model" else f"{name} "
+            prefix = "" if name == "kseq" else f"{name} "
             for horizon, shares in self.interval_coverage.items():
                 own = horizon.startswith(prefix) if prefix else " " not in horizon
                 if not own:

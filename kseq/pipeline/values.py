@@ -90,7 +90,7 @@ class ValidationScores:
     choice: dict = field(default_factory=dict)
     chosen: str | None = None
     reason: str = ""  # why `chosen` (kseq.evaluation.choice)
-    # The net's weight in each combination with a baseline ({"model+sarima": 0.5}; runs saved
+    # The net's weight in each combination with a baseline ({"kseq+sarima": 0.5}; runs saved
     # before combinations became plain means may record others).
     weights: dict = field(default_factory=dict)
 
@@ -99,7 +99,7 @@ class ValidationScores:
 class CandidateScores:
     """The choice's candidates on the validation part: multi-step MASE ``{name: mase}`` (what
     the choice follows), one-step MASE, the multi-step forecasts ``{name: (steps,)}`` and the
-    net's weight in each combination (``{"model+sarima": 0.5}``)."""
+    net's weight in each combination (``{"kseq+sarima": 0.5}``)."""
 
     multi_step: dict
     one_step: dict
@@ -120,7 +120,7 @@ class IntervalCoverage:
 @dataclass(frozen=True)
 class TestEvaluation:
     """Test-part forecasts of the model and the baselines, and their metrics (original
-    units): ``metrics`` maps a row label (``"model (one-step)"``) to ``{metric: value}``."""
+    units): ``metrics`` maps a row label (``"kseq (one-step)"``) to ``{metric: value}``."""
 
     metrics: dict
     steps: int
@@ -130,13 +130,16 @@ class TestEvaluation:
     interval: tuple | None = None  # (low, high), each (num_test,)
     coverage: IntervalCoverage | None = None
     # Conformal intervals of the model's and the chosen candidate's forecasts:
-    # {"model" | "chosen": {level: {"multi_step": (low, high), "one_step": (low, high)}}}, and
+    # {"kseq" | "chosen": {level: {"multi_step": (low, high), "one_step": (low, high)}}}, and
     # their coverage {"24-step": {"80": share inside, ...}, "chosen one-step": {...}, ...}.
     bands: dict = field(default_factory=dict)
     band_coverage: dict = field(default_factory=dict)
     # The validation-chosen candidate's forecasts: {"multi_step": (steps,), "one_step": ...}.
     chosen: dict = field(default_factory=dict)
     baselines: dict = field(default_factory=dict)  # name -> (steps,) multi-step forecast
+    baselines_one_step: dict = field(default_factory=dict)  # name -> (num_test,)
+    # The net's weight in each combination with a baseline ({"kseq+sarima": 0.5}).
+    weights: dict = field(default_factory=dict)
     notes: list = field(default_factory=list)
 
 
@@ -153,3 +156,20 @@ class FutureForecast:
     chosen: str | None = None
     chosen_values: list = field(default_factory=list)
     chosen_intervals: dict = field(default_factory=dict)
+
+
+def rename_old_candidate(name):
+    """A candidate's name in today's vocabulary: runs saved before the net was named ``kseq``
+    as in panels called it ``model`` (``"model+sarima"`` → ``"kseq+sarima"``, the row
+    ``"model (one-step)"`` → ``"kseq (one-step)"``)."""
+    if not isinstance(name, str):
+        return name
+    for old, new in (("model+", "kseq+"), ("model (", "kseq (")):
+        if name.startswith(old):
+            return new + name[len(old) :]
+    return "kseq" if name == "model" else name
+
+
+def rename_old_keys(mapping):
+    """`mapping` with its keys renamed by `rename_old_candidate`."""
+    return {rename_old_candidate(k): v for k, v in (mapping or {}).items()}

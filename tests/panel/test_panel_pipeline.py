@@ -194,11 +194,19 @@ def test_a_saved_panel_run_forecasts_every_series_past_its_end(tmp_path, capsys,
 
     frame = make_panel_frame()
     recipe = write_recipe(tmp_path, frame, "saved")
-    recipe = dataclasses.replace(recipe, training=dataclasses.replace(recipe.training, ensemble=2))
+    recipe = dataclasses.replace(
+        recipe,
+        training=dataclasses.replace(recipe.training, ensemble=2),
+        evaluation=dataclasses.replace(recipe.evaluation, forecast_steps=4),
+    )
     card = run_recipe(recipe, run_dir=tmp_path / "run", verbose=0)
     out = tmp_path / "future.csv"
     assert main(["forecast", str(tmp_path / "run"), "--horizon", "4", "--out", str(out)]) == 0
     future = pd.read_csv(out, parse_dates=["ds"])
+    # The run wrote the same forecasts past the end, as a run of one series does.
+    written = pd.read_csv(tmp_path / "run" / "future_forecast.csv", parse_dates=["ds"])
+    assert "future_forecast.csv" in card.outputs
+    pd.testing.assert_frame_equal(written, future)
 
     # The members' mean, each member loaded on its own, from every series' whole history.
     members = [
@@ -349,3 +357,15 @@ def test_the_choice_is_scored_on_earlier_origins_too(tmp_path):
     np.testing.assert_allclose(forecasts["kseq+ets"], (forecasts["kseq"] + forecasts["ets"]) / 2)
     # The earlier origin's checkpoints went with the run's own.
     assert not (tmp_path / "run" / "checkpoints").exists()
+
+
+def test_a_forecast_past_the_panel_net_s_horizon_is_refused_before_training(tmp_path):
+    from kseq.errors import ConfigError
+
+    recipe = write_recipe(tmp_path, make_panel_frame(), "far")
+    evaluation = dataclasses.replace(recipe.evaluation, forecast_steps=TEST + 1)
+    with pytest.raises(
+        ConfigError, match=rf"forecast_steps = {TEST + 1} is past .* \({TEST} steps"
+    ):
+        run_recipe(dataclasses.replace(recipe, evaluation=evaluation), run_dir=tmp_path / "run")
+    assert not (tmp_path / "run" / "checkpoints").exists()  # nothing was trained

@@ -51,14 +51,15 @@ def test_backtest_runs_each_origin_on_the_months_after_it(tmp_path, few_epochs):
     passengers = load_airpassengers()
     for run, year in zip(summary.runs, (1957, 1958), strict=True):
         # Each run's test part is exactly the 12 months after its origin; nothing after it.
-        truth = np.load(tmp_path / f"{year}-01" / "forecasts.npz")["truth"][:, 0]
-        np.testing.assert_array_equal(truth, passengers[str(year)].to_numpy())
+        rolling = pd.read_csv(tmp_path / f"{year}-01" / "one_step.csv")
+        truth = rolling["truth"].to_numpy()
+        np.testing.assert_allclose(truth, passengers[str(year)].to_numpy())
         card = json.loads((tmp_path / f"{year}-01" / "run_card.json").read_text())
         assert card["config"]["split"]["end"] == len(passengers[: str(year)])
         # The model's one-step MAPE is that of its forecasts of those 12 months.
-        one_step = np.load(tmp_path / f"{year}-01" / "forecasts.npz")["one_step"][:, 0]
+        one_step = rolling["kseq"].to_numpy()
         expected = 100 * np.mean(np.abs(truth - one_step) / truth)
-        assert run.metrics["model (one-step)"]["mape"] == pytest.approx(expected, rel=1e-9)
+        assert run.metrics["kseq (one-step)"]["mape"] == pytest.approx(expected, rel=1e-9)
         # Seasonal naive repeats the previous year: its MAPE follows from the data alone.
         expected = np.mean(
             np.abs(passengers[str(year)].to_numpy() - passengers[str(year - 1)].to_numpy())
@@ -71,14 +72,14 @@ def test_backtest_runs_each_origin_on_the_months_after_it(tmp_path, few_epochs):
         assert mean["mape"] == pytest.approx(
             np.mean([r.metrics[row]["mape"] for r in summary.runs])
         )
-    assert "model (one-step)" in summary.mean
-    assert "| model (one-step) |" in (tmp_path / "backtest.md").read_text()
+    assert "kseq (one-step)" in summary.mean
+    assert "| kseq (one-step) |" in (tmp_path / "backtest.md").read_text()
     # The intervals' coverage after each origin, read here from the forecasts each run wrote.
     shares = []
     for year in (1957, 1958):
-        written = pd.read_csv(tmp_path / f"{year}-01" / "forecasts.csv")
-        inside = (written["truth"] >= written["one_step_lo_80"]) & (
-            written["truth"] <= written["one_step_hi_80"]
+        written = pd.read_csv(tmp_path / f"{year}-01" / "one_step.csv")
+        inside = (written["truth"] >= written["kseq-lo-80"]) & (
+            written["truth"] <= written["kseq-hi-80"]
         )
         shares.append(inside.mean())
     assert [run.coverage["one-step"]["80"] for run in summary.runs] == pytest.approx(shares)
@@ -138,7 +139,7 @@ def test_backtest_command(tmp_path, few_epochs, capsys):
         + [str(tmp_path), "--set", "model.units=[4]", "--set", "training.ensemble=1"]
     )
     assert status == 0
-    assert "| model (one-step) |" in capsys.readouterr().out
+    assert "| kseq (one-step) |" in capsys.readouterr().out
     assert json.loads((tmp_path / "backtest.json").read_text())["origins"] == ["1958-01"]
 
 
@@ -153,7 +154,7 @@ def test_refit_retrains_on_validation_for_the_best_epochs(tmp_path, few_epochs):
     assert card.refit_epochs_per_member == card.best_epoch_per_member
     for best, run in zip(card.best_epoch_per_member, card.epochs_run_per_member, strict=True):
         assert 1 <= best <= run
-    assert np.isfinite(card.metrics["model (one-step)"]["mape"])
+    assert np.isfinite(card.metrics["kseq (one-step)"]["mape"])
 
 
 def test_refit_needs_a_validation_part():

@@ -24,8 +24,10 @@ FORECAST_FILES = {
     "forecast.png",
     "loss.png",
     "forecaster",
-    "forecasts.npz",
+    "metrics.json",
+    "metrics.csv",
     "forecasts.csv",
+    "one_step.csv",
 }
 CLI = [sys.executable, "-m", "kseq.cli"]
 
@@ -61,50 +63,65 @@ def test_airpassengers_run_directory_and_reload(tmp_path, backend, few_epochs):
     naive = np.tile(passengers[108:120], 2)
     expected = 100 * np.mean(np.abs(passengers[120:] - naive) / passengers[120:])
     assert card.metrics["seasonal_naive (24-step)"]["mape"] == pytest.approx(expected)
-    assert {"model (recursive, 24-step)", "model (one-step)", "naive (one-step)"} <= set(
-        card.metrics
-    )
+    assert {"kseq (recursive, 24-step)", "kseq (one-step)", "naive (one-step)"} <= set(card.metrics)
     saved = RunCard.from_json((run_dir / "run_card.json").read_text())
     assert saved == card
-    assert "| model (one-step) |" in (run_dir / "run_card.md").read_text()
-    # The saved forecaster reproduces the run's forecasts, and the CSV holds the same numbers.
+    assert "| kseq (one-step) |" in (run_dir / "run_card.md").read_text()
+    # The saved forecaster reproduces the run's forecasts, and the CSVs hold the same numbers
+    # in a panel run's columns.
     forecaster = Forecaster.load(run_dir / "forecaster")
-    recorded = np.load(run_dir / "forecasts.npz")
-    np.testing.assert_allclose(
-        forecaster.predict(passengers[:120], 24), recorded["multi_step"], rtol=1e-6
-    )
-    one_step = forecaster.predict_one_step(passengers, 120)
-    np.testing.assert_allclose(one_step, recorded["one_step"], rtol=1e-6)
+    multi_step = forecaster.predict(passengers[:120], 24)[:, 0]
     table = pd.read_csv(run_dir / "forecasts.csv")
+    assert set(table["unique_id"]) == {"passengers"}
     assert table["ds"].iloc[0] == "1959-01-01" and table["ds"].iloc[-1] == "1960-12-01"
-    np.testing.assert_allclose(table["one_step"], one_step[:, 0], rtol=1e-9)
+    np.testing.assert_allclose(table["kseq"], multi_step, rtol=1e-6)
     np.testing.assert_array_equal(table["truth"], passengers[120:])
+    one_step = forecaster.predict_one_step(passengers, 120)[:, 0]
+    rolling = pd.read_csv(run_dir / "one_step.csv")
+    assert list(rolling.columns) == list(table.columns)
+    np.testing.assert_allclose(rolling["kseq"], one_step, rtol=1e-6)
     # The one-step metric is the MAPE of those forecasts, computed here independently.
-    mape = 100 * np.mean(np.abs(passengers[120:] - one_step[:, 0]) / passengers[120:])
-    assert card.metrics["model (one-step)"]["mape"] == pytest.approx(mape, rel=1e-9)
+    mape = 100 * np.mean(np.abs(passengers[120:] - one_step) / passengers[120:])
+    assert card.metrics["kseq (one-step)"]["mape"] == pytest.approx(mape, rel=1e-6)
+    # metrics.json as a panel run writes it; MASE's scale is the history before the test part.
+    scale = np.mean(np.abs(passengers[12:120] - passengers[:108]))
+    metrics = json.loads((run_dir / "metrics.json").read_text())
+    chosen = card.validation.chosen
+    assert (
+        {"kseq", "naive", "seasonal_naive", "sarima", "kseq+sarima", "chosen"}
+        == set(metrics["mase"])
+        == set(metrics["smape"])
+    )
+    for method in ("kseq", "seasonal_naive", "chosen"):
+        error = np.abs(table[method] - passengers[120:]).mean()
+        assert metrics["mase"][method] == pytest.approx(error / scale, rel=1e-6)
+    np.testing.assert_allclose(table["chosen"], table[chosen])
+    assert metrics["mase"]["kseq"] == pytest.approx(
+        card.metrics["kseq (recursive, 24-step)"]["mase"], rel=1e-6
+    )
     # Conformal 80 % and 95 % intervals: nested around both forecasts, wider further ahead,
     # and the card's coverage is the share of the truth inside them.
-    model = card.intervals["model"]
+    model = card.intervals["kseq"]
     assert model["levels"] == [0.8, 0.95] and model["multiplicative"]
     assert model["num_residuals"] == 12 * 24  # 12 validation months x 24 steps
     # The validation-chosen candidate gets its own, calibrated on its own residuals.
-    chosen = card.validation.chosen
-    assert ("chosen" in card.intervals) == (chosen != "model")
-    sources = [("", "")] + [("chosen_", "chosen ")] * (chosen != "model")
-    for prefix, label_prefix in sources:
-        for kind in ("one_step", "multi_step"):
-            forecast = table[f"{prefix}{kind}"] if prefix else table[kind]
-            lo80, hi80 = table[f"{prefix}{kind}_lo_80"], table[f"{prefix}{kind}_hi_80"]
-            lo95, hi95 = table[f"{prefix}{kind}_lo_95"], table[f"{prefix}{kind}_hi_95"]
+    assert ("chosen" in card.intervals) == (chosen != "kseq")
+    sources = [("kseq", "")] + [("chosen", "chosen ")] * (chosen != "kseq")
+    for source, label_prefix in sources:
+        for kind, frame in (("one-step", rolling), ("24-step", table)):
+            forecast = frame[source]
+            lo80, hi80 = frame[f"{source}-lo-80"], frame[f"{source}-hi-80"]
+            lo95, hi95 = frame[f"{source}-lo-95"], frame[f"{source}-hi-95"]
             assert (lo95 <= lo80).all() and (lo80 < forecast).all() and (forecast < hi80).all()
             assert (hi80 <= hi95).all()
-            label = label_prefix + ("one-step" if kind == "one_step" else "24-step")
             for level, low, high in (("80", lo80, hi80), ("95", lo95, hi95)):
-                inside = ((table["truth"] >= low) & (table["truth"] <= high)).mean()
-                assert card.interval_coverage[label][level] == pytest.approx(inside)
-    relative = (table["multi_step_hi_80"] / table["multi_step"]).to_numpy()
+                inside = ((frame["truth"] >= low) & (frame["truth"] <= high)).mean()
+                assert card.interval_coverage[label_prefix + kind][level] == pytest.approx(inside)
+                if kind == "24-step":
+                    assert metrics["coverage"][source][level] == pytest.approx(inside)
+    relative = (table["kseq-hi-80"] / table["kseq"]).to_numpy()
     assert (np.diff(relative) >= -1e-12).all()  # never narrower further ahead
-    np.testing.assert_allclose(table["one_step_hi_80"] / table["one_step"], relative[0])
+    np.testing.assert_allclose(rolling["kseq-hi-80"] / rolling["kseq"], relative[0])
 
 
 @pytest.mark.slow
@@ -127,12 +144,13 @@ def test_tutorial_run_card_flags_its_leak(tmp_path, few_epochs):
 def test_sines_forecast_past_the_end_is_dated_and_written(tmp_path, few_epochs):
     card, run_dir = run("sines", tmp_path, [("data", "family", "x_sin")])
     assert FORECAST_FILES <= {p.name for p in run_dir.iterdir()}
-    assert "model (recursive, 30-step)" in card.metrics
+    assert "kseq (recursive, 30-step)" in card.metrics
     # 100 points on [0, 20]: the future continues the same x step past 20.
     step = 20 / 99
     np.testing.assert_allclose([float(d) for d in card.future.ds], 20 + step * np.arange(1, 31))
     table = pd.read_csv(run_dir / "future_forecast.csv")
-    np.testing.assert_allclose(table["forecast"], card.future.values)
+    assert set(table["unique_id"]) == {"x_sin"}  # the series, named after its family
+    np.testing.assert_allclose(table["kseq"], card.future.values)
     forecaster = Forecaster.load(run_dir / "forecaster")
     from kseq.data import make_sine
 
@@ -170,16 +188,19 @@ def test_mixture_interval_is_decoded_by_the_head(tmp_path, few_epochs):
         ],
     )
     assert (card.interval.lower, card.interval.upper) == (0.1, 0.9)
-    table = pd.read_csv(run_dir / "forecasts.csv")
+    table = pd.read_csv(run_dir / "one_step.csv")
     # In passengers, around the point forecast (the mixture mean need not sit between two
-    # quantiles, but a 10 %-90 % band of passenger counts is positive and ordered).
-    assert (table["lower"] < table["upper"]).all() and (table["lower"] > 0).all()
-    inside = (table["truth"] >= table["lower"]) & (table["truth"] <= table["upper"])
+    # quantiles, but a 10 %-90 % band of passenger counts is positive and ordered); the
+    # head's own interval is the net's, as in a panel run (no conformal one beside it).
+    assert "kseq" not in card.intervals
+    low, high = table["kseq-lo-80"], table["kseq-hi-80"]
+    assert (low < high).all() and (low > 0).all()
+    inside = (table["truth"] >= low) & (table["truth"] <= high)
     assert card.interval.one_step_coverage == pytest.approx(inside.mean())
     forecaster = Forecaster.load(run_dir / "forecaster")
     passengers = load_airpassengers().to_numpy()
     _, quantiles = forecaster.predict_one_step(passengers, 120, levels=(0.1, 0.9))
-    np.testing.assert_allclose(table[["lower", "upper"]], quantiles[:, 0], rtol=1e-6)
+    np.testing.assert_allclose(table[["kseq-lo-80", "kseq-hi-80"]], quantiles[:, 0], rtol=1e-6)
 
 
 @pytest.mark.slow
@@ -199,7 +220,7 @@ def test_csv_recipe_and_forecast_command(tmp_path, backend):
         env=env,
     )
     assert result.returncode == 0, result.stderr
-    assert "| model (one-step) |" in result.stdout and f"on backend {backend}" in result.stderr
+    assert "| kseq (one-step) |" in result.stdout and f"on backend {backend}" in result.stderr
     forecast = CLI + ["forecast", str(tmp_path / "run"), "--horizon", "5"]
     result = subprocess.run(
         forecast + ["--csv", str(tmp_path / "sales.csv")], capture_output=True, text=True, env=env
@@ -280,11 +301,11 @@ def test_a_feature_column_runs_end_to_end_in_the_target_s_units(tmp_path, few_ep
     )
     (tmp_path / "sales.toml").write_text(recipe)
     card = run_recipe(load_recipe(tmp_path / "sales.toml"), run_dir=tmp_path / "run", verbose=0)
-    table = pd.read_csv(tmp_path / "run" / "forecasts.csv")
-    assert np.isfinite(table["one_step"]).all() and len(table) == 10
+    table = pd.read_csv(tmp_path / "run" / "one_step.csv")
+    assert np.isfinite(table["kseq"]).all() and len(table) == 10
     # Sales, not prices or scaled units: within 30 % of the truth after two short epochs.
-    assert (np.abs(table["one_step"] / table["truth"] - 1) < 0.3).all()
-    assert card.metrics["model (direct, 10-step)"]["mape"] < 30
+    assert (np.abs(table["kseq"] / table["truth"] - 1) < 0.3).all()
+    assert card.metrics["kseq (direct, 10-step)"]["mape"] < 30
     future = forecast_saved_run(tmp_path / "run", 10)
     assert list(future.columns[:1]) == ["sales"] and len(future) == 10
 
@@ -342,10 +363,10 @@ def test_recipe_module_entry_point(tmp_path):
 def test_the_choice_is_made_on_validation_and_reported_on_test(tmp_path, few_epochs):
     card, _ = run("airpassengers", tmp_path)
     choice = card.validation.choice
-    assert set(choice) == {"model", "naive", "seasonal_naive", "sarima", "model+sarima"}
+    assert set(choice) == {"kseq", "naive", "seasonal_naive", "sarima", "kseq+sarima"}
     assert card.validation.chosen == min(choice, key=choice.get)
     rows = {
-        "model": ("model (recursive, 24-step)", "model (one-step)"),
+        "kseq": ("kseq (recursive, 24-step)", "kseq (one-step)"),
         **{b: (f"{b} (24-step)", f"{b} (one-step)") for b in ("naive", "seasonal_naive", "sarima")},
     }
     chosen = card.validation.chosen
@@ -355,6 +376,6 @@ def test_the_choice_is_made_on_validation_and_reported_on_test(tmp_path, few_epo
         assert card.metrics["chosen (one-step)"] == card.metrics[one]
     else:  # the mean of the model and SARIMA: between the two on MAE at worst
         worst = max(
-            card.metrics[r]["mae"] for r in ("model (recursive, 24-step)", "sarima (24-step)")
+            card.metrics[r]["mae"] for r in ("kseq (recursive, 24-step)", "sarima (24-step)")
         )
         assert card.metrics["chosen (24-step)"]["mae"] <= worst
