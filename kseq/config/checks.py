@@ -11,6 +11,7 @@ from kseq.config.schema import (
     PANEL_AUTO_KEYS,
     PANEL_DEFAULTS,
     PANEL_SOURCES,
+    MERGED_KEYS,
     REMOVED_KEYS,
     SECTIONS,
     AR1Recipe,
@@ -124,9 +125,13 @@ def drop_removed_keys(raw, source="the recipe"):
                 kept[section][key] = value
                 continue
             default, why = REMOVED_KEYS[(section, key)]
-            if value != default:
+            merged = MERGED_KEYS.get((section, key))
+            if value != default and (merged is None or value != given.get(merged, default)):
+                advice = (
+                    f"Set {merged} = {value!r} and remove {key}" if merged else "Remove the key"
+                )
                 raise ConfigError(
-                    f"{source}: [{section}] {key} = {value!r} was removed: {why}. Remove the key."
+                    f"{source}: [{section}] {key} = {value!r} was removed: {why}. {advice}."
                 )
     return kept
 

@@ -106,6 +106,8 @@ def make_removed_table():
     ]
     for (section, key), (value, why) in schema.REMOVED_KEYS.items():
         shown = "unset" if value is None else f"`{value!r}`".replace("'", '"')
+        if (section, key) in schema.MERGED_KEYS:
+            shown += f" or that of `{schema.MERGED_KEYS[(section, key)]}`"
         rows.append(f"| `[{section}] {key}` | {shown} | {why} |")
     return "\n".join(rows) + "\n"
 

@@ -217,10 +217,9 @@ def _check_panel(recipe, source):
 
 def _check_panel_columns(data, source):
     """Keys that read or fix a long CSV's columns, refused for the bundled panel."""
-    filled = [k for k in ("missing", "fill_gaps") if getattr(data, k) != "raise"]
-    if filled and data.source != "panel":
+    if data.missing != "raise" and data.source not in ("panel", "csv"):
         raise ConfigError(
-            f"{source}: [data] {filled[0]} fills a long CSV's NaN or gaps (source = 'panel'); "
+            f"{source}: [data] missing fills a CSV's NaN or gaps (source = 'csv' or 'panel'); "
             f"{data.source} has none. Remove the key."
         )
     if data.static_columns and data.source != "panel":

@@ -59,11 +59,10 @@ class DataSection:
     target_columns: str | list | None = _key((str, list))
     # csv: extra input columns known up to each window's end.
     feature_columns: str | list | None = _key((str, list))
-    # csv and panel: NaN values are an error, or filled forward or by interpolation (per series).
+    # csv and panel: missing values — NaN, or dates missing from the frequency's grid — are an
+    # error, or inserted and filled forward or by interpolation (per series; not for a folder
+    # of shards).
     missing: str = _key((str,), "raise", choices=("raise", "ffill", "interpolate"))
-    # csv and panel: dates missing from the frequency's grid are an error, or inserted and
-    # filled (per series; not for a folder of shards).
-    fill_gaps: str = _key((str,), "raise", choices=("raise", "ffill", "interpolate"))
     # The expected frequency as a pandas alias ("MS", "D", "h"); inferred from the dates when
     # unset.
     freq: str | None = _key((str,))
@@ -414,7 +413,14 @@ SECTIONS = {
 # Keys that were measured and not adopted: ``{(section, key): (the value that does what kseq
 # does now, what replaced it)}``. A recipe (or a saved run's) holding one at that value runs
 # as before; another value is refused with the reason.
+# {(section, key): (the value still accepted — the key is then dropped —, what replaced it)};
+# a key merged into another of its section is also accepted at that key's value.
 REMOVED_KEYS = {
+    ("data", "fill_gaps"): (
+        "raise",
+        "merged into `[data] missing`, which fills NaN values and dates missing from the grid "
+        "alike",
+    ),
     ("evaluation", "combination_weights"): (
         "equal",
         "a combination is the mean of its members (weights chosen on validation did not beat "
@@ -437,6 +443,8 @@ REMOVED_KEYS = {
         for key in ("fine_tune_epochs", "fine_tune_learning_rate", "fine_tune_batch_size")
     },
 }
+# Removed keys whose value is also accepted when it equals this key of the same section.
+MERGED_KEYS = {("data", "fill_gaps"): "missing"}
 
 
 # Training keys that have no meaning for simulated AR(1) paths: each run draws fresh paths.

@@ -311,31 +311,10 @@ def evaluate_test(forecaster, data, recipe, validation=None, intervals=None):
             notes.append(f"chosen on the validation part: {validation.reason or chosen}{weighed}.")
         else:
             notes.append(f"{chosen}, chosen on the validation part, is not available here.")
-    intervals = intervals or {}
     forecasts = {"kseq": {"multi_step": multi[:, 0], "one_step": one_step[:, 0]}}
     if chosen_forecasts:
         forecasts["chosen"] = chosen_forecasts
-    bands, band_coverage = {}, {}
-    for name, calibrated in intervals.items():
-        if name not in forecasts:
-            continue
-        one_ahead = np.ones(len(one_step), dtype="int64")
-        bands[name] = {
-            level: {
-                "multi_step": calibrated.bounds(forecasts[name]["multi_step"], level),
-                "one_step": calibrated.bounds(
-                    forecasts[name]["one_step"], level, steps_ahead=one_ahead
-                ),
-            }
-            for level in calibrated.levels
-        }
-        prefix = "" if name == "kseq" else f"{name} "
-        band_coverage[f"{prefix}{steps}-step"] = measure_coverage(
-            truth, {k: b["multi_step"] for k, b in bands[name].items()}
-        )
-        band_coverage[f"{prefix}one-step"] = measure_coverage(
-            test_values[:, 0], {k: b["one_step"] for k, b in bands[name].items()}
-        )
+    bands, band_coverage = measure_bands(intervals or {}, forecasts, test_values[:, 0], steps)
     notes += explain_undefined(metrics, target_history, season)
     return TestEvaluation(
         metrics=metrics,
@@ -353,6 +332,35 @@ def evaluate_test(forecaster, data, recipe, validation=None, intervals=None):
         weights=validation.weights if validation is not None else {},
         notes=notes,
     )
+
+
+def measure_bands(intervals, forecasts, truth, steps):
+    """The conformal bands around `forecasts` (``{"kseq" | "chosen": {"multi_step",
+    "one_step"}}``) and their coverage of `truth` (the test part; the multi-step bands cover
+    its first `steps` points): ``({name: {level: {"multi_step": (low, high), "one_step":
+    ...}}}, {"24-step": {"80": share inside}, "chosen one-step": ...})``."""
+    bands, coverage = {}, {}
+    for name, calibrated in intervals.items():
+        if name not in forecasts:
+            continue
+        one_ahead = np.ones(len(truth), dtype="int64")
+        bands[name] = {
+            level: {
+                "multi_step": calibrated.bounds(forecasts[name]["multi_step"], level),
+                "one_step": calibrated.bounds(
+                    forecasts[name]["one_step"], level, steps_ahead=one_ahead
+                ),
+            }
+            for level in calibrated.levels
+        }
+        prefix = "" if name == "kseq" else f"{name} "
+        coverage[f"{prefix}{steps}-step"] = measure_coverage(
+            truth[:steps], {k: b["multi_step"] for k, b in bands[name].items()}
+        )
+        coverage[f"{prefix}one-step"] = measure_coverage(
+            truth, {k: b["one_step"] for k, b in bands[name].items()}
+        )
+    return bands, coverage
 
 
 def measure_coverage(truth, bands):

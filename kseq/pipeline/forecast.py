@@ -66,14 +66,12 @@ def read_history(recipe, csv=None):
 def speak_forecast(message):
     """`message` with a recipe's advice (``--set data.missing=...``, which `kseq forecast`
     does not take) turned into what a forecast can do: fix the file, or rerun the recipe."""
-    for key in ("missing", "fill_gaps"):
-        recipe_words = f'set [data] {key} = "ffill" or "interpolate" (--set data.{key}=ffill)'
-        message = message.replace(
-            recipe_words,
-            "fill them in the file (the run reads them with its recipe's [data] "
-            f'{key}; a run with {key} = "ffill" or "interpolate" fills them itself)',
-        )
-    return message
+    recipe_words = 'set [data] missing = "ffill" or "interpolate" (--set data.missing=ffill)'
+    return message.replace(
+        recipe_words,
+        "fill them in the file (the run reads them with its recipe's [data] missing; a run "
+        'with missing = "ffill" or "interpolate" fills them itself)',
+    )
 
 
 def forecast_saved_run(run_dir, horizon=None, csv=None):
@@ -224,7 +222,7 @@ def read_one_series(data, csv, series_id, min_length):
             freq=data.freq,
             name=f"--csv {csv}",
             missing=data.missing,
-            fill_gaps=data.fill_gaps,
+            fill_gaps=data.missing,
         )
     except DataError as error:
         raise type(error)(speak_recipe(str(error))) from None

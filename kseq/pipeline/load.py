@@ -21,7 +21,7 @@ _RECIPE_WORDS = {
         'set [data] missing = "ffill" or "interpolate" (--set data.missing=ffill)'
     ),
     "pass fill_gaps='ffill' or fill_gaps='interpolate'": (
-        'set [data] fill_gaps = "ffill" or "interpolate" (--set data.fill_gaps=ffill)'
+        'set [data] missing = "ffill" or "interpolate" (--set data.missing=ffill)'
     ),
     "or pass freq=.": 'or set [data] freq = "<pandas alias>" (--set data.freq=MS).',
 }
@@ -49,7 +49,7 @@ def load_series(data, seed=None):
             data.target_columns,
             data.feature_columns,
             missing=data.missing,
-            fill_gaps=data.fill_gaps,
+            fill_gaps=data.missing,
             freq=data.freq,
         )
     except DataError as error:
@@ -91,7 +91,7 @@ def make_panel_of_one(recipe, folder):
     data = {"source": "panel", "path": str(path.resolve()), "time_column": time}
     data["target_columns"] = target
     # The series read here is filled already; kept for a newer file given to `forecast --csv`.
-    data.update(missing=recipe.data.missing, fill_gaps=recipe.data.fill_gaps)
+    data["missing"] = recipe.data.missing
     freq = recipe.data.freq or getattr(series.index, "freqstr", None)
     if freq:
         data["freq"] = freq
@@ -129,7 +129,7 @@ def load_panel(data, min_length):
             on_short=data.on_short,
             freq=data.freq,
             missing=data.missing,
-            fill_gaps=data.fill_gaps,
+            fill_gaps=data.missing,
         )
     except DataError as error:
         raise type(error)(speak_recipe(str(error))) from None

@@ -207,7 +207,7 @@ def test_a_panel_s_nan_and_gaps_are_filled_per_series_when_the_recipe_asks(tmp_p
     recipe = write_recipe(
         tmp_path,
         frame,
-        f"missing = '{method}'\nfill_gaps = '{method}'\nfreq = 'MS'\n[split]\ntest = 6\n",
+        f"missing = '{method}'\nfreq = 'MS'\n[split]\ntest = 6\n",
     )
     _, panel, _ = load_run_panel(recipe)
     assert list(panel.lengths) == [40, 50]

@@ -102,6 +102,7 @@ def test_values_out_of_range_name_the_key(override, message):
         ("transforms", "seasonal_window", 2, "seasonal_adjust estimates its indices"),
         ("training", "fine_tune_epochs", 5, "fine-tuning is the pretrained network's"),
         ("training", "fine_tune_learning_rate", 1e-4, "fine-tuning is the pretrained network's"),
+        ("data", "fill_gaps", "ffill", r"merged into `\[data\] missing`.* Set missing = 'ffill'"),
     ],
 )
 def test_a_removed_key_says_what_replaced_it(tmp_path, section, key, value, replaced):
@@ -129,7 +130,14 @@ def test_a_removed_key_at_what_kseq_does_now_is_accepted():
     raw["evaluation"].update(combination_weights="equal", interval_windows=1)
     raw["transforms"]["seasonal_window"] = 0
     raw["training"].update(fine_tune_epochs=0, fine_tune_learning_rate=None)
+    raw["data"]["fill_gaps"] = "raise"
     assert validate(raw) == recipe
+    # A key merged into another is accepted at that key's value: the same behaviour now.
+    raw["data"].update(missing="interpolate", fill_gaps="interpolate")
+    assert validate(raw).data.missing == "interpolate"
+    raw["data"]["fill_gaps"] = "ffill"
+    with pytest.raises(ConfigError, match=r"fill_gaps = 'ffill' was removed: merged into"):
+        validate(raw)
 
 
 def test_seasonal_adjust_is_refused_for_a_panel():
