@@ -105,7 +105,7 @@ def _add_backtest(commands):
     backtest.add_argument(
         "--length",
         type=int,
-        help="points scored after each origin (default: the recipe's evaluation horizon, "
+        help="points scored after each origin (default: the recipe's [evaluation] test_steps, "
         "else its test part)",
     )
     backtest.add_argument("--epochs", type=int, help="override [training] epochs of every origin")

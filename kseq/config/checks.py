@@ -4,22 +4,24 @@ import copy
 import dataclasses
 import difflib
 import math
+import warnings
 
 from kseq.config.rules import check_ar1, check_forecast, check_training
 from kseq.config.schema import (
     AUTO_KEYS,
+    MERGED_KEYS,
     PANEL_AUTO_KEYS,
     PANEL_DEFAULTS,
     PANEL_SOURCES,
-    MERGED_KEYS,
     REMOVED_KEYS,
+    RENAMED_KEYS,
     SECTIONS,
     AR1Recipe,
     ModelSection,
     Recipe,
     field_default,
 )
-from kseq.errors import ConfigError
+from kseq.errors import ConfigError, KseqWarning
 from kseq.models.registry import BUILDERS, get_builder
 
 
@@ -111,9 +113,10 @@ def _read_section(cls, section, given, source, fixed=None):
     return cls(**values)
 
 
-def drop_removed_keys(raw, source="the recipe"):
-    """`raw` without the `REMOVED_KEYS` it sets to the value that does what kseq does now; a
-    removed key at another value is a `ConfigError` saying what replaced it."""
+def drop_removed_keys(raw, source="the recipe", warn=False):
+    """`raw` with its `RENAMED_KEYS` under their new names (with a `KseqWarning` saying so
+    when `warn`) and without the `REMOVED_KEYS` it sets to the value that does what kseq does
+    now; a removed key at another value is a `ConfigError` saying what replaced it."""
     kept = {}
     for section, given in raw.items():
         if not isinstance(given, dict):
@@ -121,19 +124,41 @@ def drop_removed_keys(raw, source="the recipe"):
             continue
         kept[section] = {}
         for key, value in given.items():
+            if (section, key) in RENAMED_KEYS:
+                kept[section][rename_key(section, key, value, given, source, warn)] = value
+                continue
             if (section, key) not in REMOVED_KEYS:
-                kept[section][key] = value
+                kept[section].setdefault(key, value)
                 continue
             default, why = REMOVED_KEYS[(section, key)]
-            merged = MERGED_KEYS.get((section, key))
-            if value != default and (merged is None or value != given.get(merged, default)):
-                advice = (
-                    f"Set {merged} = {value!r} and remove {key}" if merged else "Remove the key"
-                )
+            merged, advice = MERGED_KEYS.get((section, key), (None, "Remove the key"))
+            now = given.get(merged)
+            now = now[0] if isinstance(now, list) and now else now
+            if value != default and (merged is None or value != now):
+                advice = advice.format(value=value, key=key)
                 raise ConfigError(
                     f"{source}: [{section}] {key} = {value!r} was removed: {why}. {advice}."
                 )
     return kept
+
+
+def rename_key(section, key, value, given, source, warn):
+    """The new name of the renamed ``[section] key``; a `ConfigError` when `given` also sets
+    the new key to another value."""
+    new = RENAMED_KEYS[(section, key)]
+    if new in given and given[new] != value:
+        raise ConfigError(
+            f"{source}: [{section}] {key} was renamed {new}, which is set too ({new} = "
+            f"{given[new]!r}, {key} = {value!r}): remove {key}."
+        )
+    if warn:
+        warnings.warn(
+            f"{source}: [{section}] {key} is now [{section}] {new} (read as {new} = {value!r}); "
+            "rename it in the recipe.",
+            KseqWarning,
+            stacklevel=4,
+        )
+    return new
 
 
 def check_keys(raw, source="the recipe", whole=None):
@@ -191,7 +216,7 @@ def validate(raw, source="the recipe", backend=None):
     """
     kind = _recipe_kind(raw, source)
     sections = SECTIONS[kind]
-    raw = drop_removed_keys(raw, source)
+    raw = drop_removed_keys(raw, source, warn=True)
     unknown = sorted(set(raw) - set(sections))
     if unknown:
         if kind is AR1Recipe and unknown[0] in SECTIONS[Recipe]:

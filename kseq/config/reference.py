@@ -96,18 +96,21 @@ def make_removed_table():
     """The keys that were measured and not adopted: a recipe holding one at the value that
     does what kseq does now still runs; another value is refused with the reason."""
     rows = [
-        "## Removed keys",
+        "## Removed and renamed keys",
         "",
         "A recipe (or a saved run) holding one of these at the value shown runs as before; any "
-        "other value is refused with the reason.",
+        "other value is refused with the reason. A renamed key is read under its new name, "
+        "with a warning.",
         "",
         "| key | accepted value | what replaced it |",
         "|---|---|---|",
     ]
+    for (section, key), new in schema.RENAMED_KEYS.items():
+        rows.append(f"| `[{section}] {key}` | any | renamed `[{section}] {new}` |")
     for (section, key), (value, why) in schema.REMOVED_KEYS.items():
         shown = "unset" if value is None else f"`{value!r}`".replace("'", '"')
         if (section, key) in schema.MERGED_KEYS:
-            shown += f" or that of `{schema.MERGED_KEYS[(section, key)]}`"
+            shown += f" or what `{schema.MERGED_KEYS[(section, key)][0]}` says"
         rows.append(f"| `[{section}] {key}` | {shown} | {why} |")
     return "\n".join(rows) + "\n"
 

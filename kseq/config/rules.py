@@ -141,13 +141,16 @@ def _has_validation(recipe):
 
 
 def _check_quantile_levels(recipe, source):
+    if recipe.evaluation.interval is None:
+        return  # no intervals: the head's quantiles are not scored
     levels = recipe.model.quantiles
     missing = [q for q in recipe.evaluation.interval_levels if not _has_level(levels, q)]
     if missing:
         raise ConfigError(
-            f"{source}: [evaluation] interval = {recipe.evaluation.interval} needs the "
-            f"quantile levels {list(recipe.evaluation.interval_levels)}; [model] quantiles "
-            f"= {levels} lacks {missing}. Add them, or set evaluation.interval to match."
+            f"{source}: [evaluation] intervals starts with {recipe.evaluation.interval}, the "
+            "quantile head's own interval, which needs the quantile levels "
+            f"{list(recipe.evaluation.interval_levels)}; [model] quantiles = {levels} lacks "
+            f"{missing}. Add them, or put a level they bound first in evaluation.intervals."
         )
 
 

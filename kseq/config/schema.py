@@ -268,8 +268,9 @@ PANEL_DEFAULTS = {
 
 @dataclass(frozen=True)
 class EvaluationSection:
-    # Steps of the multi-step forecasts scored on the test part (0: one-step only).
-    horizon: int = _key((int,), 0, low=0)
+    # Steps of the multi-step forecast scored from the test part's start (0: the whole test
+    # part; the rolling one-step forecasts score every point). A panel's are its test part.
+    test_steps: int = _key((int,), 0, low=0)
     # Steps per season: seasonal naive, MASE's scale, calendar inputs.
     season_length: int = _key((int,), 1, low=1)
     # Classical forecasts computed in the same run and scored beside the net. Panels: from
@@ -278,11 +279,9 @@ class EvaluationSection:
     baselines: list = _key((list,), ["naive", "seasonal_naive"])
     # Steps forecast past the series' end (future_forecast.csv), dated by its frequency.
     forecast_steps: int = _key((int,), 0, low=0)
-    # Nominal coverage of the interval scored for probabilistic heads (0.8: the 10 %-90 %
-    # quantiles).
-    interval: float = _key(_NUM, 0.8, low=0.0, high=1.0, open_high=True)
-    # Conformal intervals of the forecasts, calibrated on the validation part's residuals
-    # (nominal coverages; [] for none); a panel's are in each series' scale.
+    # Nominal coverages of the intervals ([] for none): conformal intervals of the forecasts,
+    # calibrated on the validation part's residuals (a panel's in each series' scale); a
+    # probabilistic head's own interval is its quantiles at the first level (0.8: 10 %-90 %).
     intervals: list = _key((list,), [0.8, 0.95])
     # Pick by MASE on the validation part (which ends where the test part begins) and report
     # the pick ("chosen") next to every method. Panels: the net, a classical model (ETS, Theta,
@@ -302,8 +301,14 @@ class EvaluationSection:
     choice_alpha: float = _key(_NUM, 0.05, low=0.0, high=1.0)
 
     @property
+    def interval(self):
+        """The coverage of a probabilistic head's own interval: the first of `intervals`
+        (`None` without intervals)."""
+        return self.intervals[0] if self.intervals else None
+
+    @property
     def interval_levels(self):
-        """The lower and upper quantile levels of the interval."""
+        """The lower and upper quantile levels of that interval."""
         return (round((1 - self.interval) / 2, 10), round((1 + self.interval) / 2, 10))
 
 
@@ -421,6 +426,11 @@ REMOVED_KEYS = {
         "merged into `[data] missing`, which fills NaN values and dates missing from the grid "
         "alike",
     ),
+    ("evaluation", "interval"): (
+        0.8,
+        "merged into `[evaluation] intervals`: a probabilistic head's own interval is scored at "
+        "its first level",
+    ),
     ("evaluation", "combination_weights"): (
         "equal",
         "a combination is the mean of its members (weights chosen on validation did not beat "
@@ -443,8 +453,15 @@ REMOVED_KEYS = {
         for key in ("fine_tune_epochs", "fine_tune_learning_rate", "fine_tune_batch_size")
     },
 }
-# Removed keys whose value is also accepted when it equals this key of the same section.
-MERGED_KEYS = {("data", "fill_gaps"): "missing"}
+# Keys with a new name in their section: a recipe with the old one is read with the new one.
+RENAMED_KEYS = {("evaluation", "horizon"): "test_steps"}
+
+# Removed keys merged into another of their section: accepted too at that key's value (the
+# first item of a list), and what to write instead.
+MERGED_KEYS = {
+    ("data", "fill_gaps"): ("missing", "Set missing = {value!r} and remove {key}"),
+    ("evaluation", "interval"): ("intervals", "Put {value!r} first in intervals and remove {key}"),
+}
 
 
 # Training keys that have no meaning for simulated AR(1) paths: each run draws fresh paths.

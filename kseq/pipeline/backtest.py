@@ -90,7 +90,7 @@ def make_series_cut(recipe, length):
         return dataclasses.replace(
             recipe,
             split=dataclasses.replace(recipe.split, test=length, end=start + length),
-            evaluation=dataclasses.replace(recipe.evaluation, horizon=length),
+            evaluation=dataclasses.replace(recipe.evaluation, test_steps=length),
             # The test part is the origin's; the other left-out keys are chosen per origin,
             # from the data before it.
             auto=recipe.auto - {"split.test"},
@@ -187,14 +187,14 @@ def settle_settings(recipe, runs):
 
 def default_length(recipe):
     """Points a backtest scores after each origin when not told: the recipe's ``[evaluation]
-    horizon`` (a panel's: its test part), else its test part; where the recipe leaves the test
+    test_steps`` (a panel's: its test part), else its test part; where the recipe leaves the test
     part to the data, the one its defaults choose on the whole data (one horizon)."""
     if recipe.data.is_panel:
         if "split.test" in recipe.auto:
             recipe, _, _ = load_run_panel(recipe)
         return recipe.split.test
-    if recipe.evaluation.horizon:
-        return recipe.evaluation.horizon
+    if recipe.evaluation.test_steps:
+        return recipe.evaluation.test_steps
     if "split.test" in recipe.auto:
         recipe, _ = infer_defaults(recipe, load_series(recipe.data, recipe.recipe.seed))
     # A date-valued test part says where the test starts, not how long a backtest scores.
@@ -301,7 +301,7 @@ def backtest_recipe(
         recipe = make_panel_of_one(recipe, run_dir)
     length = int(length or default_length(recipe))
     if length < 1:
-        raise ConfigError("--length must be >= 1 (or set [evaluation] horizon in the recipe).")
+        raise ConfigError("--length must be >= 1 (or set [evaluation] test_steps in the recipe).")
     cut = make_panel_cut if recipe.data.is_panel else make_series_cut
     make_run = cut(recipe, length)
     planned, settings = settle_settings(recipe, {origin: make_run(origin) for origin in origins})

@@ -129,6 +129,7 @@ def forecast_all(fit, history, steps, recipe, cache_dir, weights=None):
 
 
 def panel_intervals(recipe):
-    """The coverages whose intervals the net forecasts: a quantile head's ``[evaluation]
-    interval``; none for a point head."""
-    return (recipe.evaluation.interval,) if recipe.model.head == "quantile" else ()
+    """The coverages whose intervals the net forecasts: a quantile head's own interval (the
+    first of ``[evaluation] intervals``); none for a point head."""
+    interval = recipe.evaluation.interval
+    return (interval,) if recipe.model.head == "quantile" and interval is not None else ()

@@ -253,11 +253,11 @@ def evaluate_test(forecaster, data, recipe, validation=None, intervals=None):
     values, test_start = data.values, data.test_start
     history_values, test_values = values[:test_start], values[data.split.test]
     # A horizon past the test part is scored on the test points there are.
-    steps = min(evaluation.horizon or num_test, num_test)
+    steps = min(evaluation.test_steps or num_test, num_test)
     multi = forecaster.predict(history_values, steps)
     head = forecaster.head
     interval, coverage = None, None
-    if head.is_probabilistic:
+    if head.is_probabilistic and evaluation.interval is not None:
         lower, upper = evaluation.interval_levels
         one_step, quantiles = forecaster.predict_one_step(values, test_start, (lower, upper))
         interval = (quantiles[:, 0, 0], quantiles[:, 0, 1])

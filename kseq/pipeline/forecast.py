@@ -131,11 +131,11 @@ def forecast_saved_run(run_dir, horizon=None, csv=None):
 
 
 def tested_steps(recipe, horizon):
-    """The steps a run's test part scored: its ``[evaluation] horizon``, else its test part
+    """The steps a run's test part scored: its ``[evaluation] test_steps``, else its test part
     (when a count), else the net's `horizon`."""
     test = recipe.split.test
     counted = test if isinstance(test, int) and not isinstance(test, bool) else 0
-    return recipe.evaluation.horizon or counted or horizon
+    return recipe.evaluation.test_steps or counted or horizon
 
 
 def _name_history(csv):

@@ -124,7 +124,7 @@ def run_forecast(recipe, run_dir, *, resume=False, verbose="auto", callbacks=())
     chosen = validation.chosen if validation is not None else None
     weights = validation.weights if validation is not None else {}
     steps = recipe.evaluation.forecast_steps
-    test_steps = min(recipe.evaluation.horizon or data.num_test, data.num_test)
+    test_steps = min(recipe.evaluation.test_steps or data.num_test, data.num_test)
     intervals, interval_note = calibrate_intervals(
         fit.forecaster,
         data,

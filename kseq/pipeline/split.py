@@ -111,9 +111,9 @@ def check_feature_steps(recipe, data):
     horizon, evaluation = recipe.windows.horizon, recipe.evaluation
     if not features:
         return
-    test_steps = min(evaluation.horizon or data.num_test, data.num_test)
+    test_steps = min(evaluation.test_steps or data.num_test, data.num_test)
     for key, steps in (
-        ("[evaluation] horizon (or the test part)", test_steps),
+        ("[evaluation] test_steps (or the test part)", test_steps),
         ("[evaluation] forecast_steps", evaluation.forecast_steps),
     ):
         if steps > horizon:

@@ -103,6 +103,7 @@ def test_values_out_of_range_name_the_key(override, message):
         ("training", "fine_tune_epochs", 5, "fine-tuning is the pretrained network's"),
         ("training", "fine_tune_learning_rate", 1e-4, "fine-tuning is the pretrained network's"),
         ("data", "fill_gaps", "ffill", r"merged into `\[data\] missing`.* Set missing = 'ffill'"),
+        ("evaluation", "interval", 0.9, r"merged into `\[evaluation\] intervals`.* Put 0.9 first"),
     ],
 )
 def test_a_removed_key_says_what_replaced_it(tmp_path, section, key, value, replaced):
@@ -131,7 +132,11 @@ def test_a_removed_key_at_what_kseq_does_now_is_accepted():
     raw["transforms"]["seasonal_window"] = 0
     raw["training"].update(fine_tune_epochs=0, fine_tune_learning_rate=None)
     raw["data"]["fill_gaps"] = "raise"
+    raw["evaluation"]["interval"] = 0.8
     assert validate(raw) == recipe
+    raw["evaluation"].update(interval=0.95, intervals=[0.95])  # the same level as now
+    assert validate(raw).evaluation.intervals == [0.95]
+    raw["evaluation"]["interval"] = 0.8
     # A key merged into another is accepted at that key's value: the same behaviour now.
     raw["data"].update(missing="interpolate", fill_gaps="interpolate")
     assert validate(raw).data.missing == "interpolate"
@@ -171,17 +176,25 @@ def test_every_key_a_recipe_sets_reaches_the_model_or_is_an_error():
 
 
 def test_interval_levels_must_be_trained_quantiles():
-    with pytest.raises(ConfigError, match=r"interval = 0.9 needs the quantile levels"):
+    # A quantile head's own interval is the first of [evaluation] intervals.
+    with pytest.raises(ConfigError, match=r"intervals starts with 0.9.*lacks \[0.05, 0.95\]"):
         load_recipe(
             recipe_path("airpassengers"),
-            [("model", "head", "quantile"), ("evaluation", "interval", 0.9)],
+            [("model", "head", "quantile"), ("evaluation", "intervals", [0.9])],
         )
     recipe = load_recipe(
         recipe_path("airpassengers"),
         [("model", "head", "quantile"), ("model", "quantiles", [0.05, 0.5, 0.95])]
-        + [("evaluation", "interval", 0.9)],
+        + [("evaluation", "intervals", [0.9, 0.8])],
     )
+    assert recipe.evaluation.interval == 0.9
     assert recipe.evaluation.interval_levels == (0.05, 0.95)
+    # No intervals: the head's quantiles are not scored, so any will do.
+    recipe = load_recipe(
+        recipe_path("airpassengers"),
+        [("model", "head", "quantile"), ("evaluation", "intervals", [])],
+    )
+    assert recipe.evaluation.interval is None
 
 
 def test_studies_and_recipes_cannot_be_run_as_each_other(tmp_path):
@@ -238,3 +251,18 @@ def test_a_switch_given_for_a_size_says_what_the_number_means():
         ConfigError, match=r"series_embedding must be int; received True .* number >= 0, not true"
     ):
         validate({"data": {"source": "us_employment"}, "model": {"series_embedding": True}})
+
+
+def test_a_renamed_key_is_read_with_its_new_name_and_said_once(tmp_path):
+    from kseq.errors import KseqWarning
+
+    text = recipe_path("airpassengers").read_text().replace("test_steps = 24", "horizon = 12")
+    path = tmp_path / "old.toml"
+    path.write_text(text)
+    with pytest.warns(KseqWarning, match=r"\[evaluation\] horizon is now \[evaluation\] test_"):
+        recipe = load_recipe(path)
+    assert recipe.evaluation.test_steps == 12 and recipe.windows.horizon == 1
+    # Set under both names to different values: which one was meant is not guessed.
+    path.write_text(text.replace("horizon = 12", "horizon = 12\ntest_steps = 6"))
+    with pytest.raises(ConfigError, match=r"horizon was renamed test_steps, which is set too"):
+        load_recipe(path)

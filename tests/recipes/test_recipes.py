@@ -294,7 +294,7 @@ def test_a_feature_column_runs_end_to_end_in_the_target_s_units(tmp_path, few_ep
         }
     )
     recipe = write_csv_recipe(
-        tmp_path, frame, "[evaluation]\nhorizon = 10\nforecast_steps = 10\n"
+        tmp_path, frame, "[evaluation]\ntest_steps = 10\nforecast_steps = 10\n"
     ).read_text()
     recipe = recipe.replace("lookback = 7", "lookback = 7\nhorizon = 10").replace(
         "target_columns = 'sales'", "target_columns = 'sales'\nfeature_columns = ['price']"
