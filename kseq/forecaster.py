@@ -1,7 +1,5 @@
 """A fitted forecasting model: transforms, window settings and a Keras model in one object."""
 
-from pathlib import Path
-
 import numpy as np
 
 import kseq
@@ -9,9 +7,9 @@ from kseq._keras import keras
 from kseq.data.window_dataset import WindowDataset
 from kseq.data.windows import make_windows
 from kseq.errors import DataError, NotFittedError, SavedStateError
-from kseq.models.builders import head_of
 from kseq.runtime import make_fit_inputs, predict_windows
-from kseq.saving import MODEL_FILE, of_type, positive_int, read_saved_folder, write_saved_folder
+from kseq.saved_forecaster import SavedForecaster
+from kseq.saving import of_type, positive_int
 from kseq.training_config import TrainingConfig
 from kseq.transforms import TransformPipeline
 
@@ -39,7 +37,7 @@ def _as_2d(values, argument):
     return array
 
 
-class Forecaster:
+class Forecaster(SavedForecaster):
     """Transforms + windows + a Keras model, working in original units.
 
     Series are arrays ``(time, columns)``; the first `num_targets` columns are forecast, all
@@ -64,6 +62,10 @@ class Forecaster:
         num_targets: forecast columns (the first ones).
     """
 
+    KIND = "forecaster"
+    STATE_FILE = STATE_FILE
+    STATE_SCHEMA = _STATE_SCHEMA
+
     def __init__(self, model, *, lookback, transforms=None, num_targets=1):
         self.model = model
         self.lookback = int(lookback)
@@ -86,11 +88,6 @@ class Forecaster:
         return make_windows(
             z, z[:, : self.num_targets], lookback=self.lookback, horizon=self.horizon
         )
-
-    @property
-    def head(self):
-        """The model's head layer: it owns the loss and the decoding of the outputs."""
-        return head_of(self.model)
 
     def fit(
         self,
@@ -352,62 +349,17 @@ class Forecaster:
             "transforms": self.transforms.get_state(),
         }
 
-    def save(self, directory, extra=None):
-        """Saves to a directory holding ``model.keras`` and ``forecaster.json``.
-
-        The directory is written next to its final place and moved there in one rename, so a
-        crash never leaves a half-written forecaster. The JSON records the sha256 of every
-        file and of its own content (`kseq.saving`), checked on load.
-
-        Args:
-            directory: target folder (replaced if it exists).
-            extra: more JSON values to record under ``"extra"`` (e.g. the recipe config).
-        """
-        state = self.get_state()
-        state["extra"] = extra or {}
-        return write_saved_folder(
-            directory,
-            kind="forecaster",
-            state_file=STATE_FILE,
-            state=state,
-            write_files=lambda staging: self.model.save(staging / MODEL_FILE),
-        )
-
     @classmethod
-    def load(cls, directory):
-        """Loads a saved forecaster (``safe_mode=True``; any backend).
-
-        Raises:
-            SavedStateError: a file was changed after saving, or the state does not match
-                its schema or format version.
-        """
-        directory = Path(directory)
-        state = read_saved_folder(
-            directory, kind="forecaster", state_file=STATE_FILE, schema=_STATE_SCHEMA
-        )
-        model_path = directory / MODEL_FILE
-        import kseq.layers  # noqa: F401  (registers kseq's layers and losses)
-        import kseq.losses  # noqa: F401
-
-        # Not compiled: a compile config recorded on another backend (e.g. JAX's resolved
-        # jit_compile=True) would turn on torch.compile here. Compile again to keep training.
-        model = keras.saving.load_model(model_path, safe_mode=True, compile=False)
+    def from_state(cls, model, state, directory):
         try:
             transforms = TransformPipeline.from_state(state["transforms"])
         except (KeyError, TypeError, ValueError) as error:
             raise SavedStateError(
                 f"{directory / STATE_FILE}: the transforms' state does not parse ({error})."
             ) from None
-        forecaster = cls(
+        return cls(
             model,
             lookback=state["lookback"],
             transforms=transforms,
             num_targets=state["num_targets"],
         )
-        if forecaster.horizon != state["horizon"]:
-            raise SavedStateError(
-                f"{model_path} forecasts {forecaster.horizon} steps; {STATE_FILE} says "
-                f"{state['horizon']}."
-            )
-        forecaster.saved_state_ = state
-        return forecaster

@@ -1,7 +1,5 @@
 """One model for every series of a panel: fit on all of them, forecast all of them at once."""
 
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 
@@ -18,16 +16,9 @@ from kseq.data.series_covariates import SeriesCovariates
 from kseq.data.sharded_panel_window_dataset import ShardedPanelWindowDataset
 from kseq.data.window_starts import WindowStarts
 from kseq.errors import DataError, NotFittedError, SavedStateError, SeriesTooShortError
-from kseq.models.builders import head_of
 from kseq.runtime import make_fit_inputs
-from kseq.saving import (
-    MODEL_FILE,
-    of_type,
-    plain_value,
-    positive_int,
-    read_saved_folder,
-    write_saved_folder,
-)
+from kseq.saved_forecaster import SavedForecaster
+from kseq.saving import of_type, plain_value, positive_int
 from kseq.training_config import TrainingConfig
 from kseq.transforms.panel_scaler import PanelScaler
 
@@ -44,7 +35,7 @@ _STATE_SCHEMA = {
 }
 
 
-class GlobalForecaster:
+class GlobalForecaster(SavedForecaster):
     """A direct multi-step model trained across the series of a `Panel`.
 
     Each series is taken to log scale where its training values are all positive (else it is
@@ -76,6 +67,10 @@ class GlobalForecaster:
             index among the training series.
     """
 
+    KIND = "global_forecaster"
+    STATE_FILE = STATE_FILE
+    STATE_SCHEMA = _STATE_SCHEMA
+
     def __init__(
         self,
         model,
@@ -99,10 +94,6 @@ class GlobalForecaster:
         self.scaler = PanelScaler(scaler)  # validates the name; fitted by `fit_transforms`
         self.log_ids_ = None  # ids of the series modelled on log scale
         self.history_ = None
-
-    @property
-    def head(self):
-        return head_of(self.model)
 
     # Transforms ----------------------------------------------------------------------------
 
@@ -452,35 +443,8 @@ class GlobalForecaster:
             "series_ids": [plain_value(sid) for sid in self.series_ids_],
         }
 
-    def save(self, directory, extra=None):
-        """Saves ``model.keras`` and ``global_forecaster.json`` into `directory`, every file
-        hashed (`kseq.saving`), written beside it and renamed into place.
-
-        Args:
-            directory: target folder (replaced if it exists).
-            extra: more JSON values to record under ``"extra"`` (e.g. the recipe config);
-                `load` returns them as ``saved_state_["extra"]``.
-        """
-        state = self.get_state()
-        state["extra"] = extra or {}
-        return write_saved_folder(
-            directory,
-            kind="global_forecaster",
-            state_file=STATE_FILE,
-            state=state,
-            write_files=lambda staging: self.model.save(staging / MODEL_FILE),
-        )
-
     @classmethod
-    def load(cls, directory):
-        """Loads a saved global forecaster (``safe_mode=True``; any backend)."""
-        directory = Path(directory)
-        state = read_saved_folder(
-            directory, kind="global_forecaster", state_file=STATE_FILE, schema=_STATE_SCHEMA
-        )
-        import kseq.layers  # noqa: F401  (registers kseq's layers)
-
-        model = keras.saving.load_model(directory / MODEL_FILE, safe_mode=True, compile=False)
+    def from_state(cls, model, state, directory):
         forecaster = cls(
             model,
             lookback=state["lookback"],
@@ -501,13 +465,7 @@ class GlobalForecaster:
         forecaster.series_ids_ = list(state.get("series_ids", []))
         if set(forecaster.static_stats_) != set(forecaster.static_columns):
             raise SavedStateError(f"{directory / STATE_FILE}: static columns without statistics.")
-        if forecaster.horizon != state["horizon"]:
-            raise SavedStateError(
-                f"{directory / MODEL_FILE} forecasts {forecaster.horizon} steps; {STATE_FILE} "
-                f"says {state['horizon']}."
-            )
         forecaster.log_ids_ = set(state["log_ids"])
-        forecaster.saved_state_ = state
         return forecaster
 
 
