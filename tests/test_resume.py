@@ -30,11 +30,12 @@ from kseq.callbacks import (
 from kseq.forecaster import Forecaster
 
 CLI = [sys.executable, "-m", "kseq.cli"]
-# Four of each signal (SIGKILL, SIGINT, SIGTERM): enough to hit every phase of a run (first
-# epoch, mid-training, between members, after training) without taking minutes per backend.
-INTERRUPTIONS = 12
+# Three of each signal (SIGKILL, SIGINT, SIGTERM), at random points: every phase of a run
+# (first epoch, mid-training, between members, after training) is reached over the runs of
+# the three backends, in ~2 minutes per backend.
+INTERRUPTIONS = 9
 # Interruptions of one run before it is left to finish (bounds the processes started).
-PER_CHAIN = 4
+PER_CHAIN = 3
 
 RECIPE = """
 [recipe]
@@ -263,8 +264,8 @@ def test_runs_killed_at_random_points_resume_to_the_uninterrupted_result(tmp_pat
             np.testing.assert_allclose(got, want, rtol=0, atol=1e-6)
         assert not (out / "checkpoints").exists()
         chain += 1
-    # Runs that finish before their kill leave fewer; three of each signal at least.
-    assert interrupted >= 9, f"only {interrupted} interruptions in {chain} runs"
+    # Runs that finish before their kill leave fewer; two of each signal at least.
+    assert interrupted >= 6, f"only {interrupted} interruptions in {chain} runs"
 
 
 def test_a_stop_that_lands_in_a_garbage_collector_callback_is_raised_after_it(capsys):
