@@ -282,21 +282,11 @@ def evaluate_test(forecaster, data, recipe, validation=None, intervals=None):
         metrics[f"{label} (one-step)"] = score(
             test_values[:, 0], forecasts["one_step"], target_history, season
         )
-    chosen = validation.chosen if validation is not None else None
     chosen_forecasts = {}
-    if chosen is not None:
-        weights = validation.weights
-        multi_candidates = list_candidates(
-            multi[:, 0], {k: v["multi_step"][:steps] for k, v in baselines.items()}, weights
-        )
-        one_candidates = list_candidates(
-            one_step[:, 0], {k: v["one_step"] for k, v in baselines.items()}, weights
-        )
-        if chosen in multi_candidates:
-            chosen_forecasts = {
-                "multi_step": multi_candidates[chosen],
-                "one_step": one_candidates[chosen],
-            }
+    if validation is not None and validation.chosen is not None:
+        chosen_forecasts, note = pick_chosen(validation, multi[:, 0], one_step[:, 0], baselines)
+        notes.append(note)
+        if chosen_forecasts:
             metrics[f"chosen ({steps}-step)"] = score(
                 truth, chosen_forecasts["multi_step"], target_history, season
             )
@@ -306,11 +296,6 @@ def evaluate_test(forecaster, data, recipe, validation=None, intervals=None):
             metrics["chosen (one-step)"] = score(
                 test_values[:, 0], chosen_forecasts["one_step"], target_history, season
             )
-            weight = describe_weight(weights, chosen)
-            weighed = f"; {chosen}{weight}" if weight else ""
-            notes.append(f"chosen on the validation part: {validation.reason or chosen}{weighed}.")
-        else:
-            notes.append(f"{chosen}, chosen on the validation part, is not available here.")
     forecasts = {"kseq": {"multi_step": multi[:, 0], "one_step": one_step[:, 0]}}
     if chosen_forecasts:
         forecasts["chosen"] = chosen_forecasts
@@ -332,6 +317,25 @@ def evaluate_test(forecaster, data, recipe, validation=None, intervals=None):
         weights=validation.weights if validation is not None else {},
         notes=notes,
     )
+
+
+def pick_chosen(validation, multi_step, one_step, baselines):
+    """The validation's pick on the test part: ``({"multi_step", "one_step"}, note)`` — its
+    forecasts (a baseline, the net, or the net's combination with a baseline, weighed as on
+    validation) and the run card's note; ``({}, note)`` when it is not among the candidates
+    here."""
+    chosen, weights = validation.chosen, validation.weights
+    steps = len(multi_step)
+    multi = list_candidates(
+        multi_step, {k: v["multi_step"][:steps] for k, v in baselines.items()}, weights
+    )
+    if chosen not in multi:
+        return {}, f"{chosen}, chosen on the validation part, is not available here."
+    one = list_candidates(one_step, {k: v["one_step"] for k, v in baselines.items()}, weights)
+    weight = describe_weight(weights, chosen)
+    weighed = f"; {chosen}{weight}" if weight else ""
+    note = f"chosen on the validation part: {validation.reason or chosen}{weighed}."
+    return {"multi_step": multi[chosen], "one_step": one[chosen]}, note
 
 
 def measure_bands(intervals, forecasts, truth, steps):

@@ -33,6 +33,7 @@ from kseq.pipeline.split import check_feature_steps, split_run
 from kseq.pipeline.transform import build_transforms, check_window_room, find_leaks
 from kseq.pipeline.trust import count_windows, describe_coverage, describe_few_windows
 from kseq.pipeline.trust import warn as warn_trust
+from kseq.pipeline.values import PreparedRun
 
 
 def resolve_run_dir(recipe, run_dir=None):
@@ -93,17 +94,8 @@ def run_forecast(recipe, run_dir, *, resume=False, verbose="auto", callbacks=())
     """The forecast pipeline of a `Recipe`; returns its `RunCard` (not yet written)."""
     timings = {}
     tick = time.perf_counter()
-    series = load_series(recipe.data, recipe.recipe.seed)
-    # Keys a CSV recipe left out, chosen from the data (recorded in the card with why).
-    recipe, inferred = infer_defaults(recipe, series)
-    data = split_run(series, recipe.split)
-    check_window_room(recipe, data)
-    check_feature_steps(recipe, data)
-    related = load_related(recipe.data, data.series)
-    transforms = build_transforms(recipe.transforms)
-    leaks = find_leaks(recipe)
-    for leak in leaks:
-        warnings.warn(f"Recipe {recipe.name!r}: {leak}.", LeakageWarning, stacklevel=2)
+    prepared = prepare_run(recipe)
+    recipe, data, transforms = prepared.recipe, prepared.data, prepared.transforms
     timings["data_s"] = round(time.perf_counter() - tick, 2)
 
     tick = time.perf_counter()
@@ -112,7 +104,7 @@ def run_forecast(recipe, run_dir, *, resume=False, verbose="auto", callbacks=())
         data,
         transforms,
         run_dir=run_dir,
-        related=related,
+        related=prepared.related,
         resume=resume,
         verbose=verbose,
         callbacks=callbacks,
@@ -156,7 +148,7 @@ def run_forecast(recipe, run_dir, *, resume=False, verbose="auto", callbacks=())
         run_dir=str(run_dir),
         versions=read_versions(),
         timings=timings,
-        leakage=leaks,
+        leakage=prepared.leaks,
         notes=(test.notes if test is not None else [])
         + ([interval_note] if interval_note else [])
         + check_run_trust(recipe, data, transforms, test),
@@ -166,7 +158,7 @@ def run_forecast(recipe, run_dir, *, resume=False, verbose="auto", callbacks=())
         refit_epochs_per_member=fit.refit_epochs,
         distribution=fit.distribution,
         related=fit.related,
-        inferred=inferred,
+        inferred=prepared.inferred,
         final_loss=_last(history, "loss"),
         final_val_loss=_last(history, "val_loss"),
         metrics=test.metrics if test is not None else {},
@@ -176,6 +168,28 @@ def run_forecast(recipe, run_dir, *, resume=False, verbose="auto", callbacks=())
         interval_coverage=test.band_coverage if test is not None else {},
         future=future,
         outputs=["run_card.json", "run_card.md", *outputs],
+    )
+
+
+def prepare_run(recipe):
+    """Stages 1-3 of a run of one series: load, the keys left out chosen from the data,
+    split, related series, transforms (unfitted) and leaks (warned); a `PreparedRun`."""
+    series = load_series(recipe.data, recipe.recipe.seed)
+    # Keys a CSV recipe left out, chosen from the data (recorded in the card with why).
+    recipe, inferred = infer_defaults(recipe, series)
+    data = split_run(series, recipe.split)
+    check_window_room(recipe, data)
+    check_feature_steps(recipe, data)
+    leaks = find_leaks(recipe)
+    for leak in leaks:
+        warnings.warn(f"Recipe {recipe.name!r}: {leak}.", LeakageWarning, stacklevel=3)
+    return PreparedRun(
+        recipe=recipe,
+        inferred=inferred,
+        data=data,
+        related=load_related(recipe.data, data.series),
+        transforms=build_transforms(recipe.transforms),
+        leaks=leaks,
     )
 
 

@@ -80,6 +80,20 @@ class FitResult:
 
 
 @dataclass(frozen=True)
+class PreparedRun:
+    """A run of one series before training: the recipe with the keys it left out chosen from
+    the data (``inferred``: key → why), its split `data`, the `related` series, the unfitted
+    `transforms` and the recipe's `leaks`."""
+
+    recipe: object
+    inferred: dict
+    data: object
+    related: object
+    transforms: object
+    leaks: list
+
+
+@dataclass(frozen=True)
 class ValidationScores:
     """Scores on the validation part: what studies and model choices may look at."""
 
