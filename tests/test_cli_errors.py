@@ -5,6 +5,7 @@ Every case runs `python -m kseq.cli` in a fresh process, from a folder other tha
 recipe's (a relative ``data.path`` resolves from the recipe's folder). Data errors are found
 before the backend is imported, so most cases take a second."""
 
+import io
 import json
 import subprocess
 import sys
@@ -400,6 +401,9 @@ def test_a_forecast_names_what_cannot_be_trusted_and_what_cannot_be_done(folder)
     result = _cli(folder, ["forecast", str(run), "--horizon", "30"])
     assert result.returncode == 0, result.stderr
     assert "more than 2 times the 12 steps this run was tested on" in result.stderr
+    # The intervals were calibrated for 12 steps ahead: none past them.
+    future = pd.read_csv(io.StringIO(result.stdout))
+    assert future["chosen-lo-80"].notna().sum() == 12 and len(future) == 30
     line = _errors(folder, ["forecast", str(run), "--horizon", "100000"])
     assert "the last date pandas can hold" in line
     # A newer CSV with a NaN: the advice is what a forecast can do, not a --set it refuses.

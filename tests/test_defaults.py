@@ -184,7 +184,10 @@ def test_a_data_only_run_keeps_ets_and_forecasts_it_past_the_end(tmp_path, few_e
     assert (future["chosen-lo-80"] < future["chosen"]).all()
     frame = forecast_saved_run(tmp_path / "run", 4)
     np.testing.assert_allclose(frame["chosen"], expected, rtol=1e-6)
-    assert list(frame.columns) == ["y", "chosen"]
+    assert list(frame.columns[:2]) == ["kseq", "chosen"]
+    # The run's conformal intervals around both, as in future_forecast.csv.
+    written = pd.read_csv(tmp_path / "run" / "future_forecast.csv").set_index(["unique_id", "ds"])
+    pd.testing.assert_frame_equal(frame, written, rtol=1e-6)
     # The card lists each forecast's interval coverage once, under its own intervals.
     text = (tmp_path / "run" / "run_card.md").read_text()
     assert set(card.interval_coverage) == {"8-step", "one-step", "chosen 8-step", "chosen one-step"}

@@ -12,7 +12,7 @@ from pandas.tseries.frequencies import to_offset
 
 from kseq.config import validate
 from kseq.data import read_panel
-from kseq.data.dates import count_steps, find_freq, make_future_index
+from kseq.data.dates import count_steps, find_freq, format_dates, make_future_index
 from kseq.errors import ConfigError, DataError, KseqWarning, TimeIndexError
 from kseq.evaluation.combination import EQUAL_WEIGHT
 from kseq.evaluation.conformal_intervals import ConformalIntervals
@@ -20,7 +20,7 @@ from kseq.evaluation.panel_baselines import BASELINE_CACHE
 from kseq.evaluation.panel_intervals import add_panel_bounds
 from kseq.forecaster import Forecaster
 from kseq.pipeline.candidates import add_combinations, forecast_per_series, panel_intervals
-from kseq.pipeline.evaluate import forecast_chosen
+from kseq.pipeline.evaluate import forecast_chosen, format_level
 from kseq.pipeline.load import load_panel, load_series, speak_recipe
 from kseq.pipeline.panel import is_saved_global_fit, load_global_fit
 from kseq.pipeline.trust import describe_extrapolation
@@ -76,7 +76,8 @@ def speak_forecast(message):
 
 def forecast_saved_run(run_dir, horizon=None, csv=None):
     """Forecasts `horizon` steps after the history (`None`: the steps the run was tested on);
-    a DataFrame indexed by the future dates (by ``unique_id`` and ``ds`` for a panel run)."""
+    a DataFrame indexed by ``unique_id`` and ``ds``, with ``kseq``, ``chosen`` and their
+    bounds, for a panel run as for a run of one series (`make_future_frame`)."""
     if horizon is not None and (
         isinstance(horizon, bool) or not isinstance(horizon, int) or horizon < 1
     ):
@@ -113,21 +114,55 @@ def forecast_saved_run(run_dir, horizon=None, csv=None):
         # The forecaster speaks of its argument; say which data.
         message = str(error).replace("`history` has", "it has")
         raise type(error)(f"{source}: {message}") from None
-    frame = pd.DataFrame(
-        np.asarray(forecasts), index=future, columns=series.columns[: forecaster.num_targets]
-    )
-    # The candidate the run chose on validation, when not the model: its baseline refitted
-    # on the whole history (of the first target, which the baselines forecast).
+    # The candidate the run chose on validation, when not the net: its baseline refitted on
+    # the whole history (of the first target, which the baselines forecast).
     extra = forecaster.saved_state_.get("extra", {})
-    chosen = extra.get("chosen")
+    chosen, net = extra.get("chosen"), np.asarray(forecasts)[:, 0]
+    chosen_forecast = None
     if chosen not in (None, "kseq"):
         # Runs saved before combinations had weights recorded none: theirs were means.
         weight = extra.get("weights", {}).get(chosen, EQUAL_WEIGHT)
-        frame["chosen"] = forecast_chosen(
-            chosen, frame.iloc[:, 0].to_numpy(), series.values[:, 0], recipe.evaluation, weight
+        chosen_forecast = forecast_chosen(
+            chosen, net, series.values[:, 0], recipe.evaluation, weight
         )
-    frame.index.name = series.index.name or "time"
-    return frame
+    intervals = {k: ConformalIntervals.from_dict(v) for k, v in extra.get("intervals", {}).items()}
+    targets = [str(c) for c in series.columns[: forecaster.num_targets]]
+    return make_future_frame(targets, future, np.asarray(forecasts), chosen_forecast, intervals)
+
+
+def make_future_frame(targets, dates, forecasts, chosen_forecast=None, intervals=None):
+    """A run of one series' forecasts past the end in a panel forecast's columns, indexed by
+    ``unique_id`` (each target) and ``ds``: ``kseq`` (`forecasts`, ``(steps, targets)``),
+    ``chosen`` (`chosen_forecast`, the validation's pick; the net's when `None`) and their
+    conformal bounds (`intervals`: ``{"kseq" | "chosen": ConformalIntervals}``; the net's
+    around ``chosen`` when it is the net; NaN past the steps they were calibrated for). The
+    pick and the intervals are the first target's, as the baselines are; other targets get
+    the net's forecast alone."""
+    steps, intervals = len(dates), dict(intervals or {})
+    frame = pd.DataFrame(
+        {
+            "unique_id": np.repeat(targets, steps),
+            "ds": format_dates(dates) * len(targets),
+            "kseq": forecasts.T.ravel(),
+        }
+    )
+    first = (frame["unique_id"] == targets[0]).to_numpy()
+    values = {"kseq": forecasts[:, 0], "chosen": forecasts[:, 0]}
+    if chosen_forecast is not None:
+        values["chosen"] = np.asarray(chosen_forecast)
+    elif "kseq" in intervals:
+        intervals["chosen"] = intervals["kseq"]
+    frame["chosen"] = np.where(first, np.resize(values["chosen"], len(frame)), np.nan)
+    for name in ("kseq", "chosen"):
+        for level in intervals[name].levels if name in intervals else ():
+            # Calibrated for the steps the run validated; none past them (NaN).
+            covered = min(steps, intervals[name].steps)
+            bounds = intervals[name].bounds(values[name][:covered], level)
+            for side, bound in zip(("lo", "hi"), bounds, strict=True):
+                bound = np.r_[bound, np.full(steps - covered, np.nan)]
+                column = np.where(first, np.resize(bound, len(frame)), np.nan)
+                frame[f"{name}-{side}-{format_level(level)}"] = column
+    return frame.set_index(["unique_id", "ds"])
 
 
 def tested_steps(recipe, horizon):

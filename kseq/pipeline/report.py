@@ -9,6 +9,7 @@ from kseq.data.dates import find_freq, format_dates, make_future_index
 from kseq.evaluation.panel_metrics import measure_panel_coverage, score_panel, summarise_scores
 from kseq.evaluation.plots import plot_forecast, plot_loss
 from kseq.pipeline.evaluate import format_level, list_candidates
+from kseq.pipeline.forecast import make_future_frame
 
 
 def _cut_bands(bands, steps):
@@ -20,7 +21,7 @@ def _cut_bands(bands, steps):
 
 
 def write_forecast_outputs(
-    run_dir, recipe, data, fit, test, future, title, chosen=None, weights=None
+    run_dir, recipe, data, fit, test, future, title, chosen=None, weights=None, intervals=None
 ):
     """Writes a panel run's files for one series — metrics.json, metrics.csv, forecasts.csv
     (`write_test_scores`), forecast.png, loss.png — with one_step.csv (the rolling one-step
@@ -70,8 +71,15 @@ def write_forecast_outputs(
                 net=np.asarray(future.values),
                 bands={f"{k} % interval": b for k, b in future.chosen_intervals.items()},
             )
-        frame = make_future_frame(series_id(series), future)
-        write_text_atomic(run_dir / "future_forecast.csv", frame.to_csv(index=False))
+        chosen_values = future.chosen_values if future.chosen is not None else None
+        frame = make_future_frame(
+            [series_id(series)],
+            make_future_index(series.index, len(future.values)),
+            np.asarray(future.values)[:, None],
+            chosen_values,
+            intervals,
+        )
+        write_text_atomic(run_dir / "future_forecast.csv", frame.to_csv())
         outputs.append("future_forecast.csv")
     plot_forecast(run_dir / "forecast.png", title=title, **plot)
     plot_loss(run_dir / "loss.png", fit.history)
@@ -82,6 +90,8 @@ def write_forecast_outputs(
         "recipe": recipe.to_dict(),
         "chosen": chosen,
         "weights": weights or {},
+        # The conformal intervals, which `kseq forecast` puts around its forecasts.
+        "intervals": {name: c.to_dict() for name, c in (intervals or {}).items()},
         "freq": freq and freq.freqstr,
         # Where the series the transforms were fitted on starts: a seasonal adjustment places
         # a newer CSV's history in its seasons from it.
@@ -146,24 +156,6 @@ def make_test_frames(unique_id, dates, test):
                 frame[f"{source}-hi-{format_level(level)}"] = high[:rows]
         frames.append(frame)
     return tuple(frames)
-
-
-def make_future_frame(unique_id, future):
-    """Forecasts past the end in a panel forecast's columns: ``unique_id``, ``ds``, ``kseq``
-    and its bounds, ``chosen`` and its bounds (the net's when the run chose none)."""
-    frame = pd.DataFrame({"unique_id": unique_id, "ds": future.ds, "kseq": future.values})
-    for level, (low, high) in future.intervals.items():
-        frame[f"kseq-lo-{level}"], frame[f"kseq-hi-{level}"] = low, high
-    if future.chosen is None:
-        frame["chosen"] = frame["kseq"]
-        for level in future.intervals:
-            for side in ("lo", "hi"):
-                frame[f"chosen-{side}-{level}"] = frame[f"kseq-{side}-{level}"]
-    else:
-        frame["chosen"] = future.chosen_values
-        for level, (low, high) in future.chosen_intervals.items():
-            frame[f"chosen-lo-{level}"], frame[f"chosen-hi-{level}"] = low, high
-    return frame
 
 
 def write_run_card(run_dir, card):

@@ -135,7 +135,7 @@ def run_forecast(recipe, run_dir, *, resume=False, verbose="auto", callbacks=())
     )
     title = f"{recipe.name} ({keras.backend.backend()})"
     outputs = write_forecast_outputs(
-        run_dir, recipe, data, fit, test, future, title, chosen, weights
+        run_dir, recipe, data, fit, test, future, title, chosen, weights, intervals
     )
     timings["evaluation_s"] = round(time.perf_counter() - tick, 2)
 

@@ -229,8 +229,8 @@ def test_csv_recipe_and_forecast_command(tmp_path, backend):
     lines = result.stdout.strip().splitlines()
     # The recipe leaves its baselines out: naive, seasonal naive and ETS, and the choice on one
     # series' validation part keeps ETS, which the forecast gives beside the net.
-    assert lines[0] == "date,sales,chosen" and lines[1].startswith("2020-03-21,")
-    assert len(lines) == 6
+    assert lines[0].startswith("unique_id,ds,kseq,chosen,") and "chosen-lo-80" in lines[0]
+    assert lines[1].startswith("sales,2020-03-21,") and len(lines) == 6
     # The same numbers dated weekly: the net's lookback counts days, so it is refused; and a
     # file shorter than what one forecast reads is named.
     weekly = frame.assign(date=pd.date_range("2020-01-05", periods=80, freq="W"))
@@ -269,9 +269,9 @@ def test_a_seasonally_adjusted_run_forecasts_a_newer_csv_by_its_dates(tmp_path, 
     # The same history from day 11 on: its seasons are read from its dates.
     frame.iloc[10:].to_csv(tmp_path / "later.csv", index=False)
     later = forecast_saved_run(tmp_path / "run", 3, csv=tmp_path / "later.csv")
-    np.testing.assert_allclose(later["sales"], whole["sales"], rtol=1e-6)
+    np.testing.assert_allclose(later["kseq"], whole["kseq"], rtol=1e-6)
     expected = forecaster.predict(frame[["sales"]].to_numpy(), 3)[:, 0]
-    np.testing.assert_allclose(whole["sales"], expected, rtol=1e-6)
+    np.testing.assert_allclose(whole["kseq"], expected, rtol=1e-6)
     # Dates between the run's days cannot be placed in its seasons.
     frame.assign(date=frame["date"] + pd.Timedelta(hours=12)).to_csv(
         tmp_path / "noon.csv", index=False
@@ -307,7 +307,10 @@ def test_a_feature_column_runs_end_to_end_in_the_target_s_units(tmp_path, few_ep
     assert (np.abs(table["kseq"] / table["truth"] - 1) < 0.3).all()
     assert card.metrics["kseq (direct, 10-step)"]["mape"] < 30
     future = forecast_saved_run(tmp_path / "run", 10)
-    assert list(future.columns[:1]) == ["sales"] and len(future) == 10
+    assert set(future.index.get_level_values("unique_id")) == {"sales"} and len(future) == 10
+    # The same forecasts as the run wrote past the end, in the same columns.
+    written = pd.read_csv(tmp_path / "run" / "future_forecast.csv").set_index(["unique_id", "ds"])
+    pd.testing.assert_frame_equal(future, written, rtol=1e-6)
 
 
 @pytest.mark.slow
@@ -337,7 +340,7 @@ def test_monthly_future_dates_follow_the_calendar(tmp_path):
         CLI + ["forecast", str(run_dir), "--horizon", "2"], capture_output=True, text=True, env=env
     )
     assert result.returncode == 0, result.stderr
-    assert [line.split(",")[0] for line in result.stdout.splitlines()[1:]] == [
+    assert [line.split(",")[1] for line in result.stdout.splitlines()[1:]] == [
         "2020-01-01",
         "2020-02-01",
     ]
