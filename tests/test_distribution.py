@@ -116,7 +116,8 @@ def _write_panel(folder):
     recipe.write_text(
         "[recipe]\nname = 'panel'\n[data]\nsource = 'panel'\npath = 'panel.csv'\n"
         "[split]\ntest = 6\nvalidation = 6\n[windows]\nlookback = 12\nhorizon = 6\n"
-        "[model]\nunits = [8]\n[training]\nepochs = 3\nbatch_size = 16\n"
+        "[model]\nunits = [8]\n[training]\nepochs = 3\nbatch_size = 16\nensemble = 1\n"
+        "steps_per_epoch = 20\n"
         "[evaluation]\nseason_length = 12\nbaselines = ['seasonal_naive', 'ets']\n"
     )
     return recipe
