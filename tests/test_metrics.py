@@ -258,3 +258,40 @@ def test_a_chosen_baseline_that_cannot_be_refitted_is_a_data_error():
     # The naive forecasts need nothing: the mean of the model's and the last value.
     mean = forecast_chosen("kseq+naive", np.zeros(3), np.arange(1.0, 6.0), evaluation)
     np.testing.assert_allclose(mean, 2.5)
+
+
+def test_one_series_is_scored_as_a_panel_and_a_forecast_that_failed_scores_null(tmp_path):
+    import json
+    from types import SimpleNamespace
+
+    import pandas as pd
+
+    from kseq.pipeline.report import write_test_scores
+
+    history = np.array([0.0, 1.0, 3.0, 2.0])
+    truth = np.array([1.0, 2.0, 3.0])
+    test = SimpleNamespace(
+        steps=3,
+        truth=truth[:, None],
+        multi_step=np.array([[np.nan], [2.0], [3.0]]),  # a net that diverged
+        one_step=truth[:, None],
+        baselines={"naive": np.full(3, 2.0)},
+        baselines_one_step={"naive": np.array([2.0, 1.0, 2.0])},
+        weights={},
+        chosen={},
+        bands={},
+        coverage=None,
+        interval=None,
+    )
+    written = write_test_scores(tmp_path, test, ["d1", "d2", "d3"], {"y": history}, 1)
+    assert written == ["metrics.json", "metrics.csv", "forecasts.csv", "one_step.csv"]
+    metrics = json.loads((tmp_path / "metrics.json").read_text())
+    # MASE's scale: the mean absolute change of the history before the test part (4/3).
+    scale = np.mean(np.abs(np.diff(history)))
+    assert metrics["mase"]["naive"] == pytest.approx(np.mean(np.abs(truth - 2.0)) / scale)
+    assert metrics["mase"]["kseq"] is None and metrics["smape"]["chosen"] is None
+    frame = pd.read_csv(tmp_path / "forecasts.csv")
+    assert list(frame.columns) == ["unique_id", "ds", "truth", "kseq", "naive", "chosen"]
+    rolling = pd.read_csv(tmp_path / "one_step.csv")
+    np.testing.assert_allclose(rolling["naive"], [2.0, 1.0, 2.0])
+    assert set(pd.read_csv(tmp_path / "metrics.csv")["method"]) == {"kseq", "naive", "chosen"}

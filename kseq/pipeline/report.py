@@ -6,7 +6,12 @@ import pandas as pd
 
 from kseq._io import write_json_atomic, write_text_atomic
 from kseq.data.dates import find_freq, format_dates, make_future_index
-from kseq.evaluation.panel_metrics import measure_panel_coverage, score_panel, summarise_scores
+from kseq.evaluation.panel_metrics import (
+    is_bound,
+    measure_panel_coverage,
+    score_panel,
+    summarise_scores,
+)
 from kseq.evaluation.plots import plot_forecast, plot_loss
 from kseq.pipeline.evaluate import format_level, list_candidates
 from kseq.pipeline.forecast import make_future_frame
@@ -114,7 +119,14 @@ def write_test_scores(run_dir, test, dates, history, season_length):
     multi_step, one_step = make_test_frames(next(iter(history)), dates, test)
     truth = multi_step[["unique_id", "ds", "truth"]].rename(columns={"truth": "y"})
     forecasts = multi_step.drop(columns="truth")
-    scores = score_panel(truth, forecasts, history, season_length)
+    # A method whose forecasts are not finite (a net that diverged) scores null, as in the
+    # run card, instead of stopping the run.
+    methods = [c for c in forecasts.columns[2:] if not is_bound(c)]
+    failed = [c for c in methods if not np.isfinite(forecasts[c]).all()]
+    scores = score_panel(truth, forecasts.drop(columns=failed), history, season_length)
+    if failed:
+        nulls = pd.DataFrame({"unique_id": next(iter(history)), "method": failed})
+        scores = pd.concat([scores, nulls.assign(mase=np.nan, smape=np.nan)], ignore_index=True)
     summary = summarise_scores(scores)
     coverage = {name: measure_panel_coverage(truth, forecasts, name) for name in test.bands}
     if coverage:
