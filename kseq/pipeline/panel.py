@@ -554,18 +554,15 @@ def write_panel_outputs(run_dir, recipe, split, truth, forecasts, scores, summar
     # Series ranked by the net's MASE against the reference's (by its own without one).
     ratio = per["kseq"] / per[reference] if reference else per["kseq"]
     ratio = ratio.dropna().sort_values()
-    if ratio.empty:  # no series has a MASE: ranked by sMAPE
+    against = f"kseq/{reference} MASE" if reference else "kseq MASE"
+    if ratio.empty:  # no series has a MASE (each repeats its seasons): ranked by sMAPE
         ratio = scores[scores["method"] == "kseq"].set_index("unique_id")["smape"].sort_values()
+        against = "kseq sMAPE"
     picks = {
         "best": ratio.index[0],
         "median": ratio.index[len(ratio) // 2],
         "worst": ratio.index[-1],
     }
-    against = (
-        f"kseq/{reference.upper() if reference == 'ets' else reference} MASE"
-        if reference
-        else "kseq MASE"
-    )
     panel = split.full
     position = {sid: i for i, sid in enumerate(panel.ids)}
     series = {}
