@@ -23,7 +23,6 @@ MAX_MODULE_CODE_LINES = 400
 # Written before the limits existed; each may shrink, none may grow (the lengths are limits).
 OVERSIZED_FUNCTIONS = {
     "kseq/data/validation.py::read_series": 206,
-    "kseq/pipeline/panel.py::run_panel": 170,
     "kseq/pipeline/fit.py::fit_forecaster": 125,
     "kseq/pipeline/run_card.py::to_markdown": 123,
     "kseq/pipeline/defaults.py::infer_defaults": 120,
@@ -36,7 +35,7 @@ OVERSIZED_FUNCTIONS = {
     "kseq/forecaster.py::fit": 83,
 }
 OVERSIZED_MODULES = {
-    "kseq/pipeline/panel.py": 472,
+    "kseq/pipeline/panel.py": 425,
 }
 
 

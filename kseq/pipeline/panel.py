@@ -18,7 +18,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from kseq._io import write_json_atomic, write_text_atomic
 from kseq._keras import keras
 from kseq.errors import SavedStateError
 from kseq.evaluation.choice import Choice, choose_by_evidence
@@ -26,12 +25,10 @@ from kseq.evaluation.combination import EQUAL_WEIGHT
 from kseq.evaluation.panel_baselines import BASELINE_CACHE
 from kseq.evaluation.panel_intervals import add_panel_bounds, calibrate_panel_intervals
 from kseq.evaluation.panel_metrics import (
-    list_unscaled,
     measure_panel_coverage,
     score_panel,
     summarise_scores,
 )
-from kseq.evaluation.plots import plot_loss, plot_panel_grid
 from kseq.global_forecaster import GlobalForecaster
 from kseq.models.builders import head_of
 from kseq.models.registry import build_model
@@ -49,9 +46,8 @@ from kseq.pipeline.fit import (
     make_optimizer,
 )
 from kseq.pipeline.load import load_run_panel, panel_min_length
+from kseq.pipeline.panel_report import make_panel_card, write_panel_outputs
 from kseq.pipeline.progress import StageProgress
-from kseq.pipeline.run_card import PanelSummary, RunCard, read_versions
-from kseq.pipeline.trust import check_panel_coverage
 from kseq.runtime import choose_steps_per_execution, distribution_scope
 from kseq.saving import staged_folder
 from kseq.training_config import TrainingConfig
@@ -348,23 +344,139 @@ def forecast_earlier_origins(recipe, panel, cache_dir, *, run_dir, **fit_options
     return windows, baseline_seconds
 
 
-def describe_unscaled(split, season):
-    """Run-card notes naming the series whose MASE is undefined at the validation or the test
-    origin: left out of that part's MASE means (and the choice's pairs), kept in sMAPE."""
-    parts = [("validation", split.before_validation, " and of the choice's pairs")]
-    parts = parts * bool(split.validation) + [("test", split.before_test, "")]
-    notes = []
-    for part, history, choice in parts:
-        ids = list_unscaled(history, season)
-        if ids:
-            shown = ", ".join(ids[:10]) + (f" and {len(ids) - 10} more" if len(ids) > 10 else "")
-            notes.append(
-                f"MASE is undefined on the {part} part for {len(ids)} series ({shown}): the "
-                f"seasonal naive forecast (lag {season}) fits their history before it exactly, "
-                f"so MASE's scale is 0. They are left out of the {part} part's MASE means"
-                f"{choice}; sMAPE keeps them."
-            )
-    return notes
+@dataclasses.dataclass(frozen=True)
+class PanelChoice:
+    """The validation stage of a panel run: the truth and every candidate's forecasts of the
+    validation part, the scores' means there, the `Choice`, the net's weight in each
+    combination, the conformal intervals fitted there, and the seconds it took (the
+    baselines' per model, the net's forecasts, the nets trained for earlier origins)."""
+
+    truth: object
+    forecasts: object
+    summary: dict
+    choice: Choice
+    weights: dict
+    intervals: dict
+    cached: list
+    baseline_seconds: dict
+    forecast_seconds: float
+    origins_seconds: float
+
+
+@dataclasses.dataclass(frozen=True)
+class PanelTest:
+    """The test stage of a panel run: truth, forecasts (every candidate, ``chosen`` and the
+    interval bounds), per-series scores and their means (with the intervals' coverage), the
+    coverage by part, the baselines' notes and seconds."""
+
+    truth: object
+    forecasts: object
+    scores: object
+    summary: dict
+    coverage: dict
+    notes: list
+    cached: list
+    baseline_seconds: dict
+    forecast_seconds: float
+
+
+def choose_on_validation(recipe, panel, split, fit, cache_dir, **fit_options):
+    """Scores every candidate on the validation part (and the earlier origins,
+    `forecast_earlier_origins`, a net trained for each with `fit_options`), chooses among
+    them (`choose_method`) and fits the conformal intervals there: a `PanelChoice`."""
+    steps, season = split.test, recipe.evaluation.season_length
+    truth = tail_frame(split.before_test, split.validation).groupby("unique_id", sort=False)
+    truth = truth.head(steps)
+    forecasts, baselines, seconds = forecast_all(
+        fit.validation_fit(), split.before_validation, steps, recipe, cache_dir
+    )
+    # More origins for the choice: the windows before the validation part, a net each.
+    tick = time.perf_counter()
+    earlier, earlier_seconds = forecast_earlier_origins(recipe, panel, cache_dir, **fit_options)
+    # kseq's part only: the baselines' fits at those origins are reported with the baselines.
+    origins_seconds = time.perf_counter() - tick - sum(earlier_seconds.values())
+    windows = [ValidationWindow(truth, forecasts, split.before_validation), *earlier]
+    # One row per origin, series and method: the choice pairs the candidates by (origin, series).
+    scored = pd.concat(
+        [score_panel(w.truth, w.forecasts, w.history, season) for w in windows],
+        keys=range(len(windows)),
+        names=["origin", None],
+    ).reset_index(level="origin")
+    where = "the validation part"
+    if earlier:
+        counts = ", ".join(str(window.truth["unique_id"].nunique()) for window in earlier)
+        where = (
+            f"{1 + len(earlier)} origins: the validation part ({len(panel)} series) and the "
+            f"{len(earlier)} window(s) of {split.validation} points before it ({counts} series "
+            "with room), the net retrained for each"
+        )
+    choice = choose_method(scored, recipe.evaluation, where, panel.freq)
+    intervals = {}
+    if split.validation and recipe.evaluation.intervals:
+        intervals = calibrate_panel_intervals(
+            truth,
+            forecasts,
+            split.before_validation,
+            season,
+            recipe.evaluation.intervals,
+            conformal_columns(recipe, choice.chosen),
+        )
+    return PanelChoice(
+        truth=truth,
+        forecasts=forecasts,
+        summary=summarise_scores(scored),
+        choice=choice,
+        # A combination is the mean of its members (recorded, as `kseq forecast` reads it).
+        weights={
+            name: EQUAL_WEIGHT
+            for name in list_candidates(recipe.evaluation.baselines)
+            if name.startswith("kseq+")
+        },
+        intervals=intervals,
+        cached=sorted(baselines.cached),
+        baseline_seconds={
+            name: baselines.seconds[name] + earlier_seconds[name] for name in earlier_seconds
+        },
+        forecast_seconds=seconds,
+        origins_seconds=origins_seconds,
+    )
+
+
+def score_test_part(recipe, panel, split, fit, chosen, cache_dir):
+    """Forecasts the test part with every candidate, the pick `chosen` (`PanelChoice`) and
+    its intervals, and scores them: a `PanelTest`."""
+    steps, season = split.test, recipe.evaluation.season_length
+    truth = tail_frame(panel, steps)
+    forecasts, baselines, seconds = forecast_all(
+        fit, split.before_test, steps, recipe, cache_dir, chosen.weights
+    )
+    forecasts["chosen"] = forecasts[chosen.choice.chosen]
+    add_panel_bounds(forecasts, chosen.intervals, split.before_test, season)
+    scores = score_panel(truth, forecasts, split.before_test, season)
+    summary = summarise_scores(scores)
+    # Coverage per part, method and level: the conformal intervals' on the test part only
+    # (they were fitted on the validation part), a quantile head's on both.
+    coverage = {"test": {}}
+    for method in ["kseq"] * bool(panel_intervals(recipe)) + list(chosen.intervals):
+        coverage["test"][method] = measure_panel_coverage(truth, forecasts, method)
+    if panel_intervals(recipe):
+        kseq_validation = measure_panel_coverage(chosen.truth, chosen.forecasts)
+        coverage["validation"] = {"kseq": kseq_validation}
+    if coverage["test"]:
+        summary["coverage"] = coverage["test"]
+    else:
+        coverage = {}
+    return PanelTest(
+        truth=truth,
+        forecasts=forecasts,
+        scores=scores,
+        summary=summary,
+        coverage=coverage,
+        notes=baselines.notes,  # the pretrained network's fine-tuning
+        cached=sorted(baselines.cached),
+        baseline_seconds=dict(baselines.seconds),
+        forecast_seconds=seconds,
+    )
 
 
 def run_panel(recipe, run_dir, *, resume=False, verbose="auto", callbacks=()):
@@ -384,102 +496,36 @@ def run_panel(recipe, run_dir, *, resume=False, verbose="auto", callbacks=()):
     )
     timings["training_s"] = round(time.perf_counter() - tick, 2)
 
-    steps = split.test
-    season = recipe.evaluation.season_length
-    validation_truth = (
-        tail_frame(split.before_test, split.validation).groupby("unique_id", sort=False).head(steps)
+    chosen = choose_on_validation(
+        recipe, panel, split, fit, cache_dir, run_dir=run_dir, resume=resume, verbose=verbose
     )
-    validation_forecasts, validation_baselines, seconds_v = forecast_all(
-        fit.validation_fit(), split.before_validation, steps, recipe, cache_dir
-    )
-    # More origins for the choice: the windows before the validation part, a net each.
-    tick = time.perf_counter()
-    earlier, earlier_baseline_seconds = forecast_earlier_origins(
-        recipe, panel, cache_dir, run_dir=run_dir, resume=resume, verbose=verbose
-    )
-    # kseq's part only: the baselines' fits at those origins are reported with the baselines.
-    elapsed = time.perf_counter() - tick - sum(earlier_baseline_seconds.values())
-    timings["choice_origins_s"] = round(elapsed, 2)
-    windows = [
-        ValidationWindow(validation_truth, validation_forecasts, split.before_validation),
-        *earlier,
-    ]
-    # A combination is the mean of its members (recorded, as `kseq forecast` reads it).
-    weights = {
-        name: EQUAL_WEIGHT
-        for name in list_candidates(recipe.evaluation.baselines)
-        if name.startswith("kseq+")
-    }
-    # One row per origin, series and method: the choice pairs the candidates by (origin, series).
-    scored = pd.concat(
-        [score_panel(w.truth, w.forecasts, w.history, season) for w in windows],
-        keys=range(len(windows)),
-        names=["origin", None],
-    ).reset_index(level="origin")
-    validation_summary = summarise_scores(scored)
-    where = "the validation part"
-    if earlier:
-        counts = ", ".join(str(window.truth["unique_id"].nunique()) for window in earlier)
-        where = (
-            f"{1 + len(earlier)} origins: the validation part ({len(panel)} series) and the "
-            f"{len(earlier)} window(s) of {split.validation} points before it ({counts} series "
-            "with room), the net retrained for each"
-        )
-    choice = choose_method(scored, recipe.evaluation, where, panel.freq)
-    chosen, reason = choice.chosen, choice.reason
-    intervals = {}
-    if split.validation and recipe.evaluation.intervals:
-        intervals = calibrate_panel_intervals(
-            validation_truth,
-            validation_forecasts,
-            split.before_validation,
-            season,
-            recipe.evaluation.intervals,
-            conformal_columns(recipe, chosen),
-        )
-
-    test_truth = tail_frame(panel, steps)
-    test_forecasts, test_baselines, seconds_t = forecast_all(
-        fit, split.before_test, steps, recipe, cache_dir, weights
-    )
-    test_forecasts["chosen"] = test_forecasts[chosen]
-    add_panel_bounds(test_forecasts, intervals, split.before_test, season)
-    test_scores = score_panel(test_truth, test_forecasts, split.before_test, season)
-    summary = summarise_scores(test_scores)
-    # Coverage per part, method and level: the conformal intervals' on the test part only
-    # (they were fitted on the validation part), a quantile head's on both.
-    coverage = {"test": {}}
-    for method in ["kseq"] * bool(panel_intervals(recipe)) + list(intervals):
-        coverage["test"][method] = measure_panel_coverage(test_truth, test_forecasts, method)
-    if panel_intervals(recipe):
-        kseq_validation = measure_panel_coverage(validation_truth, validation_forecasts)
-        coverage["validation"] = {"kseq": kseq_validation}
-    if coverage["test"]:
-        summary["coverage"] = coverage["test"]
-    else:
-        coverage = {}
-    timings["kseq_forecast_s"] = round(seconds_v + seconds_t, 2)
+    timings["choice_origins_s"] = round(chosen.origins_seconds, 2)
+    test = score_test_part(recipe, panel, split, fit, chosen, cache_dir)
+    timings["kseq_forecast_s"] = round(chosen.forecast_seconds + test.forecast_seconds, 2)
     baseline_seconds = {
-        name: round(
-            validation_baselines.seconds[name]
-            + test_baselines.seconds[name]
-            + earlier_baseline_seconds[name],
-            2,
-        )
+        name: round(chosen.baseline_seconds[name] + test.baseline_seconds[name], 2)
         for name in recipe.evaluation.baselines
     }
     timings["baselines_s"] = round(sum(baseline_seconds.values()), 2)
 
     tick = time.perf_counter()
     outputs = write_panel_outputs(
-        run_dir, recipe, split, test_truth, test_forecasts, test_scores, summary, fit.histories[0]
+        run_dir,
+        recipe,
+        split,
+        test.truth,
+        test.forecasts,
+        test.scores,
+        test.summary,
+        fit.histories[0],
     )
     # `kseq forecast` forecasts with these members and the method chosen here.
+    intervals = {name: calibration.to_dict() for name, calibration in chosen.intervals.items()}
     extra = {
         "recipe": recipe.to_dict(),
-        "chosen": chosen,
-        "weights": weights,
-        "intervals": {name: calibration.to_dict() for name, calibration in intervals.items()},
+        "chosen": chosen.choice.chosen,
+        "weights": chosen.weights,
+        "intervals": intervals,
         # `kseq forecast --csv` refuses a newer panel on another frequency.
         "freq": panel.freq,
     }
@@ -487,100 +533,21 @@ def run_panel(recipe, run_dir, *, resume=False, verbose="auto", callbacks=()):
     outputs.append("forecaster/")
     timings["report_s"] = round(time.perf_counter() - tick, 2)
     timings["kseq_s"] = round(
-        timings["data_s"]
-        + timings["training_s"]
-        + timings["choice_origins_s"]
-        + timings["kseq_forecast_s"]
+        sum(timings[k] for k in ("data_s", "training_s", "choice_origins_s", "kseq_forecast_s"))
         + timings["report_s"],
         2,
     )
-    notes = [f"{len(panel.skipped)} series skipped: {panel.skipped}"] * bool(panel.skipped)
-    notes += describe_unscaled(split, season) + check_panel_coverage(coverage, len(panel))
-    notes += test_baselines.notes  # the pretrained network's fine-tuning
-    history = fit.histories[0]
-    return RunCard(
-        recipe=recipe.name,
-        backend=keras.backend.backend(),
-        seed=recipe.recipe.seed,
-        config=recipe.to_dict(),
-        run_dir=str(run_dir),
-        versions=read_versions(),
+    return make_panel_card(
+        recipe,
+        run_dir,
+        panel,
+        split,
+        fit,
+        chosen,
+        test,
         timings=timings,
-        notes=notes,
         inferred=inferred,
-        epochs_run=len(history.get("loss", [])),
-        epochs_run_per_member=[len(h.get("loss", [])) for h in fit.histories],
-        best_epoch_per_member=[kept_epoch(h["val_loss"], recipe.training) for h in fit.histories]
-        if split.validation
-        else None,
-        refit_epochs_per_member=fit.refit_epochs,
-        distribution=fit.distribution,
-        final_loss=float(history["loss"][-1]) if history.get("loss") else None,
-        final_val_loss=float(history["val_loss"][-1]) if history.get("val_loss") else None,
-        intervals={name: calibration.to_dict() for name, calibration in intervals.items()},
-        metrics={
-            method: {"mase": summary["mase"][method], "smape": summary["smape"][method]}
-            for method in summary["mase"]
-        },
-        panel=PanelSummary(
-            num_series=len(panel),
-            chosen=chosen,
-            reason=reason,
-            incumbent=choice.incumbent,
-            p_values=choice.p_values,
-            weights=weights,
-            validation=validation_summary,
-            baseline_seconds=baseline_seconds,
-            cached_baselines=sorted(set(validation_baselines.cached) | set(test_baselines.cached)),
-            skipped=dict(panel.skipped),
-            coverage=coverage,
-        ),
+        intervals=intervals,
+        baseline_seconds=baseline_seconds,
         outputs=["run_card.json", "run_card.md", *outputs],
     )
-
-
-def write_panel_outputs(run_dir, recipe, split, truth, forecasts, scores, summary, history):
-    """metrics.json (means per method), metrics.csv (per series and method), forecasts.csv
-    (long, with the truth), loss.png (the first member's `history`), and a grid of the best,
-    median and worst series for kseq against ETS (else the first baseline)."""
-    write_json_atomic(run_dir / "metrics.json", summary)
-    write_text_atomic(run_dir / "metrics.csv", scores.to_csv(index=False))
-    table = truth.rename(columns={"y": "truth"}).merge(forecasts, on=["unique_id", "ds"])
-    write_text_atomic(run_dir / "forecasts.csv", table.to_csv(index=False))
-    plot_loss(run_dir / "loss.png", history)
-    outputs = ["metrics.json", "metrics.csv", "forecasts.csv", "loss.png", "forecast.png"]
-    per = scores.pivot(index="unique_id", columns="method", values="mase")
-    reference = next((m for m in ("ets", *recipe.evaluation.baselines) if m in per), None)
-    # Series ranked by the net's MASE against the reference's (by its own without one).
-    ratio = per["kseq"] / per[reference] if reference else per["kseq"]
-    ratio = ratio.dropna().sort_values()
-    against = f"kseq/{reference} MASE" if reference else "kseq MASE"
-    if ratio.empty:  # no series has a MASE (each repeats its seasons): ranked by sMAPE
-        ratio = scores[scores["method"] == "kseq"].set_index("unique_id")["smape"].sort_values()
-        against = "kseq sMAPE"
-    picks = {
-        "best": ratio.index[0],
-        "median": ratio.index[len(ratio) // 2],
-        "worst": ratio.index[-1],
-    }
-    panel = split.full
-    position = {sid: i for i, sid in enumerate(panel.ids)}
-    series = {}
-    for label, sid in picks.items():
-        i = position[sid]
-        rows = table[table["unique_id"] == sid]
-        shown = ("chosen", "kseq", reference) if reference else ("chosen", "kseq")
-        series[f"{label}: {sid} ({against} {ratio[sid]:.2f})"] = {
-            "dates": panel.dates(i),
-            "values": panel.series(i),
-            "forecast_dates": pd.DatetimeIndex(rows["ds"]),
-            "forecasts": {m: rows[m].to_numpy() for m in shown},
-            "band": tuple(rows.get(f"chosen-{side}-80") for side in ("lo", "hi")),
-        }
-    plot_panel_grid(
-        run_dir / "forecast.png",
-        series,
-        history=3 * max(split.test, recipe.evaluation.season_length),
-        title=f"{recipe.name} ({keras.backend.backend()}): test part",
-    )
-    return outputs

@@ -6,7 +6,8 @@ import pandas as pd
 from kseq.config import SplitSection
 from kseq.data import read_panel
 from kseq.evaluation.panel_metrics import list_unscaled, seasonal_scales
-from kseq.pipeline.panel import describe_unscaled, split_panel
+from kseq.pipeline.panel import split_panel
+from kseq.pipeline.panel_report import describe_unscaled
 
 
 def make_frame():
