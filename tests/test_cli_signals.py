@@ -89,6 +89,6 @@ def test_redirected_output_has_no_progress_bar_escapes(tmp_path):
     assert result.returncode == 0, result.stderr
     for character in ("\b", "\r", "\x1b"):
         assert character not in result.stdout, repr(result.stdout[:300])
-    assert "| model (one-step) |" in result.stdout
+    assert "| kseq (one-step) |" in result.stdout
     # One progress line for the training stage (both members), not one per update.
     assert sum("epoch" in line for line in result.stdout.splitlines()) <= 1
