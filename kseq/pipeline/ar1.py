@@ -12,7 +12,7 @@ from kseq.data.ar1_dataset import AR1Dataset
 from kseq.evaluation.plots import plot_loss, plot_scatter
 from kseq.models import build_ar1_model
 from kseq.pipeline.fit import checkpoint_dir, fit_member, make_optimizer
-from kseq.pipeline.run_card import RunCard, read_versions
+from kseq.pipeline.run_card import RunCard
 from kseq.runtime import choose_steps_per_execution
 
 
@@ -95,13 +95,9 @@ def run_ar1(recipe, run_dir, *, resume=False, verbose="auto", callbacks=()):
         {f"{tag} {k}": v for tag, h in histories.items() for k, v in h.items()},
     )
     epochs = [len(h["loss"]) for h in histories.values()]
-    return RunCard(
-        recipe=recipe.name,
-        backend=keras.backend.backend(),
-        seed=seed,
-        config=recipe.to_dict(),
-        run_dir=str(run_dir),
-        versions=read_versions(),
+    return RunCard.of_run(
+        recipe,
+        run_dir,
         timings=timings,
         epochs_run=max(epochs),
         epochs_run_per_member=epochs,

@@ -8,7 +8,7 @@ from kseq._keras import keras
 from kseq.evaluation.panel_metrics import list_unscaled
 from kseq.evaluation.plots import plot_loss, plot_panel_grid
 from kseq.pipeline.fit import kept_epoch
-from kseq.pipeline.run_card import PanelSummary, RunCard, read_versions
+from kseq.pipeline.run_card import PanelSummary, RunCard
 from kseq.pipeline.trust import check_panel_coverage
 
 
@@ -21,13 +21,9 @@ def make_panel_card(recipe, run_dir, panel, split, fit, chosen, test, **fields):
     notes += describe_unscaled(split, recipe.evaluation.season_length)
     notes += check_panel_coverage(test.coverage, len(panel)) + test.notes
     history = fit.histories[0]
-    return RunCard(
-        recipe=recipe.name,
-        backend=keras.backend.backend(),
-        seed=recipe.recipe.seed,
-        config=recipe.to_dict(),
-        run_dir=str(run_dir),
-        versions=read_versions(),
+    return RunCard.of_run(
+        recipe,
+        run_dir,
         notes=notes,
         epochs_run=len(history.get("loss", [])),
         epochs_run_per_member=[len(h.get("loss", [])) for h in fit.histories],

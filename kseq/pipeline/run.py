@@ -28,7 +28,7 @@ from kseq.pipeline.load import is_panel_of_one, load_series, make_panel_of_one
 from kseq.pipeline.panel import run_panel
 from kseq.pipeline.related import load_related
 from kseq.pipeline.report import write_forecast_outputs, write_run_card
-from kseq.pipeline.run_card import RunCard, read_versions
+from kseq.pipeline.run_card import RunCard
 from kseq.pipeline.split import check_feature_steps, split_run
 from kseq.pipeline.transform import build_transforms, check_window_room, find_leaks
 from kseq.pipeline.trust import count_windows, describe_coverage, describe_few_windows
@@ -140,13 +140,9 @@ def run_forecast(recipe, run_dir, *, resume=False, verbose="auto", callbacks=())
     timings["evaluation_s"] = round(time.perf_counter() - tick, 2)
 
     history = fit.history
-    return RunCard(
-        recipe=recipe.name,
-        backend=keras.backend.backend(),
-        seed=recipe.recipe.seed,
-        config=recipe.to_dict(),
-        run_dir=str(run_dir),
-        versions=read_versions(),
+    return RunCard.of_run(
+        recipe,
+        run_dir,
         timings=timings,
         leakage=prepared.leaks,
         notes=(test.notes if test is not None else [])

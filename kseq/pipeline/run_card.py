@@ -138,6 +138,20 @@ class RunCard:
         )
 
     @classmethod
+    def of_run(cls, recipe, run_dir, **fields):
+        """The card of a run of `recipe` in `run_dir` here: its name, seed and keys, the
+        backend and the versions, with the stage's `fields`."""
+        return cls(
+            recipe=recipe.name,
+            backend=keras.backend.backend(),
+            seed=recipe.recipe.seed,
+            config=recipe.to_dict(),
+            run_dir=str(run_dir),
+            versions=read_versions(),
+            **fields,
+        )
+
+    @classmethod
     def from_json(cls, text):
         values = json.loads(text)
         values.pop("fine_tune", None)  # cards of the removed [training] fine_tune_epochs
