@@ -151,7 +151,8 @@ def rename_key(section, key, value, given, source, warn):
             f"{source}: [{section}] {key} was renamed {new}, which is set too ({new} = "
             f"{given[new]!r}, {key} = {value!r}): remove {key}."
         )
-    if warn:
+    fields = {f.name: f for f in dataclasses.fields(SECTIONS[Recipe][section])}
+    if warn and value != field_default(fields[new]):  # a saved run's default: nothing to say
         warnings.warn(
             f"{source}: [{section}] {key} is now [{section}] {new} (read as {new} = {value!r}); "
             "rename it in the recipe.",

@@ -1,3 +1,5 @@
+import warnings
+
 import pytest
 
 from kseq.config import load_recipe, parse_override, recipe_path, validate
@@ -266,3 +268,10 @@ def test_a_renamed_key_is_read_with_its_new_name_and_said_once(tmp_path):
     path.write_text(text.replace("horizon = 12", "horizon = 12\ntest_steps = 6"))
     with pytest.raises(ConfigError, match=r"horizon was renamed test_steps, which is set too"):
         load_recipe(path)
+    # A saved run's recipe holds every key: the old one at its default says nothing.
+    raw = load_recipe(recipe_path("airpassengers")).to_dict()
+    raw["evaluation"]["horizon"] = raw["evaluation"].pop("test_steps")
+    raw["evaluation"]["horizon"] = 0
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert validate(raw).evaluation.test_steps == 0
