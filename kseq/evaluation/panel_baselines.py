@@ -37,6 +37,8 @@ class BaselineForecasts:
     cached: list = field(default_factory=list)
     # Sentences for the run card (how a model was fitted, where that matters).
     notes: list = field(default_factory=list)
+    # The pretrained network as fine-tuned on the history, when it is among the baselines.
+    network: object = None
 
 
 def forecast_baselines(
@@ -80,30 +82,74 @@ def forecast_baselines(
             write_text_atomic(path, columns[name].to_csv(index=False))
     merged = None
     for part in columns.values():
+        part["unique_id"] = part["unique_id"].astype(str)  # a cached CSV reads numbers back
         merged = part if merged is None else merged.merge(part, on=["unique_id", "ds"])
-    merged["unique_id"] = merged["unique_id"].astype(str)
     return BaselineForecasts(merged, seconds, cached)
+
+
+def _make_forecaster(freq, season_length, names, n_jobs, fallback_naive=False):
+    import statsforecast.models as models
+    from statsforecast import StatsForecast
+
+    chosen = [getattr(models, _MODELS[name][0])(season_length=season_length) for name in names]
+    fallback = models.Naive() if fallback_naive else None
+    return StatsForecast(models=chosen, freq=freq, n_jobs=n_jobs, fallback_model=fallback)
+
+
+def _name_columns(out, names, keys=("unique_id", "ds")):
+    """statsforecast's output with kseq's column names, float, checked finite."""
+    out = out.reset_index() if "unique_id" not in out.columns else out
+    out = out.rename(columns={_MODELS[name][1]: name for name in names})[[*keys, *names]]
+    for name in names:
+        out[name] = out[name].astype("float64")
+        if not np.isfinite(out[name]).all():
+            bad = out.loc[~np.isfinite(out[name]), "unique_id"].unique()
+            raise ValueError(f"{name} gave non-finite forecasts for series {list(bad[:5])}.")
+    out["unique_id"] = out["unique_id"].astype(str)
+    return out
 
 
 def _forecast_one(frame, freq, horizon, season_length, name, n_jobs, fallback_naive):
     import warnings
 
-    import statsforecast.models as models
-    from statsforecast import StatsForecast
-
-    class_name, column = _MODELS[name]
-    model = getattr(models, class_name)(season_length=season_length)
+    forecaster = _make_forecaster(freq, season_length, [name], n_jobs, fallback_naive)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        fallback = models.Naive() if fallback_naive else None
-        forecaster = StatsForecast(
-            models=[model], freq=freq, n_jobs=n_jobs, fallback_model=fallback
-        )
         out = forecaster.forecast(df=frame, h=horizon)
-    out = out.reset_index() if "unique_id" not in out.columns else out
-    out = out.rename(columns={column: name})[["unique_id", "ds", name]]
-    out[name] = out[name].astype("float64")
-    if not np.isfinite(out[name]).all():
-        bad = out.loc[~np.isfinite(out[name]), "unique_id"].unique()
-        raise ValueError(f"{name} gave non-finite forecasts for series {list(bad[:5])}.")
-    return out
+    return _name_columns(out, [name])
+
+
+def forecast_baselines_rolling(panel, steps, origins, season_length, names, *, n_jobs=2):
+    """Each baseline's `steps` forecasts from each of the last `origins` points of every
+    series of `panel` (the last origin is the point before its end), the model fitted once on
+    the series before the first origin (statsforecast's ``cross_validation`` without refit):
+    a long frame ``unique_id``, ``ds``, ``cutoff`` (the origin's date), ``step`` (1 = one step
+    ahead) and a column per baseline, only the rows of points of `panel`.
+
+    The panel's last points are forecast from every origin up to ``steps`` before them, which
+    is what conformal intervals calibrate on. statsforecast forecasts whole windows only, so
+    each series is padded with ``steps - 1`` copies of its last value that no forecast reads:
+    without refit, each window's forecast reads the history up to its origin alone.
+    """
+    import warnings
+
+    frame = panel.to_frame()
+    frame["unique_id"] = frame["unique_id"].astype(str)
+    last = frame.groupby("unique_id", sort=False).tail(1)
+    offset = pd.tseries.frequencies.to_offset(panel.freq)
+    padding = [
+        last.assign(ds=last["ds"] + k * offset) for k in range(1, steps)
+    ]  # rows past each end, dropped below
+    padded = pd.concat([frame, *padding], ignore_index=True)
+    padded = padded.sort_values(["unique_id", "ds"], kind="stable", ignore_index=True)
+    forecaster = _make_forecaster(panel.freq, season_length, names, n_jobs)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        out = forecaster.cross_validation(
+            df=padded, h=steps, n_windows=origins, step_size=1, refit=False
+        )
+    out = _name_columns(out, names, keys=("unique_id", "ds", "cutoff"))
+    out = out.sort_values(["unique_id", "cutoff", "ds"], kind="stable", ignore_index=True)
+    out["step"] = out.groupby(["unique_id", "cutoff"], sort=False).cumcount() + 1
+    ends = last.set_index("unique_id")["ds"]
+    return out[out["ds"] <= out["unique_id"].map(ends)].reset_index(drop=True)

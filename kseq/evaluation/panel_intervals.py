@@ -1,6 +1,6 @@
-"""Conformal intervals for panel forecasts: residuals of the validation part (and of earlier
-held-out windows), each series' divided by its own scale, pooled across series per step ahead
-(`ConformalIntervals`)."""
+"""Conformal intervals for panel forecasts: residuals of the validation part's points, each
+forecast from every origin 1 to `steps` steps before it, each series' divided by its own scale,
+pooled across series and steps with a scale per step ahead (`ConformalIntervals`)."""
 
 import numpy as np
 import pandas as pd
@@ -21,30 +21,32 @@ def measure_series_scales(panel, season_length):
     return pd.Series(scales, index=panel.ids.astype(str))
 
 
-def _by_step(truth, forecasts, column, scales):
-    """The validation points as `ConformalIntervals.fit` takes them: ``truth`` ``(points,)``
-    and ``forecasts`` ``(points, steps)`` with each point's forecast in the column of its
-    step ahead (one origin per series), both divided by the series' scale."""
-    joined = truth.merge(forecasts[["unique_id", "ds", column]], on=["unique_id", "ds"])
-    joined = joined.sort_values(["unique_id", "ds"], kind="stable")
-    step = joined.groupby("unique_id", sort=False).cumcount().to_numpy()
-    scale = scales.reindex(joined["unique_id"].astype(str)).to_numpy()
-    matrix = np.full((len(joined), step.max() + 1), np.nan)
-    matrix[np.arange(len(joined)), step] = joined[column].to_numpy() / scale
-    return joined["y"].to_numpy() / scale, matrix
+def _by_step(rolling, column, scales, steps):
+    """The held-out points as `ConformalIntervals.fit` takes them: ``truth`` ``(points,)``
+    and ``forecasts`` ``(points, steps)``, column ``s`` each point's forecast from ``s + 1``
+    steps before it (NaN where that origin is not among them), both divided by the series'
+    scale."""
+    table = rolling.pivot_table(index=["unique_id", "ds"], columns="step", values=column)
+    table = table.reindex(columns=range(1, steps + 1))
+    truth = rolling.groupby(["unique_id", "ds"])["y"].first().reindex(table.index)
+    ids = table.index.get_level_values("unique_id").astype(str)
+    scale = scales.reindex(ids).to_numpy()
+    return truth.to_numpy() / scale, table.to_numpy() / scale[:, None]
 
 
-def calibrate_panel_intervals(truth, forecasts, history, season_length, levels, columns):
+def calibrate_panel_intervals(rolling, history, season_length, levels, columns, steps):
     """Conformal intervals of each forecast column, from held-out forecasts.
 
     Args:
-        truth: long frame (``unique_id``, ``ds``, ``y``) of points the forecasts did not see.
-        forecasts: long frame with the forecast `columns`, from the end of `history`.
-        history: the `Panel` the forecasts were made from (the series' scales).
+        rolling: long frame (``unique_id``, ``ds``, ``step``, ``y`` and the forecast
+            `columns`): points the forecasts did not see, each forecast from up to `steps`
+            origins before it (``step``: 1 = one step ahead).
+        history: the `Panel` before those points (the series' scales).
         season_length: the seasonal lag of the scale.
         levels: nominal coverages, e.g. ``(0.8, 0.95)``.
         columns: ``{name: column}``: the intervals to fit and the forecasts they come from
             (``{"chosen": "ets"}``).
+        steps: the steps ahead the intervals are fitted for.
 
     Returns:
         ``{name: ConformalIntervals}`` in units of each series' scale.
@@ -52,7 +54,7 @@ def calibrate_panel_intervals(truth, forecasts, history, season_length, levels, 
     scales = measure_series_scales(history, season_length)
     intervals = {}
     for name, column in columns.items():
-        values, matrix = _by_step(truth, forecasts, column, scales)
+        values, matrix = _by_step(rolling, column, scales, steps)
         intervals[name] = ConformalIntervals.fit(values, matrix, levels)
     return intervals
 

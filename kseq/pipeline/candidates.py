@@ -6,9 +6,12 @@ import dataclasses
 import functools
 import time
 
+import pandas as pd
+
 from kseq.config import PANEL_CLASSICAL, PANEL_PRETRAINED
 from kseq.evaluation.combination import combine
-from kseq.evaluation.panel_baselines import forecast_baselines
+from kseq.evaluation.panel_baselines import forecast_baselines, forecast_baselines_rolling
+from kseq.pipeline.values import RollingForecasts
 
 
 def list_candidates(baselines):
@@ -66,7 +69,9 @@ def forecast_per_series(history, steps, season_length, names, cache_dir=None):
     frame = baselines.frame.merge(forecast, on=["unique_id", "ds"], validate="one_to_one")
     seconds = {**baselines.seconds, PANEL_PRETRAINED: round(time.perf_counter() - tick, 2)}
     note = f"pretrained network {describe_fine_tuning(tuning)}"
-    return dataclasses.replace(baselines, frame=frame, seconds=seconds, notes=[note])
+    return dataclasses.replace(
+        baselines, frame=frame, seconds=seconds, notes=[note], network=network
+    )
 
 
 def describe_fine_tuning(record):
@@ -126,6 +131,59 @@ def forecast_all(fit, history, steps, recipe, cache_dir, weights=None):
     forecasts = forecasts.merge(baselines.frame, on=["unique_id", "ds"], validate="one_to_one")
     add_combinations(forecasts, list_candidates(evaluation.baselines), weights)
     return forecasts, baselines, kseq_seconds
+
+
+def forecast_rolling(fit, history, points, steps, columns, season_length, network=None):
+    """The forecasts conformal intervals calibrate on: each of the last `points` points of
+    every series of `history` forecast from every origin 1 to `steps` steps before it, by
+    each candidate of `columns` (names as `list_candidates` gives them) — the net by `fit`,
+    the pretrained network by `network` (as fine-tuned before those points), statsforecast's
+    models fitted once before the first origin (`forecast_baselines_rolling`), combinations
+    as their members' mean. None of them saw those points. A `RollingForecasts`.
+    """
+    members = {member for column in columns for member in column.split("+")}
+    origins = points + steps - 1
+    truth = tail_frame(history, points)
+    frames, seconds = [], {}
+    for member, forecaster in (("kseq", fit), (PANEL_PRETRAINED, network)):
+        if member not in members:
+            continue
+        tick = time.perf_counter()
+        parts = []
+        for back in range(origins, 0, -1):  # the origin `back` points before each end
+            part = forecast_after(forecaster, history.head(history.lengths - back), steps)
+            parts.append(part.rename(columns={"kseq": member}))
+        frames.append(pd.concat(parts, ignore_index=True))
+        seconds[member] = time.perf_counter() - tick
+    classical = [name for name in PANEL_CLASSICAL if name in members]
+    if classical:
+        tick = time.perf_counter()
+        frame = forecast_baselines_rolling(history, steps, origins, season_length, classical)
+        frames.append(frame.drop(columns="cutoff"))
+        seconds.update(dict.fromkeys(classical, (time.perf_counter() - tick) / len(classical)))
+    frame = truth.merge(frames[0], on=["unique_id", "ds"])
+    for other in frames[1:]:
+        frame = frame.merge(other, on=["unique_id", "ds", "step"])
+    add_combinations(frame, [column for column in columns if "+" in column])
+    return RollingForecasts(frame=frame, steps=steps, origins=origins, seconds=seconds)
+
+
+def forecast_after(forecaster, history, steps):
+    """``unique_id``, ``ds``, ``step`` (1 = one step ahead) and ``kseq``: `forecaster`'s
+    (a `GlobalFit`, or the pretrained network) `steps` forecasts after each series' end."""
+    if hasattr(forecaster, "members"):
+        frame = forecaster.forecast(history, steps)
+    else:
+        frame = forecaster.forecast(history, steps, level=())
+    frame["unique_id"] = frame["unique_id"].astype(str)
+    frame["step"] = frame.groupby("unique_id", sort=False).cumcount() + 1
+    return frame
+
+
+def tail_frame(panel, steps):
+    """The last `steps` values of every series as ``unique_id``, ``ds``, ``y``."""
+    frame = panel.to_frame().groupby("unique_id", sort=False).tail(steps)
+    return frame.assign(unique_id=frame["unique_id"].astype(str))
 
 
 def panel_intervals(recipe):

@@ -34,9 +34,11 @@ from kseq.models.builders import head_of
 from kseq.models.registry import build_model
 from kseq.pipeline.candidates import (
     forecast_all,
+    forecast_rolling,
     list_candidates,
     name_incumbent,
     panel_intervals,
+    tail_frame,
 )
 from kseq.pipeline.fit import (
     checkpoint_dir,
@@ -148,11 +150,6 @@ def split_panel(panel, split):
         test=split.test,
         validation=split.validation,
     )
-
-
-def tail_frame(panel, steps):
-    """The last `steps` values of every series as ``unique_id``, ``ds``, ``y``."""
-    return panel.to_frame().groupby("unique_id", sort=False).tail(steps)
 
 
 def fit_global(recipe, split, *, run_dir, resume=False, verbose="auto", callbacks=()):
@@ -413,14 +410,27 @@ def choose_on_validation(recipe, panel, split, fit, cache_dir, **fit_options):
     choice = choose_method(scored, recipe.evaluation, where, panel.freq)
     intervals = {}
     if split.validation and recipe.evaluation.intervals:
+        columns = conformal_columns(recipe, choice.chosen)
+        rolling = forecast_rolling(
+            fit.validation_fit(),
+            split.before_test,
+            split.validation,
+            steps,
+            set(columns.values()),
+            season,
+            baselines.network,
+        )
         intervals = calibrate_panel_intervals(
-            truth,
-            forecasts,
+            rolling.frame,
             split.before_validation,
             season,
             recipe.evaluation.intervals,
-            conformal_columns(recipe, choice.chosen),
+            columns,
+            steps,
         )
+        seconds += rolling.seconds.get("kseq", 0.0)
+        for name in baselines.seconds:
+            baselines.seconds[name] += rolling.seconds.get(name, 0.0)
     return PanelChoice(
         truth=truth,
         forecasts=forecasts,

@@ -232,11 +232,13 @@ class RunCard:
                 kind += " in units of each series' scale"
             levels = ", ".join(f"{level:.0%}" for level in calibrated["levels"])
             windows = calibrated.get("num_windows", 1)
+            steps = len(calibrated["scale"])
             where = (
                 f"the validation part and the {windows - 1} window(s) before it, the members "
                 "retrained for each"
                 if windows > 1
-                else "the validation part"
+                else f"the validation part, each point forecast from every origin 1 to {steps} "
+                "steps before it"
             )
             lines.append(
                 f"- conformal intervals of the {name} forecast ({levels}; {kind}) from "

@@ -122,6 +122,19 @@ class CandidateScores:
 
 
 @dataclass(frozen=True)
+class RollingForecasts:
+    """Held-out points forecast from every origin 1 to `steps` steps before each (the
+    conformal intervals' calibration set): a long frame (``unique_id``, ``ds``, ``step``,
+    ``y`` and a column per candidate), the number of origins per series, and the seconds each
+    member's forecasts took (``{name: seconds}``)."""
+
+    frame: pd.DataFrame
+    steps: int
+    origins: int
+    seconds: dict
+
+
+@dataclass(frozen=True)
 class IntervalCoverage:
     """Empirical coverage of a probabilistic head's one-step interval on the test part."""
 

@@ -5,6 +5,7 @@ import pandas as pd
 import pytest
 
 from kseq.data import read_panel
+from kseq.evaluation.conformal_intervals import ConformalIntervals
 from kseq.evaluation.panel_intervals import add_panel_bounds, calibrate_panel_intervals
 
 SERIES, HISTORY, STEPS, SEASON = 300, 36, 6, 12
@@ -31,10 +32,17 @@ def make_case(seed):
     return history, pd.concat(truth, ignore_index=True), pd.concat(forecasts, ignore_index=True)
 
 
+def make_rolling(truth, forecasts):
+    """The calibration frame of forecasts made at one origin: each point at its step."""
+    rolling = truth.merge(forecasts, on=["unique_id", "ds"])
+    rolling["step"] = rolling.groupby("unique_id").cumcount() + 1
+    return rolling
+
+
 def test_panel_intervals_cover_fresh_draws_and_scale_with_each_series():
     history, truth, forecasts = make_case(0)
     intervals = calibrate_panel_intervals(
-        truth, forecasts, history, SEASON, (0.8, 0.95), {"kseq": "kseq"}
+        make_rolling(truth, forecasts), history, SEASON, (0.8, 0.95), {"kseq": "kseq"}, STEPS
     )
     calibration = intervals["kseq"]
     assert calibration.num_residuals == SERIES * STEPS
@@ -63,3 +71,28 @@ def test_panel_intervals_cover_fresh_draws_and_scale_with_each_series():
         width.reshape(SERIES, STEPS), width[:STEPS][None].repeat(SERIES, 0), rtol=1e-5
     )
     assert (np.diff(width[:STEPS]) >= 0).all()
+
+
+def test_each_point_counts_at_every_step_it_was_forecast_from():
+    """One series, its last 4 points each forecast from the 3 origins before it: 12
+    residuals, each in the column of its step, the series' scale divided out."""
+    rng = np.random.default_rng(2)
+    y = 50 + np.cumsum(rng.normal(size=40))
+    dates = pd.date_range("2000-01-01", periods=40, freq="MS")
+    history = read_panel(pd.DataFrame({"unique_id": "a", "ds": dates[:36], "y": y[:36]}))
+    rows, matrix = [], np.full((4, 3), np.nan)
+    for point in range(36, 40):
+        for step in (1, 2, 3):
+            forecast = y[point - step] + step  # anything made before the point
+            rows.append({"unique_id": "a", "ds": dates[point], "step": step, "y": y[point]})
+            rows[-1]["kseq"] = forecast
+            matrix[point - 36, step - 1] = forecast
+    intervals = calibrate_panel_intervals(
+        pd.DataFrame(rows), history, SEASON, (0.8,), {"kseq": "kseq"}, 3
+    )
+    scale = np.mean(np.abs(y[SEASON:36] - y[: 36 - SEASON]))
+    expected = ConformalIntervals.fit(y[36:] / scale, matrix / scale, (0.8,))
+    calibrated = intervals["kseq"]
+    assert calibrated.num_residuals == expected.num_residuals == 12
+    np.testing.assert_allclose(calibrated.quantiles, expected.quantiles, rtol=1e-6)
+    np.testing.assert_allclose(calibrated.scale, expected.scale, rtol=1e-6)

@@ -345,10 +345,11 @@ def test_the_choice_is_scored_on_earlier_origins_too(tmp_path):
     mase = card.panel.validation["mase"]
     assert mase["seasonal_naive"] == pytest.approx(np.mean(scores), rel=1e-5)
     assert "2 origins" in card.panel.reason and card.timings["choice_origins_s"] > 0
-    # The conformal intervals come from the validation part's residuals: 5 series x TEST.
+    # The conformal intervals come from the validation part's residuals: each of its points
+    # (5 series x VALIDATION) forecast from every origin 1 to TEST steps before it.
     assert set(card.intervals) == {"kseq", "chosen"}
     for calibrated in card.intervals.values():
-        assert calibrated["num_residuals"] == 5 * TEST
+        assert calibrated["num_residuals"] == 5 * VALIDATION * TEST
     candidates = ("kseq", "ets", "kseq+ets")
     assert card.panel.chosen == min(candidates, key=lambda m: mase[m])
     # A combination is the mean of its members.
