@@ -16,6 +16,10 @@ from kseq.config.schema import (
 from kseq.errors import TORCH_DATA_PARALLEL, ConfigError
 
 
+# [data] keys that only a file source reads.
+FILE_KEYS = ("path", "time_column", "target_columns", "feature_columns")
+
+
 def check_forecast(recipe, source):
     data, model, training = recipe.data, recipe.model, recipe.training
     levels = recipe.evaluation.intervals
@@ -27,6 +31,15 @@ def check_forecast(recipe, source):
         raise ConfigError(
             f"{source}: [evaluation] intervals must list distinct coverages in (0, 1), e.g. "
             f"[0.8, 0.95], or be []; received {levels!r}."
+        )
+    file_keys = [k for k in FILE_KEYS if getattr(data, k) is not None]
+    if data.source not in ("csv", "panel") and file_keys:
+        # Silently reading the bundled series instead of the user's file would be worse.
+        raise ConfigError(
+            f"{source}: [data] {', '.join(file_keys)} describe a file, which source = "
+            f"{data.source!r} does not read (the default source is the bundled "
+            "AirPassengers series). Set [data] source = 'csv' for one series (or 'panel' for "
+            "a long file), or remove them."
         )
     if data.freq is not None:
         try:

@@ -62,6 +62,11 @@ def test_missing_file_and_missing_csv_keys(tmp_path):
         load_recipe(tmp_path / "nope.toml")
     with pytest.raises(ConfigError, match=r"source = 'csv' needs \[data\] path"):
         load_recipe(write(tmp_path, "[data]\nsource = 'csv'\n"))
+    # A file's keys without a file source would silently read the bundled series instead.
+    with pytest.raises(
+        ConfigError, match=r"\[data\] path, time_column describe a file, which source = 'air"
+    ):
+        load_recipe(write(tmp_path, "[data]\npath = 'mine.csv'\ntime_column = 'ds'\n"))
     with pytest.raises(
         ConfigError,
         match="No bundled recipe .airpasengers.; bundled: airpassengers, airpassengers-single, "
