@@ -36,10 +36,11 @@ def check_forecast(recipe, source):
     if data.source not in ("csv", "panel") and file_keys:
         # Silently reading the bundled series instead of the user's file would be worse.
         raise ConfigError(
-            f"{source}: [data] {', '.join(file_keys)} describe a file, which source = "
+            f"{source}: [data] {', '.join(file_keys)} "
+            f"{'describes' if len(file_keys) == 1 else 'describe'} a file, which source = "
             f"{data.source!r} does not read (the default source is the bundled "
             "AirPassengers series). Set [data] source = 'csv' for one series (or 'panel' for "
-            "a long file), or remove them."
+            "a long file), or remove the key."
         )
     if data.freq is not None:
         try:
