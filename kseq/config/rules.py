@@ -15,7 +15,6 @@ from kseq.config.schema import (
 )
 from kseq.errors import TORCH_DATA_PARALLEL, ConfigError
 
-
 # [data] keys that only a file source reads.
 FILE_KEYS = ("path", "time_column", "target_columns", "feature_columns")
 

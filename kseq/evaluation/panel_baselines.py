@@ -69,7 +69,7 @@ def forecast_baselines(
     for name in names:
         path = None if cache_dir is None else Path(cache_dir) / f"{name}-{key}.csv"
         if path is not None and path.is_file():
-            columns[name] = pd.read_csv(path, parse_dates=["ds"])
+            columns[name] = pd.read_csv(path, parse_dates=["ds"], dtype={"unique_id": str})
             seconds[name] = 0.0
             cached.append(name)
             continue
@@ -82,7 +82,7 @@ def forecast_baselines(
             write_text_atomic(path, columns[name].to_csv(index=False))
     merged = None
     for part in columns.values():
-        part["unique_id"] = part["unique_id"].astype(str)  # a cached CSV reads numbers back
+        part["unique_id"] = part["unique_id"].astype(str)
         merged = part if merged is None else merged.merge(part, on=["unique_id", "ds"])
     return BaselineForecasts(merged, seconds, cached)
 
@@ -119,36 +119,54 @@ def _forecast_one(frame, freq, horizon, season_length, name, n_jobs, fallback_na
     return _name_columns(out, [name])
 
 
-def forecast_baselines_rolling(panel, steps, origins, season_length, names, *, n_jobs=2):
+def forecast_baselines_rolling(
+    panel, steps, origins, season_length, names, *, cache_dir=None, n_jobs=2
+):
     """Each baseline's `steps` forecasts from each of the last `origins` points of every
     series of `panel` (the last origin is the point before its end), the model fitted once on
     the series before the first origin (statsforecast's ``cross_validation`` without refit):
     a long frame ``unique_id``, ``ds``, ``cutoff`` (the origin's date), ``step`` (1 = one step
-    ahead) and a column per baseline, only the rows of points of `panel`.
+    ahead) and a column per baseline, only the rows of points of `panel`. Cached per model in
+    `cache_dir` as `forecast_baselines` caches its forecasts.
 
     The panel's last points are forecast from every origin up to ``steps`` before them, which
-    is what conformal intervals calibrate on. statsforecast forecasts whole windows only, so
-    each series is padded with ``steps - 1`` copies of its last value that no forecast reads:
-    without refit, each window's forecast reads the history up to its origin alone.
+    is what conformal intervals calibrate on.
     """
+    key = f"{panel.checksum()[:16]}-h{steps}-m{season_length}-o{origins}"
+    merged = None
+    for name in names:
+        path = None if cache_dir is None else Path(cache_dir) / f"{name}-rolling-{key}.csv"
+        if path is not None and path.is_file():
+            part = pd.read_csv(path, parse_dates=["ds", "cutoff"], dtype={"unique_id": str})
+        else:
+            part = _forecast_rolling_one(panel, steps, origins, season_length, name, n_jobs)
+            if path is not None:
+                write_text_atomic(path, part.to_csv(index=False))
+        keys = ["unique_id", "ds", "cutoff", "step"]
+        merged = part if merged is None else merged.merge(part, on=keys)
+    return merged
+
+
+def _forecast_rolling_one(panel, steps, origins, season_length, name, n_jobs):
     import warnings
 
     frame = panel.to_frame()
     frame["unique_id"] = frame["unique_id"].astype(str)
     last = frame.groupby("unique_id", sort=False).tail(1)
+    # statsforecast forecasts whole windows only: each series is padded with `steps - 1`
+    # copies of its last value, which no forecast reads (without refit, a window's forecast
+    # reads the history up to its origin alone) and whose rows are dropped below.
     offset = pd.tseries.frequencies.to_offset(panel.freq)
-    padding = [
-        last.assign(ds=last["ds"] + k * offset) for k in range(1, steps)
-    ]  # rows past each end, dropped below
+    padding = [last.assign(ds=last["ds"] + k * offset) for k in range(1, steps)]
     padded = pd.concat([frame, *padding], ignore_index=True)
     padded = padded.sort_values(["unique_id", "ds"], kind="stable", ignore_index=True)
-    forecaster = _make_forecaster(panel.freq, season_length, names, n_jobs)
+    forecaster = _make_forecaster(panel.freq, season_length, [name], n_jobs)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         out = forecaster.cross_validation(
             df=padded, h=steps, n_windows=origins, step_size=1, refit=False
         )
-    out = _name_columns(out, names, keys=("unique_id", "ds", "cutoff"))
+    out = _name_columns(out, [name], keys=("unique_id", "ds", "cutoff"))
     out = out.sort_values(["unique_id", "cutoff", "ds"], kind="stable", ignore_index=True)
     out["step"] = out.groupby(["unique_id", "cutoff"], sort=False).cumcount() + 1
     ends = last.set_index("unique_id")["ds"]

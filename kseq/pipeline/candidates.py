@@ -133,13 +133,16 @@ def forecast_all(fit, history, steps, recipe, cache_dir, weights=None):
     return forecasts, baselines, kseq_seconds
 
 
-def forecast_rolling(fit, history, points, steps, columns, season_length, network=None):
+def forecast_rolling(
+    fit, history, points, steps, columns, season_length, network=None, cache_dir=None
+):
     """The forecasts conformal intervals calibrate on: each of the last `points` points of
     every series of `history` forecast from every origin 1 to `steps` steps before it, by
     each candidate of `columns` (names as `list_candidates` gives them) — the net by `fit`,
     the pretrained network by `network` (as fine-tuned before those points), statsforecast's
-    models fitted once before the first origin (`forecast_baselines_rolling`), combinations
-    as their members' mean. None of them saw those points. A `RollingForecasts`.
+    models fitted once before the first origin (`forecast_baselines_rolling`, cached in
+    `cache_dir`), combinations as their members' mean. None of them saw those points. A
+    `RollingForecasts`.
     """
     members = {member for column in columns for member in column.split("+")}
     origins = points + steps - 1
@@ -158,7 +161,9 @@ def forecast_rolling(fit, history, points, steps, columns, season_length, networ
     classical = [name for name in PANEL_CLASSICAL if name in members]
     if classical:
         tick = time.perf_counter()
-        frame = forecast_baselines_rolling(history, steps, origins, season_length, classical)
+        frame = forecast_baselines_rolling(
+            history, steps, origins, season_length, classical, cache_dir=cache_dir
+        )
         frames.append(frame.drop(columns="cutoff"))
         seconds.update(dict.fromkeys(classical, (time.perf_counter() - tick) / len(classical)))
     frame = truth.merge(frames[0], on=["unique_id", "ds"])

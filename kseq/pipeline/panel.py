@@ -419,6 +419,7 @@ def choose_on_validation(recipe, panel, split, fit, cache_dir, **fit_options):
             set(columns.values()),
             season,
             baselines.network,
+            cache_dir,
         )
         intervals = calibrate_panel_intervals(
             rolling.frame,
