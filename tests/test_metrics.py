@@ -8,7 +8,15 @@ from kseq.evaluation.baselines import (
     sarima_available,
     statsforecast_available,
 )
-from kseq.evaluation.metrics import mae, mape, mase, rmse, seasonal_naive_forecast, smape
+from kseq.evaluation.metrics import (
+    mae,
+    mape,
+    mase,
+    msis,
+    rmse,
+    seasonal_naive_forecast,
+    smape,
+)
 
 
 def test_metric_values():
@@ -295,3 +303,14 @@ def test_one_series_is_scored_as_a_panel_and_a_forecast_that_failed_scores_null(
     rolling = pd.read_csv(tmp_path / "one_step.csv")
     np.testing.assert_allclose(rolling["naive"], [2.0, 1.0, 2.0])
     assert set(pd.read_csv(tmp_path / "metrics.csv")["method"]) == {"kseq", "naive", "chosen"}
+
+
+def test_msis_adds_the_width_and_the_scaled_misses():
+    history = np.array([1.0, 3.0, 2.0, 4.0])  # seasonal (lag 2) naive MAE: 1
+    truth = np.array([5.0, 0.0, 2.0])
+    lower, upper = np.array([3.0, 1.0, 1.0]), np.array([4.0, 3.0, 3.0])
+    # Widths 1, 2, 2; misses 1 above and 1 below, each times 2 / 0.2 = 10.
+    assert msis(truth, lower, upper, 0.8, history, 2) == pytest.approx((1 + 2 + 2 + 10 + 10) / 3)
+    assert msis(truth, truth, truth, 0.95, history, 2) == 0.0
+    assert msis(truth, lower - np.inf, upper + np.inf, 0.8, history, 2) == np.inf
+    assert np.isnan(msis(truth, lower, upper, 0.8, [1.0, 1.0, 1.0], 1))

@@ -280,9 +280,9 @@ class EvaluationSection:
     # Steps forecast past the series' end (future_forecast.csv), dated by its frequency.
     forecast_steps: int = _key((int,), 0, low=0)
     # Nominal coverages of the intervals ([] for none): conformal intervals of the forecasts,
-    # calibrated on the validation part's residuals, each point forecast from every origin 1
-    # to the test steps before it (a panel's in each series' scale); a probabilistic head's
-    # own interval is its quantiles at the first level (0.8: 10 %-90 %).
+    # calibrated on the validation part's residuals (a panel's: each point forecast from every
+    # origin in that part before it, in each series' scale); a probabilistic head's own
+    # interval is its quantiles at the first level (0.8: 10 %-90 %).
     intervals: list = _key((list,), [0.8, 0.95])
     # Pick by MASE on the validation part (which ends where the test part begins) and report
     # the pick ("chosen") next to every method. Panels: the net, a classical model (ETS, Theta,

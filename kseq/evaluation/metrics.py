@@ -63,6 +63,25 @@ def mase(y_true, y_pred, history, season_length=1):
     return float(np.mean(np.abs(y_true - y_pred)) / scale)
 
 
+def msis(y_true, lower, upper, level, history, season_length=1):
+    """Mean scaled interval score (the M4 competition's interval metric) of the central
+    `level` interval ``[lower, upper]``: the interval's width plus ``2 / (1 - level)`` times
+    each miss's distance, averaged and divided by `seasonal_scale` of `history`; lower is
+    better, and an interval is not rewarded for being wide (unbounded: infinite). NaN where
+    the scale is undefined."""
+    y_true, lower = _pair(y_true, lower)
+    _, upper = _pair(y_true, upper)
+    if not 0.0 < level < 1.0:
+        raise ValueError(f"`level` must be in (0, 1). Received: {level!r}")
+    penalty = 2.0 / (1.0 - level)
+    below = np.maximum(lower - y_true, 0.0)
+    above = np.maximum(y_true - upper, 0.0)
+    scale = seasonal_scale(history, season_length)
+    if scale != scale:
+        return float("nan")
+    return float(np.mean(upper - lower + penalty * (below + above)) / scale)
+
+
 def score(y_true, y_pred, history, season_length=1):
     """Returns every metric as a dict: MAE, RMSE, MAPE, sMAPE, MASE."""
     return {

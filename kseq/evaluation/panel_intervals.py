@@ -1,6 +1,7 @@
 """Conformal intervals for panel forecasts: residuals of the validation part's points, each
-forecast from every origin 1 to `steps` steps before it, each series' divided by its own scale,
-pooled across series and steps with a scale per step ahead (`ConformalIntervals`)."""
+forecast from several origins before it (`kseq.pipeline.candidates.forecast_rolling`), each
+series' divided by its own scale, pooled across series and steps with a scale per step ahead
+(`ConformalIntervals`)."""
 
 import numpy as np
 import pandas as pd

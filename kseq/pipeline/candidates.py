@@ -134,18 +134,23 @@ def forecast_all(fit, history, steps, recipe, cache_dir, weights=None):
 
 
 def forecast_rolling(
-    fit, history, points, steps, columns, season_length, network=None, cache_dir=None
+    fit, history, points, steps, columns, season_length, network=None, cache_dir=None, origins=None
 ):
     """The forecasts conformal intervals calibrate on: each of the last `points` points of
-    every series of `history` forecast from every origin 1 to `steps` steps before it, by
+    every series of `history` forecast from every origin among those points before it, up to
+    `steps` steps ahead (the first origin is where those points start, as for the choice), by
     each candidate of `columns` (names as `list_candidates` gives them) — the net by `fit`,
     the pretrained network by `network` (as fine-tuned before those points), statsforecast's
     models fitted once before the first origin (`forecast_baselines_rolling`, cached in
     `cache_dir`), combinations as their members' mean. None of them saw those points. A
     `RollingForecasts`.
+
+    `origins` (default `points`) may reach further back: with ``points + steps - 1`` every
+    point is forecast at every step, the classical models then fitted before the earliest
+    origin (benchmarks/panel_intervals.py compares them: docs/results.md, 2026-12-07).
     """
     members = {member for column in columns for member in column.split("+")}
-    origins = points + steps - 1
+    origins = origins or points
     truth = tail_frame(history, points)
     frames, seconds = [], {}
     for member, forecaster in (("kseq", fit), (PANEL_PRETRAINED, network)):

@@ -237,8 +237,8 @@ class RunCard:
                 f"the validation part and the {windows - 1} window(s) before it, the members "
                 "retrained for each"
                 if windows > 1
-                else f"the validation part, each point forecast from every origin 1 to {steps} "
-                "steps before it"
+                else "the validation part, each point forecast from every origin in it before "
+                f"the point, up to {steps} steps ahead"
             )
             lines.append(
                 f"- conformal intervals of the {name} forecast ({levels}; {kind}) from "
