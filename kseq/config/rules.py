@@ -19,18 +19,8 @@ from kseq.errors import TORCH_DATA_PARALLEL, ConfigError
 FILE_KEYS = ("path", "time_column", "target_columns", "feature_columns")
 
 
-def check_forecast(recipe, source):
-    data, model, training = recipe.data, recipe.model, recipe.training
-    levels = recipe.evaluation.intervals
-    if (
-        any(isinstance(q, bool) or not isinstance(q, (int, float)) for q in levels)
-        or any(not 0 < q < 1 for q in levels)
-        or len(set(levels)) != len(levels)
-    ):
-        raise ConfigError(
-            f"{source}: [evaluation] intervals must list distinct coverages in (0, 1), e.g. "
-            f"[0.8, 0.95], or be []; received {levels!r}."
-        )
+def check_data_keys(data, source):
+    """`[data]` keys the source does not read, and the frequency alias."""
     file_keys = [k for k in FILE_KEYS if getattr(data, k) is not None]
     if data.source not in ("csv", "panel") and file_keys:
         # Silently reading the bundled series instead of the user's file would be worse.
@@ -49,6 +39,21 @@ def check_forecast(recipe, source):
                 f"{source}: [data] freq = {data.freq!r} is not a pandas frequency alias; e.g. "
                 "'MS' (month start), 'ME' (month end), 'QS', 'W', 'D', 'h'."
             ) from None
+
+
+def check_forecast(recipe, source):
+    data, model, training = recipe.data, recipe.model, recipe.training
+    levels = recipe.evaluation.intervals
+    if (
+        any(isinstance(q, bool) or not isinstance(q, (int, float)) for q in levels)
+        or any(not 0 < q < 1 for q in levels)
+        or len(set(levels)) != len(levels)
+    ):
+        raise ConfigError(
+            f"{source}: [evaluation] intervals must list distinct coverages in (0, 1), e.g. "
+            f"[0.8, 0.95], or be []; received {levels!r}."
+        )
+    check_data_keys(data, source)
     if data.is_panel:
         if data.related is not None:
             raise ConfigError(

@@ -11,6 +11,7 @@ import pandas as pd
 from kseq.config import PANEL_CLASSICAL, PANEL_PRETRAINED
 from kseq.evaluation.combination import combine
 from kseq.evaluation.panel_baselines import forecast_baselines, forecast_baselines_rolling
+from kseq.evaluation.panel_intervals import calibrate_panel_intervals
 from kseq.pipeline.values import RollingForecasts
 
 
@@ -176,6 +177,36 @@ def forecast_rolling(
         frame = frame.merge(other, on=["unique_id", "ds", "step"])
     add_combinations(frame, [column for column in columns if "+" in column])
     return RollingForecasts(frame=frame, steps=steps, origins=origins, seconds=seconds)
+
+
+def calibrate_on_validation(recipe, split, fit, chosen, network=None, cache_dir=None):
+    """The conformal intervals of a panel run, fitted on its validation part: the `chosen`
+    candidate's and the net's (unless its head forecasts its own quantiles), from
+    `forecast_rolling` with `fit` (the members trained before the validation part) and
+    `network` (the pretrained network fine-tuned there). ``({name: ConformalIntervals},
+    RollingForecasts)``."""
+    columns = {} if panel_intervals(recipe) else {"kseq": "kseq"}
+    columns["chosen"] = chosen
+    season, steps = recipe.evaluation.season_length, split.test
+    rolling = forecast_rolling(
+        fit,
+        split.before_test,
+        split.validation,
+        steps,
+        set(columns.values()),
+        season,
+        network,
+        cache_dir,
+    )
+    intervals = calibrate_panel_intervals(
+        rolling.frame,
+        split.before_validation,
+        season,
+        recipe.evaluation.intervals,
+        columns,
+        steps,
+    )
+    return intervals, rolling
 
 
 def forecast_after(forecaster, history, steps):

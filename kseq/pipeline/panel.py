@@ -23,7 +23,7 @@ from kseq.errors import SavedStateError
 from kseq.evaluation.choice import Choice, choose_by_evidence
 from kseq.evaluation.combination import EQUAL_WEIGHT
 from kseq.evaluation.panel_baselines import BASELINE_CACHE
-from kseq.evaluation.panel_intervals import add_panel_bounds, calibrate_panel_intervals
+from kseq.evaluation.panel_intervals import add_panel_bounds
 from kseq.evaluation.panel_metrics import (
     measure_panel_coverage,
     score_panel,
@@ -33,8 +33,8 @@ from kseq.global_forecaster import GlobalForecaster
 from kseq.models.builders import head_of
 from kseq.models.registry import build_model
 from kseq.pipeline.candidates import (
+    calibrate_on_validation,
     forecast_all,
-    forecast_rolling,
     list_candidates,
     name_incumbent,
     panel_intervals,
@@ -281,13 +281,6 @@ def _new_member(recipe, num_features, num_series, seed, member):
     )
 
 
-def conformal_columns(recipe, chosen):
-    """``{name: forecast column}`` of the conformal intervals a panel run fits: the chosen
-    method's, and the net's unless its head forecasts its own quantiles."""
-    columns = {} if panel_intervals(recipe) else {"kseq": "kseq"}
-    return {**columns, "chosen": chosen}
-
-
 def choose_method(scores, evaluation, where="the validation part", freq=None):
     """The `Choice` among the candidates (`list_candidates`) from per-series validation
     scores (``origin``, ``unique_id``, ``method``, ``mase``): the incumbent (`name_incumbent`:
@@ -410,24 +403,8 @@ def choose_on_validation(recipe, panel, split, fit, cache_dir, **fit_options):
     choice = choose_method(scored, recipe.evaluation, where, panel.freq)
     intervals = {}
     if split.validation and recipe.evaluation.intervals:
-        columns = conformal_columns(recipe, choice.chosen)
-        rolling = forecast_rolling(
-            fit.validation_fit(),
-            split.before_test,
-            split.validation,
-            steps,
-            set(columns.values()),
-            season,
-            baselines.network,
-            cache_dir,
-        )
-        intervals = calibrate_panel_intervals(
-            rolling.frame,
-            split.before_validation,
-            season,
-            recipe.evaluation.intervals,
-            columns,
-            steps,
+        intervals, rolling = calibrate_on_validation(
+            recipe, split, fit.validation_fit(), choice.chosen, baselines.network, cache_dir
         )
         seconds += rolling.seconds.get("kseq", 0.0)
         for name in baselines.seconds:

@@ -176,6 +176,49 @@ class RunCard:
                 values[name] = nested(**values[name])
         return cls(**values)
 
+    def describe_intervals(self):
+        """The run card's lines on the conformal intervals: how each was calibrated, and its
+        coverage on the test part."""
+        lines = []
+        for name, calibrated in self.intervals.items():
+            kind = "multiplicative" if calibrated["multiplicative"] else "additive"
+            if self.panel is not None:
+                kind += " in units of each series' scale"
+            levels = ", ".join(f"{level:.0%}" for level in calibrated["levels"])
+            windows = calibrated.get("num_windows", 1)
+            steps = len(calibrated["scale"])
+            if windows > 1:
+                where = (
+                    f"the validation part and the {windows - 1} window(s) before it, the "
+                    "members retrained for each"
+                )
+            elif self.panel is not None:  # origins inside the validation part
+                where = (
+                    "the validation part, each point forecast from every origin in it before "
+                    f"the point, up to {steps} steps ahead"
+                )
+            else:  # origins reaching back before the validation part
+                where = (
+                    "the validation part, each point forecast from every origin 1 to "
+                    f"{steps} steps before it"
+                )
+            lines.append(
+                f"- conformal intervals of the {name} forecast ({levels}; {kind}) from "
+                f"{calibrated['num_residuals']} held-out residuals ({where})"
+            )
+            # Coverage keys: "24-step" and "one-step" for the model, "chosen 24-step", ...
+            prefix = "" if name == "kseq" else f"{name} "
+            for horizon, shares in self.interval_coverage.items():
+                own = horizon.startswith(prefix) if prefix else " " not in horizon
+                if not own:
+                    continue  # another forecast's
+                listed = ", ".join(f"{level} % → {share:.0%}" for level, share in shares.items())
+                lines.append(
+                    f"  - empirical coverage on the test part, {horizon.removeprefix(prefix)}: "
+                    f"{listed}"
+                )
+        return lines
+
     def to_markdown(self):
         lines = [
             f"# Run card: {self.recipe}",
@@ -226,35 +269,7 @@ class RunCard:
                 f"- validation MASE (multi-step) per candidate: {listed}; chosen: "
                 f"**{self.validation.chosen}**{weight}"
             )
-        for name, calibrated in self.intervals.items():
-            kind = "multiplicative" if calibrated["multiplicative"] else "additive"
-            if self.panel is not None:
-                kind += " in units of each series' scale"
-            levels = ", ".join(f"{level:.0%}" for level in calibrated["levels"])
-            windows = calibrated.get("num_windows", 1)
-            steps = len(calibrated["scale"])
-            where = (
-                f"the validation part and the {windows - 1} window(s) before it, the members "
-                "retrained for each"
-                if windows > 1
-                else "the validation part, each point forecast from every origin in it before "
-                f"the point, up to {steps} steps ahead"
-            )
-            lines.append(
-                f"- conformal intervals of the {name} forecast ({levels}; {kind}) from "
-                f"{calibrated['num_residuals']} held-out residuals ({where})"
-            )
-            # Coverage keys: "24-step" and "one-step" for the model, "chosen 24-step", ...
-            prefix = "" if name == "kseq" else f"{name} "
-            for horizon, shares in self.interval_coverage.items():
-                own = horizon.startswith(prefix) if prefix else " " not in horizon
-                if not own:
-                    continue  # another forecast's
-                listed = ", ".join(f"{level} % → {share:.0%}" for level, share in shares.items())
-                lines.append(
-                    f"  - empirical coverage on the test part, {horizon.removeprefix(prefix)}: "
-                    f"{listed}"
-                )
+        lines += self.describe_intervals()
         if self.interval is not None:
             lines.append(
                 f"- one-step {self.interval.level:.0%} interval ({self.interval.lower:g}–"
