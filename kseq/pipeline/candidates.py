@@ -176,7 +176,7 @@ def forecast_rolling(
     for other in frames[1:]:
         frame = frame.merge(other, on=["unique_id", "ds", "step"])
     add_combinations(frame, [column for column in columns if "+" in column])
-    return RollingForecasts(frame=frame, steps=steps, origins=origins, seconds=seconds)
+    return RollingForecasts(frame=frame, seconds=seconds)
 
 
 def calibrate_on_validation(recipe, split, fit, chosen, network=None, cache_dir=None):

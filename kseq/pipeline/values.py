@@ -123,14 +123,11 @@ class CandidateScores:
 
 @dataclass(frozen=True)
 class RollingForecasts:
-    """Held-out points forecast from every origin 1 to `steps` steps before each (the
-    conformal intervals' calibration set): a long frame (``unique_id``, ``ds``, ``step``,
-    ``y`` and a column per candidate), the number of origins per series, and the seconds each
-    member's forecasts took (``{name: seconds}``)."""
+    """Held-out points forecast from several origins before each (the conformal intervals'
+    calibration set): a long frame (``unique_id``, ``ds``, ``step``, ``y`` and a column per
+    candidate) and the seconds each member's forecasts took (``{name: seconds}``)."""
 
     frame: pd.DataFrame
-    steps: int
-    origins: int
     seconds: dict
 
 
