@@ -159,7 +159,7 @@ def test_log_is_off_when_a_feature_column_is_not_positive(tmp_path):
 
 
 @pytest.mark.slow
-def test_a_data_only_run_keeps_ets_and_forecasts_it_past_the_end(tmp_path, few_epochs):
+def test_a_csv_run_of_its_own_net_keeps_ets_and_forecasts_it_past_the_end(tmp_path, few_epochs):
     pytest.importorskip("statsforecast")
     from statsforecast.models import AutoETS
 
@@ -169,8 +169,11 @@ def test_a_data_only_run_keeps_ets_and_forecasts_it_past_the_end(tmp_path, few_e
     rng = np.random.default_rng(3)
     t = np.arange(64)
     values = 50 + 0.3 * t + 5 * np.sin(2 * np.pi * t / 4) + rng.normal(0, 1, 64)
-    recipe = _write(tmp_path, values, freq="QS", extra="[evaluation]\nforecast_steps = 4\n")
+    # A recipe that sizes its own net is run as written, with ETS among its baselines.
+    extra = "[evaluation]\nforecast_steps = 4\n[model]\nunits = [8]\n"
+    recipe = _write(tmp_path, values, freq="QS", extra=extra)
     card = run_recipe(recipe, run_dir=tmp_path / "run", verbose=0)
+    assert "run as written, not as a panel of one: it sets model.units" in card.notes[0]
     assert card.config["evaluation"]["baselines"] == ["naive", "seasonal_naive", "ets"]
     # One validation window of one series is one pair: ETS stays, whatever the scores.
     assert card.validation.chosen == "ets" and "kept ets" in card.validation.reason
@@ -214,7 +217,7 @@ def test_a_chosen_combination_is_the_mean_of_its_members_past_the_end(
     rng = np.random.default_rng(3)
     t = np.arange(64)
     values = 50 + 0.3 * t + 5 * np.sin(2 * np.pi * t / 4) + rng.normal(0, 1, 64)
-    extra = "[evaluation]\nforecast_steps = 4\n"
+    extra = "[evaluation]\nforecast_steps = 4\n[model]\nunits = [8]\n"
     recipe = _write(tmp_path, values, freq="QS", extra=extra)
     card = run_recipe(recipe, run_dir=tmp_path / "run", verbose=0)
     assert card.validation.chosen == "kseq+ets"

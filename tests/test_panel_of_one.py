@@ -1,6 +1,6 @@
-"""A recipe that sets only its [data] for one column of a CSV runs as a panel of one: the
-panel run's files, the pretrained network among the candidates and the corpus-learned rule
-as the choice's starting point."""
+"""A recipe for one column of a CSV that sets only its [data], its split sizes and the keys of
+what is scored runs as a panel of one: the panel run's files, the pretrained network among the
+candidates and the corpus-learned rule as the choice's starting point."""
 
 import json
 
@@ -27,13 +27,46 @@ def write_series(tmp_path, extra=""):
     return path, sales
 
 
-def test_only_a_data_only_recipe_of_one_column_is_a_panel_of_one(tmp_path):
+def test_a_recipe_that_sets_no_net_of_its_own_is_a_panel_of_one(tmp_path):
+    from kseq.pipeline.load import explain_run_as_written, make_panel_of_one
+
     path, _ = write_series(tmp_path)
     assert is_panel_of_one(load_recipe(path))
-    # Any other section, or an override of one, keeps the recipe as written.
-    assert not is_panel_of_one(load_recipe(path, [("training", "epochs", 3)]))
+    # Its parts and what is scored mean the same for a panel of one, and are carried over.
+    given, _ = write_series(
+        tmp_path, "[split]\ntest = 9\n[evaluation]\nforecast_steps = 4\nintervals = [0.9]\n"
+    )
+    recipe = load_recipe(given)
+    assert is_panel_of_one(recipe)
+    panel = make_panel_of_one(recipe, tmp_path / "one")
+    assert panel.split.test == 9 and "split.test" not in panel.auto
+    assert panel.evaluation.forecast_steps == 4 and list(panel.evaluation.intervals) == [0.9]
+    # Left out, the rest comes from the data, as for any panel recipe (the horizon from the
+    # test part when the run starts).
+    assert list(panel.evaluation.baselines) == list(PANEL_BASELINES)
+    assert {"split.validation", "windows.horizon", "windows.lookback"} <= panel.auto
+    # Any key of the net, its windows, training or transforms, or an override of one, keeps
+    # the recipe as written, and the run card says why.
+    trained = load_recipe(path, [("training", "epochs", 3)])
+    assert not is_panel_of_one(trained)
+    assert explain_run_as_written(trained) == (
+        "it sets training.epochs, which a panel of one does not take"
+    )
     other, _ = write_series(tmp_path, "[windows]\nlookback = 12\n")
     assert not is_panel_of_one(load_recipe(other))
+    # So do values a panel does not take: a fraction of the series, a validation part
+    # shorter than the test part that the choice would score on, a baseline it lacks.
+    for extra in (
+        "[split]\ntest = 0.2\n",
+        "[split]\ntest = 12\nvalidation = 6\n",
+        "[evaluation]\nbaselines = ['naive', 'ets']\n",
+    ):
+        written, _ = write_series(tmp_path, extra)
+        recipe = load_recipe(written)
+        assert not is_panel_of_one(recipe), extra
+        assert "[split]" in explain_run_as_written(recipe) or "baselines" in (
+            explain_run_as_written(recipe)
+        )
 
 
 def test_the_rule_of_the_pretrained_network_is_the_choices_starting_point():

@@ -249,7 +249,9 @@ def validate(raw, source="the recipe", backend=None):
             if key.split(".")[1] not in (raw.get(key.split(".")[0]) or {})
         )
     if kind is Recipe:
-        values["data_only"] = set(raw) <= {"recipe", "data"}
+        values["given"] = frozenset(
+            f"{section}.{key}" for section, keys in raw.items() for key in (keys or {})
+        )
     recipe = kind(**values)
     if kind is AR1Recipe:
         check_ar1(raw, source)

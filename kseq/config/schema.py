@@ -381,14 +381,19 @@ class Recipe(_RecipeBase):
     training: TrainingSection
     evaluation: EvaluationSection
     auto: frozenset = field(default=frozenset(), compare=False)
-    # The file (and its overrides) set only [recipe] and [data]: everything else is kseq's.
-    data_only: bool = field(default=False, compare=False)
+    # The keys the file (and its overrides) set, as "section.key": the rest are kseq's.
+    given: frozenset = field(default=frozenset(), compare=False)
+
+    @property
+    def data_only(self):
+        """Whether the recipe sets only its [recipe] and [data] keys."""
+        return all(key.split(".")[0] in ("recipe", "data") for key in self.given)
 
     def to_dict(self):
         """The recipe as plain TOML/JSON values (every default filled in)."""
         values = dataclasses.asdict(self)
         values.pop("auto")
-        values.pop("data_only")
+        values.pop("given")
         return values
 
 

@@ -61,15 +61,35 @@ def load_series(data, seed=None):
 PANEL_OF_ONE_ENSEMBLE, PANEL_OF_ONE_STEPS = 1, 20
 
 
+# Keys besides [recipe] and [data] that mean the same for a panel of one as for a series:
+# a recipe setting no others runs as a panel of one, these carried over.
+PANEL_OF_ONE_KEYS = (
+    "split.test",
+    "split.validation",
+    "evaluation.season_length",
+    "evaluation.baselines",
+    "evaluation.forecast_steps",
+    "evaluation.intervals",
+    "evaluation.choose",
+    "evaluation.choice_alpha",
+)
+
+
 def is_panel_of_one(recipe):
-    """Whether `recipe` is run as a panel of one: a recipe that sets only its ``[data]``, for
-    one column of the user's CSV (no feature columns, no related series). Its series goes
-    through the panel pipeline — the pretrained network fine-tuned on it, statsforecast's
-    models, the choice and conformal intervals — and the run writes a panel run's files."""
+    """Whether `recipe` is run as a panel of one: a recipe for one column of the user's CSV
+    (no feature columns, no related series) that sets, besides its ``[data]``, only keys of
+    `PANEL_OF_ONE_KEYS`, with values a panel recipe takes (parts as counts of points, the
+    baselines a panel computes). Its series goes through the panel pipeline — the pretrained
+    network fine-tuned on it, statsforecast's models, the choice and conformal intervals — and
+    the run writes a panel run's files. A recipe that sets the net, its windows, its training
+    or its transforms is run as written (`explain_run_as_written` says why)."""
+    return _is_one_column(recipe) and explain_run_as_written(recipe) is None
+
+
+def _is_one_column(recipe):
     data = getattr(recipe, "data", None)
     return (
         isinstance(recipe, Recipe)
-        and recipe.data_only
         and data.source == "csv"
         and data.num_targets == 1
         and not data.feature_columns
@@ -77,10 +97,29 @@ def is_panel_of_one(recipe):
     )
 
 
+def explain_run_as_written(recipe):
+    """Why a recipe of one CSV column is run as written, not as a panel of one: the keys it
+    sets that a panel of one does not take, or the panel rule its values break; `None` when
+    it is a panel of one or not a recipe of one CSV column."""
+    if not _is_one_column(recipe):
+        return None
+    others = {key for key in recipe.given if key.split(".")[0] not in ("recipe", "data")}
+    extra = sorted(others - set(PANEL_OF_ONE_KEYS))
+    if extra:
+        shown = ", ".join(extra[:4]) + (", ..." if len(extra) > 4 else "")
+        return f"it sets {shown}, which a panel of one does not take"
+    try:  # the panel's own rules decide what it takes (no file is read here)
+        validate(_make_panel_raw(recipe, {"source": "panel", "path": "data.csv"}), "panel")
+    except ConfigError as error:
+        return str(error).removeprefix("panel: ")
+    return None
+
+
 def make_panel_of_one(recipe, folder):
     """The panel recipe of `recipe`'s series (`is_panel_of_one`): the series is read and
     checked as its ``[data]`` says, written to ``folder/data.csv`` in long format (id: the
-    target column's name) and read from there, as a panel CSV."""
+    target column's name) and read from there, as a panel CSV; the recipe's
+    `PANEL_OF_ONE_KEYS` carried over."""
     series = load_series(recipe.data, recipe.recipe.seed)
     # The user's column names, so that `kseq forecast --csv` reads a newer file of theirs.
     time, target = recipe.data.time_column, series.columns[0]
@@ -95,13 +134,20 @@ def make_panel_of_one(recipe, folder):
     freq = recipe.data.freq or getattr(series.index, "freqstr", None)
     if freq:
         data["freq"] = freq
+    return validate(_make_panel_raw(recipe, data), source=f"{recipe.data.path} as a panel of one")
+
+
+def _make_panel_raw(recipe, data):
+    """The raw panel recipe of one series: `data`, a budget for one series' windows and the
+    recipe's `PANEL_OF_ONE_KEYS`."""
     # One series gives a global net a few dozen windows: a panel's budget (3 members x 100
     # batches of 256 per epoch) would sample each window hundreds of times per epoch.
     training = {"ensemble": PANEL_OF_ONE_ENSEMBLE, "steps_per_epoch": PANEL_OF_ONE_STEPS}
-    return validate(
-        {"recipe": recipe.to_dict()["recipe"], "data": data, "training": training},
-        source=f"{recipe.data.path} as a panel of one",
-    )
+    raw = {"recipe": recipe.to_dict()["recipe"], "data": data, "training": training}
+    for key in sorted(recipe.given & set(PANEL_OF_ONE_KEYS)):
+        section, name = key.split(".")
+        raw.setdefault(section, {})[name] = getattr(getattr(recipe, section), name)
+    return raw
 
 
 def panel_min_length(recipe):

@@ -24,7 +24,12 @@ from kseq.pipeline.evaluate import (
 )
 from kseq.pipeline.fit import clear_run_checkpoints, fit_forecaster
 from kseq.pipeline.forecast import forecast_saved_panel
-from kseq.pipeline.load import is_panel_of_one, load_series, make_panel_of_one
+from kseq.pipeline.load import (
+    explain_run_as_written,
+    is_panel_of_one,
+    load_series,
+    make_panel_of_one,
+)
 from kseq.pipeline.panel import run_panel
 from kseq.pipeline.related import load_related
 from kseq.pipeline.report import write_forecast_outputs, write_run_card
@@ -69,6 +74,10 @@ def run_recipe(recipe, *, run_dir=None, resume=False, verbose="auto", callbacks=
         write_panel_future(card, run_dir)
     else:
         card = run_forecast(recipe, run_dir, resume=resume, verbose=verbose, callbacks=callbacks)
+        if reason := explain_run_as_written(recipe):
+            card.notes.insert(
+                0, f"One series, run as written, not as a panel of one: {reason.rstrip('.')}."
+            )
     card.timings["total_s"] = round(time.perf_counter() - started, 2)
     write_run_card(run_dir, card)
     # Everything is written: the checkpoints of an interrupted attempt are not needed any more.
