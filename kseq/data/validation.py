@@ -195,19 +195,27 @@ def read_series(
         A float64 `pandas.DataFrame` indexed by a `DatetimeIndex` (named `time_column`, with its
         ``freq`` set) whose columns are the targets, then the features.
     """
-    if missing not in ("raise", *_FILL_METHODS):
-        raise ValueError(
-            f"`missing` must be 'raise', 'ffill' or 'interpolate'. Received: {missing!r}"
-        )
-    if fill_gaps not in ("raise", *_FILL_METHODS):
-        raise ValueError(
-            f"`fill_gaps` must be 'raise', 'ffill' or 'interpolate'. Received: {fill_gaps!r}"
-        )
+    for argument, value in (("missing", missing), ("fill_gaps", fill_gaps)):
+        if value not in ("raise", *_FILL_METHODS):
+            raise ValueError(
+                f"`{argument}` must be 'raise', 'ffill' or 'interpolate'. Received: {value!r}"
+            )
     targets = _as_list(target_columns, "target_columns")
     features = _as_list(feature_columns, "feature_columns")
     if not targets:
         raise ValueError("`target_columns` must name at least one column.")
+    name, frame = _read_frame(source)
+    value_columns = targets + features
+    _check_columns(frame, name, time_column, value_columns)
+    data = pd.DataFrame({c: _read_numbers(frame[c], c, name) for c in value_columns})
+    data.index = _read_index(frame[time_column], time_column, name)
+    data = _sort_by_time(data, time_column, name)
+    data = _check_frequency(data, name, time_column, freq, fill_gaps)
+    return _check_values(data, value_columns, name, missing)
 
+
+def _read_frame(source):
+    """``(name, frame)``: how messages name `source`, and its rows (a copy of a DataFrame)."""
     if isinstance(source, pd.DataFrame):
         name, frame = "the DataFrame", source.copy()
     elif isinstance(source, (str, os.PathLike)):
@@ -238,8 +246,11 @@ def read_series(
         raise EmptyDataError(
             f"{name} has a header ({', '.join(map(str, frame.columns))}) but no data rows."
         )
+    return name, frame
 
-    value_columns = targets + features
+
+def _check_columns(frame, name, time_column, value_columns):
+    """Every named column is in `frame`, and none is named twice."""
     absent = [c for c in [time_column, *value_columns] if c not in frame.columns]
     if absent:
         hint = describe_missing_columns(frame.columns, absent)
@@ -251,38 +262,37 @@ def read_series(
     if repeated or time_column in value_columns:
         raise ValueError(f"Columns are named more than once: {repeated or [time_column]!r}.")
 
-    values = {}
-    for column in value_columns:
-        series = frame[column]
-        if pd.api.types.is_bool_dtype(series):
-            raise DataTypeError(
-                f"Column {column!r} of {name} is boolean; convert it to numbers (e.g. 0/1) first."
-            )
-        if not pd.api.types.is_numeric_dtype(series):
-            numeric = pd.to_numeric(series, errors="coerce")
-            bad = series.notna() & numeric.isna()
-            if bad.any():
-                offenders = [f"data row {i}: {series.iloc[i]!r}" for i in np.flatnonzero(bad)]
-                # 1,234.5 (or 1.234,5): numbers as a spreadsheet shows them.
-                grouped = (
-                    series[bad].astype(str).str.fullmatch(r"-?\d{1,3}([,.' ]\d{3})+([.,]\d+)?")
-                )
-                hint = (
-                    " They look like numbers with thousands separators (or decimal commas): "
-                    "write them plainly (1234.5)."
-                    if grouped.all()
-                    else ""
-                )
-                raise DataTypeError(
-                    f"Column {column!r} of {name} has non-numeric values ({_rows(offenders)}; "
-                    "data rows count from 0 below the header); "
-                    f"clean or drop them before forecasting.{hint}"
-                )
-            series = numeric
-        values[column] = series.astype("float64").to_numpy()
-    data = pd.DataFrame(values)
 
-    times = frame[time_column]
+def _read_numbers(series, column, name):
+    """A value column as float64, or an error quoting its first values that are not numbers."""
+    if pd.api.types.is_bool_dtype(series):
+        raise DataTypeError(
+            f"Column {column!r} of {name} is boolean; convert it to numbers (e.g. 0/1) first."
+        )
+    if not pd.api.types.is_numeric_dtype(series):
+        numeric = pd.to_numeric(series, errors="coerce")
+        bad = series.notna() & numeric.isna()
+        if bad.any():
+            offenders = [f"data row {i}: {series.iloc[i]!r}" for i in np.flatnonzero(bad)]
+            # 1,234.5 (or 1.234,5): numbers as a spreadsheet shows them.
+            grouped = series[bad].astype(str).str.fullmatch(r"-?\d{1,3}([,.' ]\d{3})+([.,]\d+)?")
+            hint = (
+                " They look like numbers with thousands separators (or decimal commas): "
+                "write them plainly (1234.5)."
+                if grouped.all()
+                else ""
+            )
+            raise DataTypeError(
+                f"Column {column!r} of {name} has non-numeric values ({_rows(offenders)}; "
+                "data rows count from 0 below the header); "
+                f"clean or drop them before forecasting.{hint}"
+            )
+        series = numeric
+    return series.astype("float64").to_numpy()
+
+
+def _read_index(times, time_column, name):
+    """The time column as a `DatetimeIndex` named `time_column`, checked free of repeats."""
     if pd.api.types.is_integer_dtype(times) and times.between(1000, 9999).all():
         # Four-digit whole years (1949, 1950, ...): a yearly series dated at each year's start.
         times = pd.Series(pd.to_datetime(times.astype(str), format="%Y"), index=times.index)
@@ -305,8 +315,6 @@ def read_series(
         index = _aware_index(parsed, naive, time_column, name)
     else:
         index = pd.DatetimeIndex(naive, name=time_column)
-    data.index = index
-
     duplicated = index.duplicated(keep=False)
     if duplicated.any():
         where = pd.Series(np.flatnonzero(duplicated)).groupby(index[duplicated]).agg(list)
@@ -322,28 +330,34 @@ def read_series(
             "series in long format (unique_id, ds, y), read it as a panel (recipe: [data] "
             'source = "panel").'
         )
-    if not index.is_monotonic_increasing:
-        first = int(np.flatnonzero(np.diff(index.asi8) < 0)[0]) + 1
-        warnings.warn(
-            f"Time column {time_column!r} of {name} is not sorted (data row {first}, counted from "
-            "0, goes back in time); the rows were sorted by time.",
-            DataWarning,
-            stacklevel=2,
-        )
-        data = data.sort_index(kind="stable")
+    return index
 
-    data = _check_frequency(data, name, time_column, freq, fill_gaps)
 
+def _sort_by_time(data, time_column, name):
+    """`data` sorted by time, with a warning naming the first row that goes back in time."""
+    if data.index.is_monotonic_increasing:
+        return data
+    first = int(np.flatnonzero(np.diff(data.index.asi8) < 0)[0]) + 1
+    warnings.warn(
+        f"Time column {time_column!r} of {name} is not sorted (data row {first}, counted from "
+        "0, goes back in time); the rows were sorted by time.",
+        DataWarning,
+        stacklevel=3,
+    )
+    return data.sort_index(kind="stable")
+
+
+def _check_values(data, value_columns, name, missing):
+    """`data` with its NaN filled as `missing` says; an error for infinite values and for
+    NaN left, a warning for a constant column."""
     for column in value_columns:
-        column_values = data[column].to_numpy()
-        infinite = np.isinf(column_values)
+        infinite = np.isinf(data[column].to_numpy())
         if infinite.any():
             rows = [f"{data.index[i]}" for i in np.flatnonzero(infinite)]
             raise InfiniteValueError(
                 f"Column {column!r} of {name} has infinite values at {_rows(rows)}; replace them."
             )
-    nan = data.isna()
-    if nan.to_numpy().any() and missing != "raise":
+    if data.isna().to_numpy().any() and missing != "raise":
         data = _fill(data, missing)
     for column in value_columns:
         holes = data[column].isna()
@@ -364,7 +378,7 @@ def read_series(
                 f"Column {column!r} of {name} is constant ({data[column].iloc[0]}); MinMax "
                 "scaling maps it to a single value.",
                 DataWarning,
-                stacklevel=2,
+                stacklevel=3,
             )
     return data
 

@@ -223,96 +223,51 @@ def fit_forecaster(
         verbose: Keras progress-bar setting.
         callbacks: extra callbacks for the first member (e.g. a study's pruning).
     """
-    training, seed = recipe.training, recipe.recipe.seed
-    values = data.values
-    train_all = training.train_on == "all"
-    train_values = values if train_all else data.train
-    validation_values = None if train_all else data.validation
-    # Once, before any member (a resumed member may not train at all): the members share the
-    # transforms, fitted on the training part (or on everything when the recipe says so).
-    fit_part = values if recipe.transforms.fit_on == "all" else train_values
-    fit_transforms(transforms, recipe.transforms, fit_part, values, data.series.columns)
+    training, values = recipe.training, data.values
+    train_values, validation_values = split_training(recipe, data)
+    fit_shared_transforms(recipe, data, transforms, train_values)
     monitor = "val_loss" if validation_values is not None and len(validation_values) else "loss"
     related_train = cut_run_related(recipe, data, related, transforms, len(train_values))
-    related_refit = (
-        cut_run_related(recipe, data, related, transforms, data.split.validation.stop)
-        if training.refit
-        else None
-    )
-    progress = None
-    if verbose not in (0, "0"):
-        # One bar over every member's (and refit's) epochs, not Keras's bar per epoch.
-        runs = training.ensemble * (2 if training.refit else 1)
-        total = runs * training.epochs
-        progress = StageProgress(total, label="epoch", per="epoch")
-        verbose = 0
+    related_refit = None
+    if training.refit:
+        stop = data.split.validation.stop
+        related_refit = cut_run_related(recipe, data, related, transforms, stop)
+    progress, verbose = make_progress(training, verbose)
     engine = make_distribution(training)
-    multiple = engine.batch_multiple if engine else 1
+    bar = [progress] if progress else []
+    options = dict(recipe=recipe, transforms=transforms, engine=engine, run_dir=run_dir)
+    options.update(resume=resume, verbose=verbose)
     members, histories, refits, refit_epochs = [], [], [], []
     for member in range(training.ensemble):
-        with distribution_scope(engine):
-            forecaster = build_member(recipe, values.shape[1], member, transforms)
-        config = TrainingConfig.from_recipe(
-            training, recipe.windows, seed=seed + member, verbose=verbose, batch_multiple=multiple
-        )
-
-        history = fit_member(
-            forecaster.model,
-            make_fit(
-                forecaster,
-                config,
-                engine,
-                train_values,
-                validation_values,
-                related=related_train.values if related_train else (),
-            ),
-            training,
-            directory=checkpoint_dir(run_dir, f"member_{member}"),
-            resume=resume,
+        forecaster, history = train_member(
+            member,
+            train_values,
+            validation_values,
             monitor=monitor,
-            label=f"member {member}",
+            related=related_train,
             # Pruning and other extra callbacks watch the first member only.
-            callbacks=[*(callbacks if member == 0 else []), *([progress] if progress else [])],
+            callbacks=[*(callbacks if member == 0 else []), *bar],
+            **options,
         )
         members.append(forecaster)
         histories.append(history)
         if training.refit:
-            # The transforms stay fitted on train.
-            with distribution_scope(engine):
-                refit = build_member(recipe, values.shape[1], member, transforms)
-            epochs = kept_epoch(history["val_loss"], training)
-            refit_config = TrainingConfig.from_recipe(
-                training,
-                recipe.windows,
-                seed=seed + member,
-                epochs=epochs,
-                verbose=verbose,
-                batch_multiple=multiple,
-            )
-            refit_history = fit_member(
-                refit.model,
-                make_fit(
-                    refit,
-                    refit_config,
-                    engine,
-                    values[: data.split.validation.stop],
-                    related=related_refit.values if related_refit else (),
-                ),
-                dataclasses.replace(training, early_stopping=False),
-                directory=checkpoint_dir(run_dir, f"member_{member}_refit"),
-                resume=resume,
-                monitor="loss",
-                label=f"the refit of member {member}",
-                callbacks=[progress] if progress else [],
+            # From scratch on train + validation for the kept epochs (transforms as on train).
+            refit, refit_history = train_member(
+                member,
+                values[: data.split.validation.stop],
+                epochs=kept_epoch(history["val_loss"], training),
+                related=related_refit,
+                callbacks=bar,
+                **options,
             )
             refits.append(refit)
             refit_epochs.append(len(refit_history["loss"]))
     if progress is not None:
         progress.close()
     forecaster = combine_members(members)
-    best = None
-    if monitor == "val_loss":
-        best = [best_epoch(h["val_loss"], training.start_from_epoch) for h in histories]
+    start = training.start_from_epoch
+    best = [best_epoch(h["val_loss"], start) for h in histories] if monitor == "val_loss" else None
     return FitResult(
         forecaster=forecaster,
         final=combine_members(refits) if refits else forecaster,
@@ -323,6 +278,78 @@ def fit_forecaster(
         distribution=engine.describe() if engine else None,
         related=related_train.describe(recipe.data.related) if related_train else None,
     )
+
+
+def split_training(recipe, data):
+    """``(train, validation)`` values the members fit and monitor: the training and validation
+    parts, or with ``[training] train_on = "all"`` the whole series and none."""
+    if recipe.training.train_on == "all":
+        return data.values, None
+    return data.train, data.validation
+
+
+def fit_shared_transforms(recipe, data, transforms, train_values):
+    """Fits the members' shared transforms once, before any member (a resumed member may not
+    train at all): on the training part, or on everything when the recipe says so."""
+    values = data.values
+    fit_part = values if recipe.transforms.fit_on == "all" else train_values
+    fit_transforms(transforms, recipe.transforms, fit_part, values, data.series.columns)
+
+
+def make_progress(training, verbose):
+    """``(bar, verbose)``: one bar over every member's (and refit's) epochs instead of
+    Keras's bar per epoch, and Keras's own setting then (0); ``(None, verbose)`` when quiet."""
+    if verbose in (0, "0"):
+        return None, verbose
+    runs = training.ensemble * (2 if training.refit else 1)
+    return StageProgress(runs * training.epochs, label="epoch", per="epoch"), 0
+
+
+def train_member(
+    member,
+    values,
+    validation=None,
+    *,
+    recipe,
+    transforms,
+    epochs=None,
+    monitor="loss",
+    engine,
+    related,
+    run_dir,
+    resume,
+    verbose,
+    callbacks,
+):
+    """Member `member` built and trained on `values` (monitoring `validation`): the first
+    fit, or with `epochs` the refit of the member (no early stopping, its own checkpoints):
+    ``(forecaster, history)``."""
+    training = recipe.training
+    with distribution_scope(engine):
+        forecaster = build_member(recipe, values.shape[1], member, transforms)
+    config = TrainingConfig.from_recipe(
+        training,
+        recipe.windows,
+        seed=recipe.recipe.seed + member,
+        epochs=epochs,
+        verbose=verbose,
+        batch_multiple=engine.batch_multiple if engine else 1,
+    )
+    refit = epochs is not None
+    windows = make_fit(
+        forecaster, config, engine, values, validation, related=related.values if related else ()
+    )
+    history = fit_member(
+        forecaster.model,
+        windows,
+        dataclasses.replace(training, early_stopping=False) if refit else training,
+        directory=checkpoint_dir(run_dir, f"member_{member}" + ("_refit" if refit else "")),
+        resume=resume,
+        monitor=monitor,
+        label=f"the refit of member {member}" if refit else f"member {member}",
+        callbacks=callbacks,
+    )
+    return forecaster, history
 
 
 def cut_run_related(recipe, data, related, transforms, stop):
