@@ -43,8 +43,9 @@ from kseq.evaluation.panel_intervals import (  # noqa: E402
     calibrate_panel_intervals,
 )
 from kseq.pipeline.candidates import forecast_rolling, tail_frame  # noqa: E402
+from kseq.pipeline.global_fit import fit_global  # noqa: E402
 from kseq.pipeline.load import load_run_panel  # noqa: E402
-from kseq.pipeline.panel import fit_global, split_panel  # noqa: E402
+from kseq.pipeline.panel import split_panel  # noqa: E402
 
 METHODS = ("kseq", "ets")
 

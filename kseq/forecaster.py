@@ -145,16 +145,7 @@ class Forecaster(SavedForecaster):
             initial_epoch=training.initial_epoch,
             batch_multiple=training.batch_multiple,
         )
-        validation_data = None
-        if validation is not None and len(validation):
-            joined = np.concatenate(
-                [train[-self.context_length :], _as_2d(validation, "validation")]
-            )
-            validation_data = WindowDataset(
-                *self._windows(joined, position=len(train) - self.context_length),
-                training.batch_size,
-                batch_multiple=training.batch_multiple,
-            )
+        validation_data = self._validation_windows(train, validation, training)
         if not self.model.compiled:
             self.model.compile(optimizer="adam", loss=self.head.default_loss())
         served = make_fit_inputs(data, validation_data, self.model.steps_per_execution)
@@ -172,6 +163,18 @@ class Forecaster(SavedForecaster):
             validation_steps=served.validation_steps,
         )
         return self.history_
+
+    def _validation_windows(self, train, validation, training):
+        """The windows of `validation` (read after the end of `train` as context), or
+        `None` without a validation part."""
+        if validation is None or not len(validation):
+            return None
+        joined = np.concatenate([train[-self.context_length :], _as_2d(validation, "validation")])
+        return WindowDataset(
+            *self._windows(joined, position=len(train) - self.context_length),
+            training.batch_size,
+            batch_multiple=training.batch_multiple,
+        )
 
     def _join_related(self, x, y, related, num_columns):
         """`train`'s windows ``x, y`` and those of every related series, each transformed by

@@ -42,7 +42,7 @@ def check_data_keys(data, source):
 
 
 def check_forecast(recipe, source):
-    data, model, training = recipe.data, recipe.model, recipe.training
+    data = recipe.data
     levels = recipe.evaluation.intervals
     if (
         any(isinstance(q, bool) or not isinstance(q, (int, float)) for q in levels)
@@ -100,6 +100,12 @@ def check_forecast(recipe, source):
             raise ConfigError(
                 f"{source}: [split] {key} as a fraction must be in (0, 1); received {value}."
             )
+    _check_series_net(recipe, source)
+
+
+def _check_series_net(recipe, source):
+    """The transforms, net and training of a single series' recipe."""
+    model, training = recipe.model, recipe.training
     feature_range = recipe.transforms.feature_range
     if feature_range is not None and (
         len(feature_range) != 2

@@ -39,27 +39,11 @@ def read_sorted_parquet_panel(
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    try:
-        schema = pq.read_schema(path)
-        if not (
-            pa.types.is_timestamp(schema.field(time_column).type)
-            and _is_number(pa, schema.field(target_column).type)
-        ):
-            return None
-        # One column at a time, each turned into numpy and its Arrow buffers released before
-        # the next is decoded: the read's peak is one column's decoding, not the table's.
-        ids = read_id_codes(path, id_column)
-        if ids is None:
-            return None
-        codes, all_labels = ids
-        # Timestamps with a time zone hold UTC instants: `read_panel` converts to naive UTC too.
-        stamps = _read_column(pa, pq, path, time_column, cast=pa.timestamp("ns"))
-    except (pa.ArrowException, ValueError, OSError, KeyError):  # out of range, missing, ...
+    columns = _read_ids_and_stamps(pa, pq, path, id_column, time_column, target_column)
+    if columns is None:
         return None
-    if stamps is None or len(stamps) != len(codes) or not len(codes):
-        return None
-    stamps = stamps.view(np.int64)
-
+    codes, all_labels, stamps = columns
+    del columns  # the tuple would keep `codes` and `stamps` alive past their `del` below
     # Each series one run of rows: as many runs as distinct ids.
     same_series = codes[1:] == codes[:-1]  # (rows - 1,) bool
     run_starts = np.concatenate([[0], np.flatnonzero(~same_series) + 1])
@@ -114,6 +98,31 @@ def read_sorted_parquet_panel(
         on_short=on_short,
         min_series=min_series,
     )
+
+
+def _read_ids_and_stamps(pa, pq, path, id_column, time_column, target_column):
+    """``(codes, labels, stamps)``: each row's id code, the ids, and its timestamp (int64 ns);
+    `None` where a column is missing, of another type or unreadable, or the file has no rows."""
+    try:
+        schema = pq.read_schema(path)
+        if not (
+            pa.types.is_timestamp(schema.field(time_column).type)
+            and _is_number(pa, schema.field(target_column).type)
+        ):
+            return None
+        # One column at a time, each turned into numpy and its Arrow buffers released before
+        # the next is decoded: the read's peak is one column's decoding, not the table's.
+        ids = read_id_codes(path, id_column)
+        if ids is None:
+            return None
+        codes, labels = ids
+        # Timestamps with a time zone hold UTC instants: `read_panel` converts to naive UTC too.
+        stamps = _read_column(pa, pq, path, time_column, cast=pa.timestamp("ns"))
+    except (pa.ArrowException, ValueError, OSError, KeyError):  # out of range, missing, ...
+        return None
+    if stamps is None or len(stamps) != len(codes) or not len(codes):
+        return None
+    return codes, labels, stamps.view(np.int64)
 
 
 def read_id_codes(path, id_column):

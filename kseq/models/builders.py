@@ -71,22 +71,7 @@ def build_forecaster(
     inputs = keras.Input((lookback, num_features), name="history")
     body_inputs = inputs
     if series_embedding:
-        if num_series < 1 or lookback is None:
-            raise ValueError(
-                "A series embedding needs `num_series` >= 1 and a fixed `lookback`. Received: "
-                f"num_series={num_series!r}, lookback={lookback!r}"
-            )
-        series = keras.Input((1,), dtype="int32", name="series")
-        vectors = keras.layers.Embedding(
-            num_series,
-            series_embedding,
-            embeddings_initializer=keras.initializers.RandomUniform(-0.05, 0.05, seed=seed),
-            name="series_embedding",
-        )(series)  # (batch, 1, series_embedding)
-        vectors = keras.layers.Reshape((series_embedding,))(vectors)
-        vectors = keras.layers.RepeatVector(lookback)(vectors)
-        body_inputs = keras.layers.Concatenate(axis=-1)([inputs, vectors])
-        inputs = {"history": inputs, "series": series}
+        inputs, body_inputs = _add_series_input(inputs, num_series, series_embedding, seed)
     features = StackedRNN(
         units,
         cell=cell,
@@ -107,6 +92,28 @@ def build_forecaster(
     }
     outputs = _HEADS[head](quantiles=quantiles, num_components=num_components, **options)(features)
     return keras.Model(inputs, outputs, name=name)
+
+
+def _add_series_input(history, num_series, series_embedding, seed):
+    """``(inputs, body_inputs)``: `history` with a ``"series"`` input (``(batch, 1)`` int)
+    whose learned vector is appended to every step of `history`."""
+    lookback = history.shape[1]
+    if num_series < 1 or lookback is None:
+        raise ValueError(
+            "A series embedding needs `num_series` >= 1 and a fixed `lookback`. Received: "
+            f"num_series={num_series!r}, lookback={lookback!r}"
+        )
+    series = keras.Input((1,), dtype="int32", name="series")
+    vectors = keras.layers.Embedding(
+        num_series,
+        series_embedding,
+        embeddings_initializer=keras.initializers.RandomUniform(-0.05, 0.05, seed=seed),
+        name="series_embedding",
+    )(series)  # (batch, 1, series_embedding)
+    vectors = keras.layers.Reshape((series_embedding,))(vectors)
+    vectors = keras.layers.RepeatVector(lookback)(vectors)
+    body_inputs = keras.layers.Concatenate(axis=-1)([history, vectors])
+    return {"history": history, "series": series}, body_inputs
 
 
 def build_seq2seq(

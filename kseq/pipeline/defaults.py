@@ -34,6 +34,7 @@ import numpy as np
 import pandas as pd
 
 from kseq.config import AUTO_KEYS
+from kseq.pipeline.split import cut_series, split_run
 
 __all__ = [
     "AUTO_KEYS",
@@ -123,23 +124,20 @@ def infer_defaults(recipe, series):
     auto = set(getattr(recipe, "auto", ()))
     if not auto:
         return recipe, {}
-    from kseq.pipeline.split import cut_series, split_run
-
     # What the run sees: the series up to ``[split] end`` (a backtest's origin + test part).
     index, cut = cut_series(series.index, series.values, recipe.split.end)
     values = cut[:, 0]
     n = len(values)
     frequency = describe_frequency(index)
     inferred = {}
-
     season = recipe.evaluation.season_length
     if "evaluation.season_length" in auto:
-        season = frequency.season_length
-        reason = frequency.name
-        if season > 1 and n < 3 * season:
-            reason = f"{frequency.name}, but {n} points are fewer than three seasons"
-            season = 1
-        inferred["evaluation.season_length"] = f"{season}: {reason}"
+        season = frequency.season_length if n >= 3 * frequency.season_length else 1
+        inferred["evaluation.season_length"] = f"{season}: {frequency.name}" + (
+            f", but {n} points are fewer than three seasons"
+            if season < frequency.season_length
+            else ""
+        )
 
     horizon = recipe.windows.horizon
     if "windows.horizon" in auto:
@@ -179,13 +177,46 @@ def infer_defaults(recipe, series):
             f"at most half of the {len(train)} training points after one horizon ({room})"
         )
 
-    transforms = recipe.transforms
+    transforms = infer_transforms(recipe.transforms, auto, series.columns, cut, train, season)
+    inferred.update(transforms.pop("inferred"))
+    baselines = recipe.evaluation.baselines
+    if "evaluation.baselines" in auto:
+        baselines, inferred["evaluation.baselines"] = list_series_baselines(season)
+    recipe = dataclasses.replace(
+        recipe,
+        evaluation=dataclasses.replace(
+            recipe.evaluation, season_length=season, baselines=baselines
+        ),
+        windows=dataclasses.replace(recipe.windows, horizon=horizon, lookback=lookback),
+        split=split,
+        transforms=dataclasses.replace(recipe.transforms, **transforms),
+        auto=frozenset(),
+    )
+    return recipe, inferred
+
+
+def list_series_baselines(season):
+    """A single series' baselines left out of its recipe, and why: ``(names, reason)``."""
+    baselines = ["naive", *(["seasonal_naive"] * (season > 1)), "ets"]
+    return baselines, (
+        f"{baselines}: the naive forecasts and statsforecast's AutoETS, the per-series "
+        "reference that the choice keeps unless the net, a naive forecast or the net's mean "
+        "with ETS is better on the validation part on evidence"
+    )
+
+
+def infer_transforms(transforms, auto, columns, cut, train, season):
+    """The ``log`` and ``difference`` of the `[transforms]` section `transforms` for the keys
+    in `auto`, from the series (`cut`: its columns up to ``[split] end``, `train`: its
+    training part's target) and the `season`: ``{"log", "difference", "inferred"}``."""
+    values = cut[:, 0]
+    inferred = {}
     log = transforms.log
     if "transforms.log" in auto:
         # Every value the model reads as an input must be positive on log scale, the later
         # parts' too (one-step forecasts read them): the sign decides, no statistic is fitted.
         # The log applies to every column the model reads: other targets' and features' too.
-        others = [c for j, c in enumerate(series.columns) if j and (cut[:, j] <= 0).any()]
+        others = [c for j, c in enumerate(columns) if j and (cut[:, j] <= 0).any()]
         log = bool(len(values)) and bool((values > 0).all()) and not others
         inferred["transforms.log"] = f"{str(log).lower()}: " + (
             "every value is positive"
@@ -215,25 +246,7 @@ def infer_defaults(recipe, series):
             if season > 1
             else "[]: no season"
         )
-    baselines = recipe.evaluation.baselines
-    if "evaluation.baselines" in auto:
-        baselines = ["naive", *(["seasonal_naive"] * (season > 1)), "ets"]
-        inferred["evaluation.baselines"] = (
-            f"{baselines}: the naive forecasts and statsforecast's AutoETS, the per-series "
-            "reference that the choice keeps unless the net, a naive forecast or the net's mean "
-            "with ETS is better on the validation part on evidence"
-        )
-    recipe = dataclasses.replace(
-        recipe,
-        evaluation=dataclasses.replace(
-            recipe.evaluation, season_length=season, baselines=baselines
-        ),
-        windows=dataclasses.replace(recipe.windows, horizon=horizon, lookback=lookback),
-        split=split,
-        transforms=dataclasses.replace(transforms, log=log, difference=difference),
-        auto=frozenset(),
-    )
-    return recipe, inferred
+    return {"log": log, "difference": difference, "inferred": inferred}
 
 
 def infer_panel_defaults(recipe, panel, shortest=None):
@@ -259,7 +272,6 @@ def infer_panel_defaults(recipe, panel, shortest=None):
     frequency = describe_frequency(panel.dates(int(np.argmax(lengths))))
     inferred = {}
     split, windows = recipe.split, recipe.windows
-
     horizon = windows.horizon
     if "windows.horizon" in auto:
         if "split.test" not in auto:
@@ -304,16 +316,8 @@ def infer_panel_defaults(recipe, panel, shortest=None):
         )
     origins = recipe.evaluation.choice_origins
     if "evaluation.choice_origins" in auto:
-        scored = len(panel) * validation
-        origins = 1
-        if recipe.evaluation.choose and scored:
-            origins = max(1, min(CHOICE_ORIGINS_MAX, -(-CHOICE_SCORED // scored)))
-        inferred["evaluation.choice_origins"] = (
-            f"{origins}: {len(panel)} series x {validation} validation points = {scored} scored "
-            f"values per method on one origin; origins for ~{CHOICE_SCORED:,}, at most "
-            f"{CHOICE_ORIGINS_MAX} (each one more training of the net)"
-            if recipe.evaluation.choose
-            else "1: evaluation.choose = false"
+        origins, inferred["evaluation.choice_origins"] = count_choice_origins(
+            len(panel), validation, recipe.evaluation.choose
         )
     recipe = dataclasses.replace(
         recipe,
@@ -325,3 +329,17 @@ def infer_panel_defaults(recipe, panel, shortest=None):
         auto=frozenset(),
     )
     return recipe, inferred
+
+
+def count_choice_origins(num_series, validation, choose):
+    """The origins the choice is scored on, and why: enough for ~`CHOICE_SCORED` scored values
+    per method, at most `CHOICE_ORIGINS_MAX` (each one more training of the net)."""
+    if not choose:
+        return 1, "1: evaluation.choose = false"
+    scored = num_series * validation
+    origins = max(1, min(CHOICE_ORIGINS_MAX, -(-CHOICE_SCORED // scored))) if scored else 1
+    return origins, (
+        f"{origins}: {num_series} series x {validation} validation points = {scored} scored "
+        f"values per method on one origin; origins for ~{CHOICE_SCORED:,}, at most "
+        f"{CHOICE_ORIGINS_MAX} (each one more training of the net)"
+    )

@@ -21,8 +21,8 @@ from kseq.evaluation.panel_intervals import add_panel_bounds
 from kseq.forecaster import Forecaster
 from kseq.pipeline.candidates import add_combinations, forecast_per_series, panel_intervals
 from kseq.pipeline.evaluate import forecast_chosen, format_level
+from kseq.pipeline.global_fit import is_saved_global_fit, load_global_fit
 from kseq.pipeline.load import load_panel, load_series, speak_recipe
-from kseq.pipeline.panel import is_saved_global_fit, load_global_fit
 from kseq.pipeline.trust import describe_extrapolation
 from kseq.pipeline.trust import warn as warn_trust
 from kseq.pipeline.values import rename_old_candidate, rename_old_keys

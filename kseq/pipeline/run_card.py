@@ -219,6 +219,53 @@ class RunCard:
                 )
         return lines
 
+    def describe_related(self):
+        """The card's line on the related series trained on, if any."""
+        if self.related is None:
+            return []
+        related = self.related
+        left_out = related["left_out"]
+        return [
+            f"- also trained on: {related['series_used']} related series of "
+            f"`{related['source']}` up to {related['until']} ({related['points']} points)"
+            + (
+                f"; {len(left_out)} left out, too short there: "
+                + ", ".join(list(left_out)[:5])
+                + (", ..." if len(left_out) > 5 else "")
+                + " (all listed in run_card.json)"
+                if left_out
+                else ""
+            )
+        ]
+
+    def describe_panel(self):
+        """A panel run's lines: its choice, the baselines' time and interval coverage."""
+        if self.panel is None:
+            return []
+        lines = [
+            f"- panel of {self.panel.num_series} series; chosen: **{self.panel.chosen}**"
+            f"{describe_weight(self.panel.weights, self.panel.chosen)} "
+            f"({self.panel.reason}); baselines took {self.panel.baseline_seconds} s "
+            f"(cached: {self.panel.cached_baselines or 'none'})"
+        ]
+        for part, methods in self.panel.coverage.items():
+            for method, shares in methods.items():
+                listed = ", ".join(f"{level} % → {share:.0%}" for level, share in shares.items())
+                lines.append(f"- {method}'s interval coverage on the {part} part: {listed}")
+        return lines
+
+    def describe_future(self):
+        """The table of forecasts past the end, if any."""
+        if self.future is None:
+            return []
+        bounds = self.future.intervals
+        header = "| ds | forecast |" + "".join(f" {lvl} % interval |" for lvl in bounds)
+        lines = ["", "## Forecast past the end", "", header, "|---|---|" + "---|" * len(bounds)]
+        for i, (d, v) in enumerate(zip(self.future.ds, self.future.values, strict=True)):
+            cells = "".join(f" {lo[i]:.6g}–{hi[i]:.6g} |" for lo, hi in bounds.values())
+            lines.append(f"| {d} | {v:.6g} |{cells}")
+        return lines
+
     def to_markdown(self):
         lines = [
             f"# Run card: {self.recipe}",
@@ -236,21 +283,7 @@ class RunCard:
                 f"{self.distribution['engine']}"
             ),
         ]
-        if self.related is not None:
-            related = self.related
-            left_out = related["left_out"]
-            lines.append(
-                f"- also trained on: {related['series_used']} related series of "
-                f"`{related['source']}` up to {related['until']} ({related['points']} points)"
-                + (
-                    f"; {len(left_out)} left out, too short there: "
-                    + ", ".join(list(left_out)[:5])
-                    + (", ..." if len(left_out) > 5 else "")
-                    + " (all listed in run_card.json)"
-                    if left_out
-                    else ""
-                )
-            )
+        lines += self.describe_related()
         if self.final_loss is not None:
             lines.append(f"- final training loss: {self.final_loss:.4g}")
         for key, reason in self.inferred.items():
@@ -276,32 +309,8 @@ class RunCard:
                 f"{self.interval.upper:g} quantiles): empirical coverage "
                 f"{self.interval.one_step_coverage:.0%} on the test part"
             )
-        if self.panel is not None:
-            lines.append(
-                f"- panel of {self.panel.num_series} series; chosen: **{self.panel.chosen}**"
-                f"{describe_weight(self.panel.weights, self.panel.chosen)} "
-                f"({self.panel.reason}); baselines took {self.panel.baseline_seconds} s "
-                f"(cached: {self.panel.cached_baselines or 'none'})"
-            )
-            for part, methods in self.panel.coverage.items():
-                for method, shares in methods.items():
-                    listed = ", ".join(
-                        f"{level} % → {share:.0%}" for level, share in shares.items()
-                    )
-                    lines.append(f"- {method}'s interval coverage on the {part} part: {listed}")
-        if self.future is not None:
-            bounds = self.future.intervals
-            header = "| ds | forecast |" + "".join(f" {lvl} % interval |" for lvl in bounds)
-            lines += [
-                "",
-                "## Forecast past the end",
-                "",
-                header,
-                "|---|---|" + "---|" * len(bounds),
-            ]
-            for i, (d, v) in enumerate(zip(self.future.ds, self.future.values, strict=True)):
-                cells = "".join(f" {lo[i]:.6g}–{hi[i]:.6g} |" for lo, hi in bounds.values())
-                lines.append(f"| {d} | {v:.6g} |{cells}")
+        lines += self.describe_panel()
+        lines += self.describe_future()
         lines += [
             "",
             "## Metrics (original units)",

@@ -214,15 +214,8 @@ def run_worker(spec, storage, out_dir, *, epochs=None, verbose=0):
         if epochs is not None:
             overrides.append(("training", "epochs", epochs))
         # Runs are seeded, so a point TPE proposes again would give the same value: reuse it.
-        for previous in study.get_trials(
-            deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,)
-        ):
-            if previous.params == trial.params and previous.number != trial.number:
-                trial.set_user_attr("duplicate_of", previous.number)
-                for key in ("epochs", "seconds", "run_dir", "backend"):
-                    if key in previous.user_attrs:
-                        trial.set_user_attr(key, previous.user_attrs[key])
-                return previous.value
+        if (previous := find_duplicate(study, trial)) is not None:
+            return previous.value
         recipe = load_recipe(spec.recipe, overrides)
         run_dir = Path(out_dir) / "trials" / f"trial_{trial.number:04d}"
         started = time.perf_counter()
@@ -265,6 +258,21 @@ def run_worker(spec, storage, out_dir, *, epochs=None, verbose=0):
             continue
         study.optimize(objective, n_trials=1, catch=(GridPointTaken,), callbacks=[report_failed])
     return study
+
+
+def find_duplicate(study, trial):
+    """A complete trial of `study` at `trial`'s point, whose results `trial` records as its
+    own (``duplicate_of``, epochs, seconds, run folder, backend); `None` when there is none."""
+    import optuna
+
+    for previous in study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,)):
+        if previous.params == trial.params and previous.number != trial.number:
+            trial.set_user_attr("duplicate_of", previous.number)
+            for key in ("epochs", "seconds", "run_dir", "backend"):
+                if key in previous.user_attrs:
+                    trial.set_user_attr(key, previous.user_attrs[key])
+            return previous
+    return None
 
 
 def report_failed(study, trial):

@@ -12,7 +12,7 @@ from kseq.config import load_recipe
 from kseq.data import read_panel
 from kseq.global_forecaster import GlobalForecaster
 from kseq.pipeline.forecast import forecast_saved_run
-from kseq.pipeline.panel import load_global_fit, save_global_fit
+from kseq.pipeline.global_fit import load_global_fit, save_global_fit
 from kseq.pipeline.run import run_recipe
 from kseq.pipeline.run_card import RunCard
 
