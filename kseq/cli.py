@@ -29,7 +29,7 @@ def _load_recipe(args, backend):
     from kseq.config import load_recipe, parse_override, recipe_path
 
     path = Path(args.recipe)
-    if not path.suffix and not path.exists():
+    if not path.suffix and not path.is_file():  # a folder of that name is no recipe
         path = recipe_path(args.recipe)
     overrides = [parse_override(text) for text in args.set or []]
     if getattr(args, "epochs", None) is not None and args.epochs < 1:
@@ -168,7 +168,7 @@ def _study(args, backend):
     if args.workers < 1:
         raise ConfigError(f"--workers must be >= 1; received {args.workers}.")
     path = Path(args.study)
-    if not path.suffix and not path.exists():
+    if not path.suffix and not path.is_file():  # a folder of that name is no recipe
         path = study_path(args.study)
     if args.worker:
         from kseq.study import load_study

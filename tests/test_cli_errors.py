@@ -161,6 +161,13 @@ def test_bad_toml_and_unknown_keys(folder):
     assert "case.toml" in _errors(folder, ["run", str(recipe)])
     line = _errors(folder, ["run", str(_write_recipe(folder)), "--set", "model.unitz=[4]"])
     assert "unitz" in line
+    (folder / "dir.toml").mkdir()
+    assert "is a folder, not a file" in _errors(folder, ["run", str(folder / "dir.toml")])
+    # A folder named like a bundled recipe (say, an earlier `--out airpassengers`) in the
+    # current directory is no recipe: the name still means the bundled one.
+    (folder / "elsewhere" / "airpassengers").mkdir()
+    line = _errors(folder, ["run", "airpassengers", "--set", "training.epochs=0"])
+    assert "epochs" in line and "folder" not in line, line
 
 
 def test_forecast_of_a_missing_or_edited_run(folder):

@@ -40,7 +40,7 @@ def read_toml(path, kind="recipe"):
     """Reads a TOML file; `FileNotFoundError` or `ConfigError` with the path on failure."""
     path = Path(path)
     if not path.is_file():
-        what = "a directory" if path.is_dir() else "does not exist"
+        what = "is a folder, not a file" if path.is_dir() else "does not exist"
         raise FileNotFoundError(f"{kind.capitalize()} file {str(path)!r} {what}.")
     try:
         return tomllib.loads(path.read_text())
