@@ -324,24 +324,47 @@ def train_member(
     """Member `member` built and trained on `values` (monitoring `validation`): the first
     fit, or with `epochs` the refit of the member (no early stopping, its own checkpoints):
     ``(forecaster, history)``."""
-    training = recipe.training
     with distribution_scope(engine):
         forecaster = build_member(recipe, values.shape[1], member, transforms)
-    config = TrainingConfig.from_recipe(
-        training,
+    config = make_member_config(recipe, member, epochs=epochs, verbose=verbose, engine=engine)
+    windows = make_fit(
+        forecaster, config, engine, values, validation, related=related.values if related else ()
+    )
+    history = fit_ensemble_member(
+        forecaster.model,
+        windows,
+        recipe.training,
+        member,
+        refit=epochs is not None,
+        run_dir=run_dir,
+        resume=resume,
+        monitor=monitor,
+        callbacks=callbacks,
+    )
+    return forecaster, history
+
+
+def make_member_config(recipe, member, *, epochs, verbose, engine):
+    """The `TrainingConfig` of member `member` (its seed: the recipe's + `member`), for
+    `epochs` (the recipe's when `None`), its batches a multiple of the engine's devices."""
+    return TrainingConfig.from_recipe(
+        recipe.training,
         recipe.windows,
         seed=recipe.recipe.seed + member,
         epochs=epochs,
         verbose=verbose,
         batch_multiple=engine.batch_multiple if engine else 1,
     )
-    refit = epochs is not None
-    windows = make_fit(
-        forecaster, config, engine, values, validation, related=related.values if related else ()
-    )
-    history = fit_member(
-        forecaster.model,
-        windows,
+
+
+def fit_ensemble_member(
+    model, fit, training, member, *, refit, run_dir, resume, monitor, callbacks
+):
+    """`fit_member` for member `member` of an ensemble in ``run_dir/checkpoints/member_<k>``,
+    or for its refit (`refit`: no early stopping, ``member_<k>_refit``)."""
+    return fit_member(
+        model,
+        fit,
         dataclasses.replace(training, early_stopping=False) if refit else training,
         directory=checkpoint_dir(run_dir, f"member_{member}" + ("_refit" if refit else "")),
         resume=resume,
@@ -349,7 +372,6 @@ def train_member(
         label=f"the refit of member {member}" if refit else f"member {member}",
         callbacks=callbacks,
     )
-    return forecaster, history
 
 
 def cut_run_related(recipe, data, related, transforms, stop):

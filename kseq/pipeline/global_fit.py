@@ -12,16 +12,15 @@ from kseq.global_forecaster import GlobalForecaster
 from kseq.models.builders import head_of
 from kseq.models.registry import build_model
 from kseq.pipeline.fit import (
-    checkpoint_dir,
-    fit_member,
+    fit_ensemble_member,
     kept_epoch,
     make_distribution,
+    make_member_config,
     make_optimizer,
 )
 from kseq.pipeline.progress import StageProgress
 from kseq.runtime import choose_steps_per_execution, distribution_scope
 from kseq.saving import staged_folder
-from kseq.training_config import TrainingConfig
 
 
 @dataclasses.dataclass
@@ -152,8 +151,7 @@ def train_global_member(
     """Member `member` built and trained on the history before the test part, its validation
     part scoring early stopping; with `epochs`, the member's refit on all of that history for
     that many epochs (no early stopping, its own checkpoints): ``(forecaster, history)``."""
-    training, windows = recipe.training, recipe.windows
-    seed = recipe.recipe.seed + member
+    windows, seed = recipe.windows, recipe.recipe.seed + member
     num_features = 3 if windows.calendar and recipe.evaluation.season_length > 1 else 1
     num_features += len(recipe.data.static_columns)
     refit = epochs is not None
@@ -161,14 +159,7 @@ def train_global_member(
     with distribution_scope(engine):
         # The id embedding, when there is one, has a row per series.
         forecaster = _new_member(recipe, num_features, len(split.before_test), seed, member)
-    config = TrainingConfig.from_recipe(
-        training,
-        windows,
-        seed=seed,
-        epochs=epochs,
-        verbose=verbose,
-        batch_multiple=engine.batch_multiple if engine else 1,
-    )
+    config = make_member_config(recipe, member, epochs=epochs, verbose=verbose, engine=engine)
     # Before a resumed member is restored (it may not train again).
     forecaster.fit_transforms(split.before_test, validation=validation)
 
@@ -181,14 +172,15 @@ def train_global_member(
                 callbacks=callbacks,
             )
 
-    history = fit_member(
+    history = fit_ensemble_member(
         forecaster.model,
         fit,
-        dataclasses.replace(training, early_stopping=False) if refit else training,
-        directory=checkpoint_dir(run_dir, f"member_{member}" + ("_refit" if refit else "")),
+        recipe.training,
+        member,
+        refit=refit,
+        run_dir=run_dir,
         resume=resume,
         monitor=monitor,
-        label=f"the refit of member {member}" if refit else f"member {member}",
         callbacks=callbacks,
     )
     return forecaster, history
